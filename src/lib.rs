@@ -2,3 +2,5 @@
 //! proxies allowed requests to the origin.
 //!
 //! Everything that decides is plain Rust below; only `edge` (compiled for wasm32) touches `worker`.
+
+pub mod auth;

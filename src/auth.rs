@@ -1,0 +1,37 @@
+//! The typed session a verified token describes: user, session, organisation, role, permissions,
+//! actor. Built from both Clerk claim shapes (v1 `org_*` claims and the v2 compact `o`/`fea`/`fpm`).
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// A verified session. Field names are the CLI's and `/__edgegate/session`'s JSON interface.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Auth {
+    pub user_id: String,
+    pub session_id: Option<String>,
+    pub session_status: Option<String>,
+    pub org_id: Option<String>,
+    pub org_role: Option<String>,
+    pub org_slug: Option<String>,
+    pub org_permissions: Vec<String>,
+    /// The `act` claim (impersonation), as sent.
+    pub actor: Option<Value>,
+    /// The `fva` claim: minutes since first and second factor verification.
+    pub factor_verification_age: Option<[i64; 2]>,
+    /// `exp`, seconds since the epoch.
+    #[serde(skip)]
+    pub expires_at: i64,
+    /// `iat`, seconds since the epoch, when present.
+    #[serde(skip)]
+    pub issued_at: Option<i64>,
+    /// Every claim of the payload, for `FORWARD_CLAIMS`.
+    #[serde(skip)]
+    pub claims: Map<String, Value>,
+}
+
+impl Auth {
+    /// The impersonator's user id (`act.sub`), when the session is an impersonation.
+    pub fn actor_id(&self) -> Option<&str> {
+        self.actor.as_ref()?.get("sub")?.as_str()
+    }
+}
