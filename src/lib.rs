@@ -4,3 +4,9 @@
 //! Everything that decides is plain Rust below; only `edge` (compiled for wasm32) touches `worker`.
 
 pub mod auth;
+pub mod crypto;
+pub mod json;
+pub mod keys;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod mint;
+pub mod token;

@@ -1,0 +1,32 @@
+//! The signature primitive: `verify_signature(key, alg, message, signature)`, with the RustCrypto
+//! backend (`rsa`, `p256`). This is what runs natively (tests, CLI) and the fallback in wasm; the
+//! worker's fast path hands the same check to WebCrypto at the edge, and both pass the same
+//! Wycheproof vectors.
+
+use crate::keys::{Alg, KeyMaterial};
+use rsa::signature::Verifier;
+
+/// Checks `signature` over `message` with `key` under `alg`. RS256 is RSASSA-PKCS1-v1_5 with
+/// SHA-256 (the signature must be exactly the modulus length); ES256 is ECDSA P-256 SHA-256 with
+/// the raw 64-byte `r || s` form of JWS (DER is refused; `r` or `s` zero or `>= n` is refused).
+/// High-S signatures are accepted, as plain ECDSA and WebCrypto accept them.
+pub fn verify_signature(key: &KeyMaterial, alg: Alg, message: &[u8], signature: &[u8]) -> bool {
+    match (key, alg) {
+        (KeyMaterial::Rsa { verifier, .. }, Alg::Rs256) => {
+            match rsa::pkcs1v15::Signature::try_from(signature) {
+                Ok(sig) => verifier.verify(message, &sig).is_ok(),
+                Err(_) => false,
+            }
+        }
+        (KeyMaterial::Ec { verifier, .. }, Alg::Es256) => {
+            if signature.len() != 64 {
+                return false;
+            }
+            match p256::ecdsa::Signature::from_slice(signature) {
+                Ok(sig) => verifier.verify(message, &sig).is_ok(),
+                Err(_) => false,
+            }
+        }
+        _ => false,
+    }
+}

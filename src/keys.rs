@@ -1,0 +1,548 @@
+//! `CLERK_JWT_KEY` → [`KeySet`]: SPKI PEM (RSA, EC P-256), PKCS#1 RSA PEM, a PEM body without its
+//! BEGIN/END lines, several PEM blocks (rotation), a single JWK or a JWKS. Applies the key policy
+//! (RSA ≥ 2048 bits with e = 65537, EC only on P-256, no private keys) and selects keys by `kid`.
+//! Key material never appears in `Debug` output or errors.
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use rsa::pkcs1::DecodeRsaPublicKey;
+use rsa::pkcs8::der::Decode;
+use rsa::pkcs8::spki::{ObjectIdentifier, SubjectPublicKeyInfoRef};
+use rsa::pkcs8::{DecodePublicKey, EncodePublicKey};
+use rsa::traits::PublicKeyParts;
+use rsa::{BigUint, RsaPublicKey};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// The JWS algorithms edgegate verifies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Alg {
+    Rs256,
+    Es256,
+}
+
+impl Alg {
+    /// Exact, case-sensitive JWS name; anything else (`none`, `HS256`, `rs256`) is `None`.
+    pub fn from_jws_name(name: &str) -> Option<Alg> {
+        match name {
+            "RS256" => Some(Alg::Rs256),
+            "ES256" => Some(Alg::Es256),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Alg::Rs256 => "RS256",
+            Alg::Es256 => "ES256",
+        }
+    }
+}
+
+/// Why `CLERK_JWT_KEY` was refused. The message names the problem, never the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyError {
+    Empty,
+    PrivateKey,
+    RsaTooSmall(usize),
+    RsaExponent,
+    UnsupportedCurve(String),
+    UnsupportedKeyType(String),
+    UnsupportedAlgorithm(String),
+    NotForSigning,
+    Certificate,
+    Malformed(&'static str),
+}
+
+impl KeyError {
+    /// Stable reason code for logs and the health endpoint.
+    pub fn code(&self) -> &'static str {
+        match self {
+            KeyError::Empty => "key-empty",
+            KeyError::PrivateKey => "key-private",
+            KeyError::RsaTooSmall(_) => "key-rsa-too-small",
+            KeyError::RsaExponent => "key-rsa-exponent",
+            KeyError::UnsupportedCurve(_) => "key-unsupported-curve",
+            KeyError::UnsupportedKeyType(_) => "key-unsupported-type",
+            KeyError::UnsupportedAlgorithm(_) => "key-unsupported-algorithm",
+            KeyError::NotForSigning => "key-not-for-signing",
+            KeyError::Certificate => "key-certificate",
+            KeyError::Malformed(_) => "key-malformed",
+        }
+    }
+}
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyError::Empty => write!(f, "no key found"),
+            KeyError::PrivateKey => write!(
+                f,
+                "this is a PRIVATE key: paste the instance's PUBLIC key (PEM or JWKS) instead, and rotate the private key if it was shared"
+            ),
+            KeyError::RsaTooSmall(bits) => {
+                write!(f, "RSA key of {bits} bits: at least 2048 bits are required")
+            }
+            KeyError::RsaExponent => write!(f, "RSA public exponent must be 65537"),
+            KeyError::UnsupportedCurve(c) => {
+                write!(f, "EC curve {c} is not supported: only P-256 (ES256)")
+            }
+            KeyError::UnsupportedKeyType(t) => {
+                write!(f, "key type {t} is not supported: only RSA and EC P-256")
+            }
+            KeyError::UnsupportedAlgorithm(a) => {
+                write!(f, "key algorithm {a} is not supported: only RS256 and ES256")
+            }
+            KeyError::NotForSigning => write!(f, "JWK `use` is not \"sig\""),
+            KeyError::Certificate => write!(
+                f,
+                "a certificate was given: paste the public key (BEGIN PUBLIC KEY) instead"
+            ),
+            KeyError::Malformed(what) => write!(f, "malformed key: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for KeyError {}
+
+/// Public key material with its verifier built once, so a request pays for no key set-up.
+#[derive(Clone)]
+pub enum KeyMaterial {
+    Rsa {
+        key: RsaPublicKey,
+        verifier: rsa::pkcs1v15::VerifyingKey<Sha256>,
+    },
+    Ec {
+        key: p256::PublicKey,
+        verifier: p256::ecdsa::VerifyingKey,
+    },
+}
+
+const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const OID_EC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+
+impl KeyMaterial {
+    /// From an RSA public key, without the key policy (the primitive accepts any valid key;
+    /// the policy is a configuration rule applied by [`Key::new`]).
+    pub fn from_rsa(key: RsaPublicKey) -> KeyMaterial {
+        let verifier = rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key.clone());
+        KeyMaterial::Rsa { key, verifier }
+    }
+
+    pub fn from_p256(key: p256::PublicKey) -> KeyMaterial {
+        let verifier = p256::ecdsa::VerifyingKey::from(&key);
+        KeyMaterial::Ec { key, verifier }
+    }
+
+    /// From a DER SubjectPublicKeyInfo, without the key policy.
+    pub fn from_spki_der(der: &[u8]) -> Result<KeyMaterial, KeyError> {
+        let spki = SubjectPublicKeyInfoRef::from_der(der)
+            .map_err(|_| KeyError::Malformed("not a DER SubjectPublicKeyInfo"))?;
+        if spki.algorithm.oid == OID_RSA {
+            RsaPublicKey::from_public_key_der(der)
+                .map(KeyMaterial::from_rsa)
+                .map_err(|_| KeyError::Malformed("invalid RSA public key"))
+        } else if spki.algorithm.oid == OID_EC {
+            let curve = spki
+                .algorithm
+                .parameters_oid()
+                .map_err(|_| KeyError::Malformed("EC key without a named curve"))?;
+            if curve != OID_P256 {
+                return Err(KeyError::UnsupportedCurve(curve_name(&curve)));
+            }
+            p256::PublicKey::from_public_key_der(der)
+                .map(KeyMaterial::from_p256)
+                .map_err(|_| KeyError::Malformed("invalid P-256 public key"))
+        } else {
+            Err(KeyError::UnsupportedKeyType(spki.algorithm.oid.to_string()))
+        }
+    }
+
+    /// The algorithm this material verifies.
+    pub fn alg(&self) -> Alg {
+        match self {
+            KeyMaterial::Rsa { .. } => Alg::Rs256,
+            KeyMaterial::Ec { .. } => Alg::Es256,
+        }
+    }
+
+    /// DER SubjectPublicKeyInfo, as WebCrypto's `importKey("spki", ...)` wants it.
+    pub fn spki_der(&self) -> Vec<u8> {
+        let der = match self {
+            KeyMaterial::Rsa { key, .. } => key.to_public_key_der(),
+            KeyMaterial::Ec { key, .. } => key.to_public_key_der(),
+        };
+        der.map(|d| d.as_bytes().to_vec()).unwrap_or_default()
+    }
+
+    fn bits(&self) -> usize {
+        match self {
+            KeyMaterial::Rsa { key, .. } => key.n().bits(),
+            KeyMaterial::Ec { .. } => 256,
+        }
+    }
+}
+
+fn curve_name(oid: &ObjectIdentifier) -> String {
+    match oid.to_string().as_str() {
+        "1.3.132.0.34" => "P-384".to_owned(),
+        "1.3.132.0.35" => "P-521".to_owned(),
+        "1.3.132.0.10" => "secp256k1".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+impl fmt::Debug for KeyMaterial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}({} bits)", self.alg().as_str(), self.bits())
+    }
+}
+
+/// One configured verification key: material, algorithm, optional `kid`.
+#[derive(Clone)]
+pub struct Key {
+    pub kid: Option<String>,
+    pub material: KeyMaterial,
+    /// A short SHA-256 fingerprint of the SPKI, to name keys without a kid in logs and health.
+    pub fingerprint: String,
+}
+
+impl Key {
+    /// Applies the key policy: RSA at least 2048 bits with e = 65537; EC P-256 only.
+    pub fn new(material: KeyMaterial, kid: Option<String>) -> Result<Key, KeyError> {
+        if let KeyMaterial::Rsa { key, .. } = &material {
+            let bits = key.n().bits();
+            if bits < 2048 {
+                return Err(KeyError::RsaTooSmall(bits));
+            }
+            if key.e() != &BigUint::from(65537u32) {
+                return Err(KeyError::RsaExponent);
+            }
+        }
+        let digest = Sha256::digest(material.spki_der());
+        let fingerprint = digest
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>();
+        Ok(Key {
+            kid,
+            material,
+            fingerprint,
+        })
+    }
+
+    pub fn alg(&self) -> Alg {
+        self.material.alg()
+    }
+
+    /// The kid, or `sha256:<fingerprint>` for keys configured without one.
+    pub fn label(&self) -> String {
+        match &self.kid {
+            Some(kid) => kid.clone(),
+            None => format!("sha256:{}", self.fingerprint),
+        }
+    }
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Key")
+            .field("kid", &self.kid)
+            .field("material", &self.material)
+            .field("fingerprint", &self.fingerprint)
+            .finish()
+    }
+}
+
+/// Why no key fits a token's header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySelectError {
+    /// No configured key verifies this algorithm.
+    NoKeyForAlg,
+    /// Every key has a kid and none is the token's.
+    UnknownKid,
+}
+
+/// The configured keys, parsed once per isolate.
+#[derive(Clone, Debug, Default)]
+pub struct KeySet {
+    pub keys: Vec<Key>,
+}
+
+impl KeySet {
+    /// Indices of the keys that may verify a token with this `alg` and `kid`:
+    /// a key whose kid equals the token's is chosen by it (and must fit `alg`); keys without a
+    /// kid serve any token whose alg fits them; a token without a kid may use any fitting key.
+    pub fn select(&self, alg: Alg, kid: Option<&str>) -> Result<Vec<usize>, KeySelectError> {
+        if let Some(kid) = kid {
+            let named: Vec<usize> = self
+                .keys
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| k.kid.as_deref() == Some(kid))
+                .map(|(i, _)| i)
+                .collect();
+            if !named.is_empty() {
+                let fitting: Vec<usize> = named
+                    .into_iter()
+                    .filter(|&i| self.keys.get(i).is_some_and(|k| k.alg() == alg))
+                    .collect();
+                return if fitting.is_empty() {
+                    Err(KeySelectError::NoKeyForAlg)
+                } else {
+                    Ok(fitting)
+                };
+            }
+            let kidless: Vec<usize> = self
+                .keys
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| k.kid.is_none())
+                .map(|(i, _)| i)
+                .collect();
+            if kidless.is_empty() {
+                return Err(KeySelectError::UnknownKid);
+            }
+            let fitting: Vec<usize> = kidless
+                .into_iter()
+                .filter(|&i| self.keys.get(i).is_some_and(|k| k.alg() == alg))
+                .collect();
+            if fitting.is_empty() {
+                Err(KeySelectError::NoKeyForAlg)
+            } else {
+                Ok(fitting)
+            }
+        } else {
+            let fitting: Vec<usize> = self
+                .keys
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| k.alg() == alg)
+                .map(|(i, _)| i)
+                .collect();
+            if fitting.is_empty() {
+                Err(KeySelectError::NoKeyForAlg)
+            } else {
+                Ok(fitting)
+            }
+        }
+    }
+
+    pub fn get(&self, index: usize) -> Option<&Key> {
+        self.keys.get(index)
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The labels of every key (kid or fingerprint), for `/__edgegate/health`.
+    pub fn labels(&self) -> Vec<String> {
+        self.keys.iter().map(Key::label).collect()
+    }
+}
+
+/// Parses `CLERK_JWT_KEY` as users paste it: PEM (with real or literal `\n`, CRLF, surrounding
+/// quotes), several PEM blocks, a bare PEM body, a JWK or a JWKS.
+pub fn parse_key_set(input: &str) -> Result<KeySet, KeyError> {
+    let text = normalise(input);
+    if text.is_empty() {
+        return Err(KeyError::Empty);
+    }
+    let keys = if text.starts_with('{') {
+        parse_json_keys(&text)?
+    } else if text.contains("-----BEGIN") {
+        parse_pem_blocks(&text)?
+    } else {
+        vec![parse_bare_body(&text)?]
+    };
+    if keys.is_empty() {
+        return Err(KeyError::Empty);
+    }
+    Ok(KeySet { keys })
+}
+
+fn normalise(input: &str) -> String {
+    let mut text = input.trim();
+    for quote in ['"', '\''] {
+        if text.len() >= 2 && text.starts_with(quote) && text.ends_with(quote) {
+            text = text.get(1..text.len() - 1).unwrap_or(text).trim();
+        }
+    }
+    text.replace("\\r\\n", "\n")
+        .replace("\\n", "\n")
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .trim()
+        .to_owned()
+}
+
+fn parse_pem_blocks(text: &str) -> Result<Vec<Key>, KeyError> {
+    let mut keys = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("-----BEGIN ") {
+        let after = rest.get(start + "-----BEGIN ".len()..).unwrap_or("");
+        let label_end = after
+            .find("-----")
+            .ok_or(KeyError::Malformed("PEM BEGIN line is not closed"))?;
+        let label = after.get(..label_end).unwrap_or("").trim();
+        let body_start = label_end + "-----".len();
+        let body_and_rest = after.get(body_start..).unwrap_or("");
+        let end_marker = format!("-----END {label}-----");
+        let body_end = body_and_rest
+            .find(&end_marker)
+            .ok_or(KeyError::Malformed("PEM block has no matching END line"))?;
+        let body = body_and_rest.get(..body_end).unwrap_or("");
+        keys.push(parse_pem_block(label, body)?);
+        rest = body_and_rest
+            .get(body_end + end_marker.len()..)
+            .unwrap_or("");
+    }
+    Ok(keys)
+}
+
+fn decode_pem_body(body: &str) -> Result<Vec<u8>, KeyError> {
+    let compact: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+    if compact.is_empty() {
+        return Err(KeyError::Malformed("empty PEM body"));
+    }
+    STANDARD
+        .decode(compact.as_bytes())
+        .map_err(|_| KeyError::Malformed("PEM body is not base64"))
+}
+
+fn parse_pem_block(label: &str, body: &str) -> Result<Key, KeyError> {
+    if label.contains("PRIVATE KEY") {
+        return Err(KeyError::PrivateKey);
+    }
+    if label.contains("CERTIFICATE") {
+        return Err(KeyError::Certificate);
+    }
+    let der = decode_pem_body(body)?;
+    let material = match label {
+        "PUBLIC KEY" => KeyMaterial::from_spki_der(&der)?,
+        "RSA PUBLIC KEY" => RsaPublicKey::from_pkcs1_der(&der)
+            .map(KeyMaterial::from_rsa)
+            .map_err(|_| KeyError::Malformed("invalid PKCS#1 RSA public key"))?,
+        _ => return Err(KeyError::Malformed("unknown PEM label")),
+    };
+    Key::new(material, None)
+}
+
+fn parse_bare_body(text: &str) -> Result<Key, KeyError> {
+    let der = decode_pem_body(text)?;
+    if looks_like_private_key(&der) {
+        return Err(KeyError::PrivateKey);
+    }
+    let material = match KeyMaterial::from_spki_der(&der) {
+        Ok(m) => m,
+        Err(KeyError::Malformed(_)) => RsaPublicKey::from_pkcs1_der(&der)
+            .map(KeyMaterial::from_rsa)
+            .map_err(|_| KeyError::Malformed("not a public key (SPKI or PKCS#1)"))?,
+        Err(other) => return Err(other),
+    };
+    Key::new(material, None)
+}
+
+/// A PKCS#8 or PKCS#1 private key body pasted without its PEM lines.
+fn looks_like_private_key(der: &[u8]) -> bool {
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+    use rsa::pkcs8::DecodePrivateKey;
+    rsa::RsaPrivateKey::from_pkcs8_der(der).is_ok()
+        || rsa::RsaPrivateKey::from_pkcs1_der(der).is_ok()
+        || p256::SecretKey::from_pkcs8_der(der).is_ok()
+        || p256::SecretKey::from_sec1_der(der).is_ok()
+}
+
+fn parse_json_keys(text: &str) -> Result<Vec<Key>, KeyError> {
+    let value: Value =
+        serde_json::from_str(text).map_err(|_| KeyError::Malformed("invalid JSON"))?;
+    let obj = value
+        .as_object()
+        .ok_or(KeyError::Malformed("JSON key is not an object"))?;
+    match obj.get("keys") {
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|k| {
+                k.as_object()
+                    .ok_or(KeyError::Malformed("JWKS entry is not an object"))
+                    .and_then(parse_jwk)
+            })
+            .collect(),
+        Some(_) => Err(KeyError::Malformed("JWKS `keys` is not an array")),
+        None => Ok(vec![parse_jwk(obj)?]),
+    }
+}
+
+fn jwk_str<'a>(jwk: &'a Map<String, Value>, name: &'static str) -> Result<&'a str, KeyError> {
+    jwk.get(name)
+        .and_then(Value::as_str)
+        .ok_or(KeyError::Malformed(name))
+}
+
+fn jwk_bytes(jwk: &Map<String, Value>, name: &'static str) -> Result<Vec<u8>, KeyError> {
+    let text = jwk_str(jwk, name)?;
+    URL_SAFE_NO_PAD
+        .decode(text.trim_end_matches('=').as_bytes())
+        .map_err(|_| KeyError::Malformed(name))
+}
+
+/// One JWK. `alg` and `use`, when present, must fit (RS256/ES256, "sig"); `d` means private.
+pub fn parse_jwk(jwk: &Map<String, Value>) -> Result<Key, KeyError> {
+    if jwk.contains_key("d") {
+        return Err(KeyError::PrivateKey);
+    }
+    if let Some(use_) = jwk.get("use") {
+        if use_.as_str() != Some("sig") {
+            return Err(KeyError::NotForSigning);
+        }
+    }
+    let kty = jwk_str(jwk, "kty")?;
+    let material = match kty {
+        "RSA" => {
+            let n = BigUint::from_bytes_be(&jwk_bytes(jwk, "n")?);
+            let e = BigUint::from_bytes_be(&jwk_bytes(jwk, "e")?);
+            let key =
+                RsaPublicKey::new(n, e).map_err(|_| KeyError::Malformed("invalid RSA key"))?;
+            KeyMaterial::from_rsa(key)
+        }
+        "EC" => {
+            let crv = jwk_str(jwk, "crv")?;
+            if crv != "P-256" {
+                return Err(KeyError::UnsupportedCurve(crv.to_owned()));
+            }
+            let x = jwk_bytes(jwk, "x")?;
+            let y = jwk_bytes(jwk, "y")?;
+            if x.len() != 32 || y.len() != 32 {
+                return Err(KeyError::Malformed("EC coordinates must be 32 bytes"));
+            }
+            let mut sec1 = Vec::with_capacity(65);
+            sec1.push(4u8);
+            sec1.extend_from_slice(&x);
+            sec1.extend_from_slice(&y);
+            let key = p256::PublicKey::from_sec1_bytes(&sec1)
+                .map_err(|_| KeyError::Malformed("EC point is not on P-256"))?;
+            KeyMaterial::from_p256(key)
+        }
+        other => return Err(KeyError::UnsupportedKeyType(other.to_owned())),
+    };
+    if let Some(alg) = jwk.get("alg") {
+        let name = alg.as_str().ok_or(KeyError::Malformed("alg"))?;
+        match Alg::from_jws_name(name) {
+            Some(a) if a == material.alg() => {}
+            _ => return Err(KeyError::UnsupportedAlgorithm(name.to_owned())),
+        }
+    }
+    let kid = match jwk.get("kid") {
+        None => None,
+        Some(Value::String(k)) => Some(k.clone()),
+        Some(_) => return Err(KeyError::Malformed("kid")),
+    };
+    Key::new(material, kid)
+}

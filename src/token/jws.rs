@@ -1,0 +1,123 @@
+//! The JWS compact layer: size limit, three strict-base64url segments, a strict JSON header, and
+//! the header rules (alg, typ, crit and friends, kid, cat). Payloads here are bytes: the session
+//! layer above decides they must be a JSON claim set.
+
+use super::error::{Malformed, TokenError};
+use crate::json::{parse_object, StrictJsonError};
+use crate::keys::Alg;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde_json::Value;
+
+/// `cat` values that mean "session token": Clerk's session category, and the value of instances
+/// that stamp every class alike.
+pub const SESSION_CATEGORIES: &[&str] = &["cl_B7d4PD111AAA", "cl_I7d4PD111III"];
+
+/// Header members that change how the token must be processed; edgegate implements none of them.
+const FORBIDDEN_HEADER_MEMBERS: &[&str] = &["crit", "b64", "zip", "enc"];
+
+/// The header members edgegate acts on. `jku`, `x5u`, `x5c` and `jwk` are ignored: keys come
+/// only from configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub alg: Alg,
+    pub kid: Option<String>,
+    pub cat: Option<String>,
+}
+
+/// A decoded compact JWS whose signature has not been checked yet.
+#[derive(Debug, Clone)]
+pub struct CompactJws<'a> {
+    pub header: Header,
+    /// `base64url(header) "." base64url(payload)`: the bytes the signature covers.
+    pub signing_input: &'a str,
+    pub payload: Vec<u8>,
+    pub signature: Vec<u8>,
+}
+
+pub(crate) fn b64(segment: &str) -> Result<Vec<u8>, TokenError> {
+    URL_SAFE_NO_PAD
+        .decode(segment.as_bytes())
+        .map_err(|_| TokenError::Invalid(Malformed::Base64))
+}
+
+pub(crate) fn json_error(err: StrictJsonError, whole: Malformed) -> TokenError {
+    TokenError::Invalid(match err {
+        StrictJsonError::DuplicateMember => Malformed::DuplicateMember,
+        StrictJsonError::TooDeep => Malformed::TooDeep,
+        StrictJsonError::Syntax | StrictJsonError::NotAnObject => whole,
+    })
+}
+
+/// Splits and decodes a compact JWS and checks its header. No key is touched.
+pub fn decode_compact(token: &str, max_bytes: usize) -> Result<CompactJws<'_>, TokenError> {
+    if token.is_empty() {
+        return Err(TokenError::Invalid(Malformed::Segments));
+    }
+    if token.len() > max_bytes {
+        return Err(TokenError::TooLarge);
+    }
+    let mut parts = token.split('.');
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(TokenError::Invalid(Malformed::Segments));
+    };
+    if h.is_empty() || s.is_empty() {
+        return Err(TokenError::Invalid(Malformed::Segments));
+    }
+    let header_bytes = b64(h)?;
+    let payload = b64(p)?;
+    let signature = b64(s)?;
+    let header_map =
+        parse_object(&header_bytes).map_err(|e| json_error(e, Malformed::HeaderJson))?;
+    let header = check_header(&header_map)?;
+    let signing_input = token
+        .get(..h.len() + 1 + p.len())
+        .ok_or(TokenError::Invalid(Malformed::Segments))?;
+    Ok(CompactJws {
+        header,
+        signing_input,
+        payload,
+        signature,
+    })
+}
+
+fn check_header(map: &serde_json::Map<String, Value>) -> Result<Header, TokenError> {
+    let alg = match map.get("alg") {
+        Some(Value::String(name)) => {
+            Alg::from_jws_name(name).ok_or(TokenError::InvalidAlgorithm)?
+        }
+        _ => return Err(TokenError::InvalidAlgorithm),
+    };
+    if FORBIDDEN_HEADER_MEMBERS
+        .iter()
+        .any(|m| map.contains_key(*m))
+    {
+        return Err(TokenError::ForbiddenHeader);
+    }
+    match map.get("typ") {
+        None => {}
+        Some(Value::String(t)) if t == "JWT" => {}
+        Some(_) => return Err(TokenError::Invalid(Malformed::Typ)),
+    }
+    let kid = match map.get("kid") {
+        None => None,
+        Some(Value::String(k)) => Some(k.clone()),
+        Some(_) => return Err(TokenError::Invalid(Malformed::Kid)),
+    };
+    let cat = match map.get("cat") {
+        None => None,
+        Some(Value::String(c)) => Some(c.clone()),
+        Some(_) => return Err(TokenError::Invalid(Malformed::Cat)),
+    };
+    Ok(Header { alg, kid, cat })
+}
+
+/// True when the header's `cat` marks a session token (or is absent).
+pub fn is_session_category(header: &Header) -> bool {
+    match &header.cat {
+        None => true,
+        Some(c) => SESSION_CATEGORIES.contains(&c.as_str()),
+    }
+}
