@@ -4,6 +4,9 @@
 //! Everything that decides is plain Rust below; only `edge` (compiled for wasm32) touches `worker`.
 
 pub mod auth;
+pub mod authenticate;
+pub mod cache;
+pub mod config;
 pub mod crypto;
 pub mod json;
 pub mod keys;

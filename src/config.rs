@@ -1,0 +1,324 @@
+//! Settings → a validated [`Gate`], once per isolate. Every setting is read through a lookup
+//! function (the edge passes wrangler's vars and secrets; tests pass a map), so nothing here
+//! reads an environment. A [`ConfigError`] names the setting and the problem, never the value.
+
+use crate::keys::{parse_key_set, KeySet};
+use crate::token::{Validation, DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_TOKEN_BYTES, MAX_CLOCK_SKEW_MS};
+use std::fmt;
+use url::Url;
+
+/// Default `UPSTREAM_TIMEOUT_MS`.
+pub const DEFAULT_UPSTREAM_TIMEOUT_MS: u64 = 30_000;
+/// Largest `OUTAGE_GRACE_SECONDS`.
+pub const MAX_OUTAGE_GRACE_SECONDS: i64 = 3600;
+
+/// One invalid or missing setting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub setting: &'static str,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.setting, self.problem)
+    }
+}
+
+/// How CORS preflights are handled (`CORS_PREFLIGHT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreflightMode {
+    /// `origin` (default): passed to the origin without a token, identity headers stripped.
+    PassToOrigin,
+    /// `edge`: answered at the edge with 204 and no CORS grant (the origin's CORS policy is
+    /// not known here, so this refuses cross-origin calls unless the origin is same-site).
+    AnswerAtEdge,
+}
+
+/// Every setting, typed. Built once per isolate by [`Gate::from_settings`].
+#[derive(Debug, Clone)]
+pub struct Gate {
+    pub keys: KeySet,
+    pub validation: Validation,
+    pub origin: Url,
+    pub public_routes_raw: String,
+    pub route_rules_raw: String,
+    pub sign_in_url: Option<Url>,
+    pub publishable_key: Option<String>,
+    pub frontend_api_url: Option<Url>,
+    pub outage_grace_seconds: i64,
+    pub trust_forwarded: bool,
+    pub allowed_hosts: Option<Vec<String>>,
+    pub upstream_timeout_ms: u64,
+    pub origin_assertion_secret: Option<Vec<u8>>,
+    pub forward_claims: Vec<String>,
+    pub forward_token: bool,
+    pub preflight: PreflightMode,
+}
+
+struct Reader<'a, F: Fn(&str) -> Option<String>> {
+    lookup: &'a F,
+    problems: Vec<ConfigError>,
+}
+
+impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
+    fn raw(&self, name: &str) -> Option<String> {
+        (self.lookup)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn problem(&mut self, setting: &'static str, problem: impl Into<String>) {
+        self.problems.push(ConfigError {
+            setting,
+            problem: problem.into(),
+        });
+    }
+
+    fn required(&mut self, name: &'static str) -> Option<String> {
+        let v = self.raw(name);
+        if v.is_none() {
+            self.problem(name, "required but not set");
+        }
+        v
+    }
+
+    fn bool(&mut self, name: &'static str, default: bool) -> bool {
+        match self.raw(name).map(|v| v.to_ascii_lowercase()).as_deref() {
+            None => default,
+            Some("true" | "1" | "yes" | "on") => true,
+            Some("false" | "0" | "no" | "off") => false,
+            Some(_) => {
+                self.problem(name, "must be true or false");
+                default
+            }
+        }
+    }
+
+    fn int(&mut self, name: &'static str, default: i64, min: i64, max: i64) -> i64 {
+        match self.raw(name) {
+            None => default,
+            Some(v) => match v.parse::<i64>() {
+                Ok(n) if (min..=max).contains(&n) => n,
+                _ => {
+                    self.problem(name, format!("must be an integer from {min} to {max}"));
+                    default
+                }
+            },
+        }
+    }
+
+    fn choice(&mut self, name: &'static str, choices: &[&'static str]) -> Option<&'static str> {
+        let v = self.raw(name)?;
+        let found = choices.iter().find(|c| c.eq_ignore_ascii_case(&v)).copied();
+        if found.is_none() {
+            self.problem(name, format!("must be one of: {}", choices.join(", ")));
+        }
+        found
+    }
+
+    fn list(&mut self, name: &'static str) -> Vec<String> {
+        self.raw(name)
+            .map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn url(&mut self, name: &'static str, value: &str, allow_path: bool) -> Option<Url> {
+        match Url::parse(value) {
+            Ok(u) if (u.scheme() == "https" || u.scheme() == "http") && u.host().is_some() => {
+                if !allow_path && (u.query().is_some() || u.fragment().is_some()) {
+                    self.problem(name, "must not have a query or fragment");
+                    return None;
+                }
+                if !u.username().is_empty() || u.password().is_some() {
+                    self.problem(name, "must not contain credentials");
+                    return None;
+                }
+                Some(u)
+            }
+            _ => {
+                self.problem(name, "must be an absolute http(s) URL");
+                None
+            }
+        }
+    }
+}
+
+/// True for hosts where plain http is acceptable (local development and tests).
+pub fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+fn origin_of(party: &str) -> Option<String> {
+    let u = Url::parse(party).ok()?;
+    if u.scheme() != "http" && u.scheme() != "https" {
+        return None;
+    }
+    if u.path() != "/" || u.query().is_some() || u.fragment().is_some() {
+        return None;
+    }
+    Some(u.origin().ascii_serialization())
+}
+
+impl Gate {
+    /// Reads and validates every setting. On failure returns every problem found (so health can
+    /// list them all), each naming its setting.
+    pub fn from_settings<F: Fn(&str) -> Option<String>>(lookup: &F) -> Result<Gate, Vec<ConfigError>> {
+        let mut r = Reader {
+            lookup,
+            problems: Vec::new(),
+        };
+
+        let keys = r.required("CLERK_JWT_KEY").and_then(|raw| match parse_key_set(&raw) {
+            Ok(k) => Some(k),
+            Err(e) => {
+                r.problem("CLERK_JWT_KEY", format!("{} ({e})", e.code()));
+                None
+            }
+        });
+
+        let mut parties = Vec::new();
+        if r.required("AUTHORIZED_PARTIES").is_some() {
+            for p in r.list("AUTHORIZED_PARTIES") {
+                match origin_of(&p) {
+                    Some(o) => parties.push(o),
+                    None => r.problem(
+                        "AUTHORIZED_PARTIES",
+                        "each entry must be an origin such as https://app.example.com",
+                    ),
+                }
+            }
+        }
+
+        let origin = r
+            .required("ORIGIN_URL")
+            .and_then(|v| r.url("ORIGIN_URL", &v, false));
+
+        let clock_skew_ms = r.int("CLOCK_SKEW_MS", DEFAULT_CLOCK_SKEW_MS, 0, MAX_CLOCK_SKEW_MS);
+        let max_token_bytes = r.int(
+            "MAX_TOKEN_BYTES",
+            DEFAULT_MAX_TOKEN_BYTES as i64,
+            512,
+            65_536,
+        ) as usize;
+        let allow_missing_azp = r.choice("AZP_MISSING", &["reject", "allow"]) == Some("allow");
+        let pending_is_signed_in =
+            r.choice("PENDING_SESSIONS", &["signed-out", "signed-in"]) == Some("signed-in");
+        let issuer = r.raw("ISSUER");
+        let audience = {
+            let a = r.list("AUDIENCE");
+            if a.is_empty() {
+                None
+            } else {
+                Some(a)
+            }
+        };
+        let mut validation = Validation::default().with_authorized_parties(&parties);
+        validation.allow_missing_azp = allow_missing_azp;
+        validation.clock_skew_ms = clock_skew_ms;
+        validation.issuer = issuer;
+        validation.audience = audience;
+        validation.pending_is_signed_in = pending_is_signed_in;
+        validation.max_token_bytes = max_token_bytes;
+
+        let sign_in_url = r.raw("SIGN_IN_URL").and_then(|v| {
+            if v.starts_with('/') && !v.starts_with("//") {
+                // A path on this host: resolved against the public URL per request.
+                Url::parse(&format!("http://edgegate.invalid{v}")).ok()
+            } else {
+                r.url("SIGN_IN_URL", &v, true)
+            }
+        });
+
+        let publishable_key = r.raw("PUBLISHABLE_KEY");
+        if let Some(pk) = &publishable_key {
+            if !(pk.starts_with("pk_test_") || pk.starts_with("pk_live_")) {
+                r.problem("PUBLISHABLE_KEY", "must start with pk_test_ or pk_live_");
+            }
+        }
+        let frontend_api_url = r.raw("FRONTEND_API_URL").and_then(|v| {
+            let u = r.url("FRONTEND_API_URL", &v, true)?;
+            if u.scheme() == "http" && !is_loopback_host(&u) {
+                r.problem("FRONTEND_API_URL", "must be https (http only on loopback)");
+                return None;
+            }
+            Some(u)
+        });
+        let outage_grace_seconds = r.int("OUTAGE_GRACE_SECONDS", 0, 0, MAX_OUTAGE_GRACE_SECONDS);
+
+        let trust_forwarded = r.bool("TRUST_FORWARDED", false);
+        let allowed_hosts = {
+            let hosts = r.list("ALLOWED_HOSTS");
+            if hosts.is_empty() {
+                None
+            } else {
+                Some(hosts.into_iter().map(|h| h.to_ascii_lowercase()).collect())
+            }
+        };
+        let upstream_timeout_ms =
+            r.int("UPSTREAM_TIMEOUT_MS", DEFAULT_UPSTREAM_TIMEOUT_MS as i64, 1, 600_000) as u64;
+        let origin_assertion_secret = r.raw("ORIGIN_ASSERTION_SECRET").and_then(|s| {
+            if s.len() < 32 {
+                r.problem(
+                    "ORIGIN_ASSERTION_SECRET",
+                    "must be at least 32 characters (use a random value)",
+                );
+                None
+            } else {
+                Some(s.into_bytes())
+            }
+        });
+        let forward_claims = r.list("FORWARD_CLAIMS");
+        for name in &forward_claims {
+            let valid = name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if !valid {
+                r.problem(
+                    "FORWARD_CLAIMS",
+                    "claim names may only use letters, digits, '_' and '-'",
+                );
+                break;
+            }
+        }
+        let forward_token = r.bool("FORWARD_TOKEN", true);
+        let preflight = match r.choice("CORS_PREFLIGHT", &["origin", "edge"]) {
+            Some("edge") => PreflightMode::AnswerAtEdge,
+            _ => PreflightMode::PassToOrigin,
+        };
+        let public_routes_raw = r.raw("PUBLIC_ROUTES").unwrap_or_default();
+        let route_rules_raw = r.raw("ROUTE_RULES").unwrap_or_default();
+
+        match (keys, origin) {
+            (Some(keys), Some(origin)) if r.problems.is_empty() => Ok(Gate {
+                keys,
+                validation,
+                origin,
+                public_routes_raw,
+                route_rules_raw,
+                sign_in_url,
+                publishable_key,
+                frontend_api_url,
+                outage_grace_seconds,
+                trust_forwarded,
+                allowed_hosts,
+                upstream_timeout_ms,
+                origin_assertion_secret,
+                forward_claims,
+                forward_token,
+                preflight,
+            }),
+            _ => Err(r.problems),
+        }
+    }
+}
