@@ -1,0 +1,260 @@
+//! The only module that knows `worker`: reads settings once per isolate, reads the clock and
+//! randomness, hands the request's facts to the pure pipeline (`app::handle`), and executes the
+//! outcome: fetch the origin or ASSETS, or render a response plan. Nothing here decides.
+
+mod webcrypto;
+
+use crate::app::{self, Gateway, Inbound, Outcome, ProxyPlan};
+use crate::authenticate::SignatureBackend;
+use crate::cache::{TokenCache, DEFAULT_CAPACITY};
+use crate::crypto::verify_signature;
+use crate::http::HeaderList;
+use crate::keys::{Alg, KeySet};
+use crate::response::{self, Rejection, ResponsePlan};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+use wasm_bindgen::JsValue;
+use worker::{event, Context, Env, Fetch, Request, RequestInit, RequestRedirect, Response};
+
+/// Everything built once per isolate.
+struct Isolate {
+    gateway: Result<Rc<Gateway>, Vec<String>>,
+    crypto_keys: RefCell<Vec<Option<JsValue>>>,
+    cache: RefCell<TokenCache>,
+}
+
+thread_local! {
+    static ISOLATE: RefCell<Option<Rc<Isolate>>> = const { RefCell::new(None) };
+}
+
+/// Every setting name edgegate reads; secrets and vars are looked up alike.
+const SETTINGS: &[&str] = app::SETTING_NAMES;
+
+fn isolate(env: &Env) -> Rc<Isolate> {
+    if let Some(existing) = ISOLATE.with(|slot| slot.borrow().clone()) {
+        return existing;
+    }
+    let values: Vec<(&str, Option<String>)> = SETTINGS
+        .iter()
+        .map(|name| {
+            let value = env
+                .secret(name)
+                .map(|s| s.to_string())
+                .or_else(|_| env.var(name).map(|v| v.to_string()))
+                .ok();
+            (*name, value)
+        })
+        .collect();
+    let lookup = |name: &str| {
+        values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, v)| v.clone())
+    };
+    let gateway = match Gateway::from_settings(&lookup) {
+        Ok(g) => Ok(Rc::new(g)),
+        Err(problems) => {
+            for p in &problems {
+                worker::console_error!(
+                    "{}",
+                    serde_json::json!({"level": "error", "event": "config-invalid", "setting": p.setting, "problem": p.problem})
+                );
+            }
+            Err(problems.into_iter().map(|p| p.setting.to_owned()).collect())
+        }
+    };
+    let key_count = gateway.as_ref().map(|g| g.gate.keys.len()).unwrap_or(0);
+    let built = Rc::new(Isolate {
+        gateway,
+        crypto_keys: RefCell::new(vec![None; key_count]),
+        cache: RefCell::new(TokenCache::new(DEFAULT_CAPACITY)),
+    });
+    ISOLATE.with(|slot| *slot.borrow_mut() = Some(Rc::clone(&built)));
+    built
+}
+
+/// WebCrypto first, importing each key once; RustCrypto if WebCrypto is unavailable.
+struct EdgeBackend<'a> {
+    keys: &'a KeySet,
+    crypto_keys: &'a RefCell<Vec<Option<JsValue>>>,
+}
+
+impl SignatureBackend for EdgeBackend<'_> {
+    async fn verify(&self, key_index: usize, alg: Alg, message: &[u8], signature: &[u8]) -> bool {
+        let Some(key) = self.keys.get(key_index) else {
+            return false;
+        };
+        if key.alg() != alg || !webcrypto::plausible_signature(&key.material, signature) {
+            return false;
+        }
+        let cached = self
+            .crypto_keys
+            .borrow()
+            .get(key_index)
+            .and_then(|k| k.clone());
+        let crypto_key = match cached {
+            Some(k) => k,
+            None => match webcrypto::import_key(&key.material).await {
+                Ok(k) => {
+                    if let Some(slot) = self.crypto_keys.borrow_mut().get_mut(key_index) {
+                        *slot = Some(k.clone());
+                    }
+                    k
+                }
+                Err(_) => return verify_signature(&key.material, alg, message, signature),
+            },
+        };
+        match webcrypto::verify(&crypto_key, alg, message, signature).await {
+            Ok(ok) => ok,
+            Err(_) => verify_signature(&key.material, alg, message, signature),
+        }
+    }
+}
+
+fn random_bytes() -> [u8; 32] {
+    let mut buf = [0u8; 32];
+    if getrandom::getrandom(&mut buf).is_err() {
+        let t = js_sys::Date::now().to_bits().to_le_bytes();
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = t.get(i % 8).copied().unwrap_or(0) ^ (i as u8);
+        }
+    }
+    buf
+}
+
+fn header_list(req: &Request) -> HeaderList {
+    HeaderList::from_pairs(req.headers().entries())
+}
+
+fn to_worker_headers(pairs: &[(String, String)]) -> worker::Headers {
+    let headers = worker::Headers::new();
+    for (name, value) in pairs {
+        // Invalid names or values were filtered by the pure planner; a failure here is dropped
+        // rather than turned into a 500.
+        let _ = headers.append(name, value);
+    }
+    headers
+}
+
+fn render(plan: ResponsePlan) -> worker::Result<Response> {
+    let headers = to_worker_headers(&plan.headers);
+    let builder = Response::builder()
+        .with_status(plan.status)
+        .with_headers(headers);
+    if plan.body.is_empty() {
+        Ok(builder.empty())
+    } else {
+        Ok(builder.fixed(plan.body.into_bytes()))
+    }
+}
+
+fn log_line(decision_log: &app::LogRecord, status: u16, started_ms: f64) {
+    let duration_ms = (js_sys::Date::now() - started_ms).max(0.0);
+    worker::console_log!("{}", decision_log.to_json(status, duration_ms));
+}
+
+async fn proxy(req: &Request, plan: ProxyPlan) -> Result<Response, Rejection> {
+    let mut init = RequestInit::new();
+    init.with_method(worker::Method::from(plan.method.clone()))
+        .with_headers(to_worker_headers(&plan.headers))
+        .with_redirect(RequestRedirect::Manual)
+        .with_cache(worker::CacheMode::NoStore);
+    if plan.forward_body {
+        init.with_body(req.inner().body().map(JsValue::from));
+    }
+    let outbound = Request::new_with_init(&plan.url, &init).map_err(|_| Rejection::OriginUnreachable)?;
+    let controller = worker::AbortController::default();
+    let signal = controller.signal();
+    let fetch = Fetch::Request(outbound);
+    let send = fetch.send_with_signal(&signal);
+    let timeout = worker::Delay::from(Duration::from_millis(plan.timeout_ms));
+    futures_util::pin_mut!(send);
+    futures_util::pin_mut!(timeout);
+    let response = match futures_util::future::select(send, timeout).await {
+        futures_util::future::Either::Left((Ok(resp), _)) => resp,
+        futures_util::future::Either::Left((Err(_), _)) => return Err(Rejection::OriginUnreachable),
+        futures_util::future::Either::Right(_) => {
+            controller.abort();
+            return Err(Rejection::OriginTimeout);
+        }
+    };
+    let status = response.status_code();
+    if status == 101 {
+        return Ok(response);
+    }
+    let origin_headers: Vec<(String, String)> = response.headers().entries().collect();
+    let headers = app::response_headers(&plan, &origin_headers);
+    let (builder, body) = response.into_parts();
+    let _ = builder;
+    Ok(Response::builder()
+        .with_status(status)
+        .with_headers(to_worker_headers(&headers))
+        .body(body))
+}
+
+#[event(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let started_ms = js_sys::Date::now();
+    let iso = isolate(&env);
+    let url = req.url().map(|u| u.to_string()).unwrap_or_default();
+    let method = req.method().to_string();
+    let headers = header_list(&req);
+    let inbound = Inbound {
+        method: &method,
+        url: &url,
+        headers: &headers,
+    };
+    let gateway = match &iso.gateway {
+        Ok(g) => Rc::clone(g),
+        Err(problems) => {
+            let plan = app::misconfigured(&inbound, problems);
+            return render(plan);
+        }
+    };
+    let backend = EdgeBackend {
+        keys: &gateway.gate.keys,
+        crypto_keys: &iso.crypto_keys,
+    };
+    let now_ms = started_ms as i64;
+    let decision = app::handle(
+        &inbound,
+        &gateway,
+        now_ms,
+        random_bytes(),
+        &iso.cache,
+        &backend,
+    )
+    .await;
+    let (response, status) = match decision.outcome {
+        Outcome::Respond(plan) => {
+            let status = plan.status;
+            (render(plan)?, status)
+        }
+        Outcome::Asset { path } => {
+            let assets = env.assets("ASSETS")?;
+            let asset_url = app::asset_url(&url, &path);
+            let resp = assets.fetch(asset_url, None).await?;
+            let status = resp.status_code();
+            (resp, status)
+        }
+        Outcome::Proxy(plan) => match proxy(&req, plan).await {
+            Ok(resp) => {
+                let status = resp.status_code();
+                (resp, status)
+            }
+            Err(rejection) => {
+                let plan = response::render(&rejection);
+                let status = plan.status;
+                (render(plan)?, status)
+            }
+        },
+    };
+    log_line(&decision.log, status, started_ms);
+    Ok(response)
+}
