@@ -173,19 +173,23 @@ fn origin_of(party: &str) -> Option<String> {
 impl Gate {
     /// Reads and validates every setting. On failure returns every problem found (so health can
     /// list them all), each naming its setting.
-    pub fn from_settings<F: Fn(&str) -> Option<String>>(lookup: &F) -> Result<Gate, Vec<ConfigError>> {
+    pub fn from_settings<F: Fn(&str) -> Option<String>>(
+        lookup: &F,
+    ) -> Result<Gate, Vec<ConfigError>> {
         let mut r = Reader {
             lookup,
             problems: Vec::new(),
         };
 
-        let keys = r.required("CLERK_JWT_KEY").and_then(|raw| match parse_key_set(&raw) {
-            Ok(k) => Some(k),
-            Err(e) => {
-                r.problem("CLERK_JWT_KEY", format!("{} ({e})", e.code()));
-                None
-            }
-        });
+        let keys = r
+            .required("CLERK_JWT_KEY")
+            .and_then(|raw| match parse_key_set(&raw) {
+                Ok(k) => Some(k),
+                Err(e) => {
+                    r.problem("CLERK_JWT_KEY", format!("{} ({e})", e.code()));
+                    None
+                }
+            });
 
         let mut parties = Vec::new();
         if r.required("AUTHORIZED_PARTIES").is_some() {
@@ -265,8 +269,12 @@ impl Gate {
                 Some(hosts.into_iter().map(|h| h.to_ascii_lowercase()).collect())
             }
         };
-        let upstream_timeout_ms =
-            r.int("UPSTREAM_TIMEOUT_MS", DEFAULT_UPSTREAM_TIMEOUT_MS as i64, 1, 600_000) as u64;
+        let upstream_timeout_ms = r.int(
+            "UPSTREAM_TIMEOUT_MS",
+            DEFAULT_UPSTREAM_TIMEOUT_MS as i64,
+            1,
+            600_000,
+        ) as u64;
         let origin_assertion_secret = r.raw("ORIGIN_ASSERTION_SECRET").and_then(|s| {
             if s.len() < 32 {
                 r.problem(

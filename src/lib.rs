@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod authenticate;
+pub mod browser;
 pub mod cache;
 pub mod config;
 pub mod crypto;
