@@ -265,6 +265,14 @@ fn wycheproof_json_web_signature_rs256_es256() {
     skipped.sort_unstable();
     assert_eq!(skipped, expand_ranges(EXPECTED_SKIPPED_TCIDS), "skipped tcIds");
     assert_eq!(counts.valid + counts.invalid + skipped.len(), declared);
+    assert_eq!(
+        counts,
+        Counts {
+            valid: 10,
+            invalid: 266,
+            acceptable: 0
+        }
+    );
     eprintln!("{file}: {counts:?}, skipped {}", skipped.len());
 }
 
