@@ -128,7 +128,10 @@ fn verify_valid_prints_auth_and_exits_0() {
     })
     .to_string();
     for dir in [rs, es] {
-        let token = mint(dir, &["--sub", "user_9", "--kid", "ins_1", "--claims", &claims]);
+        let token = mint(
+            dir,
+            &["--sub", "user_9", "--kid", "ins_1", "--claims", &claims],
+        );
         let (code, out, err) = verify(dir, &token, &["--authorized-party", ORIGIN]);
         assert_eq!(code, Some(0), "{out} {err}");
         assert_eq!(out["valid"], true);
@@ -174,7 +177,13 @@ fn verify_valid_without_org_has_nulls_and_empty_permissions() {
     let (code, out, _) = verify(rs, &token, &["--authorized-party", ORIGIN]);
     assert_eq!(code, Some(0));
     let auth = &out["auth"];
-    for name in ["org_id", "org_role", "org_slug", "actor", "factor_verification_age"] {
+    for name in [
+        "org_id",
+        "org_role",
+        "org_slug",
+        "actor",
+        "factor_verification_age",
+    ] {
         assert_eq!(auth[name], Value::Null, "{name}");
     }
     assert_eq!(auth["org_permissions"], json!([]));
@@ -186,10 +195,21 @@ fn verify_rejected_exits_1_with_reason() {
     let token = mint(rs, &[]);
     let later = (T + 3600).to_string();
     let key = rs.join("public.pem");
-    let o = run(&["verify", "--key", p(&key), "--token", &token, "--now", &later]);
+    let o = run(&[
+        "verify",
+        "--key",
+        p(&key),
+        "--token",
+        &token,
+        "--now",
+        &later,
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let out: Value = serde_json::from_str(&stdout(&o)).expect("json");
-    assert_eq!(out, json!({"valid": false, "reason": "token-expired", "auth": null}));
+    assert_eq!(
+        out,
+        json!({"valid": false, "reason": "token-expired", "auth": null})
+    );
 
     let (code, out, _) = verify(rs, &token, &["--authorized-party", "https://other.example"]);
     assert_eq!(code, Some(1));
@@ -224,8 +244,15 @@ fn verify_now_pins_time() {
         assert_eq!(o.status.code(), expected, "now = {now}: {}", stdout(&o));
     }
     let o = run(&[
-        "verify", "--key", p(&key), "--token", &token, "--now", &(T + 65).to_string(),
-        "--clock-skew-ms", "10000",
+        "verify",
+        "--key",
+        p(&key),
+        "--token",
+        &token,
+        "--now",
+        &(T + 65).to_string(),
+        "--clock-skew-ms",
+        "10000",
     ]);
     assert_eq!(o.status.code(), Some(0));
 }
@@ -241,7 +268,10 @@ fn verify_token_from_stdin_is_trimmed() {
         format!("{token}\n"),
         format!("  \n\t{token} \r\n\n"),
     ] {
-        let o = run_stdin(&["verify", "--key", p(&key), "--token", "-", "--now", &now], &input);
+        let o = run_stdin(
+            &["verify", "--key", p(&key), "--token", "-", "--now", &now],
+            &input,
+        );
         assert_eq!(o.status.code(), Some(0), "{input:?}: {}", stdout(&o));
         let out: Value = serde_json::from_str(&stdout(&o)).expect("json");
         assert_eq!(out["valid"], true);
@@ -254,7 +284,15 @@ fn verify_without_authorized_party_warns_on_stderr() {
     // `mint` below sets --azp itself, so this token is minted directly with another azp.
     let key = rs.join("private.pem");
     let now = T.to_string();
-    let o = run(&["mint", "--key", p(&key), "--now", &now, "--azp", "https://whatever.example"]);
+    let o = run(&[
+        "mint",
+        "--key",
+        p(&key),
+        "--now",
+        &now,
+        "--azp",
+        "https://whatever.example",
+    ]);
     let token = stdout(&o).trim().to_owned();
     let (code, out, err) = verify(rs, &token, &[]);
     assert_eq!(code, Some(0), "{out}");
@@ -268,7 +306,11 @@ fn verify_missing_azp_and_allow_missing_azp() {
     let (code, out, _) = verify(rs, &token, &["--authorized-party", ORIGIN]);
     assert_eq!(code, Some(1));
     assert_eq!(out["reason"], "token-invalid-authorized-parties");
-    let (code, _, _) = verify(rs, &token, &["--authorized-party", ORIGIN, "--allow-missing-azp"]);
+    let (code, _, _) = verify(
+        rs,
+        &token,
+        &["--authorized-party", ORIGIN, "--allow-missing-azp"],
+    );
     assert_eq!(code, Some(0));
 }
 
@@ -283,9 +325,15 @@ fn verify_issuer_audience_and_pending() {
         verify(es, &token, &args)
     };
     assert_eq!(with(&["--issuer", "https://clerk.edgegate.dev"]).0, Some(0));
-    assert_eq!(with(&["--issuer", "https://other"]).1["reason"], "token-invalid-issuer");
+    assert_eq!(
+        with(&["--issuer", "https://other"]).1["reason"],
+        "token-invalid-issuer"
+    );
     assert_eq!(with(&["--audience", "api"]).0, Some(0));
-    assert_eq!(with(&["--audience", "web"]).1["reason"], "token-invalid-audience");
+    assert_eq!(
+        with(&["--audience", "web"]).1["reason"],
+        "token-invalid-audience"
+    );
     let (code, out, _) = verify(es, &token, &["--authorized-party", ORIGIN]);
     assert_eq!(code, Some(1));
     assert_eq!(out["reason"], "session-pending");
@@ -301,7 +349,13 @@ fn verify_max_token_bytes() {
 }
 
 fn assert_usage_error(o: &Output) {
-    assert_eq!(o.status.code(), Some(2), "stdout {:?} stderr {:?}", stdout(o), stderr(o));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "stdout {:?} stderr {:?}",
+        stdout(o),
+        stderr(o)
+    );
     assert!(o.stdout.is_empty(), "stdout must be empty: {:?}", stdout(o));
     assert!(!o.stderr.is_empty());
 }
@@ -326,7 +380,13 @@ fn bad_key_file_exits_2_with_empty_stdout() {
     let body_line = private_text.lines().nth(1).expect("line");
     assert!(!err.contains(body_line), "stderr leaks the key");
     // Missing file, empty file.
-    let o = run(&["verify", "--key", p(&dir.join("missing.pem")), "--token", &token]);
+    let o = run(&[
+        "verify",
+        "--key",
+        p(&dir.join("missing.pem")),
+        "--token",
+        &token,
+    ]);
     assert_usage_error(&o);
     let empty = dir.join("empty.pem");
     std::fs::write(&empty, "").expect("write");
@@ -346,18 +406,51 @@ fn missing_or_bad_arguments_exit_2_with_empty_stdout() {
     assert_usage_error(&run(&["verify", "--key", p(&key)]));
     assert_usage_error(&run(&["verify", "--token", &token]));
     assert_usage_error(&run(&["verify", "--key", p(&key), "--token"]));
-    assert_usage_error(&run(&["verify", "--key", p(&key), "--token", &token, "--now", "soon"]));
-    assert_usage_error(&run(&["verify", "--key", p(&key), "--token", &token, "--bogus"]));
     assert_usage_error(&run(&[
-        "verify", "--key", p(&key), "--token", &token, "--clock-skew-ms", "60001",
+        "verify",
+        "--key",
+        p(&key),
+        "--token",
+        &token,
+        "--now",
+        "soon",
     ]));
     assert_usage_error(&run(&[
-        "verify", "--key", p(&key), "--token", &token, "--clock-skew-ms", "-1",
+        "verify",
+        "--key",
+        p(&key),
+        "--token",
+        &token,
+        "--bogus",
+    ]));
+    assert_usage_error(&run(&[
+        "verify",
+        "--key",
+        p(&key),
+        "--token",
+        &token,
+        "--clock-skew-ms",
+        "60001",
+    ]));
+    assert_usage_error(&run(&[
+        "verify",
+        "--key",
+        p(&key),
+        "--token",
+        &token,
+        "--clock-skew-ms",
+        "-1",
     ]));
     assert_usage_error(&run(&["frobnicate"]));
     assert_usage_error(&run(&["mint"]));
     assert_usage_error(&run(&["mint", "--key", p(&key)])); // a public key cannot sign
-    assert_usage_error(&run(&["mint", "--key", p(&rs.join("private.pem")), "--claims", "[1]"]));
+    assert_usage_error(&run(&[
+        "mint",
+        "--key",
+        p(&rs.join("private.pem")),
+        "--claims",
+        "[1]",
+    ]));
 }
 
 #[test]

@@ -100,7 +100,10 @@ fn rfc7520_4_1_cookbook_file_verifies() {
     let payload = verify_jws(token, &keys, 8192).expect("RFC 7520 4.1");
     assert_eq!(
         payload,
-        doc["input"]["payload"].as_str().expect("payload").as_bytes()
+        doc["input"]["payload"]
+            .as_str()
+            .expect("payload")
+            .as_bytes()
     );
     let Some(public) = vector_json("jose/rfc7520_3_3_rsa_public_key.json") else {
         return;

@@ -189,9 +189,7 @@ fn expand_ranges(spec: &str) -> Vec<u64> {
     let mut out = Vec::new();
     for part in spec.split(',') {
         match part.split_once('-') {
-            Some((a, b)) => {
-                out.extend(a.parse::<u64>().expect("n")..=b.parse::<u64>().expect("n"))
-            }
+            Some((a, b)) => out.extend(a.parse::<u64>().expect("n")..=b.parse::<u64>().expect("n")),
             None => out.push(part.parse().expect("n")),
         }
     }
@@ -256,14 +254,21 @@ fn wycheproof_json_web_signature_rs256_es256() {
                 other => panic!("tcId {id}: unexpected result {other}"),
             };
             if got != expected {
-                failures.push(format!("tcId {id} ({result}, {}): got {got}", test["comment"]));
+                failures.push(format!(
+                    "tcId {id} ({result}, {}): got {got}",
+                    test["comment"]
+                ));
             }
         }
     }
     assert_eq!(total, declared, "{file}: numberOfTests");
     assert!(failures.is_empty(), "{file}: {failures:#?}");
     skipped.sort_unstable();
-    assert_eq!(skipped, expand_ranges(EXPECTED_SKIPPED_TCIDS), "skipped tcIds");
+    assert_eq!(
+        skipped,
+        expand_ranges(EXPECTED_SKIPPED_TCIDS),
+        "skipped tcIds"
+    );
     assert_eq!(counts.valid + counts.invalid + skipped.len(), declared);
     assert_eq!(
         counts,

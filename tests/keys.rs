@@ -127,7 +127,8 @@ fn single_jwk() {
 #[test]
 fn jwks_with_two_kids() {
     let k = keys();
-    let jwks = json!({"keys": [public_jwk(&k.rsa_a, Some("ins_1")), public_jwk(&k.ec_a, Some("ins_2"))]});
+    let jwks =
+        json!({"keys": [public_jwk(&k.rsa_a, Some("ins_1")), public_jwk(&k.ec_a, Some("ins_2"))]});
     let set = parse_key_set(&jwks.to_string()).expect("JWKS");
     assert_eq!(set.labels(), vec!["ins_1".to_owned(), "ins_2".to_owned()]);
     let t1 = mint(&k.rsa_a, json!({"kid": "ins_1"}), &claims());
@@ -233,10 +234,7 @@ fn private_keys_are_refused() {
         // Body pasted without its PEM lines.
         assert_eq!(code(&pem_body(&pem)), "key-private");
         // After a public key (rotation list with a mistake in it).
-        assert_eq!(
-            code(&format!("{}{}", public_pem(key), pem)),
-            "key-private"
-        );
+        assert_eq!(code(&format!("{}{}", public_pem(key), pem)), "key-private");
     }
     // PKCS#1 "RSA PRIVATE KEY".
     let SigningKey::Rsa(rk) = &k.rsa_a else {
@@ -326,14 +324,17 @@ fn no_key_material_in_debug_or_errors() {
     let body = pem_body(&public_pem(&k.rsa_a));
     let ec_jwk = public_jwk(&k.ec_a, Some("kid-1"));
     let ec_x = ec_jwk["x"].as_str().expect("x").to_owned();
-    let set = parse_key_set(&format!("{}{}", public_pem(&k.rsa_a), public_pem(&k.ec_a)))
-        .expect("keys");
+    let set =
+        parse_key_set(&format!("{}{}", public_pem(&k.rsa_a), public_pem(&k.ec_a))).expect("keys");
     let jwks = parse_key_set(&json!({"keys": [ec_jwk]}).to_string()).expect("jwks");
     let shown = format!("{set:?} {jwks:?} {:?}", set.keys[0].material);
     for secret in [&modulus[..40], &body[40..80], &ec_x[..20]] {
         assert!(!shown.contains(secret), "Debug shows key material: {shown}");
     }
-    assert!(shown.contains("RS256") && shown.contains("ES256"), "{shown}");
+    assert!(
+        shown.contains("RS256") && shown.contains("ES256"),
+        "{shown}"
+    );
 
     let private = k.rsa_a.private_pem().expect("private");
     let private_body = pem_body(&private);
@@ -341,7 +342,12 @@ fn no_key_material_in_debug_or_errors() {
     d_jwk["d"] = b64u(rk.d().to_bytes_be()).into();
     let mut small_e = public_jwk(&k.rsa_a, None);
     small_e["e"] = "Aw".into();
-    for input in [private.clone(), private_body.clone(), d_jwk.to_string(), small_e.to_string()] {
+    for input in [
+        private.clone(),
+        private_body.clone(),
+        d_jwk.to_string(),
+        small_e.to_string(),
+    ] {
         let err = parse_key_set(&input).unwrap_err();
         let text = format!("{err} {err:?}");
         for secret in [&modulus[..40], &private_body[60..100]] {

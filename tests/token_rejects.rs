@@ -84,9 +84,14 @@ fn token_too_large_default_8192() {
         let c = claims_with(json!({"pad": "x".repeat(pad)}));
         b64u(header(json!({}))).len() + b64u(Value::Object(c).to_string()).len() + 2 + 342
     };
-    let pad = (4000..8000).find(|&p| predicted(p + 1) > 8192).expect("pad");
+    let pad = (4000..8000)
+        .find(|&p| predicted(p + 1) > 8192)
+        .expect("pad");
     let (last_ok, first_big) = (Some(padded_token(pad)), Some(padded_token(pad + 1)));
-    let (ok, big) = (last_ok.expect("a token <= 8192"), first_big.expect("> 8192"));
+    let (ok, big) = (
+        last_ok.expect("a token <= 8192"),
+        first_big.expect("> 8192"),
+    );
     assert!(ok.len() > 8180 && ok.len() <= 8192, "{}", ok.len());
     assert!(verify(&ok, &rs_set()).is_ok());
     assert_eq!(rs_code(&big), "token-too-large");
@@ -148,7 +153,7 @@ fn token_invalid_base64_padding() {
     let mut p = b64u(payload());
     // Make the payload segment need padding, then pad it.
     let mut extra = 0;
-    while p.len() % 4 == 0 {
+    while p.len().is_multiple_of(4) {
         extra += 1;
         p = b64u(Value::Object(claims_with(json!({"pad": "x".repeat(extra)}))).to_string());
     }
@@ -171,8 +176,10 @@ fn token_invalid_base64_padding() {
 fn payload_segment_with(c: char) -> String {
     for i in 0..64 {
         let s = b64u(
-            Value::Object(claims_with(json!({"x": format!("{}>>>???~~~", "a".repeat(i))})))
-                .to_string(),
+            Value::Object(claims_with(
+                json!({"x": format!("{}>>>???~~~", "a".repeat(i))}),
+            ))
+            .to_string(),
         );
         if s.contains(c) {
             return s;
@@ -218,7 +225,7 @@ fn token_invalid_non_canonical_trailing_bits() {
     let h = b64u(header(json!({})));
     for extra in 0..4 {
         let p = b64u(Value::Object(claims_with(json!({"pad": "y".repeat(extra)}))).to_string());
-        if p.len() % 4 == 0 {
+        if p.len().is_multiple_of(4) {
             continue;
         }
         let last = p.chars().last().expect("char");
@@ -240,7 +247,14 @@ fn token_invalid_non_canonical_trailing_bits() {
 
 #[test]
 fn token_invalid_header_not_a_json_object() {
-    for h in [&b"[]"[..], b"\"RS256\"", b"null", b"{", b"not json", b"{\"alg\":\"RS256\"} x"] {
+    for h in [
+        &b"[]"[..],
+        b"\"RS256\"",
+        b"null",
+        b"{",
+        b"not json",
+        b"{\"alg\":\"RS256\"} x",
+    ] {
         let t = signed_raw(rsa(), h, &payload());
         assert_eq!(
             verify(&t, &rs_set()).unwrap_err(),
@@ -323,7 +337,14 @@ fn token_invalid_nesting_too_deep() {
 
 #[test]
 fn token_invalid_typ_not_jwt() {
-    for typ in [json!("JWS"), json!("jwt"), json!("at+jwt"), json!(""), json!(5), json!(null)] {
+    for typ in [
+        json!("JWS"),
+        json!("jwt"),
+        json!("at+jwt"),
+        json!(""),
+        json!(5),
+        json!(null),
+    ] {
         if typ.is_null() {
             // Absent typ is fine.
             let t = signed_raw(rsa(), &header(json!({"typ": null})), &payload());
@@ -363,7 +384,13 @@ fn token_invalid_sub_missing() {
 
 #[test]
 fn token_invalid_sub_not_a_string() {
-    for sub in [json!(123), json!(["user_1"]), json!({"id": "user_1"}), json!(true), json!("")] {
+    for sub in [
+        json!(123),
+        json!(["user_1"]),
+        json!({"id": "user_1"}),
+        json!(true),
+        json!(""),
+    ] {
         assert_claim_invalid(json!({"sub": sub}), "sub");
     }
 }
@@ -510,7 +537,12 @@ fn token_invalid_algorithm_missing() {
 
 #[test]
 fn token_invalid_algorithm_not_a_string() {
-    for alg in [json!(5), json!(["RS256"]), json!({"name": "RS256"}), json!(true)] {
+    for alg in [
+        json!(5),
+        json!(["RS256"]),
+        json!({"name": "RS256"}),
+        json!(true),
+    ] {
         let t = signed_raw(rsa(), &header(json!({"alg": alg.clone()})), &payload());
         assert_eq!(rs_code(&t), "token-invalid-algorithm", "{alg}");
     }
@@ -518,7 +550,9 @@ fn token_invalid_algorithm_not_a_string() {
 
 #[test]
 fn token_invalid_algorithm_other_names() {
-    for alg in ["rs256", "RS384", "RS512", "PS256", "ES384", "ES512", "EdDSA", "HS512", "", "RS256 "] {
+    for alg in [
+        "rs256", "RS384", "RS512", "PS256", "ES384", "ES512", "EdDSA", "HS512", "", "RS256 ",
+    ] {
         let t = signed_raw(rsa(), &header(json!({"alg": alg})), &payload());
         assert_eq!(rs_code(&t), "token-invalid-algorithm", "{alg:?}");
     }
@@ -561,7 +595,11 @@ fn embedded_keys_in_the_header_are_not_trusted() {
         &claims(),
     );
     assert_eq!(rs_code(&t), "token-invalid-signature");
-    let t = mint(rsa(), json!({"jwk": jwk, "jku": "https://evil.example/jwks"}), &claims());
+    let t = mint(
+        rsa(),
+        json!({"jwk": jwk, "jku": "https://evil.example/jwks"}),
+        &claims(),
+    );
     assert!(verify(&t, &rs_set()).is_ok());
 }
 
@@ -589,7 +627,11 @@ fn token_type_mismatch_other_values() {
 
 #[test]
 fn token_type_accepted_categories() {
-    for cat in [json!(null), json!("cl_B7d4PD111AAA"), json!("cl_I7d4PD111III")] {
+    for cat in [
+        json!(null),
+        json!("cl_B7d4PD111AAA"),
+        json!("cl_I7d4PD111III"),
+    ] {
         let h = header(json!({"cat": cat.clone()}));
         let t = signed_raw(rsa(), &h, &payload());
         assert!(verify(&t, &rs_set()).is_ok(), "{cat}");
@@ -624,7 +666,10 @@ fn token_invalid_signature_flipped_bit() {
         for i in [0, sig.len() / 2, sig.len() - 1] {
             let mut bad = sig.clone();
             bad[i] ^= 0x01;
-            assert_eq!(reject_code(&resign(&t, &bad), &set), "token-invalid-signature");
+            assert_eq!(
+                reject_code(&resign(&t, &bad), &set),
+                "token-invalid-signature"
+            );
         }
     }
 }
@@ -635,10 +680,16 @@ fn token_invalid_signature_modified_payload_or_header() {
     let (_, _, s) = segments(&t);
     let other_payload = b64u(Value::Object(claims_with(json!({"sub": "user_admin"}))).to_string());
     let (h, _, _) = segments(&t);
-    assert_eq!(rs_code(&format!("{h}.{other_payload}.{s}")), "token-invalid-signature");
+    assert_eq!(
+        rs_code(&format!("{h}.{other_payload}.{s}")),
+        "token-invalid-signature"
+    );
     let other_header = b64u(header(json!({"kid": "x"})));
     let (_, p, _) = segments(&t);
-    assert_eq!(rs_code(&format!("{other_header}.{p}.{s}")), "token-invalid-signature");
+    assert_eq!(
+        rs_code(&format!("{other_header}.{p}.{s}")),
+        "token-invalid-signature"
+    );
 }
 
 #[test]
@@ -662,7 +713,10 @@ fn token_invalid_signature_truncated_or_extended() {
             if bad.is_empty() {
                 continue; // an empty segment is a shape error (tested above)
             }
-            assert_eq!(reject_code(&resign(&t, bad), &set), "token-invalid-signature");
+            assert_eq!(
+                reject_code(&resign(&t, bad), &set),
+                "token-invalid-signature"
+            );
         }
     }
 }
@@ -676,7 +730,10 @@ fn token_invalid_signature_rsa_value_at_or_above_modulus() {
     let t = mint(rsa(), json!({}), &claims());
     let n = k.n().to_bytes_be();
     assert_eq!(rs_code(&resign(&t, &n)), "token-invalid-signature");
-    assert_eq!(rs_code(&resign(&t, &[0xff; 256])), "token-invalid-signature");
+    assert_eq!(
+        rs_code(&resign(&t, &[0xff; 256])),
+        "token-invalid-signature"
+    );
     assert_eq!(rs_code(&resign(&t, &[0u8; 256])), "token-invalid-signature");
 }
 
@@ -705,7 +762,10 @@ fn token_invalid_signature_es256_r_zero() {
     let (t, sig) = es_token_and_sig();
     let mut bad = vec![0u8; 32];
     bad.extend(&sig[32..]);
-    assert_eq!(reject_code(&resign(&t, &bad), &es_set()), "token-invalid-signature");
+    assert_eq!(
+        reject_code(&resign(&t, &bad), &es_set()),
+        "token-invalid-signature"
+    );
 }
 
 #[test]
@@ -719,7 +779,10 @@ fn token_invalid_signature_es256_s_zero_and_s_n_and_r_n() {
         [&[0xffu8; 32][..], &sig[32..]].concat(),
     ];
     for bad in cases {
-        assert_eq!(reject_code(&resign(&t, &bad), &es_set()), "token-invalid-signature");
+        assert_eq!(
+            reject_code(&resign(&t, &bad), &es_set()),
+            "token-invalid-signature"
+        );
     }
 }
 
@@ -797,12 +860,16 @@ fn time_is_a_parameter() {
     assert!(verify_token(&t, &rs_set(), &validation(), NOW_MS).is_ok());
     let later = (NOW_S + 3600) * 1000;
     assert_eq!(
-        verify_token(&t, &rs_set(), &validation(), later).unwrap_err().code(),
+        verify_token(&t, &rs_set(), &validation(), later)
+            .unwrap_err()
+            .code(),
         "token-expired"
     );
     let earlier = (NOW_S - 3600) * 1000;
     assert_eq!(
-        verify_token(&t, &rs_set(), &validation(), earlier).unwrap_err().code(),
+        verify_token(&t, &rs_set(), &validation(), earlier)
+            .unwrap_err()
+            .code(),
         "token-not-active-yet"
     );
     // Extreme clocks do not overflow.
@@ -840,14 +907,18 @@ fn missing_azp_allowed_with_allow_missing_azp() {
     assert!(verify_with(&with_claims(json!({"azp": null})), &v).is_ok());
     // A present azp is still checked.
     let t = with_claims(json!({"azp": "https://evil.example.com"}));
-    assert_eq!(verify_with(&t, &v).unwrap_err().code(), "token-invalid-authorized-parties");
+    assert_eq!(
+        verify_with(&t, &v).unwrap_err().code(),
+        "token-invalid-authorized-parties"
+    );
 }
 
 #[test]
 fn authorized_parties_trailing_slash_normalised() {
     let t = with_claims(json!({"azp": format!("{ORIGIN}/")}));
     assert!(verify(&t, &rs_set()).is_ok());
-    let v = Validation::default().with_authorized_parties([format!("{ORIGIN}/"), "https://b.example".into()]);
+    let v = Validation::default()
+        .with_authorized_parties([format!("{ORIGIN}/"), "https://b.example".into()]);
     assert!(verify_with(&with_claims(json!({})), &v).is_ok());
     assert!(verify_with(&with_claims(json!({"azp": "https://b.example/"})), &v).is_ok());
 }
@@ -866,9 +937,17 @@ fn token_invalid_issuer() {
     let mut v = validation();
     v.issuer = Some("https://clerk.example.com".into());
     assert!(verify_with(&with_claims(json!({})), &v).is_ok());
-    for iss in [json!("https://clerk.other.com"), json!("https://clerk.example.com/"), json!(null)] {
+    for iss in [
+        json!("https://clerk.other.com"),
+        json!("https://clerk.example.com/"),
+        json!(null),
+    ] {
         let t = with_claims(json!({"iss": iss.clone()}));
-        assert_eq!(verify_with(&t, &v).unwrap_err().code(), "token-invalid-issuer", "{iss}");
+        assert_eq!(
+            verify_with(&t, &v).unwrap_err().code(),
+            "token-invalid-issuer",
+            "{iss}"
+        );
     }
 }
 
@@ -877,11 +956,18 @@ fn token_invalid_audience_string_and_array() {
     let mut v = validation();
     v.audience = Some(vec!["api-1".into(), "api-2".into()]);
     for aud in [json!("api-1"), json!(["x", "api-2"]), json!(["api-1"])] {
-        assert!(verify_with(&with_claims(json!({"aud": aud.clone()})), &v).is_ok(), "{aud}");
+        assert!(
+            verify_with(&with_claims(json!({"aud": aud.clone()})), &v).is_ok(),
+            "{aud}"
+        );
     }
     for aud in [json!("api-3"), json!(["x", "y"]), json!([]), json!(null)] {
         let t = with_claims(json!({"aud": aud.clone()}));
-        assert_eq!(verify_with(&t, &v).unwrap_err().code(), "token-invalid-audience", "{aud}");
+        assert_eq!(
+            verify_with(&t, &v).unwrap_err().code(),
+            "token-invalid-audience",
+            "{aud}"
+        );
     }
     // Not configured: aud is not checked.
     assert!(verify(&with_claims(json!({"aud": "anything"})), &rs_set()).is_ok());
@@ -921,12 +1007,24 @@ fn all_codes_are_produced_and_listed() {
         verify("a.b", &rs_set()).unwrap_err(),
         verify(&mint(rsa(), json!({}), &claims()), &es_only).unwrap_err(),
         verify(&mint(rsa(), json!({"crit": ["x"]}), &claims()), &rs_set()).unwrap_err(),
-        verify(&mint(rsa(), json!({"cat": "cl_B7d4PD222AAA"}), &claims()), &rs_set()).unwrap_err(),
+        verify(
+            &mint(rsa(), json!({"cat": "cl_B7d4PD222AAA"}), &claims()),
+            &rs_set(),
+        )
+        .unwrap_err(),
         verify(&mint(rsa(), json!({"kid": "k2"}), &claims()), &kids).unwrap_err(),
-        verify(&mint(&common::keys().rsa_b, json!({}), &claims()), &rs_set()).unwrap_err(),
+        verify(
+            &mint(&common::keys().rsa_b, json!({}), &claims()),
+            &rs_set(),
+        )
+        .unwrap_err(),
         verify(&with_claims(json!({"exp": NOW_S - 60})), &rs_set()).unwrap_err(),
         verify(&with_claims(json!({"nbf": NOW_S + 60})), &rs_set()).unwrap_err(),
-        verify(&with_claims(json!({"iat": NOW_S + 60, "nbf": null})), &rs_set()).unwrap_err(),
+        verify(
+            &with_claims(json!({"iat": NOW_S + 60, "nbf": null})),
+            &rs_set(),
+        )
+        .unwrap_err(),
         verify(&with_claims(json!({"azp": "x"})), &rs_set()).unwrap_err(),
         verify_with(&with_claims(json!({})), &v_iss).unwrap_err(),
         verify_with(&with_claims(json!({})), &v_aud).unwrap_err(),
@@ -939,7 +1037,10 @@ fn all_codes_are_produced_and_listed() {
     // Codes are public identifiers: no spaces, lowercase, and Display starts with the code.
     for e in &errors {
         let code = e.code();
-        assert!(code.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{code}");
+        assert!(
+            code.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+            "{code}"
+        );
         assert!(e.to_string().starts_with(code));
     }
 }

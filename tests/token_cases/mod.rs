@@ -97,8 +97,12 @@ fn kid_naming_a_key_of_the_other_algorithm() {
 
 #[test]
 fn rotation_two_pem_keys() {
-    let set = parse_key_set(&format!("{}\n{}", public_pem(signer()), public_pem(signer_b())))
-        .expect("two keys");
+    let set = parse_key_set(&format!(
+        "{}\n{}",
+        public_pem(signer()),
+        public_pem(signer_b())
+    ))
+    .expect("two keys");
     for key in [signer(), signer_b()] {
         let token = mint(key, json!({"kid": "ins_x"}), &claims());
         assert!(verify(&token, &set).is_ok());
@@ -142,7 +146,11 @@ fn v1_malformed_permissions_are_empty() {
     assert_eq!(auth.org_id.as_deref(), Some("org_1"));
 }
 
-fn v2(fea: serde_json::Value, per: serde_json::Value, fpm: serde_json::Value) -> edgegate::auth::Auth {
+fn v2(
+    fea: serde_json::Value,
+    per: serde_json::Value,
+    fpm: serde_json::Value,
+) -> edgegate::auth::Auth {
     let c = claims_with(json!({
         "v": 2,
         "fea": fea,
@@ -165,7 +173,11 @@ fn v2_org_claims_and_permission_bitmasks() {
     assert_eq!(auth.org_slug.as_deref(), Some("acme"));
     assert_eq!(
         auth.org_permissions,
-        vec!["org:dashboard:read", "org:dashboard:manage", "org:reports:manage"]
+        vec![
+            "org:dashboard:read",
+            "org:dashboard:manage",
+            "org:reports:manage"
+        ]
     );
 }
 
@@ -173,23 +185,30 @@ fn v2_org_claims_and_permission_bitmasks() {
 fn v2_bitmask_is_least_significant_bit_first() {
     // 4 = 0b100 selects the third permission, 5 = 0b101 the first and third.
     let auth = v2(json!("o:a,o:b"), json!("p0,p1,p2"), json!("4,5"));
-    assert_eq!(auth.org_permissions, vec!["org:a:p2", "org:b:p0", "org:b:p2"]);
+    assert_eq!(
+        auth.org_permissions,
+        vec!["org:a:p2", "org:b:p0", "org:b:p2"]
+    );
 }
 
 #[test]
 fn v2_malformed_fea_per_fpm_give_no_permissions() {
     let cases = [
-        (json!("dashboard"), json!("read"), json!("1")),   // fea element without a colon
-        (json!("o:a:b"), json!("read"), json!("1")),       // two colons
-        (json!("o:a"), json!("read,,x"), json!("1")),      // empty permission
-        (json!("o:a"), json!("read"), json!("x")),         // fpm not decimal
-        (json!("o:a"), json!("read"), json!("-1")),        // negative
-        (json!("o:a"), json!("read"), json!("1.5")),       // fraction
-        (json!(5), json!("read"), json!("1")),             // fea not a string
-        (json!("o:a"), json!(["read"]), json!("1")),       // per not a string
-        (json!("o:a"), json!("read"), json!(1)),           // fpm not a string
-        (json!("o:a"), json!("read"), json!("99999999999999999999999")), // overflow
-        (json!(null), json!("read"), json!("1")),          // fea absent
+        (json!("dashboard"), json!("read"), json!("1")), // fea element without a colon
+        (json!("o:a:b"), json!("read"), json!("1")),     // two colons
+        (json!("o:a"), json!("read,,x"), json!("1")),    // empty permission
+        (json!("o:a"), json!("read"), json!("x")),       // fpm not decimal
+        (json!("o:a"), json!("read"), json!("-1")),      // negative
+        (json!("o:a"), json!("read"), json!("1.5")),     // fraction
+        (json!(5), json!("read"), json!("1")),           // fea not a string
+        (json!("o:a"), json!(["read"]), json!("1")),     // per not a string
+        (json!("o:a"), json!("read"), json!(1)),         // fpm not a string
+        (
+            json!("o:a"),
+            json!("read"),
+            json!("99999999999999999999999"),
+        ), // overflow
+        (json!(null), json!("read"), json!("1")),        // fea absent
     ];
     for (fea, per, fpm) in cases {
         let auth = v2(fea.clone(), per.clone(), fpm.clone());
@@ -227,7 +246,13 @@ fn factor_verification_age() {
     let c = claims_with(json!({"fva": [12, -1]}));
     let auth = verify(&mint(signer(), json!({}), &c), &pem_set(signer())).expect("fva");
     assert_eq!(auth.factor_verification_age, Some([12, -1]));
-    for bad in [json!([1]), json!([1, 2, 3]), json!(["1", 2]), json!("12,-1"), json!([1.5, 2])] {
+    for bad in [
+        json!([1]),
+        json!([1, 2, 3]),
+        json!(["1", 2]),
+        json!("12,-1"),
+        json!([1.5, 2]),
+    ] {
         let c = claims_with(json!({"fva": bad.clone()}));
         let auth = verify(&mint(signer(), json!({}), &c), &pem_set(signer())).expect("fva");
         assert_eq!(auth.factor_verification_age, None, "{bad}");
@@ -239,7 +264,12 @@ fn auth_serialises_with_the_cli_field_names() {
     let c = claims_with(json!({"act": {"sub": "user_admin"}, "fva": [1, 2]}));
     let auth = verify(&mint(signer(), json!({}), &c), &pem_set(signer())).expect("token");
     let value = serde_json::to_value(&auth).expect("json");
-    let mut names: Vec<&str> = value.as_object().expect("object").keys().map(String::as_str).collect();
+    let mut names: Vec<&str> = value
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
     names.sort_unstable();
     assert_eq!(
         names,
