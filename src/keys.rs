@@ -93,7 +93,9 @@ impl fmt::Display for KeyError {
             KeyError::UnsupportedAlgorithm(a) => {
                 write!(f, "key algorithm {a} is not supported: only RS256 and ES256")
             }
-            KeyError::NotForSigning => write!(f, "JWK `use` is not \"sig\""),
+            KeyError::NotForSigning => {
+                write!(f, "JWK `use` is not \"sig\" or its `key_ops` lack \"verify\"")
+            }
             KeyError::Certificate => write!(
                 f,
                 "a certificate was given: paste the public key (BEGIN PUBLIC KEY) instead"
@@ -500,6 +502,16 @@ pub fn parse_jwk(jwk: &Map<String, Value>) -> Result<Key, KeyError> {
     }
     if let Some(use_) = jwk.get("use") {
         if use_.as_str() != Some("sig") {
+            return Err(KeyError::NotForSigning);
+        }
+    }
+    // RFC 7517 4.3: `key_ops`, when present, lists what the key may do; a key without "verify"
+    // (e.g. ["encrypt"]) must not verify signatures.
+    if let Some(ops) = jwk.get("key_ops") {
+        let verifies = ops
+            .as_array()
+            .is_some_and(|ops| ops.iter().any(|op| op.as_str() == Some("verify")));
+        if !verifies {
             return Err(KeyError::NotForSigning);
         }
     }
