@@ -463,11 +463,14 @@ fn looks_like_private_key(der: &[u8]) -> bool {
 }
 
 fn parse_json_keys(text: &str) -> Result<Vec<Key>, KeyError> {
-    let value: Value =
-        serde_json::from_str(text).map_err(|_| KeyError::Malformed("invalid JSON"))?;
-    let obj = value
-        .as_object()
-        .ok_or(KeyError::Malformed("JSON key is not an object"))?;
+    // Strict like token JSON: a duplicated `n` or `kid` must not mean two things.
+    let obj = crate::json::parse_object(text.as_bytes()).map_err(|e| match e {
+        crate::json::StrictJsonError::DuplicateMember => {
+            KeyError::Malformed("duplicate JSON member")
+        }
+        _ => KeyError::Malformed("invalid JSON object"),
+    })?;
+    let obj = &obj;
     match obj.get("keys") {
         Some(Value::Array(list)) => list
             .iter()
