@@ -4,3 +4,7 @@
 //! Everything that decides is plain Rust below; only `edge` (compiled for wasm32) touches `worker`.
 
 pub mod auth;
+pub mod forwarded;
+pub mod http;
+pub mod routes;
+pub mod session;
