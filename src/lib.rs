@@ -6,5 +6,7 @@
 pub mod auth;
 pub mod forwarded;
 pub mod http;
+pub mod proxy;
+pub mod response;
 pub mod routes;
 pub mod session;
