@@ -43,7 +43,8 @@ pub struct Gate {
     pub origin: Url,
     pub public_routes_raw: String,
     pub route_rules_raw: String,
-    pub sign_in_url: Option<Url>,
+    /// `SIGN_IN_URL`: an absolute http(s) URL, or a path on this host (starting with one `/`).
+    pub sign_in_url: Option<String>,
     pub publishable_key: Option<String>,
     pub frontend_api_url: Option<Url>,
     pub outage_grace_seconds: i64,
@@ -173,19 +174,23 @@ fn origin_of(party: &str) -> Option<String> {
 impl Gate {
     /// Reads and validates every setting. On failure returns every problem found (so health can
     /// list them all), each naming its setting.
-    pub fn from_settings<F: Fn(&str) -> Option<String>>(lookup: &F) -> Result<Gate, Vec<ConfigError>> {
+    pub fn from_settings<F: Fn(&str) -> Option<String>>(
+        lookup: &F,
+    ) -> Result<Gate, Vec<ConfigError>> {
         let mut r = Reader {
             lookup,
             problems: Vec::new(),
         };
 
-        let keys = r.required("CLERK_JWT_KEY").and_then(|raw| match parse_key_set(&raw) {
-            Ok(k) => Some(k),
-            Err(e) => {
-                r.problem("CLERK_JWT_KEY", format!("{} ({e})", e.code()));
-                None
-            }
-        });
+        let keys = r
+            .required("CLERK_JWT_KEY")
+            .and_then(|raw| match parse_key_set(&raw) {
+                Ok(k) => Some(k),
+                Err(e) => {
+                    r.problem("CLERK_JWT_KEY", format!("{} ({e})", e.code()));
+                    None
+                }
+            });
 
         let mut parties = Vec::new();
         if r.required("AUTHORIZED_PARTIES").is_some() {
@@ -232,11 +237,16 @@ impl Gate {
         validation.max_token_bytes = max_token_bytes;
 
         let sign_in_url = r.raw("SIGN_IN_URL").and_then(|v| {
-            if v.starts_with('/') && !v.starts_with("//") {
+            if v.starts_with('/') && !v.starts_with("//") && !v.contains('\\') {
                 // A path on this host: resolved against the public URL per request.
-                Url::parse(&format!("http://edgegate.invalid{v}")).ok()
+                let valid = !v.bytes().any(|b| b.is_ascii_control() || b == b' ');
+                if !valid {
+                    r.problem("SIGN_IN_URL", "path contains spaces or control characters");
+                    return None;
+                }
+                Some(v)
             } else {
-                r.url("SIGN_IN_URL", &v, true)
+                r.url("SIGN_IN_URL", &v, true).map(|u| u.to_string())
             }
         });
 
@@ -265,8 +275,12 @@ impl Gate {
                 Some(hosts.into_iter().map(|h| h.to_ascii_lowercase()).collect())
             }
         };
-        let upstream_timeout_ms =
-            r.int("UPSTREAM_TIMEOUT_MS", DEFAULT_UPSTREAM_TIMEOUT_MS as i64, 1, 600_000) as u64;
+        let upstream_timeout_ms = r.int(
+            "UPSTREAM_TIMEOUT_MS",
+            DEFAULT_UPSTREAM_TIMEOUT_MS as i64,
+            1,
+            600_000,
+        ) as u64;
         let origin_assertion_secret = r.raw("ORIGIN_ASSERTION_SECRET").and_then(|s| {
             if s.len() < 32 {
                 r.problem(

@@ -60,6 +60,8 @@ pub enum Rejection {
     Forbidden { reason: &'static str },
     /// The request itself is unusable (e.g. a refused path).
     BadRequest { reason: &'static str },
+    /// A method the gateway's own paths do not take (they are read-only).
+    MethodNotAllowed { reason: &'static str },
     /// The origin could not be reached. `auth` is the request's session state.
     OriginUnreachable { auth: AuthStatus },
     /// The origin did not answer within `UPSTREAM_TIMEOUT_MS`.
@@ -76,7 +78,8 @@ impl Rejection {
         match self {
             Rejection::Unauthenticated { reason, .. }
             | Rejection::Forbidden { reason }
-            | Rejection::BadRequest { reason } => reason,
+            | Rejection::BadRequest { reason }
+            | Rejection::MethodNotAllowed { reason } => reason,
             Rejection::OriginUnreachable { .. } => "origin-unreachable",
             Rejection::OriginTimeout { .. } => "origin-timeout",
             Rejection::Misconfigured => "misconfigured",
@@ -88,7 +91,8 @@ impl Rejection {
         match self {
             Rejection::Unauthenticated { .. }
             | Rejection::Forbidden { .. }
-            | Rejection::BadRequest { .. } => Fault::Client,
+            | Rejection::BadRequest { .. }
+            | Rejection::MethodNotAllowed { .. } => Fault::Client,
             Rejection::OriginUnreachable { .. } | Rejection::OriginTimeout { .. } => Fault::Origin,
             Rejection::Misconfigured | Rejection::HealthInvalid { .. } => Fault::Config,
         }
@@ -176,6 +180,14 @@ pub fn render(rejection: &Rejection) -> ResponsePlan {
             Some(JSON),
             json!({"error": "bad-request", "reason": reason}).to_string(),
         ),
+        Rejection::MethodNotAllowed { reason } => {
+            headers.push(h("Allow", "GET, HEAD"));
+            (
+                405,
+                Some(JSON),
+                json!({"error": "method-not-allowed", "reason": reason}).to_string(),
+            )
+        }
         Rejection::OriginUnreachable { .. } => (
             502,
             Some(JSON),

@@ -163,7 +163,8 @@ async fn proxy(req: &Request, plan: ProxyPlan) -> Result<Response, Rejection> {
     if plan.forward_body {
         init.with_body(req.inner().body().map(JsValue::from));
     }
-    let outbound = Request::new_with_init(&plan.url, &init).map_err(|_| Rejection::OriginUnreachable)?;
+    let outbound =
+        Request::new_with_init(&plan.url, &init).map_err(|_| Rejection::OriginUnreachable)?;
     let controller = worker::AbortController::default();
     let signal = controller.signal();
     let fetch = Fetch::Request(outbound);
@@ -173,7 +174,9 @@ async fn proxy(req: &Request, plan: ProxyPlan) -> Result<Response, Rejection> {
     futures_util::pin_mut!(timeout);
     let response = match futures_util::future::select(send, timeout).await {
         futures_util::future::Either::Left((Ok(resp), _)) => resp,
-        futures_util::future::Either::Left((Err(_), _)) => return Err(Rejection::OriginUnreachable),
+        futures_util::future::Either::Left((Err(_), _)) => {
+            return Err(Rejection::OriginUnreachable)
+        }
         futures_util::future::Either::Right(_) => {
             controller.abort();
             return Err(Rejection::OriginTimeout);
