@@ -4,3 +4,6 @@
 //! Everything that decides is plain Rust below; only `edge` (compiled for wasm32) touches `worker`.
 
 pub mod auth;
+
+#[cfg(target_arch = "wasm32")]
+mod edge;
