@@ -65,7 +65,7 @@ pids+=($!)
 # `wrangler dev` runs wrangler.toml's [build] command itself: with this environment (tools on PATH,
 # CARGO_INSTALL_ROOT, *_BIN, the wasm RUSTC) that is a quick incremental rebuild, and it rebuilds
 # on every change under src/.
-with_wasm_rustc wrangler dev --ip 127.0.0.1 --port "$PORT" --show-interactive-dev-session=false &
+RUSTC="$EDGEGATE_WASM_RUSTC" wrangler dev --ip 127.0.0.1 --port "$PORT" --show-interactive-dev-session=false &
 pids+=($!)
 
 for _ in $(seq 1 240); do
