@@ -6,6 +6,7 @@
 #
 #   1. cargo fmt --check
 #   2. cargo clippy --all-targets -- -D warnings
+#   2b. cargo clippy --target wasm32-unknown-unknown (when rustup has the target)
 #   3. cargo test                     (native; vectors read in place from EDGEGATE_VECTORS_DIR,
 #                                      default ../shared/vectors; CI=true makes them mandatory)
 #   4. release wasm build             (scripts/build.sh: worker-build --release, wasm-opt)
@@ -41,6 +42,13 @@ step() {
 
 step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy --all-targets -D warnings" cargo clippy --all-targets -- -D warnings
+# The edge module only compiles for wasm32: lint it there too when rustup's toolchain has the
+# target (with Debian's offline rustc, rustup's clippy cannot read its crates: skipped).
+if [ "$EDGEGATE_WASM_RUSTC" = "$(command -v rustc)" ]; then
+  step "cargo clippy wasm32 -D warnings" cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
+else
+  echo "[test] wasm32 clippy skipped: the wasm std comes from Debian's rustc ($EDGEGATE_WASM_RUSTC)"
+fi
 step "cargo test (native)" cargo test
 step "wasm release build" bash scripts/build.sh
 build_rc="${results[${#results[@]} - 1]}"
