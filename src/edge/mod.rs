@@ -124,7 +124,7 @@ fn random_bytes() -> [u8; 32] {
 }
 
 fn header_list(req: &Request) -> HeaderList {
-    HeaderList::from_pairs(req.headers().entries())
+    HeaderList::from(req.headers().entries().collect::<Vec<(String, String)>>())
 }
 
 fn to_worker_headers(pairs: &[(String, String)]) -> worker::Headers {
@@ -155,6 +155,7 @@ fn log_line(decision_log: &app::LogRecord, status: u16, started_ms: f64) {
 }
 
 async fn proxy(req: &Request, plan: ProxyPlan) -> Result<Response, Rejection> {
+    let auth = plan.auth_status;
     let mut init = RequestInit::new();
     init.with_method(worker::Method::from(plan.method.clone()))
         .with_headers(to_worker_headers(&plan.headers))
@@ -163,8 +164,8 @@ async fn proxy(req: &Request, plan: ProxyPlan) -> Result<Response, Rejection> {
     if plan.forward_body {
         init.with_body(req.inner().body().map(JsValue::from));
     }
-    let outbound =
-        Request::new_with_init(&plan.url, &init).map_err(|_| Rejection::OriginUnreachable)?;
+    let outbound = Request::new_with_init(&plan.url, &init)
+        .map_err(|_| Rejection::OriginUnreachable { auth })?;
     let controller = worker::AbortController::default();
     let signal = controller.signal();
     let fetch = Fetch::Request(outbound);
@@ -175,11 +176,11 @@ async fn proxy(req: &Request, plan: ProxyPlan) -> Result<Response, Rejection> {
     let response = match futures_util::future::select(send, timeout).await {
         futures_util::future::Either::Left((Ok(resp), _)) => resp,
         futures_util::future::Either::Left((Err(_), _)) => {
-            return Err(Rejection::OriginUnreachable)
+            return Err(Rejection::OriginUnreachable { auth })
         }
         futures_util::future::Either::Right(_) => {
             controller.abort();
-            return Err(Rejection::OriginTimeout);
+            return Err(Rejection::OriginTimeout { auth });
         }
     };
     let status = response.status_code();
@@ -187,7 +188,7 @@ async fn proxy(req: &Request, plan: ProxyPlan) -> Result<Response, Rejection> {
         return Ok(response);
     }
     let origin_headers: Vec<(String, String)> = response.headers().entries().collect();
-    let headers = app::response_headers(&plan, &origin_headers);
+    let headers = app::response_headers(&plan, status, &origin_headers);
     let (builder, body) = response.into_parts();
     let _ = builder;
     Ok(Response::builder()
@@ -239,12 +240,19 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
             let status = plan.status;
             (render(plan)?, status)
         }
-        Outcome::Asset { path } => {
+        Outcome::Asset { path, auth_status } => {
             let assets = env.assets("ASSETS")?;
             let asset_url = app::asset_url(&url, &path);
             let resp = assets.fetch(asset_url, None).await?;
             let status = resp.status_code();
-            (resp, status)
+            let headers = resp.headers().clone();
+            let _ = headers.set("X-Edgegate-Auth-Status", auth_status.as_str());
+            let (_, body) = resp.into_parts();
+            let rebuilt = Response::builder()
+                .with_status(status)
+                .with_headers(headers)
+                .body(body);
+            (rebuilt, status)
         }
         Outcome::Proxy(plan) => match proxy(&req, plan).await {
             Ok(resp) => {
