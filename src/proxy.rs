@@ -484,7 +484,7 @@ pub fn rewrite_location(location: &str, origin: &Origin, public: &PublicUrl) -> 
         path
     } else {
         match path.strip_prefix(origin.base_path.as_str()) {
-            Some(rest) if rest.is_empty() => "/",
+            Some("") => "/",
             Some(rest) if rest.starts_with('/') => rest,
             _ => path,
         }

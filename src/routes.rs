@@ -103,10 +103,14 @@ fn hex_val(b: u8) -> Option<u8> {
 }
 
 fn push_escaped(out: &mut String, b: u8) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let hex = |n: u8| {
+        char::from_digit(u32::from(n), 16)
+            .unwrap_or('0')
+            .to_ascii_uppercase()
+    };
     out.push('%');
-    out.push(char::from(HEX[usize::from(b >> 4)]));
-    out.push(char::from(HEX[usize::from(b & 0x0F)]));
+    out.push(hex(b >> 4));
+    out.push(hex(b & 0x0F));
 }
 
 /// Canonicalises one raw segment (no `/` inside). Returns the canonical text and the fully
