@@ -461,7 +461,8 @@ fn sanitize_query(q: &str) -> String {
 
 /// `Location` rewritten to the public URL when it names the origin's host (absolute or
 /// scheme-relative, same host and effective port); the origin's base path prefix is removed.
-/// `None` means: leave it unchanged.
+/// `None` means: leave it unchanged. Pass the allow-listed URL from
+/// `forwarded::redirect_target`, so a spoofed forwarded host never lands in a `Location`.
 pub fn rewrite_location(location: &str, origin: &Origin, public: &PublicUrl) -> Option<String> {
     let loc = location.trim();
     let absolute = if loc.starts_with("//") {

@@ -532,3 +532,15 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn asked_roles_are_normalised_like_clerk_has() {
+    let rules =
+        parse_route_rules("/a=role:org:org:admin; /b=permission:billing:manage").expect("p");
+    let admin = auth(Some(("o", "org:admin", &["org:billing:manage"])));
+    assert_eq!(authorize(&rules[0], &admin), Ok(()));
+    assert_eq!(authorize(&rules[1], &admin), Ok(()));
+    // A session role without the prefix does not satisfy a prefixed ask.
+    let raw = auth(Some(("o", "admin", &[])));
+    assert_eq!(authorize(&rules[0], &raw), Err(Forbidden::MissingRole));
+}
