@@ -272,6 +272,18 @@ fn forward_token_false_strips_authorization_and_session_cookies() {
 }
 
 #[test]
+fn comma_joined_cookie_headers_do_not_smuggle_a_session_cookie() {
+    // What a runtime's Headers object makes of two Cookie headers.
+    let inbound = hl(&[("Cookie", "theme=dark, __session=tok; a=b")]);
+    let s = ProxySettings {
+        forward_token: false,
+        ..settings()
+    };
+    let out = plan(&inbound, None, &s);
+    assert_eq!(out.get("cookie"), Some("a=b"));
+}
+
+#[test]
 fn forward_token_true_keeps_only_the_first_authorization() {
     let inbound = hl(&[
         ("Authorization", "Bearer first"),

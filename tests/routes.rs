@@ -544,3 +544,17 @@ fn asked_roles_are_normalised_like_clerk_has() {
     let raw = auth(Some(("o", "admin", &[])));
     assert_eq!(authorize(&rules[0], &raw), Err(Forbidden::MissingRole));
 }
+
+#[test]
+fn worst_case_paths_and_patterns_stay_linear_enough() {
+    let long = "/a".repeat(8_000);
+    assert_eq!(canonical_path(&long).as_deref(), Ok(long.as_str()));
+    let dots = "/a/..".repeat(3_000);
+    assert_eq!(canonical_path(&dots).as_deref(), Ok("/"));
+    let seg = format!("/{}", "x".repeat(16_000));
+    let p = pat("/:a-:b-:c-:d(.*)");
+    let started = std::time::Instant::now();
+    assert!(!p.matches(&seg));
+    assert!(!p.matches_ignore_case(&long));
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}
