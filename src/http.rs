@@ -3,7 +3,9 @@
 //! the edge converts them to and from `worker::Headers`.
 
 /// Headers in arrival order. Names compare ASCII case-insensitively; repeated names stay repeated
-/// (several `Set-Cookie` or `Cookie` headers keep their identity and order).
+/// (several `Set-Cookie` or `Cookie` headers keep their identity and order). Note that a Fetch
+/// `Headers` object (workerd) already joins repeated request headers with `, `; the parsers here
+/// treat such joined values conservatively (see `proxy` for `Cookie`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HeaderList(pub Vec<(String, String)>);
 

@@ -202,15 +202,19 @@ pub fn is_websocket_upgrade(headers: &HeaderList) -> bool {
     }) && connection_tokens(headers).iter().any(|t| t == "upgrade")
 }
 
+/// Removes every `__session*` pair. A runtime that joins repeated `Cookie` headers with `, `
+/// (the Fetch `Headers` rule) hides a second header's pairs after a comma, so a pair is also
+/// dropped when any comma-separated part of it names a `__session*` cookie.
 fn strip_session_cookies(value: &str) -> String {
+    let names_session = |part: &str| {
+        let name = part.split_once('=').map_or(part, |(n, _)| n).trim();
+        name.starts_with("__session")
+    };
     value
         .split(';')
         .map(str::trim)
         .filter(|pair| !pair.is_empty())
-        .filter(|pair| {
-            let name = pair.split_once('=').map_or(*pair, |(n, _)| n).trim();
-            !name.starts_with("__session")
-        })
+        .filter(|pair| !pair.split(',').any(names_session))
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -461,7 +465,8 @@ fn sanitize_query(q: &str) -> String {
 
 /// `Location` rewritten to the public URL when it names the origin's host (absolute or
 /// scheme-relative, same host and effective port); the origin's base path prefix is removed.
-/// `None` means: leave it unchanged.
+/// `None` means: leave it unchanged. Pass the allow-listed URL from
+/// `forwarded::redirect_target`, so a spoofed forwarded host never lands in a `Location`.
 pub fn rewrite_location(location: &str, origin: &Origin, public: &PublicUrl) -> Option<String> {
     let loc = location.trim();
     let absolute = if loc.starts_with("//") {

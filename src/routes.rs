@@ -35,7 +35,8 @@
 //! matter, a broad rule cannot shadow a stricter one). A path matched by any rule is protected
 //! even if a public pattern also matches it (fail closed); only paths added with
 //! [`RouteTable::add_always_public`] (the sign-in page) stay public regardless. As in Clerk's
-//! `has()`, a role or permission written without the `org:` prefix also matches its prefixed form.
+//! `has()`, the configured role or permission gets exactly one `org:` prefix (`admin` means
+//! `org:admin`) and is compared case-sensitively with the session's.
 
 use crate::auth::Auth;
 use std::fmt;
@@ -103,10 +104,14 @@ fn hex_val(b: u8) -> Option<u8> {
 }
 
 fn push_escaped(out: &mut String, b: u8) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let hex = |n: u8| {
+        char::from_digit(u32::from(n), 16)
+            .unwrap_or('0')
+            .to_ascii_uppercase()
+    };
     out.push('%');
-    out.push(char::from(HEX[usize::from(b >> 4)]));
-    out.push(char::from(HEX[usize::from(b & 0x0F)]));
+    out.push(hex(b >> 4));
+    out.push(hex(b & 0x0F));
 }
 
 /// Canonicalises one raw segment (no `/` inside). Returns the canonical text and the fully
@@ -508,9 +513,18 @@ impl fmt::Display for Forbidden {
     }
 }
 
+/// Clerk's `has()` normalisation of an asked role or permission: leading `org:` prefixes are
+/// collapsed to exactly one (`admin` and `org:org:admin` both mean `org:admin`).
+fn prefix_with_org(value: &str) -> String {
+    let mut v = value;
+    while let Some(rest) = v.strip_prefix("org:") {
+        v = rest;
+    }
+    format!("org:{v}")
+}
+
 fn org_equal(required: &str, actual: &str) -> bool {
-    actual == required
-        || (!required.starts_with("org:") && actual.strip_prefix("org:") == Some(required))
+    actual == prefix_with_org(required)
 }
 
 /// Checks one rule: an active organisation first (any requirement needs one), then roles, then

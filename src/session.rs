@@ -7,6 +7,7 @@ use crate::http::HeaderList;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use sha1::{Digest, Sha1};
+use std::collections::HashMap;
 
 pub const SESSION_COOKIE: &str = "__session";
 pub const CLIENT_UAT_COOKIE: &str = "__client_uat";
@@ -117,9 +118,10 @@ impl ClerkCookies {
 /// occurrence of a name wins, pairs without `=` or with an empty name are skipped, values lose
 /// surrounding whitespace and one pair of surrounding double quotes and are percent-decoded when
 /// that yields UTF-8 (as the `cookie` npm package Clerk uses does). Never fails.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct CookieJar {
     pairs: Vec<(String, String)>,
+    index: HashMap<String, usize>,
 }
 
 impl CookieJar {
@@ -154,7 +156,7 @@ impl CookieJar {
                 continue;
             };
             let name = name.trim();
-            if name.is_empty() || self.get(name).is_some() {
+            if name.is_empty() || self.index.contains_key(name) {
                 continue;
             }
             let value = value.trim();
@@ -162,6 +164,7 @@ impl CookieJar {
                 .strip_prefix('"')
                 .and_then(|v| v.strip_suffix('"'))
                 .unwrap_or(value);
+            self.index.insert(name.to_string(), self.pairs.len());
             self.pairs
                 .push((name.to_string(), decode_cookie_value(value)));
         }
@@ -169,10 +172,8 @@ impl CookieJar {
 
     /// The first value of the cookie called exactly `name` (names are case-sensitive).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        let i = *self.index.get(name)?;
+        self.pairs.get(i).map(|(_, v)| v.as_str())
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
