@@ -26,6 +26,15 @@ else
   rm -f "$STAMP"
   with_wasm_rustc worker-build --release
   [ -f "$WASM" ] || { echo "[build] expected $WASM after worker-build" >&2; ls -la build >&2; exit 1; }
+  # worker-build runs wasm-opt (-Oz, see Cargo.toml) with --debuginfo, which keeps the 140 KB name
+  # section; a second pass drops it (names are only for stack traces; panics are logged by the
+  # panic hook without them). Feature flags as worker-build passes them, so no newer encoding
+  # than workerd supports is emitted.
+  "$WASM_OPT_BIN" -Oz --strip-debug --strip-producers \
+    --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
+    --enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling \
+    "$WASM" -o "$WASM.stripped"
+  mv "$WASM.stripped" "$WASM"
   echo "$hash" >"$STAMP"
   echo "[build] done in $(($(date +%s) - start)) s"
 fi

@@ -452,14 +452,20 @@ fn parse_bare_body(text: &str) -> Result<Key, KeyError> {
     Key::new(material, None)
 }
 
-/// A PKCS#8 or PKCS#1 private key body pasted without its PEM lines.
+/// A PKCS#8, PKCS#1 or SEC1 private key body pasted without its PEM lines. Checked by structure
+/// only: building the private key (as a parser would) costs code size in the worker and time.
 fn looks_like_private_key(der: &[u8]) -> bool {
-    use rsa::pkcs1::DecodeRsaPrivateKey;
-    use rsa::pkcs8::DecodePrivateKey;
-    rsa::RsaPrivateKey::from_pkcs8_der(der).is_ok()
-        || rsa::RsaPrivateKey::from_pkcs1_der(der).is_ok()
-        || p256::SecretKey::from_pkcs8_der(der).is_ok()
-        || p256::SecretKey::from_sec1_der(der).is_ok()
+    use rsa::pkcs8::PrivateKeyInfo;
+    if PrivateKeyInfo::try_from(der).is_ok() || rsa::pkcs1::RsaPrivateKey::try_from(der).is_ok() {
+        return true;
+    }
+    // SEC1 ECPrivateKey: SEQUENCE { INTEGER 1, OCTET STRING privateKey, ... }.
+    let body = match der {
+        [0x30, len, rest @ ..] if *len < 0x80 => rest,
+        [0x30, 0x81, _, rest @ ..] => rest,
+        _ => return false,
+    };
+    body.starts_with(&[0x02, 0x01, 0x01, 0x04])
 }
 
 fn parse_json_keys(text: &str) -> Result<Vec<Key>, KeyError> {

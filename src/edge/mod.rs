@@ -7,9 +7,8 @@ mod webcrypto;
 use crate::app::{self, Gateway, Inbound, Outcome, ProxyPlan};
 use crate::authenticate::SignatureBackend;
 use crate::cache::{TokenCache, DEFAULT_CAPACITY};
-use crate::crypto::verify_signature;
 use crate::http::HeaderList;
-use crate::keys::{Alg, KeySet};
+use crate::keys::{Alg, KeyMaterial, KeySet};
 use crate::response::{self, Rejection, ResponsePlan};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -102,14 +101,28 @@ impl SignatureBackend for EdgeBackend<'_> {
                     }
                     k
                 }
-                Err(_) => return verify_signature(&key.material, alg, message, signature),
+                Err(_) => return signature_fallback(&key.material, alg, message, signature),
             },
         };
         match webcrypto::verify(&crypto_key, alg, message, signature).await {
             Ok(ok) => ok,
-            Err(_) => verify_signature(&key.material, alg, message, signature),
+            Err(_) => signature_fallback(&key.material, alg, message, signature),
         }
     }
+}
+
+/// When WebCrypto itself fails (never seen in workerd): the RustCrypto backend, compiled in only
+/// with the `rustcrypto-fallback` feature because it adds about 10 KB gzipped to the worker.
+/// Without it the signature counts as not verified, so a WebCrypto failure fails closed.
+#[cfg(feature = "rustcrypto-fallback")]
+fn signature_fallback(material: &KeyMaterial, alg: Alg, message: &[u8], signature: &[u8]) -> bool {
+    crate::crypto::verify_signature(material, alg, message, signature)
+}
+
+#[cfg(not(feature = "rustcrypto-fallback"))]
+fn signature_fallback(_: &KeyMaterial, _: Alg, _: &[u8], _: &[u8]) -> bool {
+    worker::console_error!("{}", r#"{"level":"error","event":"webcrypto-failed"}"#);
+    false
 }
 
 fn random_bytes() -> [u8; 32] {
