@@ -15,9 +15,10 @@ use crate::proxy::{self, Origin, ProxySettings, RequestFacts};
 use crate::response::{self, AuthStatus, Rejection, ResponsePlan};
 use crate::routes::{self, Access, RouteTable};
 use crate::session::{self, TokenSource};
-use crate::token::TokenError;
+use crate::token::{SessionClaims, TokenError};
 use serde_json::{json, Value};
 use std::cell::RefCell;
+use std::rc::Rc;
 
 /// Every setting the gateway reads (the edge looks each up once per isolate).
 pub const SETTING_NAMES: &[&str] = &[
@@ -355,7 +356,7 @@ pub async fn handle<B: SignatureBackend>(
     let source = session::find_session_token(inbound.headers, gw.cookie_suffix.as_deref());
     log.token_source = source.kind();
     let preflight = response::is_cors_preflight(inbound.method, inbound.headers);
-    let auth: Result<Auth, TokenError> = match (&source, preflight) {
+    let auth: Result<Rc<SessionClaims>, TokenError> = match (&source, preflight) {
         (_, true) | (TokenSource::None, _) => Err(TokenError::Missing),
         (src, false) => {
             let token = src.token().unwrap_or_default();
@@ -374,9 +375,7 @@ pub async fn handle<B: SignatureBackend>(
             )
             .await
             {
-                Ok(claims) => claims
-                    .check(validation, now_ms)
-                    .map(|()| claims.auth.clone()),
+                Ok(claims) => claims.check(validation, now_ms).map(|()| claims),
                 Err(e) => Err(e),
             }
         }
@@ -448,7 +447,7 @@ pub async fn handle<B: SignatureBackend>(
             let plan = proxy_plan(
                 inbound,
                 gw,
-                auth.as_ref().ok(),
+                auth.as_ref().ok().map(|c| &c.auth),
                 &public,
                 &path,
                 query.as_deref(),
@@ -479,7 +478,7 @@ pub async fn handle<B: SignatureBackend>(
             )
         }
         (Access::Protected { rules }, Ok(auth)) => {
-            if let Err(forbidden) = routes::authorize_all(&rules, &auth) {
+            if let Err(forbidden) = routes::authorize_all(&rules, &auth.auth) {
                 return refuse(
                     Rejection::Forbidden {
                         reason: forbidden.code(),
@@ -491,7 +490,7 @@ pub async fn handle<B: SignatureBackend>(
             let plan = proxy_plan(
                 inbound,
                 gw,
-                Some(&auth),
+                Some(&auth.auth),
                 &public,
                 &path,
                 query.as_deref(),
@@ -579,7 +578,7 @@ fn gateway_path(
     inbound: &Inbound<'_>,
     gw: &Gateway,
     path: &str,
-    auth: Result<Auth, TokenError>,
+    auth: Result<Rc<SessionClaims>, TokenError>,
     auth_status: AuthStatus,
     mut log: LogRecord,
 ) -> Decision {
@@ -613,7 +612,7 @@ fn gateway_path(
                 Decision {
                     outcome: Outcome::Respond(json_plan(
                         200,
-                        session_json(&auth),
+                        session_json(&auth.auth),
                         AuthStatus::SignedIn,
                     )),
                     log,
