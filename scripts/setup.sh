@@ -46,6 +46,15 @@ wasm_target_ready() {
 }
 
 setup_wasm_target() {
+  # EDGEGATE_WASM_STD=offline forces the Debian path (to test it on a machine where rustup works).
+  if [ "${EDGEGATE_WASM_STD:-}" = offline ]; then
+    if [ -x /usr/bin/rustc ] && wasm_target_ready /usr/bin/rustc; then
+      export EDGEGATE_WASM_RUSTC=/usr/bin/rustc
+      return 0
+    fi
+    build_offline_std
+    return 0
+  fi
   if wasm_target_ready rustc; then
     export EDGEGATE_WASM_RUSTC="$(command -v rustc)"
     return 0
@@ -62,6 +71,10 @@ setup_wasm_target() {
     fi
     log "rustup could not add the target; building std for wasm32 from Debian's Rust source"
   fi
+  build_offline_std
+}
+
+build_offline_std() {
   apt_install rustc-web rust-web-src rust-web-llvm lld-22
   local scratch
   scratch="$(mktemp -d)"
@@ -78,7 +91,7 @@ path = "src/lib.rs"
 panic = "abort"
 EOF
   echo '#[no_mangle] pub extern "C" fn edgegate_std_bootstrap() -> u32 { 1 }' >"$scratch/src/lib.rs"
-  (cd "$scratch" && PATH=/usr/bin:$PATH RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 RUSTFLAGS="-C embed-bitcode=yes" \
+  (cd "$scratch" && CARGO_TARGET_DIR="$scratch/target" PATH=/usr/bin:$PATH RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 RUSTFLAGS="-C embed-bitcode=yes" \
     cargo build -q --release --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort)
   local dest=/usr/lib/rustlib/wasm32-unknown-unknown/lib
   mkdir -p "$dest"
@@ -88,7 +101,7 @@ EOF
   wasm_target_ready /usr/bin/rustc || { log "wasm32 std still missing after the offline build"; exit 1; }
   export EDGEGATE_WASM_RUSTC=/usr/bin/rustc
   # A sysroot change invalidates earlier wasm artefacts.
-  rm -rf "$ROOT/target/wasm32-unknown-unknown"
+  rm -rf "${CARGO_TARGET_DIR:-$ROOT/target}/wasm32-unknown-unknown"
 }
 
 # --- 2. worker-build and wasm-bindgen-cli --------------------------------------------------------

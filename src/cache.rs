@@ -71,28 +71,19 @@ impl TokenCache {
         if useless_after_ms < now_ms {
             return;
         }
-        if self.entries.contains_key(&key) {
-            self.entries.insert(
-                key,
-                Entry {
-                    token: token.into(),
-                    claims,
-                    useless_after_ms,
-                },
-            );
+        let entry = Entry {
+            token: token.into(),
+            claims,
+            useless_after_ms,
+        };
+        if let Some(existing) = self.entries.get_mut(&key) {
+            *existing = entry;
             return;
         }
         if self.entries.len() >= self.capacity {
             self.evict(now_ms);
         }
-        self.entries.insert(
-            key,
-            Entry {
-                token: token.into(),
-                claims,
-                useless_after_ms,
-            },
-        );
+        self.entries.insert(key, entry);
         self.order.push_back(key);
     }
 

@@ -43,7 +43,8 @@ pub struct Gate {
     pub origin: Url,
     pub public_routes_raw: String,
     pub route_rules_raw: String,
-    pub sign_in_url: Option<Url>,
+    /// `SIGN_IN_URL`: an absolute http(s) URL, or a path on this host (starting with one `/`).
+    pub sign_in_url: Option<String>,
     pub publishable_key: Option<String>,
     pub frontend_api_url: Option<Url>,
     pub outage_grace_seconds: i64,
@@ -236,11 +237,16 @@ impl Gate {
         validation.max_token_bytes = max_token_bytes;
 
         let sign_in_url = r.raw("SIGN_IN_URL").and_then(|v| {
-            if v.starts_with('/') && !v.starts_with("//") {
+            if v.starts_with('/') && !v.starts_with("//") && !v.contains('\\') {
                 // A path on this host: resolved against the public URL per request.
-                Url::parse(&format!("http://edgegate.invalid{v}")).ok()
+                let valid = !v.bytes().any(|b| b.is_ascii_control() || b == b' ');
+                if !valid {
+                    r.problem("SIGN_IN_URL", "path contains spaces or control characters");
+                    return None;
+                }
+                Some(v)
             } else {
-                r.url("SIGN_IN_URL", &v, true)
+                r.url("SIGN_IN_URL", &v, true).map(|u| u.to_string())
             }
         });
 

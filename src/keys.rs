@@ -93,7 +93,9 @@ impl fmt::Display for KeyError {
             KeyError::UnsupportedAlgorithm(a) => {
                 write!(f, "key algorithm {a} is not supported: only RS256 and ES256")
             }
-            KeyError::NotForSigning => write!(f, "JWK `use` is not \"sig\""),
+            KeyError::NotForSigning => {
+                write!(f, "JWK `use` is not \"sig\" or its `key_ops` lack \"verify\"")
+            }
             KeyError::Certificate => write!(
                 f,
                 "a certificate was given: paste the public key (BEGIN PUBLIC KEY) instead"
@@ -450,22 +452,31 @@ fn parse_bare_body(text: &str) -> Result<Key, KeyError> {
     Key::new(material, None)
 }
 
-/// A PKCS#8 or PKCS#1 private key body pasted without its PEM lines.
+/// A PKCS#8, PKCS#1 or SEC1 private key body pasted without its PEM lines. Checked by structure
+/// only: building the private key (as a parser would) costs code size in the worker and time.
 fn looks_like_private_key(der: &[u8]) -> bool {
-    use rsa::pkcs1::DecodeRsaPrivateKey;
-    use rsa::pkcs8::DecodePrivateKey;
-    rsa::RsaPrivateKey::from_pkcs8_der(der).is_ok()
-        || rsa::RsaPrivateKey::from_pkcs1_der(der).is_ok()
-        || p256::SecretKey::from_pkcs8_der(der).is_ok()
-        || p256::SecretKey::from_sec1_der(der).is_ok()
+    use rsa::pkcs8::PrivateKeyInfo;
+    if PrivateKeyInfo::try_from(der).is_ok() || rsa::pkcs1::RsaPrivateKey::try_from(der).is_ok() {
+        return true;
+    }
+    // SEC1 ECPrivateKey: SEQUENCE { INTEGER 1, OCTET STRING privateKey, ... }.
+    let body = match der {
+        [0x30, len, rest @ ..] if *len < 0x80 => rest,
+        [0x30, 0x81, _, rest @ ..] => rest,
+        _ => return false,
+    };
+    body.starts_with(&[0x02, 0x01, 0x01, 0x04])
 }
 
 fn parse_json_keys(text: &str) -> Result<Vec<Key>, KeyError> {
-    let value: Value =
-        serde_json::from_str(text).map_err(|_| KeyError::Malformed("invalid JSON"))?;
-    let obj = value
-        .as_object()
-        .ok_or(KeyError::Malformed("JSON key is not an object"))?;
+    // Strict like token JSON: a duplicated `n` or `kid` must not mean two things.
+    let obj = crate::json::parse_object(text.as_bytes()).map_err(|e| match e {
+        crate::json::StrictJsonError::DuplicateMember => {
+            KeyError::Malformed("duplicate JSON member")
+        }
+        _ => KeyError::Malformed("invalid JSON object"),
+    })?;
+    let obj = &obj;
     match obj.get("keys") {
         Some(Value::Array(list)) => list
             .iter()
@@ -500,6 +511,16 @@ pub fn parse_jwk(jwk: &Map<String, Value>) -> Result<Key, KeyError> {
     }
     if let Some(use_) = jwk.get("use") {
         if use_.as_str() != Some("sig") {
+            return Err(KeyError::NotForSigning);
+        }
+    }
+    // RFC 7517 4.3: `key_ops`, when present, lists what the key may do; a key without "verify"
+    // (e.g. ["encrypt"]) must not verify signatures.
+    if let Some(ops) = jwk.get("key_ops") {
+        let verifies = ops
+            .as_array()
+            .is_some_and(|ops| ops.iter().any(|op| op.as_str() == Some("verify")));
+        if !verifies {
             return Err(KeyError::NotForSigning);
         }
     }

@@ -3,14 +3,24 @@
 //!
 //! Everything that decides is plain Rust below; only `edge` (compiled for wasm32) touches `worker`.
 
+pub mod app;
 pub mod auth;
 pub mod authenticate;
 pub mod browser;
 pub mod cache;
 pub mod config;
 pub mod crypto;
+pub mod forwarded;
+pub mod http;
 pub mod json;
 pub mod keys;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod mint;
+pub mod proxy;
+pub mod response;
+pub mod routes;
+pub mod session;
 pub mod token;
+
+#[cfg(target_arch = "wasm32")]
+mod edge;

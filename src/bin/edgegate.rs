@@ -206,13 +206,14 @@ fn mint(mut args: Args) -> Result<ExitCode, String> {
 
 fn main() -> ExitCode {
     let mut items: Vec<String> = std::env::args().skip(1).collect();
-    if items.is_empty() || items.iter().any(|a| a == "--help" || a == "-h") {
+    if items.is_empty() {
+        // A usage error: nothing on stdout, exit 2.
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    }
+    if items.iter().any(|a| a == "--help" || a == "-h") {
         println!("{USAGE}");
-        return if items.is_empty() {
-            ExitCode::from(2)
-        } else {
-            ExitCode::SUCCESS
-        };
+        return ExitCode::SUCCESS;
     }
     let command = items.remove(0);
     let args = Args { items };

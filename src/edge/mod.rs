@@ -7,9 +7,8 @@ mod webcrypto;
 use crate::app::{self, Gateway, Inbound, Outcome, ProxyPlan};
 use crate::authenticate::SignatureBackend;
 use crate::cache::{TokenCache, DEFAULT_CAPACITY};
-use crate::crypto::verify_signature;
 use crate::http::HeaderList;
-use crate::keys::{Alg, KeySet};
+use crate::keys::{Alg, KeyMaterial, KeySet};
 use crate::response::{self, Rejection, ResponsePlan};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -102,14 +101,28 @@ impl SignatureBackend for EdgeBackend<'_> {
                     }
                     k
                 }
-                Err(_) => return verify_signature(&key.material, alg, message, signature),
+                Err(_) => return signature_fallback(&key.material, alg, message, signature),
             },
         };
         match webcrypto::verify(&crypto_key, alg, message, signature).await {
             Ok(ok) => ok,
-            Err(_) => verify_signature(&key.material, alg, message, signature),
+            Err(_) => signature_fallback(&key.material, alg, message, signature),
         }
     }
+}
+
+/// When WebCrypto itself fails (never seen in workerd): the RustCrypto backend, compiled in only
+/// with the `rustcrypto-fallback` feature because it adds about 10 KB gzipped to the worker.
+/// Without it the signature counts as not verified, so a WebCrypto failure fails closed.
+#[cfg(feature = "rustcrypto-fallback")]
+fn signature_fallback(material: &KeyMaterial, alg: Alg, message: &[u8], signature: &[u8]) -> bool {
+    crate::crypto::verify_signature(material, alg, message, signature)
+}
+
+#[cfg(not(feature = "rustcrypto-fallback"))]
+fn signature_fallback(_: &KeyMaterial, _: Alg, _: &[u8], _: &[u8]) -> bool {
+    worker::console_error!("{}", r#"{"level":"error","event":"webcrypto-failed"}"#);
+    false
 }
 
 fn random_bytes() -> [u8; 32] {
@@ -124,7 +137,7 @@ fn random_bytes() -> [u8; 32] {
 }
 
 fn header_list(req: &Request) -> HeaderList {
-    HeaderList::from_pairs(req.headers().entries())
+    HeaderList::from(req.headers().entries().collect::<Vec<(String, String)>>())
 }
 
 fn to_worker_headers(pairs: &[(String, String)]) -> worker::Headers {
@@ -155,6 +168,7 @@ fn log_line(decision_log: &app::LogRecord, status: u16, started_ms: f64) {
 }
 
 async fn proxy(req: &Request, plan: ProxyPlan) -> Result<Response, Rejection> {
+    let auth = plan.auth_status;
     let mut init = RequestInit::new();
     init.with_method(worker::Method::from(plan.method.clone()))
         .with_headers(to_worker_headers(&plan.headers))
@@ -163,7 +177,8 @@ async fn proxy(req: &Request, plan: ProxyPlan) -> Result<Response, Rejection> {
     if plan.forward_body {
         init.with_body(req.inner().body().map(JsValue::from));
     }
-    let outbound = Request::new_with_init(&plan.url, &init).map_err(|_| Rejection::OriginUnreachable)?;
+    let outbound = Request::new_with_init(&plan.url, &init)
+        .map_err(|_| Rejection::OriginUnreachable { auth })?;
     let controller = worker::AbortController::default();
     let signal = controller.signal();
     let fetch = Fetch::Request(outbound);
@@ -173,10 +188,12 @@ async fn proxy(req: &Request, plan: ProxyPlan) -> Result<Response, Rejection> {
     futures_util::pin_mut!(timeout);
     let response = match futures_util::future::select(send, timeout).await {
         futures_util::future::Either::Left((Ok(resp), _)) => resp,
-        futures_util::future::Either::Left((Err(_), _)) => return Err(Rejection::OriginUnreachable),
+        futures_util::future::Either::Left((Err(_), _)) => {
+            return Err(Rejection::OriginUnreachable { auth })
+        }
         futures_util::future::Either::Right(_) => {
             controller.abort();
-            return Err(Rejection::OriginTimeout);
+            return Err(Rejection::OriginTimeout { auth });
         }
     };
     let status = response.status_code();
@@ -184,7 +201,7 @@ async fn proxy(req: &Request, plan: ProxyPlan) -> Result<Response, Rejection> {
         return Ok(response);
     }
     let origin_headers: Vec<(String, String)> = response.headers().entries().collect();
-    let headers = app::response_headers(&plan, &origin_headers);
+    let headers = app::response_headers(&plan, status, &origin_headers);
     let (builder, body) = response.into_parts();
     let _ = builder;
     Ok(Response::builder()
@@ -236,12 +253,19 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
             let status = plan.status;
             (render(plan)?, status)
         }
-        Outcome::Asset { path } => {
+        Outcome::Asset { path, auth_status } => {
             let assets = env.assets("ASSETS")?;
             let asset_url = app::asset_url(&url, &path);
             let resp = assets.fetch(asset_url, None).await?;
             let status = resp.status_code();
-            (resp, status)
+            let headers = resp.headers().clone();
+            let _ = headers.set("X-Edgegate-Auth-Status", auth_status.as_str());
+            let (_, body) = resp.into_parts();
+            let rebuilt = Response::builder()
+                .with_status(status)
+                .with_headers(headers)
+                .body(body);
+            (rebuilt, status)
         }
         Outcome::Proxy(plan) => match proxy(&req, plan).await {
             Ok(resp) => {

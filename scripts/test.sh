@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# README command 2: every test, in order, stopping at nothing: each step runs and the summary
+# says which failed; the exit status is non-zero if any did.
+#
+#   bash scripts/test.sh
+#
+#   1. cargo fmt --check
+#   2. cargo clippy --all-targets -- -D warnings
+#   2b. cargo clippy --target wasm32-unknown-unknown (when rustup has the target)
+#   3. cargo test                     (native; vectors read in place from EDGEGATE_VECTORS_DIR,
+#                                      default ../shared/vectors; CI=true makes them mandatory)
+#   4. release wasm build             (scripts/build.sh: worker-build --release, wasm-opt)
+#   5. end-to-end suite               (node --test tests/e2e/: the built worker in workerd)
+# Long runs (fuzzing, load, benchmarks) have their own commands; see README.md.
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+set +e
+cd "$EDGEGATE_ROOT"
+
+if [ "${CI:-}" = true ]; then
+  export EDGEGATE_REQUIRE_VECTORS=1
+fi
+
+total_start=$(date +%s)
+names=()
+results=()
+times=()
+
+step() {
+  local name="$1"
+  shift
+  printf '\n==> %s\n' "$name"
+  local start rc
+  start=$(date +%s)
+  "$@"
+  rc=$?
+  names+=("$name")
+  results+=("$rc")
+  times+=($(($(date +%s) - start)))
+  return 0
+}
+
+step "cargo fmt --check" cargo fmt --all -- --check
+step "cargo clippy --all-targets -D warnings" cargo clippy --all-targets -- -D warnings
+# The edge module only compiles for wasm32: lint it there too when rustup's toolchain has the
+# target (with Debian's offline rustc, rustup's clippy cannot read its crates: skipped).
+if [ "$EDGEGATE_WASM_RUSTC" = "$(command -v rustc)" ]; then
+  step "cargo clippy wasm32 -D warnings" cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
+else
+  echo "[test] wasm32 clippy skipped: the wasm std comes from Debian's rustc ($EDGEGATE_WASM_RUSTC)"
+fi
+step "cargo test (native)" cargo test
+step "wasm release build" bash scripts/build.sh
+build_rc="${results[${#results[@]} - 1]}"
+if [ "$build_rc" -eq 0 ]; then
+  step "end-to-end (workerd)" node --test --test-reporter=spec tests/e2e/*.test.mjs
+else
+  names+=("end-to-end (workerd)")
+  results+=("skipped")
+  times+=(0)
+fi
+
+failed=0
+printf '\n==================== edgegate test summary ====================\n'
+for i in "${!names[@]}"; do
+  case "${results[$i]}" in
+    0) status="PASS" ;;
+    skipped) status="SKIP (build failed)"; failed=1 ;;
+    *) status="FAIL (exit ${results[$i]})"; failed=1 ;;
+  esac
+  printf '  %-42s %-22s %4ss\n' "${names[$i]}" "$status" "${times[$i]}"
+done
+if [ -f build/index_bg.wasm ]; then
+  raw=$(stat -c %s build/index_bg.wasm)
+  gz=$(gzip -9 -c build/index_bg.wasm | wc -c)
+  printf '  wasm: %d KiB raw, %d KiB gzipped\n' $((raw / 1024)) $((gz / 1024))
+fi
+printf '  total wall time: %ss\n' $(($(date +%s) - total_start))
+if [ "$failed" -ne 0 ]; then
+  printf '  RESULT: FAILED\n'
+  exit 1
+fi
+printf '  RESULT: all passed\n'

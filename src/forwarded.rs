@@ -1,0 +1,600 @@
+//! The public URL a client used: RFC 7239 `Forwarded`, `X-Forwarded-Host`/`X-Forwarded-Proto`
+//! and `Host`, each value validated, honoured only with `TRUST_FORWARDED=true`; plus the
+//! redirect-host allow-list (`ALLOWED_HOSTS`). Pure: invalid values are skipped and reported as
+//! data (`Issue`), never a panic or an error response.
+//!
+//! Validation rules (documented in the README's settings table):
+//! - host: an ASCII DNS name (labels of `a-z0-9-`, 1-63 characters, no leading/trailing `-`,
+//!   253 characters at most, no trailing dot), a dotted-decimal IPv4 address (four parts 0-255,
+//!   no leading zeros), or a bracketed IPv6 address without a zone; names are lowercased.
+//!   Unicode hosts are refused, not punycoded: a proxy in front must send the `xn--` form.
+//! - port: 1-65535, decimal digits only; a scheme's default port is dropped.
+//! - scheme: `http` or `https` (any case).
+//! - no control characters anywhere; a header value over 8 KiB is ignored whole.
+//! - `Forwarded`: only the first element (closest to the client as the front proxy wrote it) is
+//!   read; the front proxy must overwrite, not append to, client-sent values. `X-Forwarded-*`:
+//!   the first comma-separated item of the first header.
+//!
+//! Precedence with trust on: host from `Forwarded` host=, then `X-Forwarded-Host`, then `Host`,
+//! then the request URL; scheme from `Forwarded` proto=, then `X-Forwarded-Proto`, then the
+//! request URL. With trust off the public URL is the request's own URL.
+
+use crate::http::HeaderList;
+use std::fmt;
+use std::net::Ipv6Addr;
+
+/// Header values longer than this are ignored whole.
+pub const MAX_FORWARDED_VALUE: usize = 8192;
+const MAX_HOST_LEN: usize = 253;
+
+/// Why a forwarded value was ignored. Stable reason codes via [`ForwardedError::code`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForwardedError {
+    Empty,
+    TooLong,
+    ControlCharacter,
+    NonAsciiHost,
+    InvalidHost,
+    InvalidIpv4,
+    Ipv6Unterminated,
+    InvalidIpv6,
+    InvalidPort,
+    PortOutOfRange,
+    InvalidScheme,
+    ForwardedSyntax,
+    UnterminatedQuote,
+    DuplicateParameter,
+}
+
+impl ForwardedError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ForwardedError::Empty => "forwarded-empty",
+            ForwardedError::TooLong => "forwarded-too-long",
+            ForwardedError::ControlCharacter => "forwarded-control-character",
+            ForwardedError::NonAsciiHost => "forwarded-non-ascii-host",
+            ForwardedError::InvalidHost => "forwarded-invalid-host",
+            ForwardedError::InvalidIpv4 => "forwarded-invalid-ipv4",
+            ForwardedError::Ipv6Unterminated => "forwarded-ipv6-unterminated",
+            ForwardedError::InvalidIpv6 => "forwarded-invalid-ipv6",
+            ForwardedError::InvalidPort => "forwarded-invalid-port",
+            ForwardedError::PortOutOfRange => "forwarded-port-out-of-range",
+            ForwardedError::InvalidScheme => "forwarded-invalid-scheme",
+            ForwardedError::ForwardedSyntax => "forwarded-syntax",
+            ForwardedError::UnterminatedQuote => "forwarded-unterminated-quote",
+            ForwardedError::DuplicateParameter => "forwarded-duplicate-parameter",
+        }
+    }
+}
+
+impl fmt::Display for ForwardedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// One ignored value: which header (`forwarded`, `x-forwarded-host`, `x-forwarded-proto`,
+/// `host`) and why. Carries no value, so it is safe to log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Issue {
+    pub source: &'static str,
+    pub error: ForwardedError,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+impl Scheme {
+    pub fn parse(s: &str) -> Result<Scheme, ForwardedError> {
+        if has_control(s) {
+            Err(ForwardedError::ControlCharacter)
+        } else if s.eq_ignore_ascii_case("https") {
+            Ok(Scheme::Https)
+        } else if s.eq_ignore_ascii_case("http") {
+            Ok(Scheme::Http)
+        } else {
+            Err(ForwardedError::InvalidScheme)
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+
+    pub fn default_port(&self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostKind {
+    Name,
+    Ipv4,
+    Ipv6,
+}
+
+/// A validated `host[:port]`. `name` is lowercased; IPv6 keeps its brackets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Host {
+    pub name: String,
+    pub port: Option<u16>,
+    pub kind: HostKind,
+}
+
+impl fmt::Display for Host {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.port {
+            Some(p) => write!(f, "{}:{}", self.name, p),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
+fn has_control(s: &str) -> bool {
+    s.chars().any(char::is_control)
+}
+
+/// Validates `host[:port]` (the `Host` header syntax).
+pub fn parse_host(s: &str) -> Result<Host, ForwardedError> {
+    if s.is_empty() {
+        return Err(ForwardedError::Empty);
+    }
+    if s.len() > MAX_HOST_LEN + 2 + 6 + 40 {
+        return Err(ForwardedError::TooLong);
+    }
+    if has_control(s) {
+        return Err(ForwardedError::ControlCharacter);
+    }
+    if !s.is_ascii() {
+        return Err(ForwardedError::NonAsciiHost);
+    }
+    if let Some(rest) = s.strip_prefix('[') {
+        let Some(close) = rest.find(']') else {
+            return Err(ForwardedError::Ipv6Unterminated);
+        };
+        let inner = rest.get(..close).ok_or(ForwardedError::InvalidIpv6)?;
+        let after = rest.get(close + 1..).ok_or(ForwardedError::InvalidHost)?;
+        if inner.contains('%') {
+            return Err(ForwardedError::InvalidIpv6);
+        }
+        let addr: Ipv6Addr = inner.parse().map_err(|_| ForwardedError::InvalidIpv6)?;
+        let port = match after {
+            "" => None,
+            _ => match after.strip_prefix(':') {
+                Some(p) => Some(parse_port(p)?),
+                None => return Err(ForwardedError::InvalidHost),
+            },
+        };
+        return Ok(Host {
+            name: format!("[{addr}]"),
+            port,
+            kind: HostKind::Ipv6,
+        });
+    }
+    let (name, port) = match s.split_once(':') {
+        Some((n, p)) => {
+            if p.contains(':') {
+                return Err(ForwardedError::InvalidHost);
+            }
+            (n, Some(parse_port(p)?))
+        }
+        None => (s, None),
+    };
+    let (name, kind) = parse_name(name)?;
+    Ok(Host { name, port, kind })
+}
+
+fn parse_port(p: &str) -> Result<u16, ForwardedError> {
+    if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ForwardedError::InvalidPort);
+    }
+    if p.len() > 5 {
+        return Err(ForwardedError::PortOutOfRange);
+    }
+    match p.parse::<u32>() {
+        Ok(n) if (1..=65535).contains(&n) => {
+            u16::try_from(n).map_err(|_| ForwardedError::PortOutOfRange)
+        }
+        Ok(_) => Err(ForwardedError::PortOutOfRange),
+        Err(_) => Err(ForwardedError::InvalidPort),
+    }
+}
+
+fn parse_name(name: &str) -> Result<(String, HostKind), ForwardedError> {
+    if name.is_empty() {
+        return Err(ForwardedError::Empty);
+    }
+    if name.len() > MAX_HOST_LEN {
+        return Err(ForwardedError::TooLong);
+    }
+    let lower = name.to_ascii_lowercase();
+    let labels: Vec<&str> = lower.split('.').collect();
+    let all_numeric = labels
+        .iter()
+        .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()));
+    if all_numeric {
+        return parse_ipv4(&labels).map(|()| (lower.clone(), HostKind::Ipv4));
+    }
+    for label in &labels {
+        let ok = !label.is_empty()
+            && label.len() <= 63
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-');
+        if !ok {
+            return Err(ForwardedError::InvalidHost);
+        }
+    }
+    // A numeric last label would be read as an IPv4 address by URL parsers.
+    if labels
+        .last()
+        .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(ForwardedError::InvalidHost);
+    }
+    Ok((lower, HostKind::Name))
+}
+
+fn parse_ipv4(parts: &[&str]) -> Result<(), ForwardedError> {
+    if parts.len() != 4 {
+        return Err(ForwardedError::InvalidIpv4);
+    }
+    for p in parts {
+        if p.len() > 3 || (p.len() > 1 && p.starts_with('0')) {
+            return Err(ForwardedError::InvalidIpv4);
+        }
+        match p.parse::<u16>() {
+            Ok(n) if n <= 255 => {}
+            _ => return Err(ForwardedError::InvalidIpv4),
+        }
+    }
+    Ok(())
+}
+
+/// The URL the client used (or, with trust off, the request's own URL).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl {
+    pub scheme: Scheme,
+    /// Lowercased host name, IPv4, or bracketed IPv6.
+    pub host: String,
+    /// `None` means the scheme's default port.
+    pub port: Option<u16>,
+    /// Starts with `/`; includes `?query` when there is one.
+    pub path_and_query: String,
+}
+
+impl PublicUrl {
+    pub fn new(scheme: Scheme, host: &Host, path_and_query: &str) -> PublicUrl {
+        let port = host.port.filter(|p| *p != scheme.default_port());
+        PublicUrl {
+            scheme,
+            host: host.name.clone(),
+            port,
+            path_and_query: path_and_query.to_string(),
+        }
+    }
+
+    /// Builds the public URL from the request's own absolute URL (http or https only).
+    pub fn from_request_url(url: &str) -> Option<PublicUrl> {
+        let parsed = url::Url::parse(url).ok()?;
+        let scheme = Scheme::parse(parsed.scheme()).ok()?;
+        let host_str = match parsed.host()? {
+            url::Host::Domain(d) => d.to_string(),
+            url::Host::Ipv4(a) => a.to_string(),
+            url::Host::Ipv6(a) => format!("[{a}]"),
+        };
+        let mut host = parse_host(&host_str).ok()?;
+        host.port = parsed.port();
+        let mut pq = parsed.path().to_string();
+        if let Some(q) = parsed.query() {
+            pq.push('?');
+            pq.push_str(q);
+        }
+        Some(PublicUrl::new(scheme, &host, &pq))
+    }
+
+    /// `host[:port]`, the port only when it is not the scheme's default.
+    pub fn authority(&self) -> String {
+        match self.port {
+            Some(p) => format!("{}:{}", self.host, p),
+            None => self.host.clone(),
+        }
+    }
+
+    /// `scheme://authority`.
+    pub fn origin(&self) -> String {
+        format!("{}://{}", self.scheme.as_str(), self.authority())
+    }
+
+    pub fn with_path_and_query(&self, path_and_query: &str) -> PublicUrl {
+        PublicUrl {
+            path_and_query: path_and_query.to_string(),
+            ..self.clone()
+        }
+    }
+}
+
+impl fmt::Display for PublicUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", self.origin(), self.path_and_query)
+    }
+}
+
+/// The public URL and the values that were ignored on the way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Derived {
+    pub url: PublicUrl,
+    pub issues: Vec<Issue>,
+}
+
+/// Derives the public URL. `own` is the request's own URL (see [`PublicUrl::from_request_url`]);
+/// its path and query are kept whatever the headers say.
+pub fn public_url(own: &PublicUrl, headers: &HeaderList, trust_forwarded: bool) -> Derived {
+    let mut issues = Vec::new();
+    if !trust_forwarded {
+        return Derived {
+            url: own.clone(),
+            issues,
+        };
+    }
+    let mut host: Option<Host> = None;
+    let mut scheme: Option<Scheme> = None;
+
+    if let Some(value) = headers.get("forwarded") {
+        match first_forwarded_element(value) {
+            Ok(params) => {
+                for (name, v) in params {
+                    if name == "host" {
+                        match parse_host(&v) {
+                            Ok(h) => host = Some(h),
+                            Err(error) => issues.push(Issue {
+                                source: "forwarded",
+                                error,
+                            }),
+                        }
+                    } else if name == "proto" {
+                        match Scheme::parse(&v) {
+                            Ok(s) => scheme = Some(s),
+                            Err(error) => issues.push(Issue {
+                                source: "forwarded",
+                                error,
+                            }),
+                        }
+                    }
+                }
+            }
+            Err(error) => issues.push(Issue {
+                source: "forwarded",
+                error,
+            }),
+        }
+    }
+    if host.is_none() {
+        if let Some(value) = headers.get("x-forwarded-host") {
+            match first_list_item(value).and_then(parse_host) {
+                Ok(h) => host = Some(h),
+                Err(error) => issues.push(Issue {
+                    source: "x-forwarded-host",
+                    error,
+                }),
+            }
+        }
+    }
+    if scheme.is_none() {
+        if let Some(value) = headers.get("x-forwarded-proto") {
+            match first_list_item(value).and_then(Scheme::parse) {
+                Ok(s) => scheme = Some(s),
+                Err(error) => issues.push(Issue {
+                    source: "x-forwarded-proto",
+                    error,
+                }),
+            }
+        }
+    }
+    if host.is_none() {
+        if let Some(value) = headers.get("host") {
+            match guard_len(value).and_then(|v| parse_host(v.trim())) {
+                Ok(h) => host = Some(h),
+                Err(error) => issues.push(Issue {
+                    source: "host",
+                    error,
+                }),
+            }
+        }
+    }
+    let scheme = scheme.unwrap_or(own.scheme);
+    let url = match host {
+        Some(h) => PublicUrl::new(scheme, &h, &own.path_and_query),
+        None => PublicUrl {
+            scheme,
+            port: own.port.filter(|p| *p != scheme.default_port()),
+            ..own.clone()
+        },
+    };
+    Derived { url, issues }
+}
+
+fn guard_len(value: &str) -> Result<&str, ForwardedError> {
+    if value.len() > MAX_FORWARDED_VALUE {
+        Err(ForwardedError::TooLong)
+    } else {
+        Ok(value)
+    }
+}
+
+fn first_list_item(value: &str) -> Result<&str, ForwardedError> {
+    let value = guard_len(value)?;
+    let first = value.split(',').next().unwrap_or("").trim();
+    if first.is_empty() {
+        Err(ForwardedError::Empty)
+    } else {
+        Ok(first)
+    }
+}
+
+fn is_tchar(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
+}
+
+/// Parses the first element of an RFC 7239 `Forwarded` value into lowercased parameter names
+/// and unquoted values. The rest of the value is not read.
+pub fn first_forwarded_element(value: &str) -> Result<Vec<(String, String)>, ForwardedError> {
+    let value = guard_len(value)?;
+    // Tabs are optional whitespace; other control characters are never allowed.
+    if value.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(ForwardedError::ControlCharacter);
+    }
+    let mut chars = value.chars().peekable();
+    let mut params: Vec<(String, String)> = Vec::new();
+    let skip_ws = |it: &mut std::iter::Peekable<std::str::Chars<'_>>| {
+        while matches!(it.peek(), Some(' ') | Some('\t')) {
+            it.next();
+        }
+    };
+    loop {
+        skip_ws(&mut chars);
+        // Empty pairs (";;") and an empty leading element (", host=x") are tolerated.
+        match chars.peek() {
+            None => break,
+            Some(';') => {
+                chars.next();
+                continue;
+            }
+            Some(',') => {
+                if params.is_empty() {
+                    chars.next();
+                    continue;
+                }
+                break;
+            }
+            _ => {}
+        }
+        let mut name = String::new();
+        while let Some(&c) = chars.peek() {
+            if is_tchar(c) {
+                name.push(c.to_ascii_lowercase());
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        if name.is_empty() || chars.next() != Some('=') {
+            return Err(ForwardedError::ForwardedSyntax);
+        }
+        let mut v = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            let mut closed = false;
+            while let Some(c) = chars.next() {
+                match c {
+                    '"' => {
+                        closed = true;
+                        break;
+                    }
+                    '\\' => match chars.next() {
+                        Some(e) => v.push(e),
+                        None => return Err(ForwardedError::UnterminatedQuote),
+                    },
+                    _ => v.push(c),
+                }
+            }
+            if !closed {
+                return Err(ForwardedError::UnterminatedQuote);
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if is_tchar(c) {
+                    v.push(c);
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            if v.is_empty() {
+                return Err(ForwardedError::ForwardedSyntax);
+            }
+        }
+        if params.iter().any(|(n, _)| *n == name) {
+            return Err(ForwardedError::DuplicateParameter);
+        }
+        params.push((name, v));
+        skip_ws(&mut chars);
+        match chars.peek() {
+            None | Some(',') => break,
+            Some(';') => {
+                chars.next();
+            }
+            Some(_) => return Err(ForwardedError::ForwardedSyntax),
+        }
+    }
+    if params.is_empty() {
+        return Err(ForwardedError::Empty);
+    }
+    Ok(params)
+}
+
+/// True when a redirect to `host` (`name[:port]`) is allowed: its name equals an allowed entry's
+/// (case-insensitively) and, when that entry names a port, the ports agree (default ports are
+/// implied by neither side). Anything unparsable is refused.
+pub fn redirect_allowed(host: &str, allowed_hosts: &[String]) -> bool {
+    let Ok(candidate) = parse_host(host) else {
+        return false;
+    };
+    allowed_hosts
+        .iter()
+        .any(|entry| match parse_host(entry.trim()) {
+            Ok(allowed) => {
+                allowed.name == candidate.name
+                    && (allowed.port.is_none() || allowed.port == candidate.port)
+            }
+            Err(_) => false,
+        })
+}
+
+/// True when `url` is an absolute http(s) URL whose host is allowed.
+pub fn redirect_url_allowed(url: &str, allowed_hosts: &[String]) -> bool {
+    match PublicUrl::from_request_url(url) {
+        Some(u) => redirect_allowed(&u.authority(), allowed_hosts),
+        None => false,
+    }
+}
+
+/// The default `ALLOWED_HOSTS`: the request's own host and the hosts of `AUTHORIZED_PARTIES`
+/// (origins such as `https://app.example.com`); unparsable parties are left out.
+pub fn default_allowed_hosts(own_host: &str, authorized_parties: &[String]) -> Vec<String> {
+    let mut out = vec![own_host.to_string()];
+    for party in authorized_parties {
+        if let Some(u) = PublicUrl::from_request_url(party.trim()) {
+            let a = u.authority();
+            if !out.contains(&a) {
+                out.push(a);
+            }
+        }
+    }
+    out
+}
+
+/// The URL a sign-in redirect may return to: the derived public URL when its host is allowed,
+/// otherwise the request's own URL (a spoofed host never lands in a redirect).
+pub fn redirect_target(
+    derived: &PublicUrl,
+    own: &PublicUrl,
+    allowed_hosts: &[String],
+) -> PublicUrl {
+    if redirect_allowed(&derived.authority(), allowed_hosts) {
+        derived.clone()
+    } else {
+        own.clone()
+    }
+}

@@ -1,0 +1,103 @@
+//! Plain HTTP data shared by the pure gateway modules: an ordered, case-insensitive header list.
+//! Owns no policy; `session`, `forwarded`, `proxy` and `response` read and build `HeaderList`s, and
+//! the edge converts them to and from `worker::Headers`.
+
+/// Headers in arrival order. Names compare ASCII case-insensitively; repeated names stay repeated
+/// (several `Set-Cookie` or `Cookie` headers keep their identity and order). Note that a Fetch
+/// `Headers` object (workerd) already joins repeated request headers with `, `; the parsers here
+/// treat such joined values conservatively (see `proxy` for `Cookie`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeaderList(pub Vec<(String, String)>);
+
+impl HeaderList {
+    pub fn new() -> Self {
+        HeaderList(Vec::new())
+    }
+
+    /// The first value of `name`, if any.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`, in order.
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Appends a header, keeping any existing one of the same name.
+    pub fn push(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.0.push((name.into(), value.into()));
+    }
+
+    /// Removes every header called `name`.
+    pub fn remove(&mut self, name: &str) {
+        self.0.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+    }
+
+    /// Replaces every header called `name` with one value.
+    pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        let name = name.into();
+        self.remove(&name);
+        self.0.push((name, value.into()));
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn into_vec(self) -> Vec<(String, String)> {
+        self.0
+    }
+}
+
+impl From<Vec<(String, String)>> for HeaderList {
+    fn from(v: Vec<(String, String)>) -> Self {
+        HeaderList(v)
+    }
+}
+
+impl<'a> FromIterator<(&'a str, &'a str)> for HeaderList {
+    fn from_iter<I: IntoIterator<Item = (&'a str, &'a str)>>(iter: I) -> Self {
+        HeaderList(
+            iter.into_iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+}
+
+/// Splits a comma-separated header value into trimmed, non-empty items (no quoted-string
+/// awareness: for token lists such as `Connection` or `X-Forwarded-Host`).
+pub fn comma_items(value: &str) -> impl Iterator<Item = &str> {
+    value.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// True when `s` contains a control character (C0, DEL) that must never reach a header or URL.
+pub fn has_control(s: &str) -> bool {
+    s.chars().any(|c| c.is_control())
+}
+
+/// A header name is an RFC 9110 token.
+pub fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}

@@ -1,0 +1,543 @@
+//! The way to the origin and back, as data: the outbound header plan (hop-by-hop and spoofed
+//! identity removed, identity and forwarding headers set, optional HS256 origin assertion), the
+//! `ORIGIN_URL` join, and the response-side header pass (hop-by-hop removed, `Location` on the
+//! origin's host rewritten to the public host). Pure: time and randomness come in as parameters.
+//!
+//! # Header plan
+//! 1. Dropped from the inbound request: hop-by-hop headers (`Connection`, `Keep-Alive`, `TE`,
+//!    `Trailer`, `Transfer-Encoding`, `Upgrade`, every `Proxy-*`) and every header named in
+//!    `Connection`, except that a WebSocket upgrade keeps `Upgrade` and gets `Connection: Upgrade`;
+//!    every `X-Auth-*` and `X-Edgegate-*` in any case and with `_` for `-`; `Host` (the fetch sets
+//!    the origin's); `Forwarded`, `X-Forwarded-*`, `X-Real-IP`, `X-Request-Id` (replaced below).
+//!    With `FORWARD_TOKEN=false` also `Authorization` and every `__session*` cookie; with
+//!    `FORWARD_TOKEN=true` only the first `Authorization` header (the one verified) is kept.
+//! 2. Set: `X-Forwarded-For` (from `CF-Connecting-IP`), `X-Forwarded-Host`/`X-Forwarded-Proto`
+//!    (from the validated public URL), `X-Request-Id`; with a session `X-Auth-User-Id`,
+//!    `X-Auth-Session-Id`, `X-Auth-Org-Id`, `X-Auth-Org-Role`, `X-Auth-Org-Slug`,
+//!    `X-Auth-Org-Permissions` (comma-separated), `X-Auth-Actor` (`act.sub`),
+//!    `X-Auth-Claim-<name>` per `FORWARD_CLAIMS`, `X-Auth-Grace: 1` in outage grace; with
+//!    `ORIGIN_ASSERTION_SECRET`, `X-Edgegate-Assertion` on every proxied request.
+//!
+//! Values: a string that is printable ASCII and does not start with `"` is sent as-is; any other
+//! string, and every non-string claim, is sent as ASCII-only JSON (`"caf\u00e9"`, `{"a":1}`,
+//! `true`), so CR/LF and non-ASCII can never reach a header and nothing is lost.
+//!
+//! # Origin assertion (`X-Edgegate-Assertion`)
+//! A compact JWS, `alg` HS256, `typ` JWT, keyed with the `ORIGIN_ASSERTION_SECRET` bytes. Claims:
+//! `iss` = `"edgegate"`, `aud` = the `ORIGIN_URL` origin (`https://origin.example`), `iat` = now,
+//! `exp` = `iat + 60`, `jti` = the request id, `htm` = the method, `htu` = the forwarded path and
+//! query; with a session also `sub` (user id), `sid`, `org_id`, `org_role`, `org_slug`, `act`
+//! (the impersonator's user id) and `grace: true` in outage grace. An origin checks: the
+//! signature with the shared secret (constant-time), `alg` exactly HS256, `iss`, `aud` equal to its
+//! own origin, `exp` in the future and `iat` not in the future (a few seconds' skew), `htm`/`htu`
+//! equal to the request it received, and then takes `sub`/`org_*` from the assertion rather than
+//! from the `X-Auth-*` headers. Lock the origin to Cloudflare too (Cloudflare Tunnel, or a
+//! firewall allowing only Cloudflare's ranges): the assertion proves a request came through
+//! edgegate, the lock keeps everyone else out.
+
+use crate::auth::Auth;
+use crate::forwarded::{PublicUrl, Scheme};
+use crate::http::{is_token, HeaderList};
+use crate::response::AuthStatus;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use serde_json::{json, Map, Value};
+use sha2::Sha256;
+use std::fmt;
+
+/// How long an origin assertion is valid, in seconds.
+pub const ASSERTION_TTL_SECS: i64 = 60;
+
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "te",
+    "trailer",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// Inbound headers replaced by the gateway's own values.
+const REPLACED: &[&str] = &[
+    "host",
+    "forwarded",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-forwarded-port",
+    "x-real-ip",
+    "x-request-id",
+];
+
+/// Proxy settings, parsed once per isolate.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ProxySettings {
+    /// `FORWARD_TOKEN` (default true).
+    pub forward_token: bool,
+    /// `FORWARD_CLAIMS`: claim names; invalid header tokens are skipped (see
+    /// [`valid_claim_name`], which the settings parser should apply).
+    pub forward_claims: Vec<String>,
+    /// `ORIGIN_ASSERTION_SECRET` bytes.
+    pub assertion_secret: Option<Vec<u8>>,
+    /// The assertion's `aud`: the `ORIGIN_URL` origin.
+    pub assertion_audience: String,
+}
+
+impl fmt::Debug for ProxySettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProxySettings")
+            .field("forward_token", &self.forward_token)
+            .field("forward_claims", &self.forward_claims)
+            .field(
+                "assertion_secret",
+                &self.assertion_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("assertion_audience", &self.assertion_audience)
+            .finish()
+    }
+}
+
+/// The facts of one request the plan is made from.
+#[derive(Debug, Clone)]
+pub struct RequestFacts<'a> {
+    pub method: &'a str,
+    pub headers: &'a HeaderList,
+    pub auth: Option<&'a Auth>,
+    pub public_url: &'a PublicUrl,
+    /// `CF-Connecting-IP`.
+    pub client_ip: Option<&'a str>,
+    /// From [`request_id`].
+    pub request_id: &'a str,
+    /// The path and query sent to the origin (canonical path + query).
+    pub path_and_query: &'a str,
+    /// Accepted in outage grace.
+    pub grace: bool,
+    /// Seconds since the epoch.
+    pub now: i64,
+}
+
+/// A `FORWARD_CLAIMS` entry must be a header token.
+pub fn valid_claim_name(name: &str) -> bool {
+    is_token(name) && name.len() <= 64
+}
+
+/// `CF-Ray` when it looks like one (ASCII alphanumerics and `-`, 1-64 characters), otherwise 32
+/// hex characters from the 16 random bytes the caller supplies.
+pub fn request_id(cf_ray: Option<&str>, random: &[u8; 16]) -> String {
+    if let Some(ray) = cf_ray.map(str::trim) {
+        if !ray.is_empty()
+            && ray.len() <= 64
+            && ray.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return ray.to_string();
+        }
+    }
+    random.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// JSON with every non-ASCII character and DEL escaped as `\uXXXX`.
+fn ascii_json(v: &Value) -> String {
+    let s = v.to_string();
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii() && c != '\u{7f}' {
+            out.push(c);
+        } else {
+            let mut buf = [0u16; 2];
+            for unit in c.encode_utf16(&mut buf) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
+}
+
+/// A header-safe rendering of a string (see the module documentation).
+pub fn header_value(s: &str) -> String {
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) && !s.starts_with('"') {
+        s.to_string()
+    } else {
+        ascii_json(&Value::String(s.to_string()))
+    }
+}
+
+/// A header-safe rendering of a claim value: strings as [`header_value`], others ASCII JSON.
+pub fn claim_header_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => header_value(s),
+        other => ascii_json(other),
+    }
+}
+
+fn normalized_name(name: &str) -> String {
+    name.trim().to_ascii_lowercase().replace('_', "-")
+}
+
+/// True for names the gateway owns (`X-Auth-*`, `X-Edgegate-*`, any case, `_` or `-`).
+pub fn is_identity_header(name: &str) -> bool {
+    let n = normalized_name(name);
+    n.starts_with("x-auth-") || n.starts_with("x-edgegate-")
+}
+
+fn connection_tokens(headers: &HeaderList) -> Vec<String> {
+    headers
+        .get_all("connection")
+        .flat_map(|v| v.split(','))
+        .map(normalized_name)
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+fn is_hop_by_hop(lower: &str, named: &[String]) -> bool {
+    HOP_BY_HOP.contains(&lower) || lower.starts_with("proxy-") || named.iter().any(|t| t == lower)
+}
+
+/// True for a WebSocket upgrade request (`Upgrade: websocket` and `Connection: upgrade`).
+pub fn is_websocket_upgrade(headers: &HeaderList) -> bool {
+    headers.get_all("upgrade").any(|v| {
+        v.split(',')
+            .any(|t| t.trim().eq_ignore_ascii_case("websocket"))
+    }) && connection_tokens(headers).iter().any(|t| t == "upgrade")
+}
+
+/// Removes every `__session*` pair. A runtime that joins repeated `Cookie` headers with `, `
+/// (the Fetch `Headers` rule) hides a second header's pairs after a comma, so a pair is also
+/// dropped when any comma-separated part of it names a `__session*` cookie.
+fn strip_session_cookies(value: &str) -> String {
+    let names_session = |part: &str| {
+        let name = part.split_once('=').map_or(part, |(n, _)| n).trim();
+        name.starts_with("__session")
+    };
+    value
+        .split(';')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .filter(|pair| !pair.split(',').any(names_session))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The headers to send to the origin, in order.
+pub fn plan_headers(facts: &RequestFacts<'_>, settings: &ProxySettings) -> Vec<(String, String)> {
+    let named = connection_tokens(facts.headers);
+    let websocket = is_websocket_upgrade(facts.headers);
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut seen_authorization = false;
+    for (name, value) in facts.headers.iter() {
+        let lower = normalized_name(name);
+        if is_identity_header(&lower) || REPLACED.contains(&lower.as_str()) {
+            continue;
+        }
+        if lower == "upgrade" && websocket {
+            out.push(("Upgrade".to_string(), value.to_string()));
+            continue;
+        }
+        if is_hop_by_hop(&lower, &named) {
+            continue;
+        }
+        if lower == "authorization" {
+            if !settings.forward_token || seen_authorization {
+                continue;
+            }
+            seen_authorization = true;
+        }
+        if lower == "cookie" && !settings.forward_token {
+            let kept = strip_session_cookies(value);
+            if !kept.is_empty() {
+                out.push((name.to_string(), kept));
+            }
+            continue;
+        }
+        out.push((name.to_string(), value.to_string()));
+    }
+    if websocket {
+        out.push(("Connection".to_string(), "Upgrade".to_string()));
+    }
+    let mut add = |n: &str, v: String| out.push((n.to_string(), v));
+    if let Some(ip) = facts.client_ip.map(str::trim).filter(|ip| {
+        !ip.is_empty()
+            && ip.len() <= 64
+            && ip
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b'.' || b == b':')
+    }) {
+        add("X-Forwarded-For", ip.to_string());
+    }
+    add("X-Forwarded-Host", facts.public_url.authority());
+    add(
+        "X-Forwarded-Proto",
+        facts.public_url.scheme.as_str().to_string(),
+    );
+    add("X-Request-Id", header_value(facts.request_id));
+    if let Some(auth) = facts.auth {
+        add("X-Auth-User-Id", header_value(&auth.user_id));
+        let optional = [
+            ("X-Auth-Session-Id", auth.session_id.as_deref()),
+            ("X-Auth-Org-Id", auth.org_id.as_deref()),
+            ("X-Auth-Org-Role", auth.org_role.as_deref()),
+            ("X-Auth-Org-Slug", auth.org_slug.as_deref()),
+            ("X-Auth-Actor", auth.actor_id()),
+        ];
+        for (n, v) in optional {
+            if let Some(v) = v {
+                add(n, header_value(v));
+            }
+        }
+        if !auth.org_permissions.is_empty() {
+            add(
+                "X-Auth-Org-Permissions",
+                header_value(&auth.org_permissions.join(",")),
+            );
+        }
+        for claim in &settings.forward_claims {
+            if !valid_claim_name(claim) {
+                continue;
+            }
+            if let Some(v) = auth.claims.get(claim) {
+                add(&format!("X-Auth-Claim-{claim}"), claim_header_value(v));
+            }
+        }
+        if facts.grace {
+            add("X-Auth-Grace", "1".to_string());
+        }
+    }
+    if let Some(secret) = &settings.assertion_secret {
+        if let Some(jwt) = assertion(facts, &settings.assertion_audience, secret) {
+            add("X-Edgegate-Assertion", jwt);
+        }
+    }
+    out
+}
+
+/// The claims of the origin assertion (see the module documentation).
+pub fn assertion_claims(facts: &RequestFacts<'_>, audience: &str) -> Map<String, Value> {
+    let mut c = Map::new();
+    c.insert("iss".into(), json!("edgegate"));
+    c.insert("aud".into(), json!(audience));
+    c.insert("iat".into(), json!(facts.now));
+    c.insert(
+        "exp".into(),
+        json!(facts.now.saturating_add(ASSERTION_TTL_SECS)),
+    );
+    c.insert("jti".into(), json!(facts.request_id));
+    c.insert("htm".into(), json!(facts.method));
+    c.insert("htu".into(), json!(facts.path_and_query));
+    if let Some(auth) = facts.auth {
+        c.insert("sub".into(), json!(auth.user_id));
+        let optional = [
+            ("sid", auth.session_id.as_deref()),
+            ("org_id", auth.org_id.as_deref()),
+            ("org_role", auth.org_role.as_deref()),
+            ("org_slug", auth.org_slug.as_deref()),
+            ("act", auth.actor_id()),
+        ];
+        for (n, v) in optional {
+            if let Some(v) = v {
+                c.insert(n.into(), json!(v));
+            }
+        }
+        if facts.grace {
+            c.insert("grace".into(), json!(true));
+        }
+    }
+    c
+}
+
+/// Signs the assertion. `None` only if the HMAC cannot be keyed (never for HMAC-SHA256).
+pub fn assertion(facts: &RequestFacts<'_>, audience: &str, secret: &[u8]) -> Option<String> {
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+    let payload =
+        URL_SAFE_NO_PAD.encode(Value::Object(assertion_claims(facts, audience)).to_string());
+    let signing_input = format!("{header}.{payload}");
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).ok()?;
+    mac.update(signing_input.as_bytes());
+    let sig = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    Some(format!("{signing_input}.{sig}"))
+}
+
+/// Why `ORIGIN_URL` is unusable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OriginError {
+    Invalid,
+    Scheme,
+    Userinfo,
+    QueryOrFragment,
+}
+
+impl OriginError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            OriginError::Invalid => "origin-url-invalid",
+            OriginError::Scheme => "origin-url-scheme",
+            OriginError::Userinfo => "origin-url-userinfo",
+            OriginError::QueryOrFragment => "origin-url-query-or-fragment",
+        }
+    }
+}
+
+/// A parsed `ORIGIN_URL`: http(s), no credentials, no query or fragment, an optional path
+/// prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub scheme: Scheme,
+    /// Lowercased host (bracketed IPv6).
+    pub host: String,
+    /// Explicit non-default port.
+    pub port: Option<u16>,
+    /// Path prefix without a trailing `/` (empty for none).
+    pub base_path: String,
+}
+
+impl Origin {
+    pub fn parse(url: &str) -> Result<Origin, OriginError> {
+        let u = url::Url::parse(url.trim()).map_err(|_| OriginError::Invalid)?;
+        let scheme = Scheme::parse(u.scheme()).map_err(|_| OriginError::Scheme)?;
+        if !u.username().is_empty() || u.password().is_some() {
+            return Err(OriginError::Userinfo);
+        }
+        if u.query().is_some() || u.fragment().is_some() {
+            return Err(OriginError::QueryOrFragment);
+        }
+        let host = match u.host().ok_or(OriginError::Invalid)? {
+            url::Host::Domain(d) => d.to_ascii_lowercase(),
+            url::Host::Ipv4(a) => a.to_string(),
+            url::Host::Ipv6(a) => format!("[{a}]"),
+        };
+        Ok(Origin {
+            scheme,
+            host,
+            port: u.port(),
+            base_path: u.path().trim_end_matches('/').to_string(),
+        })
+    }
+
+    pub fn authority(&self) -> String {
+        match self.port {
+            Some(p) => format!("{}:{}", self.host, p),
+            None => self.host.clone(),
+        }
+    }
+
+    /// `scheme://authority`, the assertion audience.
+    pub fn origin(&self) -> String {
+        format!("{}://{}", self.scheme.as_str(), self.authority())
+    }
+
+    /// The URL to fetch: origin + base path + canonical path + `?query` (when the request had
+    /// one; characters never valid in a query are percent-encoded).
+    pub fn join(&self, canonical_path: &str, query: Option<&str>) -> String {
+        let mut out = format!("{}{}", self.origin(), self.base_path);
+        if canonical_path.starts_with('/') {
+            out.push_str(canonical_path);
+        } else {
+            out.push('/');
+            out.push_str(canonical_path);
+        }
+        if let Some(q) = query {
+            out.push('?');
+            out.push_str(&sanitize_query(q));
+        }
+        out
+    }
+}
+
+fn sanitize_query(q: &str) -> String {
+    let mut out = String::with_capacity(q.len());
+    for c in q.chars() {
+        if c.is_ascii_graphic()
+            && !matches!(
+                c,
+                '#' | '"' | '<' | '>' | '`' | '{' | '}' | '\\' | '^' | '|'
+            )
+        {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
+}
+
+/// `Location` rewritten to the public URL when it names the origin's host (absolute or
+/// scheme-relative, same host and effective port); the origin's base path prefix is removed.
+/// `None` means: leave it unchanged. Pass the allow-listed URL from
+/// `forwarded::redirect_target`, so a spoofed forwarded host never lands in a `Location`.
+pub fn rewrite_location(location: &str, origin: &Origin, public: &PublicUrl) -> Option<String> {
+    let loc = location.trim();
+    let absolute = if loc.starts_with("//") {
+        format!("{}:{}", origin.scheme.as_str(), loc)
+    } else {
+        loc.to_string()
+    };
+    let u = url::Url::parse(&absolute).ok()?;
+    let host = match u.host()? {
+        url::Host::Domain(d) => d.to_ascii_lowercase(),
+        url::Host::Ipv4(a) => a.to_string(),
+        url::Host::Ipv6(a) => format!("[{a}]"),
+    };
+    let origin_port = origin.port.unwrap_or(origin.scheme.default_port());
+    if host != origin.host || u.port_or_known_default() != Some(origin_port) {
+        return None;
+    }
+    let path = u.path();
+    let path = if origin.base_path.is_empty() {
+        path
+    } else {
+        match path.strip_prefix(origin.base_path.as_str()) {
+            Some("") => "/",
+            Some(rest) if rest.starts_with('/') => rest,
+            _ => path,
+        }
+    };
+    let mut out = format!("{}{}", public.origin(), path);
+    if let Some(q) = u.query() {
+        out.push('?');
+        out.push_str(q);
+    }
+    if let Some(f) = u.fragment() {
+        out.push('#');
+        out.push_str(f);
+    }
+    Some(out)
+}
+
+/// The origin response's headers as sent to the client: hop-by-hop headers and those named in
+/// `Connection` removed (a 101 keeps `Upgrade` and `Connection`), the origin's own
+/// `X-Edgegate-*` removed, `Location` rewritten (see [`rewrite_location`]), several `Set-Cookie`
+/// kept several, and `X-Edgegate-Auth-Status` added.
+pub fn response_headers(
+    origin_headers: &HeaderList,
+    status: u16,
+    origin: &Origin,
+    public: &PublicUrl,
+    auth_status: AuthStatus,
+) -> Vec<(String, String)> {
+    let named = connection_tokens(origin_headers);
+    let mut out = Vec::new();
+    for (name, value) in origin_headers.iter() {
+        let lower = normalized_name(name);
+        if status == 101 && (lower == "upgrade" || lower == "connection") {
+            out.push((name.to_string(), value.to_string()));
+            continue;
+        }
+        if is_hop_by_hop(&lower, &named) || lower.starts_with("x-edgegate-") {
+            continue;
+        }
+        if lower == "location" {
+            let v = rewrite_location(value, origin, public).unwrap_or_else(|| value.to_string());
+            out.push((name.to_string(), v));
+            continue;
+        }
+        out.push((name.to_string(), value.to_string()));
+    }
+    out.push((
+        "X-Edgegate-Auth-Status".to_string(),
+        auth_status.as_str().to_string(),
+    ));
+    out
+}

@@ -1,0 +1,294 @@
+//! Responses the gateway makes itself, as data: the coarse [`Rejection`] a client sees, whose
+//! fault it is, and the ONE mapping [`render`] to status, headers and body. Also the request
+//! classifiers that choose between a redirect and a 401 (`is_page_load`) and the CORS preflight
+//! test. Pure; bodies never carry internal detail (that goes to logs).
+
+use crate::http::HeaderList;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde_json::json;
+
+/// `X-Edgegate-Auth-Status` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthStatus {
+    SignedIn,
+    SignedOut,
+    Handshake,
+    Grace,
+}
+
+impl AuthStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AuthStatus::SignedIn => "signed-in",
+            AuthStatus::SignedOut => "signed-out",
+            AuthStatus::Handshake => "handshake",
+            AuthStatus::Grace => "grace",
+        }
+    }
+}
+
+/// Whose fault a refusal is (for logs and alerting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    Client,
+    Origin,
+    Config,
+}
+
+impl Fault {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Fault::Client => "client",
+            Fault::Origin => "origin",
+            Fault::Config => "config",
+        }
+    }
+}
+
+/// A refusal or a gateway-made answer. `reason` fields are stable reason codes
+/// (`token-expired`, `missing-role`, `path-encoded-slash`, ...), never free text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    /// No valid session. `sign_in` is the complete redirect target (see [`sign_in_location`]),
+    /// used only for page loads.
+    Unauthenticated {
+        reason: &'static str,
+        page_load: bool,
+        sign_in: Option<String>,
+    },
+    /// Signed in, but the route's rules say no.
+    Forbidden { reason: &'static str },
+    /// The request itself is unusable (e.g. a refused path).
+    BadRequest { reason: &'static str },
+    /// A method the gateway's own paths do not take (they are read-only).
+    MethodNotAllowed { reason: &'static str },
+    /// The origin could not be reached. `auth` is the request's session state.
+    OriginUnreachable { auth: AuthStatus },
+    /// The origin did not answer within `UPSTREAM_TIMEOUT_MS`.
+    OriginTimeout { auth: AuthStatus },
+    /// Settings are invalid (500, generic body; the log line names the setting).
+    Misconfigured,
+    /// `GET /__edgegate/health` with invalid settings: 503 naming the settings (never values).
+    HealthInvalid { problems: Vec<String> },
+}
+
+impl Rejection {
+    /// The reason code sent in `X-Edgegate-Auth-Reason`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::Unauthenticated { reason, .. }
+            | Rejection::Forbidden { reason }
+            | Rejection::BadRequest { reason }
+            | Rejection::MethodNotAllowed { reason } => reason,
+            Rejection::OriginUnreachable { .. } => "origin-unreachable",
+            Rejection::OriginTimeout { .. } => "origin-timeout",
+            Rejection::Misconfigured => "misconfigured",
+            Rejection::HealthInvalid { .. } => "misconfigured",
+        }
+    }
+
+    pub fn fault(&self) -> Fault {
+        match self {
+            Rejection::Unauthenticated { .. }
+            | Rejection::Forbidden { .. }
+            | Rejection::BadRequest { .. }
+            | Rejection::MethodNotAllowed { .. } => Fault::Client,
+            Rejection::OriginUnreachable { .. } | Rejection::OriginTimeout { .. } => Fault::Origin,
+            Rejection::Misconfigured | Rejection::HealthInvalid { .. } => Fault::Config,
+        }
+    }
+
+    pub fn auth_status(&self) -> AuthStatus {
+        match self {
+            Rejection::Forbidden { .. } => AuthStatus::SignedIn,
+            Rejection::OriginUnreachable { auth } | Rejection::OriginTimeout { auth } => *auth,
+            _ => AuthStatus::SignedOut,
+        }
+    }
+}
+
+/// A response to send: the edge turns it into a `worker::Response` without deciding anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponsePlan {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl ResponsePlan {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+const JSON: &str = "application/json; charset=utf-8";
+const HTML: &str = "text/html; charset=utf-8";
+pub const WWW_AUTHENTICATE: &str = "Bearer error=\"invalid_token\"";
+
+fn h(name: &str, value: &str) -> (String, String) {
+    (name.to_string(), value.to_string())
+}
+
+/// Renders a rejection. This is the only place a refusal becomes HTTP.
+pub fn render(rejection: &Rejection) -> ResponsePlan {
+    let mut headers = vec![
+        h("Cache-Control", "private, no-store"),
+        h("X-Edgegate-Auth-Status", rejection.auth_status().as_str()),
+        h("X-Edgegate-Auth-Reason", rejection.code()),
+        h("X-Content-Type-Options", "nosniff"),
+    ];
+    let (status, content_type, body) = match rejection {
+        Rejection::Unauthenticated {
+            reason,
+            page_load: true,
+            sign_in: Some(location),
+        } => {
+            let _ = reason;
+            headers.push(h("Location", location));
+            (307, None, String::new())
+        }
+        Rejection::Unauthenticated {
+            reason,
+            page_load: true,
+            sign_in: None,
+        } => {
+            headers.push(h("WWW-Authenticate", WWW_AUTHENTICATE));
+            headers.push(h(
+                "Content-Security-Policy",
+                "default-src 'none'; style-src 'unsafe-inline'",
+            ));
+            (401, Some(HTML), signed_out_page(reason))
+        }
+        Rejection::Unauthenticated { reason, .. } => {
+            headers.push(h("WWW-Authenticate", WWW_AUTHENTICATE));
+            (
+                401,
+                Some(JSON),
+                json!({"error": "unauthenticated", "reason": reason}).to_string(),
+            )
+        }
+        Rejection::Forbidden { reason } => (
+            403,
+            Some(JSON),
+            json!({"error": "forbidden", "reason": reason}).to_string(),
+        ),
+        Rejection::BadRequest { reason } => (
+            400,
+            Some(JSON),
+            json!({"error": "bad-request", "reason": reason}).to_string(),
+        ),
+        Rejection::MethodNotAllowed { reason } => {
+            headers.push(h("Allow", "GET, HEAD"));
+            (
+                405,
+                Some(JSON),
+                json!({"error": "method-not-allowed", "reason": reason}).to_string(),
+            )
+        }
+        Rejection::OriginUnreachable { .. } => (
+            502,
+            Some(JSON),
+            json!({"error": "origin-unreachable"}).to_string(),
+        ),
+        Rejection::OriginTimeout { .. } => (
+            504,
+            Some(JSON),
+            json!({"error": "origin-timeout"}).to_string(),
+        ),
+        Rejection::Misconfigured => (500, Some(JSON), json!({"error": "internal"}).to_string()),
+        Rejection::HealthInvalid { problems } => (
+            503,
+            Some(JSON),
+            json!({"valid": false, "problems": problems}).to_string(),
+        ),
+    };
+    if let Some(ct) = content_type {
+        headers.push(h("Content-Type", ct));
+    }
+    ResponsePlan {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// The small page for signed-out page loads when no `SIGN_IN_URL` is configured. The reason is
+/// a static code, so nothing from the request is reflected.
+fn signed_out_page(reason: &str) -> String {
+    let safe: String = reason
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>Sign in required</title>\
+<style>body{{font-family:system-ui,sans-serif;display:grid;place-items:center;min-height:100vh;margin:0;background:#f6f7f9;color:#1f2328}}\
+main{{background:#fff;padding:2rem 2.5rem;border-radius:12px;box-shadow:0 1px 3px rgba(0,0,0,.12);max-width:28rem}}\
+h1{{font-size:1.25rem;margin:0 0 .5rem}}p{{margin:.25rem 0;color:#57606a}}code{{font-size:.85em}}</style>\
+</head><body><main><h1>Sign in required</h1>\
+<p>You need to be signed in to view this page.</p>\
+<p>Reason: <code>{safe}</code></p></main></body></html>\n"
+    )
+}
+
+/// Characters left as-is in a query component: RFC 3986 unreserved.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `SIGN_IN_URL` with `redirect_url=<return_to>` (percent-encoded) appended to its query, before
+/// any fragment.
+pub fn sign_in_location(sign_in_url: &str, return_to: &str) -> String {
+    let (base, fragment) = match sign_in_url.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (sign_in_url, None),
+    };
+    let sep = if base.ends_with('?') || base.ends_with('&') {
+        ""
+    } else if base.contains('?') {
+        "&"
+    } else {
+        "?"
+    };
+    let mut out = format!(
+        "{base}{sep}redirect_url={}",
+        utf8_percent_encode(return_to, COMPONENT)
+    );
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
+}
+
+/// A browser navigation that may be redirected: `GET`/`HEAD` and `Sec-Fetch-Dest` `document` or
+/// `iframe`, or no `Sec-Fetch-Dest` and an `Accept` starting with `text/html`.
+pub fn is_page_load(method: &str, headers: &HeaderList) -> bool {
+    if method != "GET" && method != "HEAD" {
+        return false;
+    }
+    match headers.get("sec-fetch-dest") {
+        Some(dest) => {
+            let d = dest.trim();
+            d.eq_ignore_ascii_case("document") || d.eq_ignore_ascii_case("iframe")
+        }
+        None => headers.get("accept").is_some_and(|a| {
+            a.trim_start()
+                .get(..9)
+                .is_some_and(|p| p.eq_ignore_ascii_case("text/html"))
+        }),
+    }
+}
+
+/// A CORS preflight: `OPTIONS` with `Origin` and `Access-Control-Request-Method`.
+pub fn is_cors_preflight(method: &str, headers: &HeaderList) -> bool {
+    method == "OPTIONS"
+        && headers.contains("origin")
+        && headers.contains("access-control-request-method")
+}

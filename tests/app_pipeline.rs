@@ -1,0 +1,417 @@
+//! The request pipeline (`app::handle`) natively, with the RustCrypto backend: a request's facts
+//! in, an outcome out. The same decisions are tested end to end in workerd by tests/e2e/.
+
+mod common;
+
+use common::{claims_with, mint, public_pem, rsa, NOW_MS, ORIGIN};
+use edgegate::app::{handle, misconfigured, Decision, Gateway, Inbound, Outcome};
+use edgegate::authenticate::RustCryptoBackend;
+use edgegate::cache::TokenCache;
+use edgegate::http::HeaderList;
+use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+/// Drives a future that never waits on I/O (the RustCrypto backend is synchronous).
+fn run<F: Future>(fut: F) -> F::Output {
+    let mut fut = pin!(fut);
+    let mut cx = Context::from_waker(Waker::noop());
+    match fut.as_mut().poll(&mut cx) {
+        Poll::Ready(v) => v,
+        Poll::Pending => panic!("the pipeline waited on something"),
+    }
+}
+
+fn settings(extra: &[(&str, &str)]) -> HashMap<String, String> {
+    let mut s: HashMap<String, String> = [
+        ("CLERK_JWT_KEY", public_pem(rsa()).as_str()),
+        ("AUTHORIZED_PARTIES", ORIGIN),
+        ("ORIGIN_URL", "http://127.0.0.1:9000"),
+        ("PUBLIC_ROUTES", "/, /blog/:slug"),
+        ("ROUTE_RULES", "/admin(.*)=role:org:admin"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (k, v) in extra {
+        s.insert(k.to_string(), v.to_string());
+    }
+    s
+}
+
+fn gateway(extra: &[(&str, &str)]) -> Gateway {
+    let s = settings(extra);
+    match Gateway::from_settings(&|name: &str| s.get(name).cloned()) {
+        Ok(g) => g,
+        Err(problems) => panic!("settings refused: {problems:?}"),
+    }
+}
+
+fn request(gw: &Gateway, method: &str, url: &str, headers: &[(&str, &str)]) -> Decision {
+    let cache = RefCell::new(TokenCache::new(16));
+    request_with_cache(gw, method, url, headers, &cache)
+}
+
+fn request_with_cache(
+    gw: &Gateway,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    cache: &RefCell<TokenCache>,
+) -> Decision {
+    let headers: HeaderList = headers.iter().copied().collect();
+    let inbound = Inbound {
+        method,
+        url,
+        headers: &headers,
+    };
+    let backend = RustCryptoBackend {
+        keys: &gw.gate.keys,
+    };
+    run(handle(&inbound, gw, NOW_MS, [7u8; 32], cache, &backend))
+}
+
+fn token(changes: Value) -> String {
+    mint(rsa(), json!({"kid": "ins_test"}), &claims_with(changes))
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+fn respond(decision: &Decision) -> (u16, &[(String, String)], Value) {
+    match &decision.outcome {
+        Outcome::Respond(plan) => (
+            plan.status,
+            &plan.headers,
+            serde_json::from_str(&plan.body).unwrap_or(Value::Null),
+        ),
+        other => panic!("expected a response, got {other:?}"),
+    }
+}
+
+#[test]
+fn valid_bearer_token_is_proxied_with_identity_headers() {
+    let gw = gateway(&[]);
+    let bearer = format!("Bearer {}", token(json!({})));
+    let d = request(
+        &gw,
+        "GET",
+        "https://app.example.com/api/items?x=1",
+        &[("authorization", &bearer), ("x-auth-user-id", "spoofed")],
+    );
+    let Outcome::Proxy(plan) = &d.outcome else {
+        panic!("not proxied: {:?}", d.outcome)
+    };
+    assert_eq!(plan.url, "http://127.0.0.1:9000/api/items?x=1");
+    assert_eq!(header(&plan.headers, "x-auth-user-id"), Some("user_123"));
+    assert_eq!(header(&plan.headers, "x-auth-session-id"), Some("sess_123"));
+    assert_eq!(
+        plan.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("x-auth-user-id"))
+            .count(),
+        1
+    );
+    assert_eq!(d.log.auth_status, "signed-in");
+}
+
+#[test]
+fn missing_token_on_api_call_is_401_json() {
+    let gw = gateway(&[]);
+    let d = request(&gw, "GET", "https://app.example.com/api/items", &[]);
+    let (status, headers, body) = respond(&d);
+    assert_eq!(status, 401);
+    assert_eq!(
+        body,
+        json!({"error": "unauthenticated", "reason": "token-missing"})
+    );
+    assert_eq!(
+        header(headers, "www-authenticate"),
+        Some("Bearer error=\"invalid_token\"")
+    );
+    assert_eq!(
+        header(headers, "x-edgegate-auth-status"),
+        Some("signed-out")
+    );
+    assert_eq!(
+        header(headers, "x-edgegate-auth-reason"),
+        Some("token-missing")
+    );
+    assert_eq!(header(headers, "cache-control"), Some("private, no-store"));
+}
+
+#[test]
+fn expired_token_page_load_redirects_to_sign_in_with_return_url() {
+    let gw = gateway(&[("SIGN_IN_URL", "https://accounts.example.com/sign-in")]);
+    let cookie = format!("__session={}", token(json!({"exp": NOW_MS / 1000 - 120})));
+    let d = request(
+        &gw,
+        "GET",
+        "https://app.example.com/dashboard",
+        &[("cookie", &cookie), ("sec-fetch-dest", "document")],
+    );
+    let (status, headers, _) = respond(&d);
+    assert_eq!(status, 307);
+    assert_eq!(
+        header(headers, "location"),
+        Some("https://accounts.example.com/sign-in?redirect_url=https%3A%2F%2Fapp.example.com%2Fdashboard")
+    );
+    assert_eq!(
+        header(headers, "x-edgegate-auth-reason"),
+        Some("token-expired")
+    );
+}
+
+#[test]
+fn spoofed_forwarded_host_never_lands_in_the_redirect() {
+    let gw = gateway(&[("SIGN_IN_URL", "/sign-in"), ("TRUST_FORWARDED", "true")]);
+    let d = request(
+        &gw,
+        "GET",
+        "https://app.example.com/dashboard",
+        &[
+            ("accept", "text/html"),
+            ("x-forwarded-host", "evil.example"),
+        ],
+    );
+    let (status, headers, _) = respond(&d);
+    assert_eq!(status, 307);
+    let location = header(headers, "location").unwrap_or_default();
+    assert!(location.starts_with("https://app.example.com/sign-in?redirect_url="));
+    assert!(!location.contains("evil"), "{location}");
+}
+
+#[test]
+fn sign_in_path_is_public_so_the_redirect_cannot_loop() {
+    let gw = gateway(&[("SIGN_IN_URL", "/sign-in")]);
+    let d = request(
+        &gw,
+        "GET",
+        "https://app.example.com/sign-in",
+        &[("accept", "text/html")],
+    );
+    assert!(matches!(d.outcome, Outcome::Proxy(_)));
+}
+
+#[test]
+fn missing_role_is_403_and_case_cannot_dodge_the_rule() {
+    let gw = gateway(&[]);
+    let bearer = format!("Bearer {}", token(json!({})));
+    for path in ["/admin", "/ADMIN/users", "/Admin"] {
+        let d = request(
+            &gw,
+            "GET",
+            &format!("https://app.example.com{path}"),
+            &[("authorization", &bearer)],
+        );
+        let (status, _, body) = respond(&d);
+        assert_eq!(status, 403, "{path}");
+        // No active organisation at all: the role cannot be held.
+        assert_eq!(
+            body,
+            json!({"error": "forbidden", "reason": "missing-organization"})
+        );
+    }
+    let member = format!(
+        "Bearer {}",
+        token(json!({"o": {"id": "org_1", "rol": "member"}}))
+    );
+    let d = request(
+        &gw,
+        "GET",
+        "https://app.example.com/admin",
+        &[("authorization", &member)],
+    );
+    let (status, _, body) = respond(&d);
+    assert_eq!(status, 403);
+    assert_eq!(
+        body,
+        json!({"error": "forbidden", "reason": "missing-role"})
+    );
+    let admin = format!(
+        "Bearer {}",
+        token(json!({"o": {"id": "org_1", "rol": "admin"}}))
+    );
+    let d = request(
+        &gw,
+        "GET",
+        "https://app.example.com/admin",
+        &[("authorization", &admin)],
+    );
+    assert!(matches!(d.outcome, Outcome::Proxy(_)));
+}
+
+#[test]
+fn public_route_needs_no_token_but_gets_identity_when_valid() {
+    let gw = gateway(&[]);
+    let d = request(&gw, "GET", "https://app.example.com/blog/hello", &[]);
+    let Outcome::Proxy(plan) = &d.outcome else {
+        panic!("not proxied")
+    };
+    assert_eq!(header(&plan.headers, "x-auth-user-id"), None);
+    let bearer = format!("Bearer {}", token(json!({})));
+    let d = request(
+        &gw,
+        "GET",
+        "https://app.example.com/blog/hello",
+        &[("authorization", &bearer)],
+    );
+    let Outcome::Proxy(plan) = &d.outcome else {
+        panic!("not proxied")
+    };
+    assert_eq!(header(&plan.headers, "x-auth-user-id"), Some("user_123"));
+}
+
+#[test]
+fn encoded_slash_is_refused_with_400() {
+    let gw = gateway(&[]);
+    let d = request(&gw, "GET", "https://app.example.com/admin%2Fusers", &[]);
+    let (status, _, _) = respond(&d);
+    assert_eq!(status, 400);
+}
+
+#[test]
+fn cors_preflight_goes_to_origin_without_identity_or_body() {
+    let gw = gateway(&[]);
+    let bearer = format!("Bearer {}", token(json!({})));
+    let d = request(
+        &gw,
+        "OPTIONS",
+        "https://app.example.com/api/items",
+        &[
+            ("origin", "https://other.example"),
+            ("access-control-request-method", "POST"),
+            ("authorization", &bearer),
+            ("x-auth-user-id", "spoofed"),
+        ],
+    );
+    let Outcome::Proxy(plan) = &d.outcome else {
+        panic!("preflight not proxied")
+    };
+    assert!(!plan.forward_body);
+    assert_eq!(header(&plan.headers, "x-auth-user-id"), None);
+}
+
+#[test]
+fn gateway_paths_health_session_and_assets() {
+    let gw = gateway(&[]);
+    let (status, _, body) = respond(&request(
+        &gw,
+        "GET",
+        "https://app.example.com/__edgegate/health",
+        &[],
+    ));
+    assert_eq!(status, 200);
+    assert_eq!(body["valid"], json!(true));
+
+    let (status, _, _) = respond(&request(
+        &gw,
+        "GET",
+        "https://app.example.com/__edgegate/session",
+        &[],
+    ));
+    assert_eq!(status, 401);
+
+    let bearer = format!("Bearer {}", token(json!({})));
+    let (status, _, body) = respond(&request(
+        &gw,
+        "GET",
+        "https://app.example.com/__edgegate/session",
+        &[("authorization", &bearer)],
+    ));
+    assert_eq!(status, 200);
+    assert_eq!(body["user_id"], json!("user_123"));
+    assert_eq!(body["expires_at"], json!(NOW_MS / 1000 + 60));
+
+    let d = request(&gw, "GET", "https://app.example.com/__edgegate/", &[]);
+    assert!(matches!(&d.outcome, Outcome::Asset { path, .. } if path == "/index.html"));
+    let (status, _, _) = respond(&request(
+        &gw,
+        "POST",
+        "https://app.example.com/__edgegate/health",
+        &[],
+    ));
+    assert_eq!(status, 405);
+}
+
+#[test]
+fn a_cached_token_is_still_checked_for_expiry_and_policy() {
+    let gw = gateway(&[]);
+    let cache = RefCell::new(TokenCache::new(16));
+    let bearer = format!("Bearer {}", token(json!({})));
+    let first = request_with_cache(
+        &gw,
+        "GET",
+        "https://app.example.com/api",
+        &[("authorization", &bearer)],
+        &cache,
+    );
+    assert!(matches!(first.outcome, Outcome::Proxy(_)));
+    assert_eq!(cache.borrow().len(), 1);
+    // Same token, same cache, but a role rule: the cache never remembers a decision.
+    let second = request_with_cache(
+        &gw,
+        "GET",
+        "https://app.example.com/admin",
+        &[("authorization", &bearer)],
+        &cache,
+    );
+    assert_eq!(respond(&second).0, 403);
+    assert_eq!(cache.borrow().stats().0, 1);
+}
+
+#[test]
+fn invalid_settings_give_503_health_naming_settings_and_500_elsewhere() {
+    let s = settings(&[("CLOCK_SKEW_MS", "999999")]);
+    let problems = match Gateway::from_settings(&|n: &str| s.get(n).cloned()) {
+        Ok(_) => panic!("accepted"),
+        Err(p) => p,
+    };
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].setting, "CLOCK_SKEW_MS");
+    assert!(!problems[0].to_string().contains("999999"));
+    let names: Vec<String> = problems.iter().map(|p| p.setting.to_owned()).collect();
+    let headers = HeaderList::new();
+    let health = misconfigured(
+        &Inbound {
+            method: "GET",
+            url: "https://app.example.com/__edgegate/health",
+            headers: &headers,
+        },
+        &names,
+    );
+    assert_eq!(health.status, 503);
+    assert_eq!(
+        serde_json::from_str::<Value>(&health.body).unwrap_or(Value::Null),
+        json!({"valid": false, "problems": ["CLOCK_SKEW_MS"]})
+    );
+    let other = misconfigured(
+        &Inbound {
+            method: "GET",
+            url: "https://app.example.com/x",
+            headers: &headers,
+        },
+        &names,
+    );
+    assert_eq!(other.status, 500);
+    assert!(!other.body.contains("CLOCK_SKEW_MS"));
+}
+
+#[test]
+fn missing_required_settings_are_all_named() {
+    let problems = match Gateway::from_settings(&|_: &str| None) {
+        Ok(_) => panic!("accepted"),
+        Err(p) => p,
+    };
+    let names: Vec<&str> = problems.iter().map(|p| p.setting).collect();
+    assert!(names.contains(&"CLERK_JWT_KEY"));
+    assert!(names.contains(&"AUTHORIZED_PARTIES"));
+    assert!(names.contains(&"ORIGIN_URL"));
+}

@@ -1,0 +1,120 @@
+// Shared helpers for the end-to-end suite: a recording origin on loopback, the built worker in
+// workerd (through Miniflare 4), and JWT minting with node:crypto (independent of the Rust code).
+import { createServer } from "node:http";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Miniflare } from "miniflare";
+
+export { generateKeys, mintToken, sessionClaims } from "../../scripts/lib/jwt.mjs";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const BUILD_DIR = join(ROOT, "build");
+export const WWW_DIR = join(ROOT, "www");
+/** The `azp` the tests use, listed in AUTHORIZED_PARTIES. */
+export const APP_ORIGIN = "https://app.edgegate.test";
+
+export const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/** compatibility_date from wrangler.toml, so the tests run the worker as deployed. */
+export function compatibilityDate() {
+  const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  const m = toml.match(/^compatibility_date\s*=\s*"([0-9-]+)"/m);
+  if (!m) throw new Error("wrangler.toml has no compatibility_date");
+  return m[1];
+}
+
+/**
+ * A real HTTP origin on 127.0.0.1 (random port) that records every request it receives.
+ * `respond(req, body)` may return {status, headers, body} to override the default JSON echo.
+ */
+export async function startOrigin({ respond } = {}) {
+  const requests = [];
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      const record = { method: req.method, url: req.url, path: req.url.split("?")[0], headers: req.headers, body };
+      requests.push(record);
+      const custom = respond?.(record);
+      if (custom) {
+        res.writeHead(custom.status ?? 200, custom.headers ?? {});
+        res.end(custom.body ?? "");
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ origin: true, method: req.method, path: record.path }));
+    });
+  });
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", resolve);
+  });
+  const { port } = server.address();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests,
+    get count() {
+      return requests.length;
+    },
+    last() {
+      return requests[requests.length - 1];
+    },
+    async close() {
+      server.closeAllConnections?.();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/**
+ * The built worker (build/index.js + build/index_bg.wasm) in workerd, with www/ as the ASSETS
+ * binding exactly as wrangler.toml mounts it (run_worker_first, no implicit HTML handling).
+ * `bindings` are the settings (vars and secrets alike). Returns {url, fetch, dispose}.
+ */
+export async function startWorker({ bindings = {} } = {}) {
+  const script = join(BUILD_DIR, "index.js");
+  if (!existsSync(script) || !existsSync(join(BUILD_DIR, "index_bg.wasm"))) {
+    throw new Error(`${script} is missing: run \`bash scripts/build.sh\` first`);
+  }
+  const mf = new Miniflare({
+    name: "edgegate",
+    modules: true,
+    scriptPath: script,
+    modulesRoot: BUILD_DIR,
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
+    compatibilityDate: compatibilityDate(),
+    bindings,
+    assets: {
+      directory: WWW_DIR,
+      binding: "ASSETS",
+      routerConfig: { invoke_user_worker_ahead_of_assets: true, has_user_worker: true },
+      assetConfig: { html_handling: "none", not_found_handling: "none" },
+    },
+    host: "127.0.0.1",
+    port: 0,
+  });
+  const base = await mf.ready;
+  const url = base.toString().replace(/\/$/, "");
+  return {
+    url,
+    mf,
+    /** A real HTTP request over loopback to the worker (not dispatchFetch). */
+    fetch: (path, init = {}) => fetch(url + path, { redirect: "manual", ...init }),
+    dispose: () => mf.dispose(),
+  };
+}
+
+/** Settings for a worker that trusts `publicPem` and proxies to `originUrl`. */
+export function baseSettings({ publicPem, originUrl, ...extra }) {
+  return {
+    CLERK_JWT_KEY: publicPem,
+    AUTHORIZED_PARTIES: APP_ORIGIN,
+    ORIGIN_URL: originUrl,
+    ...extra,
+  };
+}
+
+export const bearer = (token) => ({ authorization: `Bearer ${token}` });

@@ -1,0 +1,476 @@
+//! Forwarded / X-Forwarded-* / Host parsing and validation, the public URL, redirect hosts.
+
+use edgegate::forwarded::{
+    default_allowed_hosts, first_forwarded_element, parse_host, public_url, redirect_allowed,
+    redirect_target, redirect_url_allowed, ForwardedError, HostKind, PublicUrl, Scheme,
+};
+use edgegate::http::HeaderList;
+use proptest::prelude::*;
+
+fn hl(pairs: &[(&str, &str)]) -> HeaderList {
+    pairs.iter().copied().collect()
+}
+
+fn own() -> PublicUrl {
+    PublicUrl::from_request_url("https://gw.example.com/dash?tab=1").expect("own url")
+}
+
+fn trusted(pairs: &[(&str, &str)]) -> (String, Vec<(&'static str, &'static str)>) {
+    let d = public_url(&own(), &hl(pairs), true);
+    (
+        d.url.to_string(),
+        d.issues
+            .iter()
+            .map(|i| (i.source, i.error.code()))
+            .collect(),
+    )
+}
+
+// ---- hosts ----
+
+#[test]
+fn valid_hosts_parse() {
+    let h = parse_host("Example.COM").expect("name");
+    assert_eq!(
+        (h.name.as_str(), h.port, h.kind),
+        ("example.com", None, HostKind::Name)
+    );
+    let h = parse_host("example.com:8443").expect("port");
+    assert_eq!(h.port, Some(8443));
+    let h = parse_host("10.0.0.1:80").expect("ipv4");
+    assert_eq!(h.kind, HostKind::Ipv4);
+    let h = parse_host("[::1]:8080").expect("ipv6");
+    assert_eq!(
+        (h.name.as_str(), h.port, h.kind),
+        ("[::1]", Some(8080), HostKind::Ipv6)
+    );
+    let h = parse_host("[2001:DB8::1]").expect("ipv6");
+    assert_eq!(h.name, "[2001:db8::1]");
+    assert_eq!(
+        parse_host("localhost").expect("single label").kind,
+        HostKind::Name
+    );
+    assert_eq!(
+        parse_host("xn--bcher-kva.example").expect("punycode").name,
+        "xn--bcher-kva.example"
+    );
+}
+
+#[test]
+fn bracket_junk_in_host_is_refused() {
+    assert_eq!(
+        parse_host("example.com[invalid]"),
+        Err(ForwardedError::InvalidHost)
+    );
+    assert_eq!(parse_host("[::1]x"), Err(ForwardedError::InvalidHost));
+    assert_eq!(parse_host("[::1]:"), Err(ForwardedError::InvalidPort));
+}
+
+#[test]
+fn unterminated_ipv6_is_refused() {
+    assert_eq!(parse_host("[::1"), Err(ForwardedError::Ipv6Unterminated));
+    assert_eq!(parse_host("["), Err(ForwardedError::Ipv6Unterminated));
+    assert_eq!(parse_host("[not-an-ip]"), Err(ForwardedError::InvalidIpv6));
+    assert_eq!(
+        parse_host("[fe80::1%eth0]"),
+        Err(ForwardedError::InvalidIpv6)
+    );
+    assert_eq!(parse_host("::1"), Err(ForwardedError::InvalidHost));
+}
+
+#[test]
+fn ports_out_of_range_are_refused() {
+    assert_eq!(
+        parse_host("example.com:99999"),
+        Err(ForwardedError::PortOutOfRange)
+    );
+    assert_eq!(
+        parse_host("example.com:0"),
+        Err(ForwardedError::PortOutOfRange)
+    );
+    assert_eq!(
+        parse_host("example.com:65536"),
+        Err(ForwardedError::PortOutOfRange)
+    );
+    assert_eq!(
+        parse_host("example.com:00000000080"),
+        Err(ForwardedError::PortOutOfRange)
+    );
+    assert_eq!(
+        parse_host("example.com:-1"),
+        Err(ForwardedError::InvalidPort)
+    );
+    assert_eq!(
+        parse_host("example.com:8a"),
+        Err(ForwardedError::InvalidPort)
+    );
+    assert_eq!(parse_host("example.com:"), Err(ForwardedError::InvalidPort));
+    assert_eq!(
+        parse_host("example.com:65535").expect("max").port,
+        Some(65535)
+    );
+    assert_eq!(parse_host("example.com:1").expect("min").port, Some(1));
+}
+
+#[test]
+fn cr_lf_and_controls_in_host_are_refused() {
+    assert_eq!(
+        parse_host("example.com\r\nX-Evil: 1"),
+        Err(ForwardedError::ControlCharacter)
+    );
+    assert_eq!(
+        parse_host("exa\0mple.com"),
+        Err(ForwardedError::ControlCharacter)
+    );
+    assert_eq!(
+        parse_host("example.com\t"),
+        Err(ForwardedError::ControlCharacter)
+    );
+}
+
+#[test]
+fn unicode_hosts_are_refused_not_punycoded() {
+    assert_eq!(
+        parse_host("bücher.example"),
+        Err(ForwardedError::NonAsciiHost)
+    );
+    assert_eq!(
+        parse_host("ｅｘａｍｐｌｅ.com"),
+        Err(ForwardedError::NonAsciiHost)
+    );
+}
+
+#[test]
+fn malformed_names_and_ipv4_are_refused() {
+    for bad in [
+        "-a.com",
+        "a-.com",
+        "a..com",
+        ".a.com",
+        "a.com.",
+        "a_b.com",
+        "a b.com",
+        "a/b",
+        "a@b.com",
+        "user:pass@host",
+        "a.123",
+    ] {
+        assert!(parse_host(bad).is_err(), "{bad}");
+    }
+    for bad in ["256.1.1.1", "1.2.3", "1.2.3.4.5", "01.2.3.4", "1.2.3.0400"] {
+        assert_eq!(parse_host(bad), Err(ForwardedError::InvalidIpv4), "{bad}");
+    }
+    assert_eq!(
+        parse_host(&"a".repeat(64)),
+        Err(ForwardedError::InvalidHost)
+    );
+    assert_eq!(
+        parse_host(&format!("{}.com", "a.".repeat(130))),
+        Err(ForwardedError::TooLong)
+    );
+    assert_eq!(parse_host(""), Err(ForwardedError::Empty));
+}
+
+// ---- Forwarded ----
+
+#[test]
+fn forwarded_element_with_quotes_and_several_elements() {
+    let p = first_forwarded_element(
+        r#"for=192.0.2.60;proto=https;host="app.example.com:8443", for=198.51.100.17;host=evil.com"#,
+    )
+    .expect("parse");
+    assert_eq!(
+        p,
+        vec![
+            ("for".to_string(), "192.0.2.60".to_string()),
+            ("proto".to_string(), "https".to_string()),
+            ("host".to_string(), "app.example.com:8443".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn forwarded_quoted_string_may_hold_commas_and_escapes() {
+    let p = first_forwarded_element(r#"for="[2001:db8::1]:4711, x";Host="a\"b""#).expect("parse");
+    assert_eq!(p[0].1, "[2001:db8::1]:4711, x");
+    assert_eq!(p[1], ("host".to_string(), "a\"b".to_string()));
+}
+
+#[test]
+fn forwarded_syntax_errors() {
+    assert_eq!(
+        first_forwarded_element(r#"host="unterminated"#),
+        Err(ForwardedError::UnterminatedQuote)
+    );
+    assert_eq!(
+        first_forwarded_element(r#"host="x\"#),
+        Err(ForwardedError::UnterminatedQuote)
+    );
+    assert_eq!(
+        first_forwarded_element("host"),
+        Err(ForwardedError::ForwardedSyntax)
+    );
+    assert_eq!(
+        first_forwarded_element("host="),
+        Err(ForwardedError::ForwardedSyntax)
+    );
+    assert_eq!(
+        first_forwarded_element("=x"),
+        Err(ForwardedError::ForwardedSyntax)
+    );
+    assert_eq!(
+        first_forwarded_element("host=a b"),
+        Err(ForwardedError::ForwardedSyntax)
+    );
+    assert_eq!(
+        first_forwarded_element("host=a;host=b"),
+        Err(ForwardedError::DuplicateParameter)
+    );
+    assert_eq!(first_forwarded_element(""), Err(ForwardedError::Empty));
+    assert_eq!(first_forwarded_element(" , ,"), Err(ForwardedError::Empty));
+    assert_eq!(
+        first_forwarded_element("host=a\r\n"),
+        Err(ForwardedError::ControlCharacter)
+    );
+}
+
+#[test]
+fn forwarded_wins_over_x_forwarded_and_host() {
+    let (url, issues) = trusted(&[
+        ("Forwarded", "proto=http;host=public.example.com"),
+        ("X-Forwarded-Host", "xfh.example.com"),
+        ("X-Forwarded-Proto", "https"),
+        ("Host", "gw.example.com"),
+    ]);
+    assert_eq!(url, "http://public.example.com/dash?tab=1");
+    assert!(issues.is_empty());
+}
+
+#[test]
+fn x_forwarded_first_list_item_is_used() {
+    let (url, issues) = trusted(&[
+        ("X-Forwarded-Host", "a.example.com, b.example.com"),
+        ("X-Forwarded-Proto", "HTTP, https"),
+    ]);
+    assert_eq!(url, "http://a.example.com/dash?tab=1");
+    assert!(issues.is_empty());
+}
+
+#[test]
+fn invalid_forwarded_host_falls_back_to_x_forwarded_host_with_a_reason() {
+    let (url, issues) = trusted(&[
+        ("Forwarded", "host=\"example.com[invalid]\";proto=https"),
+        ("X-Forwarded-Host", "app.example.com:8443"),
+    ]);
+    assert_eq!(url, "https://app.example.com:8443/dash?tab=1");
+    assert_eq!(issues, vec![("forwarded", "forwarded-invalid-host")]);
+}
+
+#[test]
+fn malformed_x_forwarded_host_falls_back_to_host_header() {
+    for bad in [
+        "example.com[invalid]",
+        "[::1",
+        "example.com:99999",
+        "example.com\r\nx: y",
+        "bücher.example",
+        "",
+        " , ",
+    ] {
+        let d = public_url(
+            &own(),
+            &hl(&[("X-Forwarded-Host", bad), ("Host", "host.example.com")]),
+            true,
+        );
+        assert_eq!(d.url.host, "host.example.com", "{bad:?}");
+        assert_eq!(d.issues.len(), 1, "{bad:?}");
+        assert_eq!(d.issues[0].source, "x-forwarded-host");
+    }
+}
+
+#[test]
+fn everything_invalid_falls_back_to_the_request_url() {
+    let (url, issues) = trusted(&[
+        ("Forwarded", "host=[::1"),
+        ("X-Forwarded-Host", "[::1"),
+        ("X-Forwarded-Proto", "gopher"),
+        ("Host", "a b"),
+    ]);
+    assert_eq!(url, "https://gw.example.com/dash?tab=1");
+    let codes: Vec<_> = issues.iter().map(|i| i.1).collect();
+    assert_eq!(
+        codes,
+        vec![
+            "forwarded-syntax",
+            "forwarded-ipv6-unterminated",
+            "forwarded-invalid-scheme",
+            "forwarded-invalid-host"
+        ]
+    );
+}
+
+#[test]
+fn untrusted_forwarded_headers_are_ignored() {
+    let d = public_url(
+        &own(),
+        &hl(&[
+            ("Forwarded", "host=evil.com;proto=http"),
+            ("X-Forwarded-Host", "evil.com"),
+            ("Host", "evil.com"),
+        ]),
+        false,
+    );
+    assert_eq!(d.url, own());
+    assert!(d.issues.is_empty());
+}
+
+#[test]
+fn a_thousand_comma_values_are_handled() {
+    // 1000 values under the 8 KiB cap: the first one is used.
+    let many = vec!["a.io"; 1000].join(",");
+    let (url, issues) = trusted(&[("X-Forwarded-Host", &many), ("Forwarded", &many)]);
+    assert_eq!(url, "https://a.io/dash?tab=1");
+    assert_eq!(issues, vec![("forwarded", "forwarded-syntax")]);
+    let elems = vec!["host=f.io"; 700].join(",");
+    let (url, _) = trusted(&[("Forwarded", &elems)]);
+    assert_eq!(url, "https://f.io/dash?tab=1");
+    // 1000 longer values exceed the cap: ignored whole, with a reason.
+    let long = vec!["a.example.com"; 1000].join(",");
+    let (url, issues) = trusted(&[("X-Forwarded-Host", &long)]);
+    assert_eq!(url, "https://gw.example.com/dash?tab=1");
+    assert_eq!(issues, vec![("x-forwarded-host", "forwarded-too-long")]);
+}
+
+#[test]
+fn hundred_kilobyte_values_are_ignored_whole() {
+    let huge = "a".repeat(100 * 1024);
+    let (url, issues) = trusted(&[
+        ("Forwarded", &huge),
+        ("X-Forwarded-Host", &huge),
+        ("X-Forwarded-Proto", &huge),
+        ("Host", &huge),
+    ]);
+    assert_eq!(url, "https://gw.example.com/dash?tab=1");
+    assert!(
+        issues.iter().all(|i| i.1 == "forwarded-too-long"),
+        "{issues:?}"
+    );
+    assert_eq!(issues.len(), 4);
+}
+
+#[test]
+fn default_port_is_dropped() {
+    let (url, _) = trusted(&[("X-Forwarded-Host", "a.example.com:443")]);
+    assert_eq!(url, "https://a.example.com/dash?tab=1");
+    let (url, _) = trusted(&[
+        ("X-Forwarded-Host", "a.example.com:80"),
+        ("X-Forwarded-Proto", "http"),
+    ]);
+    assert_eq!(url, "http://a.example.com/dash?tab=1");
+}
+
+#[test]
+fn request_url_parsing() {
+    let u = PublicUrl::from_request_url("http://LOCALHOST:8787/a/b?x=1#frag").expect("url");
+    assert_eq!(u.scheme, Scheme::Http);
+    assert_eq!(u.authority(), "localhost:8787");
+    assert_eq!(u.to_string(), "http://localhost:8787/a/b?x=1");
+    assert!(PublicUrl::from_request_url("ftp://x/").is_none());
+    assert!(PublicUrl::from_request_url("not a url").is_none());
+    let v6 = PublicUrl::from_request_url("https://[::1]:443/").expect("v6");
+    assert_eq!(v6.to_string(), "https://[::1]/");
+}
+
+// ---- redirect hosts ----
+
+#[test]
+fn spoofed_host_is_not_an_allowed_redirect() {
+    let allowed = default_allowed_hosts("gw.example.com", &["https://app.example.com".to_string()]);
+    assert_eq!(allowed, vec!["gw.example.com", "app.example.com"]);
+    assert!(redirect_allowed("gw.example.com", &allowed));
+    assert!(redirect_allowed("APP.example.com", &allowed));
+    assert!(!redirect_allowed("evil.com", &allowed));
+    assert!(!redirect_allowed("gw.example.com.evil.com", &allowed));
+    assert!(!redirect_allowed("evil.com\r\n", &allowed));
+    assert!(!redirect_allowed("", &allowed));
+}
+
+#[test]
+fn allowed_host_with_port_requires_that_port() {
+    let allowed = vec!["localhost:8787".to_string(), "example.com".to_string()];
+    assert!(redirect_allowed("localhost:8787", &allowed));
+    assert!(!redirect_allowed("localhost:9999", &allowed));
+    assert!(!redirect_allowed("localhost", &allowed));
+    assert!(redirect_allowed("example.com:8443", &allowed));
+}
+
+#[test]
+fn redirect_urls_are_checked_by_host() {
+    let allowed = vec!["gw.example.com".to_string()];
+    assert!(redirect_url_allowed("https://gw.example.com/x", &allowed));
+    assert!(!redirect_url_allowed("https://evil.com/x", &allowed));
+    assert!(!redirect_url_allowed(
+        "https://gw.example.com@evil.com/",
+        &allowed
+    ));
+    assert!(!redirect_url_allowed("javascript:alert(1)", &allowed));
+    assert!(!redirect_url_allowed("//evil.com", &allowed));
+}
+
+#[test]
+fn redirect_target_falls_back_to_own_url_for_disallowed_host() {
+    let d = public_url(&own(), &hl(&[("X-Forwarded-Host", "evil.com")]), true);
+    let allowed = default_allowed_hosts(&own().authority(), &[]);
+    assert_eq!(redirect_target(&d.url, &own(), &allowed), own());
+    let d = public_url(&own(), &hl(&[("X-Forwarded-Host", "gw.example.com")]), true);
+    assert_eq!(
+        redirect_target(&d.url, &own(), &allowed).host,
+        "gw.example.com"
+    );
+}
+
+#[test]
+fn forwarded_error_codes_are_stable() {
+    assert_eq!(
+        ForwardedError::PortOutOfRange.code(),
+        "forwarded-port-out-of-range"
+    );
+    assert_eq!(
+        ForwardedError::Ipv6Unterminated.code(),
+        "forwarded-ipv6-unterminated"
+    );
+}
+
+proptest! {
+    #[test]
+    fn host_parser_never_panics(s in ".{0,300}") {
+        let _ = parse_host(&s);
+    }
+
+    #[test]
+    fn forwarded_parser_never_panics(s in ".{0,512}") {
+        let _ = first_forwarded_element(&s);
+        let pairs = [("Forwarded", s.as_str()), ("X-Forwarded-Host", s.as_str()),
+                     ("X-Forwarded-Proto", s.as_str()), ("Host", s.as_str())];
+        let d = public_url(&own(), &hl(&pairs), true);
+        // Whatever came in, the public host is valid.
+        prop_assert!(parse_host(&d.url.authority()).is_ok());
+        let _ = redirect_allowed(&s, std::slice::from_ref(&s));
+    }
+
+    #[test]
+    fn structured_forwarded_never_panics(parts in proptest::collection::vec(
+        prop_oneof![Just("host="), Just("proto="), Just("\""), Just("\\"), Just(";"), Just(","),
+                    Just("["), Just("]"), Just(":"), Just("a"), Just("1"), Just(" ")], 0..40)) {
+        let s = parts.concat();
+        let _ = first_forwarded_element(&s);
+        let _ = public_url(&own(), &hl(&[("Forwarded", &s)]), true);
+    }
+
+    #[test]
+    fn valid_hosts_roundtrip(name in "[a-z][a-z0-9]{0,10}(\\.[a-z][a-z0-9]{0,10}){0,3}", port in 1u16..) {
+        let s = format!("{name}:{port}");
+        let h = parse_host(&s).expect("valid");
+        prop_assert_eq!(h.to_string(), s);
+    }
+}

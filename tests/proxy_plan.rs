@@ -1,0 +1,643 @@
+//! The outbound header plan, the origin assertion, the origin URL join and the response pass.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use edgegate::auth::Auth;
+use edgegate::forwarded::PublicUrl;
+use edgegate::http::HeaderList;
+use edgegate::proxy::{
+    assertion, claim_header_value, header_value, is_identity_header, is_websocket_upgrade,
+    plan_headers, request_id, response_headers, rewrite_location, valid_claim_name, Origin,
+    OriginError, ProxySettings, RequestFacts,
+};
+use edgegate::response::AuthStatus;
+use hmac::{Hmac, Mac};
+use proptest::prelude::*;
+use serde_json::{json, Map, Value};
+use sha2::Sha256;
+
+fn hl(pairs: &[(&str, &str)]) -> HeaderList {
+    pairs.iter().copied().collect()
+}
+
+fn auth() -> Auth {
+    let mut claims = Map::new();
+    claims.insert("email".into(), json!("ada@example.com"));
+    claims.insert("name".into(), json!("Adá\r\nX-Auth-User-Id: admin"));
+    claims.insert("tier".into(), json!({"level": 3}));
+    claims.insert("beta".into(), json!(true));
+    claims.insert("quoted".into(), json!("\"hi\""));
+    Auth {
+        user_id: "user_123".into(),
+        session_id: Some("sess_456".into()),
+        session_status: Some("active".into()),
+        org_id: Some("org_789".into()),
+        org_role: Some("org:admin".into()),
+        org_slug: Some("acme".into()),
+        org_permissions: vec!["org:billing:manage".into(), "org:sys:read".into()],
+        actor: Some(json!({"sub": "user_impersonator", "iss": "https://x"})),
+        factor_verification_age: None,
+        expires_at: 1_700_000_060,
+        issued_at: Some(1_700_000_000),
+        claims,
+    }
+}
+
+fn public() -> PublicUrl {
+    PublicUrl::from_request_url("https://app.example.com/x").expect("public")
+}
+
+fn settings() -> ProxySettings {
+    ProxySettings {
+        forward_token: true,
+        forward_claims: vec![],
+        assertion_secret: None,
+        assertion_audience: "https://origin.internal".into(),
+    }
+}
+
+fn plan(headers: &HeaderList, auth: Option<&Auth>, s: &ProxySettings) -> HeaderList {
+    let public = public();
+    let facts = RequestFacts {
+        method: "GET",
+        headers,
+        auth,
+        public_url: &public,
+        client_ip: Some("203.0.113.7"),
+        request_id: "8f1c2a3b4c5d6e7f-AMS",
+        path_and_query: "/x?y=1",
+        grace: false,
+        now: 1_700_000_010,
+    };
+    HeaderList(plan_headers(&facts, s))
+}
+
+fn names(h: &HeaderList) -> Vec<String> {
+    h.iter().map(|(n, _)| n.to_ascii_lowercase()).collect()
+}
+
+#[test]
+fn spoofed_identity_header_is_stripped_in_any_spelling() {
+    let inbound = hl(&[
+        ("X-Auth-User-Id", "user_admin"),
+        ("x-auth-org-role", "org:admin"),
+        ("X_AUTH_USER_ID", "user_admin"),
+        ("x_Auth-Org_Id", "org_evil"),
+        ("X-Edgegate-Assertion", "forged"),
+        ("x_edgegate_auth_status", "signed-in"),
+        ("X-AUTH-CLAIM-email", "root@x"),
+        ("X-Auth-Grace", "1"),
+        ("Accept", "text/html"),
+    ]);
+    for auth in [None, Some(&auth())] {
+        let out = plan(&inbound, auth, &settings());
+        for (n, v) in out.iter() {
+            assert!(
+                v != "user_admin" && v != "org_evil" && v != "forged" && v != "root@x",
+                "{n}: {v}"
+            );
+        }
+        assert_eq!(out.get("accept"), Some("text/html"));
+    }
+    // Signed out: no identity at all.
+    let out = plan(&inbound, None, &settings());
+    assert!(!names(&out).iter().any(|n| n.starts_with("x-auth-")));
+}
+
+#[test]
+fn identity_headers_are_added_for_a_session() {
+    let out = plan(&HeaderList::new(), Some(&auth()), &settings());
+    assert_eq!(out.get("X-Auth-User-Id"), Some("user_123"));
+    assert_eq!(out.get("X-Auth-Session-Id"), Some("sess_456"));
+    assert_eq!(out.get("X-Auth-Org-Id"), Some("org_789"));
+    assert_eq!(out.get("X-Auth-Org-Role"), Some("org:admin"));
+    assert_eq!(out.get("X-Auth-Org-Slug"), Some("acme"));
+    assert_eq!(
+        out.get("X-Auth-Org-Permissions"),
+        Some("org:billing:manage,org:sys:read")
+    );
+    assert_eq!(out.get("X-Auth-Actor"), Some("user_impersonator"));
+    assert_eq!(out.get("X-Request-Id"), Some("8f1c2a3b4c5d6e7f-AMS"));
+    assert_eq!(out.get("X-Auth-Grace"), None);
+    assert_eq!(out.get_all("X-Auth-User-Id").count(), 1);
+}
+
+#[test]
+fn absent_optional_identity_is_not_sent() {
+    let mut a = auth();
+    a.org_id = None;
+    a.org_role = None;
+    a.org_slug = None;
+    a.org_permissions.clear();
+    a.actor = None;
+    let out = plan(&HeaderList::new(), Some(&a), &settings());
+    for n in [
+        "x-auth-org-id",
+        "x-auth-org-role",
+        "x-auth-org-slug",
+        "x-auth-org-permissions",
+        "x-auth-actor",
+    ] {
+        assert!(!out.contains(n), "{n}");
+    }
+}
+
+#[test]
+fn forwarded_headers_are_replaced_not_appended() {
+    let inbound = hl(&[
+        ("X-Forwarded-For", "1.2.3.4"),
+        ("X-Forwarded-Host", "evil.com"),
+        ("x-forwarded-proto", "http"),
+        ("Forwarded", "for=1.2.3.4;host=evil.com"),
+        ("X-Real-IP", "1.2.3.4"),
+        ("X-Request-Id", "client-chosen"),
+        ("Host", "evil.com"),
+    ]);
+    let out = plan(&inbound, None, &settings());
+    assert_eq!(
+        out.get_all("x-forwarded-for").collect::<Vec<_>>(),
+        vec!["203.0.113.7"]
+    );
+    assert_eq!(
+        out.get_all("x-forwarded-host").collect::<Vec<_>>(),
+        vec!["app.example.com"]
+    );
+    assert_eq!(
+        out.get_all("x-forwarded-proto").collect::<Vec<_>>(),
+        vec!["https"]
+    );
+    assert_eq!(
+        out.get_all("x-request-id").collect::<Vec<_>>(),
+        vec!["8f1c2a3b4c5d6e7f-AMS"]
+    );
+    assert!(!out.contains("forwarded"));
+    assert!(!out.contains("x-real-ip"));
+    assert!(!out.contains("host"));
+}
+
+#[test]
+fn garbage_client_ip_is_not_forwarded() {
+    let public = public();
+    let h = HeaderList::new();
+    let facts = RequestFacts {
+        method: "GET",
+        headers: &h,
+        auth: None,
+        public_url: &public,
+        client_ip: Some("1.2.3.4\r\nX-Auth-User-Id: x"),
+        request_id: "r",
+        path_and_query: "/",
+        grace: false,
+        now: 0,
+    };
+    let out = HeaderList(plan_headers(&facts, &settings()));
+    assert!(!out.contains("x-forwarded-for"));
+}
+
+#[test]
+fn hop_by_hop_and_connection_named_headers_are_removed() {
+    let inbound = hl(&[
+        ("Connection", "keep-alive, X-Secret-Hop"),
+        ("Keep-Alive", "timeout=5"),
+        ("Proxy-Authorization", "Basic x"),
+        ("Proxy-Connection", "keep-alive"),
+        ("TE", "trailers"),
+        ("Trailer", "Expires"),
+        ("Transfer-Encoding", "chunked"),
+        ("Upgrade", "h2c"),
+        ("X-Secret-Hop", "1"),
+        ("Content-Type", "application/json"),
+    ]);
+    let out = plan(&inbound, None, &settings());
+    for n in [
+        "connection",
+        "keep-alive",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "x-secret-hop",
+    ] {
+        assert!(!out.contains(n), "{n}");
+    }
+    assert_eq!(out.get("content-type"), Some("application/json"));
+}
+
+#[test]
+fn websocket_upgrade_keeps_upgrade_and_connection() {
+    let inbound = hl(&[
+        ("Connection", "keep-alive, Upgrade"),
+        ("Upgrade", "websocket"),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ("Sec-WebSocket-Version", "13"),
+    ]);
+    assert!(is_websocket_upgrade(&inbound));
+    let out = plan(&inbound, None, &settings());
+    assert_eq!(out.get("upgrade"), Some("websocket"));
+    assert_eq!(
+        out.get_all("connection").collect::<Vec<_>>(),
+        vec!["Upgrade"]
+    );
+    assert_eq!(
+        out.get("sec-websocket-key"),
+        Some("dGhlIHNhbXBsZSBub25jZQ==")
+    );
+    assert!(!is_websocket_upgrade(&hl(&[("Upgrade", "websocket")])));
+}
+
+#[test]
+fn forward_token_false_strips_authorization_and_session_cookies() {
+    let inbound = hl(&[
+        ("Authorization", "Bearer tok"),
+        (
+            "Cookie",
+            "__session=tok; theme=dark; __session_1Z8AzTQD=tok2",
+        ),
+        ("Cookie", "__session=x"),
+        ("Cookie", "__client_uat=17; a=b"),
+    ]);
+    let s = ProxySettings {
+        forward_token: false,
+        ..settings()
+    };
+    let out = plan(&inbound, Some(&auth()), &s);
+    assert!(!out.contains("authorization"));
+    let cookies: Vec<_> = out.get_all("cookie").collect();
+    assert_eq!(cookies, vec!["theme=dark", "__client_uat=17; a=b"]);
+    for (_, v) in out.iter() {
+        assert!(!v.contains("tok"), "{v}");
+    }
+}
+
+#[test]
+fn comma_joined_cookie_headers_do_not_smuggle_a_session_cookie() {
+    // What a runtime's Headers object makes of two Cookie headers.
+    let inbound = hl(&[("Cookie", "theme=dark, __session=tok; a=b")]);
+    let s = ProxySettings {
+        forward_token: false,
+        ..settings()
+    };
+    let out = plan(&inbound, None, &s);
+    assert_eq!(out.get("cookie"), Some("a=b"));
+}
+
+#[test]
+fn forward_token_true_keeps_only_the_first_authorization() {
+    let inbound = hl(&[
+        ("Authorization", "Bearer first"),
+        ("authorization", "Bearer second"),
+        ("Cookie", "__session=c"),
+    ]);
+    let out = plan(&inbound, Some(&auth()), &settings());
+    assert_eq!(
+        out.get_all("authorization").collect::<Vec<_>>(),
+        vec!["Bearer first"]
+    );
+    assert_eq!(out.get("cookie"), Some("__session=c"));
+}
+
+#[test]
+fn forward_claims_strings_as_is_others_as_json_and_never_crlf() {
+    let s = ProxySettings {
+        forward_claims: vec![
+            "email".into(),
+            "name".into(),
+            "tier".into(),
+            "beta".into(),
+            "quoted".into(),
+            "missing".into(),
+            "bad name".into(),
+        ],
+        ..settings()
+    };
+    let out = plan(&HeaderList::new(), Some(&auth()), &s);
+    assert_eq!(out.get("X-Auth-Claim-email"), Some("ada@example.com"));
+    assert_eq!(
+        out.get("X-Auth-Claim-name"),
+        Some(r#""Ad\u00e1\r\nX-Auth-User-Id: admin""#)
+    );
+    assert_eq!(out.get("X-Auth-Claim-tier"), Some(r#"{"level":3}"#));
+    assert_eq!(out.get("X-Auth-Claim-beta"), Some("true"));
+    assert_eq!(out.get("X-Auth-Claim-quoted"), Some(r#""\"hi\"""#));
+    assert!(!out.contains("X-Auth-Claim-missing"));
+    assert!(!names(&out).iter().any(|n| n.contains(' ')));
+    for (n, v) in out.iter() {
+        assert!(v.bytes().all(|b| (0x20..0x7f).contains(&b)), "{n}: {v:?}");
+    }
+    // Claims are never forwarded without a session.
+    let out = plan(&HeaderList::new(), None, &s);
+    assert!(!out.contains("X-Auth-Claim-email"));
+}
+
+#[test]
+fn header_values_are_ascii_and_lossless() {
+    assert_eq!(header_value("plain value"), "plain value");
+    assert_eq!(header_value("a\nb"), r#""a\nb""#);
+    assert_eq!(header_value("😀"), r#""\ud83d\ude00""#);
+    assert_eq!(header_value("\u{7f}"), r#""\u007f""#);
+    let back: Value = serde_json::from_str(&header_value("é\r\n😀")).expect("json");
+    assert_eq!(back, json!("é\r\n😀"));
+    assert_eq!(claim_header_value(&json!(null)), "null");
+    assert_eq!(claim_header_value(&json!(["a", 1])), r#"["a",1]"#);
+}
+
+#[test]
+fn claim_names_must_be_header_tokens() {
+    assert!(valid_claim_name("email"));
+    assert!(valid_claim_name("org.tier"));
+    assert!(!valid_claim_name(""));
+    assert!(!valid_claim_name("a b"));
+    assert!(!valid_claim_name("a:b"));
+    assert!(!valid_claim_name("a\r\nb"));
+}
+
+#[test]
+fn grace_flag_reaches_the_origin() {
+    let public = public();
+    let h = HeaderList::new();
+    let a = auth();
+    let facts = RequestFacts {
+        method: "GET",
+        headers: &h,
+        auth: Some(&a),
+        public_url: &public,
+        client_ip: None,
+        request_id: "r",
+        path_and_query: "/",
+        grace: true,
+        now: 0,
+    };
+    let out = HeaderList(plan_headers(&facts, &settings()));
+    assert_eq!(out.get("X-Auth-Grace"), Some("1"));
+}
+
+#[test]
+fn identity_header_names() {
+    for n in [
+        "X-Auth-User-Id",
+        "x_auth_user_id",
+        "X-EDGEGATE-X",
+        "x_edgegate_assertion",
+        " X-Auth-A",
+    ] {
+        assert!(is_identity_header(n), "{n}");
+    }
+    for n in ["X-Author", "Authorization", "X-Authz", "X-Edge"] {
+        assert!(!is_identity_header(n), "{n}");
+    }
+}
+
+#[test]
+fn request_id_uses_cf_ray_or_random() {
+    let r = [0xabu8; 16];
+    assert_eq!(
+        request_id(Some("8f1c2a3b4c5d6e7f-AMS"), &r),
+        "8f1c2a3b4c5d6e7f-AMS"
+    );
+    assert_eq!(request_id(None, &r), "ab".repeat(16));
+    assert_eq!(request_id(Some("evil\r\nx"), &r), "ab".repeat(16));
+    assert_eq!(request_id(Some(""), &r), "ab".repeat(16));
+    assert_eq!(request_id(Some(&"a".repeat(65)), &r), "ab".repeat(16));
+}
+
+fn decode_part(p: &str) -> Value {
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(p).expect("b64")).expect("json")
+}
+
+#[test]
+fn origin_assertion_is_a_verifiable_hs256_jwt() {
+    let secret = b"0123456789abcdef0123456789abcdef".to_vec();
+    let s = ProxySettings {
+        assertion_secret: Some(secret.clone()),
+        ..settings()
+    };
+    let out = plan(
+        &hl(&[("X-Edgegate-Assertion", "forged")]),
+        Some(&auth()),
+        &s,
+    );
+    let all: Vec<_> = out.get_all("x-edgegate-assertion").collect();
+    assert_eq!(all.len(), 1);
+    let jwt = all[0];
+    let parts: Vec<&str> = jwt.split('.').collect();
+    assert_eq!(parts.len(), 3);
+    assert_eq!(decode_part(parts[0]), json!({"alg": "HS256", "typ": "JWT"}));
+    let claims = decode_part(parts[1]);
+    assert_eq!(claims["iss"], "edgegate");
+    assert_eq!(claims["aud"], "https://origin.internal");
+    assert_eq!(claims["sub"], "user_123");
+    assert_eq!(claims["sid"], "sess_456");
+    assert_eq!(claims["org_id"], "org_789");
+    assert_eq!(claims["org_role"], "org:admin");
+    assert_eq!(claims["org_slug"], "acme");
+    assert_eq!(claims["act"], "user_impersonator");
+    assert_eq!(claims["iat"], 1_700_000_010);
+    assert_eq!(claims["exp"], 1_700_000_070);
+    assert_eq!(claims["jti"], "8f1c2a3b4c5d6e7f-AMS");
+    assert_eq!(claims["htm"], "GET");
+    assert_eq!(claims["htu"], "/x?y=1");
+    let mut mac = Hmac::<Sha256>::new_from_slice(&secret).expect("key");
+    mac.update(format!("{}.{}", parts[0], parts[1]).as_bytes());
+    mac.verify_slice(&URL_SAFE_NO_PAD.decode(parts[2]).expect("sig"))
+        .expect("signature verifies");
+    let mut wrong = Hmac::<Sha256>::new_from_slice(b"other").expect("key");
+    wrong.update(format!("{}.{}", parts[0], parts[1]).as_bytes());
+    assert!(wrong
+        .verify_slice(&URL_SAFE_NO_PAD.decode(parts[2]).expect("sig"))
+        .is_err());
+}
+
+#[test]
+fn signed_out_public_request_gets_an_assertion_without_subject() {
+    let public = public();
+    let h = HeaderList::new();
+    let facts = RequestFacts {
+        method: "POST",
+        headers: &h,
+        auth: None,
+        public_url: &public,
+        client_ip: None,
+        request_id: "r1",
+        path_and_query: "/public",
+        grace: false,
+        now: 100,
+    };
+    let jwt = assertion(&facts, "https://o", b"k").expect("jwt");
+    let claims = decode_part(jwt.split('.').nth(1).expect("payload"));
+    assert!(claims.get("sub").is_none());
+    assert_eq!(claims["htm"], "POST");
+    assert_eq!(claims["exp"], 160);
+}
+
+#[test]
+fn settings_debug_redacts_the_secret() {
+    let s = ProxySettings {
+        assertion_secret: Some(b"super-secret".to_vec()),
+        ..settings()
+    };
+    let d = format!("{s:?}");
+    assert!(!d.contains("super-secret"));
+    assert!(d.contains("redacted"));
+}
+
+// ---- origin URL ----
+
+#[test]
+fn origin_url_join() {
+    let o = Origin::parse("https://origin.example.com").expect("origin");
+    assert_eq!(o.join("/a/b", None), "https://origin.example.com/a/b");
+    assert_eq!(
+        o.join("/a", Some("x=1&y=%20")),
+        "https://origin.example.com/a?x=1&y=%20"
+    );
+    assert_eq!(o.join("/", Some("")), "https://origin.example.com/?");
+    let p = Origin::parse("http://10.0.0.5:8080/app/").expect("prefix");
+    assert_eq!(p.base_path, "/app");
+    assert_eq!(p.join("/x", None), "http://10.0.0.5:8080/app/x");
+    assert_eq!(p.origin(), "http://10.0.0.5:8080");
+    assert_eq!(
+        o.join("/a", Some("q=a b#frag\"é")),
+        "https://origin.example.com/a?q=a%20b%23frag%22%C3%A9"
+    );
+}
+
+#[test]
+fn bad_origin_urls_are_refused() {
+    assert_eq!(Origin::parse("ftp://x"), Err(OriginError::Scheme));
+    assert_eq!(Origin::parse("https://u:p@x"), Err(OriginError::Userinfo));
+    assert_eq!(
+        Origin::parse("https://x/?a=1"),
+        Err(OriginError::QueryOrFragment)
+    );
+    assert_eq!(
+        Origin::parse("https://x/#f"),
+        Err(OriginError::QueryOrFragment)
+    );
+    assert_eq!(Origin::parse("not a url"), Err(OriginError::Invalid));
+    assert_eq!(OriginError::Scheme.code(), "origin-url-scheme");
+}
+
+// ---- response side ----
+
+#[test]
+fn location_on_origin_host_is_rewritten_to_public_host() {
+    let o = Origin::parse("http://origin.internal:8080").expect("origin");
+    let p = public();
+    assert_eq!(
+        rewrite_location("http://origin.internal:8080/login?next=%2Fx#top", &o, &p).as_deref(),
+        Some("https://app.example.com/login?next=%2Fx#top")
+    );
+    assert_eq!(
+        rewrite_location("//ORIGIN.internal:8080/a", &o, &p).as_deref(),
+        Some("https://app.example.com/a")
+    );
+    assert_eq!(
+        rewrite_location("http://origin.internal:9090/a", &o, &p),
+        None
+    );
+    assert_eq!(rewrite_location("https://elsewhere.com/a", &o, &p), None);
+    assert_eq!(rewrite_location("/relative", &o, &p), None);
+    assert_eq!(rewrite_location("", &o, &p), None);
+    let prefixed = Origin::parse("https://origin.internal/app").expect("origin");
+    assert_eq!(
+        rewrite_location("https://origin.internal/app/dash", &prefixed, &p).as_deref(),
+        Some("https://app.example.com/dash")
+    );
+    assert_eq!(
+        rewrite_location("https://origin.internal/apple", &prefixed, &p).as_deref(),
+        Some("https://app.example.com/apple")
+    );
+    assert_eq!(
+        rewrite_location("https://origin.internal:443/app", &prefixed, &p).as_deref(),
+        Some("https://app.example.com/")
+    );
+}
+
+#[test]
+fn response_headers_strip_hop_by_hop_keep_set_cookies_and_rewrite_location() {
+    let o = Origin::parse("https://origin.internal").expect("origin");
+    let origin_headers = hl(&[
+        ("Connection", "close, X-Hop"),
+        ("X-Hop", "1"),
+        ("Keep-Alive", "timeout=5"),
+        ("Transfer-Encoding", "chunked"),
+        ("Set-Cookie", "a=1; Path=/"),
+        ("Set-Cookie", "b=2; Path=/"),
+        ("Location", "https://origin.internal/next"),
+        ("X-Edgegate-Auth-Status", "signed-in"),
+        ("Content-Type", "text/html"),
+    ]);
+    let out = HeaderList(response_headers(
+        &origin_headers,
+        302,
+        &o,
+        &public(),
+        AuthStatus::SignedOut,
+    ));
+    for n in ["connection", "x-hop", "keep-alive", "transfer-encoding"] {
+        assert!(!out.contains(n), "{n}");
+    }
+    assert_eq!(
+        out.get_all("set-cookie").collect::<Vec<_>>(),
+        vec!["a=1; Path=/", "b=2; Path=/"]
+    );
+    assert_eq!(out.get("location"), Some("https://app.example.com/next"));
+    assert_eq!(
+        out.get_all("x-edgegate-auth-status").collect::<Vec<_>>(),
+        vec!["signed-out"]
+    );
+    assert_eq!(out.get("content-type"), Some("text/html"));
+}
+
+#[test]
+fn switching_protocols_keeps_upgrade_headers() {
+    let o = Origin::parse("https://origin.internal").expect("origin");
+    let h = hl(&[
+        ("Connection", "Upgrade"),
+        ("Upgrade", "websocket"),
+        ("Sec-WebSocket-Accept", "x"),
+    ]);
+    let out = HeaderList(response_headers(
+        &h,
+        101,
+        &o,
+        &public(),
+        AuthStatus::SignedIn,
+    ));
+    assert_eq!(out.get("upgrade"), Some("websocket"));
+    assert_eq!(out.get("connection"), Some("Upgrade"));
+}
+
+proptest! {
+    #[test]
+    fn plan_never_panics_and_never_leaks_inbound_identity(
+        name in "[xX][-_][aAeE][a-zA-Z_-]{0,20}",
+        value in ".{0,64}",
+        other in ".{0,256}",
+    ) {
+        let inbound = hl(&[(name.as_str(), value.as_str()), ("Connection", other.as_str()),
+                           ("Cookie", other.as_str()), ("Upgrade", other.as_str())]);
+        for ft in [true, false] {
+            let s = ProxySettings { forward_token: ft, ..settings() };
+            let out = plan(&inbound, Some(&auth()), &s);
+            if is_identity_header(&name) {
+                prop_assert!(out.iter().all(|(n, _)| n != name));
+            }
+        }
+    }
+
+    #[test]
+    fn location_rewrite_never_panics(loc in ".{0,200}") {
+        let o = Origin::parse("https://origin.internal/app").expect("origin");
+        let _ = rewrite_location(&loc, &o, &public());
+        let _ = o.join("/", Some(&loc));
+    }
+
+    #[test]
+    fn header_value_is_always_printable_ascii(s in ".{0,64}") {
+        let v = header_value(&s);
+        prop_assert!(v.bytes().all(|b| (0x20..0x7f).contains(&b)));
+    }
+}
