@@ -160,16 +160,21 @@ pub fn is_dns_host(host: &str) -> bool {
 }
 
 /// The Frontend API base URL: `FRONTEND_API_URL` when set (a Clerk proxy or a local stub; its
-/// query and fragment are dropped, a trailing `/` removed), else `https://<key's host>`.
-pub fn frontend_api_base(frontend_api_url: Option<&Url>, pk: &PublishableKey) -> String {
-    match frontend_api_url {
-        Some(u) => {
+/// query and fragment are dropped, a trailing `/` removed), else `https://<key's host>`; `None`
+/// when neither is configured (then no handshake and no outage check: grace never applies).
+pub fn frontend_api_base(
+    frontend_api_url: Option<&Url>,
+    pk: Option<&PublishableKey>,
+) -> Option<String> {
+    match (frontend_api_url, pk) {
+        (Some(u), _) => {
             let mut u = u.clone();
             u.set_query(None);
             u.set_fragment(None);
-            u.as_str().trim_end_matches('/').to_owned()
+            Some(u.as_str().trim_end_matches('/').to_owned())
         }
-        None => pk.default_frontend_api_url(),
+        (None, Some(pk)) => Some(pk.default_frontend_api_url()),
+        (None, None) => None,
     }
 }
 
@@ -184,11 +189,14 @@ pub fn probe_url(frontend_api_base: &str) -> String {
 
 /// The first cookie called `name` with a non-empty value (first occurrence wins; an empty value
 /// counts as absent, as in Clerk).
-pub fn cookie<'a>(cookies: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub fn cookie<'a, N: AsRef<str>, V: AsRef<str>>(
+    cookies: &'a [(N, V)],
+    name: &str,
+) -> Option<&'a str> {
     cookies
         .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
+        .find(|(n, _)| n.as_ref() == name)
+        .map(|(_, v)| v.as_ref())
         .filter(|v| !v.is_empty())
 }
 
@@ -261,8 +269,8 @@ fn belongs_to_instance(iss: Option<&str>, pk: &PublishableKey) -> bool {
 /// 9. otherwise suffixed.
 ///
 /// Missing cookies compare as "not `"0"`" exactly as Clerk's string comparisons do.
-pub fn uses_suffixed_cookies(
-    cookies: &[(String, String)],
+pub fn uses_suffixed_cookies<N: AsRef<str>, V: AsRef<str>>(
+    cookies: &[(N, V)],
     pk: Option<&PublishableKey>,
     now_ms: i64,
 ) -> bool {
@@ -351,9 +359,10 @@ pub struct ClerkCookies {
 
 impl ClerkCookies {
     /// Reads the Clerk cookies from a simple cookie list (name, value; first occurrence of a name
-    /// wins). Without a publishable key only the unsuffixed names are read.
-    pub fn read(
-        cookies: &[(String, String)],
+    /// wins; `(String, String)` or `(&str, &str)` pairs, e.g. `jar.iter().collect::<Vec<_>>()`).
+    /// Without a publishable key only the unsuffixed names are read.
+    pub fn read<N: AsRef<str>, V: AsRef<str>>(
+        cookies: &[(N, V)],
         pk: Option<&PublishableKey>,
         now_ms: i64,
     ) -> ClerkCookies {
@@ -811,6 +820,8 @@ pub enum HandshakeError {
     Expired,
     /// `iat`/`exp` not an integer, or `handshake` not an array of strings.
     BadClaims,
+    /// The public URL given to the resolution is not an absolute http(s) URL (a caller bug).
+    BadUrl,
 }
 
 impl HandshakeError {
@@ -825,6 +836,7 @@ impl HandshakeError {
             HandshakeError::IatInFuture => "handshake-token-iat-in-the-future",
             HandshakeError::Expired => "handshake-token-expired",
             HandshakeError::BadClaims => "handshake-token-invalid-claims",
+            HandshakeError::BadUrl => "handshake-bad-url",
         }
     }
 }
@@ -998,7 +1010,7 @@ pub fn resolve_handshake(
     }
     let Some(public) = http_url(req.public_url) else {
         return HandshakeResolution::Refused {
-            reason: Reason::HandshakeInvalid(HandshakeError::BadClaims),
+            reason: Reason::HandshakeInvalid(HandshakeError::BadUrl),
             clear_cookies: clears(),
         };
     };

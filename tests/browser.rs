@@ -127,13 +127,24 @@ fn publishable_key_good_and_bad() {
 #[test]
 fn frontend_api_base_and_probe_url() {
     let p = pk(PK_LIVE);
-    assert_eq!(frontend_api_base(None, &p), "https://clerk.clerk.dev");
+    assert_eq!(
+        frontend_api_base(None, Some(&p)).as_deref(),
+        Some("https://clerk.clerk.dev")
+    );
+    assert_eq!(frontend_api_base(None, None), None);
     let stub = Url::parse("http://127.0.0.1:8788/").unwrap();
-    assert_eq!(frontend_api_base(Some(&stub), &p), "http://127.0.0.1:8788");
+    assert_eq!(
+        frontend_api_base(Some(&stub), Some(&p)).as_deref(),
+        Some("http://127.0.0.1:8788")
+    );
+    assert_eq!(
+        frontend_api_base(Some(&stub), None).as_deref(),
+        Some("http://127.0.0.1:8788")
+    );
     let proxy = Url::parse("https://app.example.com/__clerk/?x=1#f").unwrap();
     assert_eq!(
-        frontend_api_base(Some(&proxy), &p),
-        "https://app.example.com/__clerk"
+        frontend_api_base(Some(&proxy), Some(&p)).as_deref(),
+        Some("https://app.example.com/__clerk")
     );
     assert_eq!(
         probe_url("https://app.example.com/__clerk"),
@@ -1139,8 +1150,8 @@ fn hostile_inputs_never_panic() {
         let _ = handshake_redirect(j, j, true, Reason::SessionTokenExpired, Some(j), &RANDOM, 0);
         let _ = resolve(j, Some(j), Some(j));
     }
-    let _ = ClerkCookies::read(&[], Some(&live), i64::MIN);
-    let _ = ClerkCookies::read(&[], Some(&live), i64::MAX);
+    let _ = ClerkCookies::read::<&str, &str>(&[], Some(&live), i64::MIN);
+    let _ = ClerkCookies::read::<&str, &str>(&[], Some(&live), i64::MAX);
     let expired = session(NOW_S - 100, NOW_S - 40);
     let _ = grace_applies(
         &expired,
@@ -1150,4 +1161,55 @@ fn hostile_inputs_never_panic() {
         i64::MIN,
         FapiStatus::Down,
     );
+}
+
+mod prop {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn arbitrary_inputs_never_panic(a in ".{0,200}", b in ".{0,200}", c in "[ -~]{0,300}") {
+            let live = pk(PK_LIVE);
+            let _ = PublishableKey::parse(&a);
+            let _ = PublishableKey::parse(&format!("pk_test_{a}"));
+            let list = vec![
+                ("__session".to_owned(), a.clone()),
+                ("__client_uat".to_owned(), b.clone()),
+                (SFX_LIVE_SESSION.to_owned(), c.clone()),
+                (SFX_LIVE_UAT.to_owned(), b.clone()),
+                ("__clerk_redirect_count".to_owned(), a.clone()),
+            ];
+            let _ = ClerkCookies::read(&list, Some(&live), NOW_MS);
+            let _ = HandshakeParams::from_query(Some(&c));
+            let _ = handshake_redirect(&a, &format!("https://a.example.com/?{c}"), true,
+                Reason::SessionTokenExpired, Some(&b), &RANDOM, 0);
+            let _ = resolve(&c, Some("S"), Some("S"));
+            let _ = resolve_handshake(
+                &HandshakeRequest { public_url: &a, token: &c, state_cookie: Some(&b), state_param: Some(&b) },
+                &fx().keys, 8192, 5000, NOW_MS);
+        }
+
+        #[test]
+        fn arbitrary_handshake_claims_never_panic(items in proptest::collection::vec(".{0,80}", 0..40), iat in any::<i64>()) {
+            let payload = obj(json!({"iat": iat, "handshake": items}));
+            if let Ok((keep, _)) = handshake_cookies(&payload, 5000, NOW_MS) {
+                for k in keep {
+                    prop_assert!(!k.bytes().any(|b| b.is_ascii_control()));
+                    prop_assert!(is_clerk_cookie_name(k.split('=').next().unwrap_or("").trim()));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn reads_the_gateway_cookie_jar() {
+    let jar = edgegate::session::CookieJar::parse("__client_uat=5; __session=x; __session=y");
+    let list: Vec<(&str, &str)> = jar.iter().collect();
+    let c = ClerkCookies::read(&list, None, NOW_MS);
+    assert_eq!(c.client_uat, 5);
+    assert_eq!(c.session.as_deref(), Some("x"));
 }
