@@ -11,7 +11,7 @@
 //! randomness (the state value comes in as bytes). No input can make it panic.
 
 use crate::keys::KeySet;
-use crate::token::{check_signature, prepare, SessionClaims, TokenError};
+use crate::token::{check_signature, prepare, SessionClaims, TokenError, Validation};
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
 use base64::engine::DecodePaddingMode;
@@ -531,19 +531,18 @@ pub fn is_eligible(method: &str, sec_fetch_dest: Option<&str>, accept: Option<&s
     }
 }
 
-/// The outcome of verifying the cookie session token, computed by the caller.
+/// The outcome of verifying the cookie session token's signature, computed by the caller (the
+/// core's `prepare` + signature, or `authenticate::signed_claims` with its cache). The
+/// per-request policy (`SessionClaims::check`) is applied by [`browser_decision`].
 #[derive(Debug, Clone, Copy)]
 pub enum SessionOutcome<'a> {
     /// No session cookie.
     Missing,
-    /// Refused before or at the signature (shape, header, `cat`, key, signature, claim types):
-    /// the token says nothing trustworthy.
+    /// Refused before or at the signature (size, shape, header, `cat`, key, signature, claim
+    /// types): the token says nothing trustworthy.
     Unverified(TokenError),
-    /// Signature verified; `check` is `SessionClaims::check(&validation, now_ms)`.
-    Verified {
-        claims: &'a SessionClaims,
-        check: Result<(), TokenError>,
-    },
+    /// The signature verified.
+    Verified(&'a SessionClaims),
 }
 
 /// What Clerk's Frontend API looks like from here (see [`OutageProbe`]).
@@ -575,6 +574,8 @@ pub struct BrowserRequest<'a> {
     /// [`ClerkCookies::redirect_count`].
     pub redirect_count: u32,
     pub session: SessionOutcome<'a>,
+    /// The verification policy (`Gate::validation`).
+    pub validation: &'a Validation,
     /// `OUTAGE_GRACE_SECONDS`.
     pub outage_grace_seconds: i64,
     pub fapi_status: FapiStatus,
@@ -628,7 +629,7 @@ pub fn browser_decision(input: &BrowserRequest<'_>) -> BrowserDecision {
     if !has_client {
         return maybe_handshake(input, Reason::SessionTokenWithoutClientUat);
     }
-    let (claims, check) = match session {
+    let claims = match session {
         SessionOutcome::Missing => {
             return maybe_handshake(input, Reason::ClientUatWithoutSessionToken)
         }
@@ -637,17 +638,17 @@ pub fn browser_decision(input: &BrowserRequest<'_>) -> BrowserDecision {
                 reason: Reason::Token(e),
             }
         }
-        SessionOutcome::Verified { claims, check } => (claims, check),
+        SessionOutcome::Verified(claims) => claims,
     };
     if claims.iat.is_some_and(|iat| iat < input.client_uat) {
         return maybe_handshake(input, Reason::SessionTokenIatBeforeClientUat);
     }
-    match check {
+    match claims.check(input.validation, input.now_ms) {
         Ok(()) => BrowserDecision::SignedIn,
         Err(TokenError::Expired) => {
             match grace_applies(
                 claims,
-                &check,
+                input.validation,
                 input.outage_grace_seconds,
                 Some(input.client_uat),
                 input.now_ms,
@@ -1051,19 +1052,19 @@ pub enum GraceDecision {
 }
 
 /// Outage grace: only when `outage_grace_seconds` > 0, the token failed solely for expiry
-/// (`check` is `Err(Expired)`, i.e. `SessionClaims::only_expired`), `now_ms` is before
+/// (`SessionClaims::only_expired`: every other check passes), `now_ms` is before
 /// `exp + grace`, and for cookie sessions (`client_uat` is `Some`) client_uat is > 0 and not later
 /// than the token's `iat` (no sign-out since). Then: Frontend API unknown → check it; down →
 /// accept; up → no (the normal handshake happens).
 pub fn grace_applies(
     claims: &SessionClaims,
-    check: &Result<(), TokenError>,
+    validation: &Validation,
     outage_grace_seconds: i64,
     client_uat: Option<i64>,
     now_ms: i64,
     fapi: FapiStatus,
 ) -> GraceDecision {
-    if outage_grace_seconds <= 0 || *check != Err(TokenError::Expired) {
+    if outage_grace_seconds <= 0 || !claims.only_expired(validation, now_ms) {
         return GraceDecision::No;
     }
     if let Some(uat) = client_uat {

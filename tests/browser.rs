@@ -57,13 +57,26 @@ fn peek_token(claims: Value) -> String {
     format!("{h}.{p}.c2ln")
 }
 
-fn validation() -> Validation {
-    Validation::default().with_authorized_parties(["https://app.example.com"])
+fn validation() -> &'static Validation {
+    static V: OnceLock<Validation> = OnceLock::new();
+    V.get_or_init(|| Validation::default().with_authorized_parties(["https://app.example.com"]))
 }
 
 fn session(iat: i64, exp: i64) -> SessionClaims {
+    session_with(iat, exp, json!({}))
+}
+
+/// A verified session token's claims, `extra` merged over Clerk-shaped claims (null removes).
+fn session_with(iat: i64, exp: i64, extra: Value) -> SessionClaims {
     let mut c = session_claims("user_1", Some("https://app.example.com"), iat, exp - iat);
     c.insert("nbf".into(), iat.into());
+    for (k, v) in obj(extra) {
+        if v.is_null() {
+            c.remove(&k);
+        } else {
+            c.insert(k, v);
+        }
+    }
     let token = mint_token(&fx().key, &Map::new(), &c);
     verify_signed_claims(&token, &fx().keys, 8192).expect("claims")
 }
@@ -376,6 +389,7 @@ fn page<'a>(session: SessionOutcome<'a>, client_uat: i64) -> BrowserRequest<'a> 
         dev_browser_in_query: false,
         redirect_count: 0,
         session,
+        validation: validation(),
         outage_grace_seconds: 0,
         fapi_status: FapiStatus::Unknown,
         now_ms: NOW_MS,
@@ -401,29 +415,21 @@ fn cookie_rules_and_reasons() {
     let fresh = session(NOW_S - 10, NOW_S + 50);
     let expired = session(NOW_S - 100, NOW_S - 40);
     let future = session(NOW_S + 100, NOW_S + 160);
-    let ok = SessionOutcome::Verified {
-        claims: &fresh,
-        check: fresh.check(&v, NOW_MS),
-    };
-    assert_eq!(ok_check(&ok), Ok(()));
-    let exp = SessionOutcome::Verified {
-        claims: &expired,
-        check: expired.check(&v, NOW_MS),
-    };
-    assert_eq!(ok_check(&exp), Err(TokenError::Expired));
-    let nbf = SessionOutcome::Verified {
-        claims: &future,
-        check: future.check(&v, NOW_MS),
-    };
-    assert_eq!(ok_check(&nbf), Err(TokenError::NotActiveYet));
-    let iat_future = SessionOutcome::Verified {
-        claims: &future,
-        check: Err(TokenError::IatInFuture),
-    };
-    let azp = SessionOutcome::Verified {
-        claims: &fresh,
-        check: Err(TokenError::InvalidAuthorizedParties),
-    };
+    let future_iat = session_with(NOW_S + 100, NOW_S + 160, json!({"nbf": null}));
+    let wrong_azp = session_with(
+        NOW_S - 10,
+        NOW_S + 50,
+        json!({"azp": "https://evil.example.com"}),
+    );
+    assert_eq!(fresh.check(v, NOW_MS), Ok(()));
+    assert_eq!(expired.check(v, NOW_MS), Err(TokenError::Expired));
+    assert_eq!(future.check(v, NOW_MS), Err(TokenError::NotActiveYet));
+    assert_eq!(future_iat.check(v, NOW_MS), Err(TokenError::IatInFuture));
+    let ok = SessionOutcome::Verified(&fresh);
+    let exp = SessionOutcome::Verified(&expired);
+    let nbf = SessionOutcome::Verified(&future);
+    let iat_future = SessionOutcome::Verified(&future_iat);
+    let azp = SessionOutcome::Verified(&wrong_azp);
     let forged = SessionOutcome::Unverified(TokenError::InvalidSignature);
     let uat = NOW_S - 1000;
 
@@ -499,18 +505,17 @@ fn cookie_rules_and_reasons() {
         no_pk.instance = None;
         assert_eq!(browser_decision(&no_pk), out(reason));
     }
+    // pending sessions are signed out (PENDING_SESSIONS=signed-out)
+    let pending = session_with(NOW_S - 10, NOW_S + 50, json!({"sts": "pending"}));
+    assert_eq!(
+        browser_decision(&page(SessionOutcome::Verified(&pending), uat)),
+        out(Reason::Token(TokenError::SessionPending))
+    );
     // a valid session on an API call or a public route is signed in
     assert_eq!(
         browser_decision(&api(page(ok, uat))),
         BrowserDecision::SignedIn
     );
-}
-
-fn ok_check(s: &SessionOutcome<'_>) -> Result<(), TokenError> {
-    match s {
-        SessionOutcome::Verified { check, .. } => *check,
-        _ => Err(TokenError::Missing),
-    }
 }
 
 #[test]
@@ -1016,10 +1021,9 @@ fn handshake_cookie_count_capped() {
 fn grace_decisions() {
     let v = validation();
     let expired = session(NOW_S - 100, NOW_S - 40);
-    let check = expired.check(&v, NOW_MS);
-    assert!(expired.only_expired(&v, NOW_MS));
+    assert!(expired.only_expired(v, NOW_MS));
     let uat = Some(NOW_S - 1000);
-    let g = |grace, uat, now, fapi| grace_applies(&expired, &check, grace, uat, now, fapi);
+    let g = |grace, uat, now, fapi| grace_applies(&expired, v, grace, uat, now, fapi);
     let until = (NOW_S - 40 + 300) * 1000;
 
     assert_eq!(
@@ -1047,33 +1051,53 @@ fn grace_decisions() {
         g(300, Some(NOW_S - 50), NOW_MS, FapiStatus::Down),
         GraceDecision::No
     );
-    // failing for anything besides expiry → no grace
-    for e in [
-        TokenError::InvalidAuthorizedParties,
-        TokenError::NotActiveYet,
-        TokenError::SessionPending,
-        TokenError::InvalidSignature,
+    // expired AND failing another check (checked after expiry by `check`) → no grace
+    let mut pinned = v.clone();
+    pinned.issuer = Some("https://clerk.other.dev".into());
+    pinned.audience = Some(vec!["api".into()]);
+    for (claims, validation) in [
+        (
+            session_with(
+                NOW_S - 100,
+                NOW_S - 40,
+                json!({"azp": "https://evil.example.com"}),
+            ),
+            v,
+        ),
+        (
+            session_with(NOW_S - 100, NOW_S - 40, json!({"sts": "pending"})),
+            v,
+        ),
+        (session(NOW_S - 100, NOW_S - 40), &pinned),
+        // nbf after exp: never valid
+        (
+            session_with(NOW_S - 100, NOW_S - 40, json!({"nbf": NOW_S - 30})),
+            v,
+        ),
     ] {
+        assert!(!claims.only_expired(validation, NOW_MS));
         assert_eq!(
-            grace_applies(&expired, &Err(e), 300, uat, NOW_MS, FapiStatus::Down),
+            grace_applies(&claims, validation, 300, uat, NOW_MS, FapiStatus::Down),
             GraceDecision::No
         );
     }
-    // a valid token needs no grace
+    // a valid or not-yet-valid token gets no grace
+    let fresh = session(NOW_S - 10, NOW_S + 50);
     assert_eq!(
-        grace_applies(&expired, &Ok(()), 300, uat, NOW_MS, FapiStatus::Down),
+        grace_applies(&fresh, v, 300, uat, NOW_MS, FapiStatus::Down),
+        GraceDecision::No
+    );
+    let future = session(NOW_S + 100, NOW_S + 160);
+    assert_eq!(
+        grace_applies(&future, v, 300, uat, NOW_MS, FapiStatus::Down),
         GraceDecision::No
     );
 }
 
 #[test]
 fn grace_in_the_decision() {
-    let v = validation();
     let expired = session(NOW_S - 100, NOW_S - 40);
-    let outcome = SessionOutcome::Verified {
-        claims: &expired,
-        check: expired.check(&v, NOW_MS),
-    };
+    let outcome = SessionOutcome::Verified(&expired);
     let mut r = page(outcome, NOW_S - 1000);
     r.outage_grace_seconds = 300;
     assert_eq!(browser_decision(&r), BrowserDecision::NeedOutageCheck);
@@ -1155,7 +1179,7 @@ fn hostile_inputs_never_panic() {
     let expired = session(NOW_S - 100, NOW_S - 40);
     let _ = grace_applies(
         &expired,
-        &Err(TokenError::Expired),
+        validation(),
         i64::MAX,
         Some(i64::MAX),
         i64::MIN,

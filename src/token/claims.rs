@@ -170,9 +170,19 @@ impl SessionClaims {
         Ok(())
     }
 
-    /// True when every check but expiry passes (used by outage grace mode).
+    /// True when every check but expiry passes (used by outage grace mode). `check` stops at
+    /// the first failure, and expiry comes before `nbf`, `iat`, issuer, audience and pending
+    /// status, so those are re-checked at the last instant the token was valid.
     pub fn only_expired(&self, v: &Validation, now_ms: i64) -> bool {
-        matches!(self.check(v, now_ms), Err(TokenError::Expired))
+        if !matches!(self.check(v, now_ms), Err(TokenError::Expired)) {
+            return false;
+        }
+        let last_valid_ms = self
+            .exp
+            .saturating_mul(1000)
+            .saturating_add(v.clock_skew_ms)
+            .saturating_sub(1);
+        self.check(v, last_valid_ms.min(now_ms)).is_ok()
     }
 }
 
