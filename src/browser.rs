@@ -50,6 +50,10 @@ pub const HANDSHAKE_MAX_AGE_MS: i64 = 300_000;
 pub const MAX_HANDSHAKE_COOKIES: usize = 32;
 /// Longest accepted Set-Cookie directive from a handshake token.
 pub const MAX_SET_COOKIE_BYTES: usize = 4096;
+/// Suggested size limit for a handshake token: it carries whole session tokens (suffixed and
+/// unsuffixed) inside its own payload, so it is larger than one session token. A query string
+/// or cookie that long is still within what browsers and Cloudflare accept.
+pub const HANDSHAKE_MAX_TOKEN_BYTES: usize = 16_384;
 /// Largest token peeked at (unverified) for the suffix rules.
 const MAX_PEEK_BYTES: usize = 8192;
 
@@ -994,7 +998,9 @@ pub enum HandshakeResolution {
 
 /// Resolves a handshake: the state first (missing or different → refused with
 /// `handshake-state-mismatch`, before the token is even parsed), then the token
-/// ([`verify_handshake_token`]), then the redirect.
+/// ([`verify_handshake_token`]; pass [`HANDSHAKE_MAX_TOKEN_BYTES`] as the size limit), then the
+/// redirect. An edge preferring WebCrypto can do the same in pieces: [`state_matches`],
+/// `token::prepare`, its own signature check, then [`handshake_cookies`] on the payload.
 pub fn resolve_handshake(
     req: &HandshakeRequest<'_>,
     keys: &KeySet,
