@@ -7,6 +7,7 @@
 
 use crate::auth::Auth;
 use crate::authenticate::{signed_claims, SignatureBackend};
+use crate::browser::{self, FapiStatus};
 use crate::cache::TokenCache;
 use crate::config::{ConfigError, Gate, PreflightMode};
 use crate::forwarded::{self, PublicUrl};
@@ -63,7 +64,10 @@ pub struct Gateway {
     pub routes: RouteTable,
     pub origin: Origin,
     pub proxy: ProxySettings,
-    pub cookie_suffix: Option<String>,
+    /// `PUBLISHABLE_KEY`, parsed: cookie suffix, instance type, Frontend API host.
+    pub publishable: Option<browser::PublishableKey>,
+    /// The Frontend API (handshake and outage check): `FRONTEND_API_URL` or from the key.
+    pub fapi_base: Option<String>,
     /// Hosts of `AUTHORIZED_PARTIES`, for the default `ALLOWED_HOSTS`.
     party_hosts: Vec<String>,
 }
@@ -116,10 +120,20 @@ impl Gateway {
         if !problems.is_empty() {
             return Err(problems);
         }
-        let cookie_suffix = gate
-            .publishable_key
-            .as_deref()
-            .and_then(session::cookie_suffix);
+        let publishable = match gate.publishable_key.as_deref() {
+            Some(pk) => match browser::PublishableKey::parse(pk) {
+                Some(parsed) => Some(parsed),
+                None => {
+                    return Err(vec![ConfigError {
+                        setting: "PUBLISHABLE_KEY",
+                        problem: "not a valid Clerk publishable key".to_owned(),
+                    }])
+                }
+            },
+            None => None,
+        };
+        let fapi_base =
+            browser::frontend_api_base(gate.frontend_api_url.as_ref(), publishable.as_ref());
         let proxy = ProxySettings {
             forward_token: gate.forward_token,
             forward_claims: gate.forward_claims.clone(),
@@ -135,7 +149,8 @@ impl Gateway {
             routes,
             origin,
             proxy,
-            cookie_suffix,
+            publishable,
+            fapi_base,
             party_hosts,
         })
     }
@@ -162,6 +177,8 @@ pub struct ProxyPlan {
     pub forward_body: bool,
     pub timeout_ms: u64,
     pub auth_status: AuthStatus,
+    /// `Set-Cookie`s the gateway adds to the origin's response (clearing a refused handshake).
+    pub extra_response_cookies: Vec<String>,
     origin: Origin,
     public: PublicUrl,
 }
@@ -176,6 +193,11 @@ pub enum Outcome {
         auth_status: AuthStatus,
     },
     Respond(ResponsePlan),
+    /// Outage grace needs to know whether Clerk's Frontend API is up: probe `url` (about 1.5 s
+    /// timeout), record the answer, and call [`handle`] again.
+    CheckOutage {
+        url: String,
+    },
 }
 
 /// One JSON log line per request; never tokens, secrets or header values.
@@ -191,6 +213,10 @@ pub struct LogRecord {
     pub fault: Option<&'static str>,
     pub token_source: &'static str,
     pub forwarded_issues: Vec<String>,
+    /// Handshake cookies that were not Clerk's (name and reason, never values).
+    pub dropped_cookies: Vec<String>,
+    /// Accepted under outage grace.
+    pub grace: bool,
 }
 
 impl LogRecord {
@@ -207,6 +233,8 @@ impl LogRecord {
             "fault": self.fault,
             "token_source": self.token_source,
             "forwarded_issues": self.forwarded_issues,
+            "dropped_cookies": self.dropped_cookies,
+            "grace": self.grace,
             "duration_ms": duration_ms,
         })
         .to_string()
@@ -297,7 +325,56 @@ pub fn session_json(auth: &Auth) -> Value {
     v
 }
 
-/// Runs the pipeline for one request.
+/// The session state the pipeline settled on.
+struct SessionState {
+    /// The verified claims, or the public reason code why there is no session.
+    claims: Result<Rc<SessionClaims>, &'static str>,
+    /// Accepted under outage grace.
+    grace: bool,
+}
+
+impl SessionState {
+    fn status(&self) -> AuthStatus {
+        match (&self.claims, self.grace) {
+            (Ok(_), true) => AuthStatus::Grace,
+            (Ok(_), false) => AuthStatus::SignedIn,
+            (Err(_), _) => AuthStatus::SignedOut,
+        }
+    }
+    fn auth(&self) -> Option<&Auth> {
+        self.claims.as_ref().ok().map(|c| &c.auth)
+    }
+}
+
+fn signed_out(reason: &'static str) -> SessionState {
+    SessionState {
+        claims: Err(reason),
+        grace: false,
+    }
+}
+
+/// Turns the browser module's redirect plan into a response plan.
+fn browser_plan(plan: browser::ResponsePlan) -> ResponsePlan {
+    let mut headers: Vec<(String, String)> = plan
+        .headers
+        .into_iter()
+        .map(|(n, v)| (n.to_owned(), v))
+        .collect();
+    headers.push(("Location".to_owned(), plan.location));
+    for cookie in plan.set_cookies {
+        headers.push(("Set-Cookie".to_owned(), cookie));
+    }
+    ResponsePlan {
+        status: plan.status,
+        headers,
+        body: String::new(),
+    }
+}
+
+/// Runs the pipeline for one request. `fapi_status` is the per-isolate outage-check result; when
+/// outage grace needs a fresh one the outcome is [`Outcome::CheckOutage`] and the edge calls
+/// again with the answer.
+#[allow(clippy::too_many_arguments)]
 pub async fn handle<B: SignatureBackend>(
     inbound: &Inbound<'_>,
     gw: &Gateway,
@@ -305,6 +382,7 @@ pub async fn handle<B: SignatureBackend>(
     random: [u8; 32],
     cache: &RefCell<TokenCache>,
     backend: &B,
+    fapi_status: FapiStatus,
 ) -> Decision {
     let mut id_bytes = [0u8; 16];
     id_bytes.copy_from_slice(random.get(..16).unwrap_or(&[0u8; 16]));
@@ -351,48 +429,248 @@ pub async fn handle<B: SignatureBackend>(
         .collect();
     let allowed_hosts = gw.allowed_hosts(&own);
     let public = forwarded::redirect_target(&derived.url, &own, &allowed_hosts);
+    let gateway_own = path == GATEWAY_PREFIX || path.starts_with("/__edgegate/");
+    let preflight = response::is_cors_preflight(inbound.method, inbound.headers);
+
+    // Phase `route`: needed before the session, since public routes never start a handshake.
+    let access = if gateway_own || preflight || sign_in_is_here(gw, &public, &path) {
+        Access::Public
+    } else {
+        gw.routes.classify(&path)
+    };
+    let is_public = matches!(access, Access::Public);
+
+    // Phase `handshake`: a browser coming back from Clerk's Frontend API.
+    let jar = session::CookieJar::from_headers(inbound.headers);
+    let cookie_list: Vec<(&str, &str)> = jar.iter().collect();
+    let mut clear_cookies: Vec<String> = Vec::new();
+    let mut handshake_refused: Option<&'static str> = None;
+    if let Some(pk) = &gw.publishable {
+        let browser_cookies = browser::ClerkCookies::read(&cookie_list, Some(pk), now_ms);
+        let params = browser::HandshakeParams::from_query(query.as_deref());
+        if let Some(hs_token) = params
+            .handshake
+            .as_deref()
+            .or(browser_cookies.handshake.as_deref())
+        {
+            let public_str = public.to_string();
+            let request = browser::HandshakeRequest {
+                public_url: &public_str,
+                token: hs_token,
+                state_cookie: browser_cookies.state.as_deref(),
+                state_param: params.state.as_deref(),
+            };
+            match browser::resolve_handshake(
+                &request,
+                &gw.gate.keys,
+                browser::HANDSHAKE_MAX_TOKEN_BYTES,
+                gw.gate.validation.clock_skew_ms,
+                now_ms,
+            ) {
+                browser::HandshakeResolution::Redirect { plan, dropped } => {
+                    log.outcome = "handshake-resolved";
+                    log.auth_status = AuthStatus::Handshake.as_str();
+                    log.dropped_cookies = dropped
+                        .iter()
+                        .map(|d| format!("{}:{}", d.name.as_deref().unwrap_or("?"), d.reason))
+                        .collect();
+                    return Decision {
+                        outcome: Outcome::Respond(browser_plan(plan)),
+                        log,
+                    };
+                }
+                browser::HandshakeResolution::Refused {
+                    reason,
+                    clear_cookies: clears,
+                } => {
+                    handshake_refused = Some(reason.code());
+                    clear_cookies = clears;
+                }
+            }
+        }
+    }
 
     // Phase `token`.
-    let source = session::find_session_token(inbound.headers, gw.cookie_suffix.as_deref());
-    log.token_source = source.kind();
-    let preflight = response::is_cors_preflight(inbound.method, inbound.headers);
-    let auth: Result<Rc<SessionClaims>, TokenError> = match (&source, preflight) {
-        (_, true) | (TokenSource::None, _) => Err(TokenError::Missing),
-        (src, false) => {
-            let token = src.token().unwrap_or_default();
-            let validation = &gw.gate.validation;
-            let keep_ms = validation
-                .clock_skew_ms
-                .saturating_add(gw.gate.outage_grace_seconds.saturating_mul(1000));
-            match signed_claims(
-                token,
-                &gw.gate.keys,
-                validation.max_token_bytes,
-                cache,
-                keep_ms,
-                now_ms,
-                backend,
-            )
-            .await
-            {
-                Ok(claims) => claims.check(validation, now_ms).map(|()| claims),
-                Err(e) => Err(e),
+    let bearer = inbound
+        .headers
+        .get("authorization")
+        .and_then(session::bearer_token);
+    let validation = &gw.gate.validation;
+    let keep_ms = validation
+        .clock_skew_ms
+        .saturating_add(gw.gate.outage_grace_seconds.saturating_mul(1000));
+    let verify = |token: String| async move {
+        signed_claims(
+            &token,
+            &gw.gate.keys,
+            validation.max_token_bytes,
+            cache,
+            keep_ms,
+            now_ms,
+            backend,
+        )
+        .await
+    };
+    let state: SessionState = if preflight {
+        signed_out(TokenError::Missing.code())
+    } else if let Some(reason) = handshake_refused {
+        log.token_source = "handshake";
+        signed_out(reason)
+    } else if let Some(token) = bearer {
+        log.token_source = "header";
+        match verify(token.to_owned()).await {
+            Ok(claims) => match claims.check(validation, now_ms) {
+                Ok(()) => SessionState {
+                    claims: Ok(claims),
+                    grace: false,
+                },
+                Err(TokenError::Expired) => match browser::grace_applies(
+                    &claims,
+                    validation,
+                    gw.gate.outage_grace_seconds,
+                    None,
+                    now_ms,
+                    fapi_status,
+                ) {
+                    browser::GraceDecision::Accept { .. } => SessionState {
+                        claims: Ok(claims),
+                        grace: true,
+                    },
+                    browser::GraceDecision::NeedOutageCheck => {
+                        return check_outage(gw, log);
+                    }
+                    browser::GraceDecision::No => signed_out(TokenError::Expired.code()),
+                },
+                Err(e) => signed_out(e.code()),
+            },
+            Err(e) => {
+                log.detail = e.detail();
+                signed_out(e.code())
+            }
+        }
+    } else if let Some(pk) = &gw.publishable {
+        // Browser session: Clerk's cookie rules, with the handshake when they call for it.
+        let cookies = browser::ClerkCookies::read(&cookie_list, Some(pk), now_ms);
+        log.token_source = if cookies.session.is_some() {
+            "cookie"
+        } else {
+            "none"
+        };
+        let verified = match cookies.session.clone() {
+            Some(token) => Some(verify(token).await),
+            None => None,
+        };
+        let outcome = match &verified {
+            None => browser::SessionOutcome::Missing,
+            Some(Ok(claims)) => browser::SessionOutcome::Verified(claims),
+            Some(Err(e)) => {
+                log.detail = e.detail();
+                browser::SessionOutcome::Unverified(*e)
+            }
+        };
+        let params = browser::HandshakeParams::from_query(query.as_deref());
+        let request = browser::BrowserRequest {
+            method: inbound.method,
+            sec_fetch_dest: inbound.headers.get("sec-fetch-dest"),
+            accept: inbound.headers.get("accept"),
+            is_public,
+            instance: Some(pk.instance),
+            client_uat: cookies.client_uat,
+            dev_browser_present: cookies.dev_browser.is_some() || params.dev_browser.is_some(),
+            dev_browser_in_query: params.dev_browser.is_some(),
+            redirect_count: cookies.redirect_count,
+            session: outcome,
+            validation,
+            outage_grace_seconds: gw.gate.outage_grace_seconds,
+            fapi_status: if gw.fapi_base.is_some() {
+                fapi_status
+            } else {
+                FapiStatus::Up
+            },
+            now_ms,
+        };
+        match browser::browser_decision(&request) {
+            browser::BrowserDecision::SignedIn => match verified {
+                Some(Ok(claims)) => SessionState {
+                    claims: Ok(claims),
+                    grace: false,
+                },
+                _ => signed_out(TokenError::Missing.code()),
+            },
+            browser::BrowserDecision::Grace { .. } => match verified {
+                Some(Ok(claims)) => SessionState {
+                    claims: Ok(claims),
+                    grace: true,
+                },
+                _ => signed_out(TokenError::Missing.code()),
+            },
+            browser::BrowserDecision::NeedOutageCheck => return check_outage(gw, log),
+            browser::BrowserDecision::Handshake { reason } => {
+                let dev_browser = browser::dev_browser_for_handshake(
+                    pk.instance,
+                    params.dev_browser.as_deref(),
+                    cookies.dev_browser.as_deref(),
+                );
+                let redirect = gw.fapi_base.as_deref().map(|base| {
+                    browser::handshake_redirect(
+                        base,
+                        &public.to_string(),
+                        cookies.suffixed,
+                        reason,
+                        dev_browser,
+                        &random,
+                        cookies.redirect_count,
+                    )
+                });
+                match redirect {
+                    Some(Ok(plan)) => {
+                        log.outcome = "handshake";
+                        log.reason = Some(reason.code());
+                        log.auth_status = AuthStatus::Handshake.as_str();
+                        return Decision {
+                            outcome: Outcome::Respond(browser_plan(plan)),
+                            log,
+                        };
+                    }
+                    Some(Err(browser::RedirectError::RedirectLoop)) => {
+                        signed_out(browser::Reason::RedirectLoop.code())
+                    }
+                    _ => signed_out(reason.code()),
+                }
+            }
+            browser::BrowserDecision::SignedOut { reason } => signed_out(reason.code()),
+        }
+    } else {
+        match session::find_session_token(inbound.headers, None) {
+            TokenSource::None => signed_out(TokenError::Missing.code()),
+            source => {
+                log.token_source = source.kind();
+                let token = source.token().unwrap_or_default().to_owned();
+                match verify(token).await {
+                    Ok(claims) => match claims.check(validation, now_ms) {
+                        Ok(()) => SessionState {
+                            claims: Ok(claims),
+                            grace: false,
+                        },
+                        Err(e) => signed_out(e.code()),
+                    },
+                    Err(e) => {
+                        log.detail = e.detail();
+                        signed_out(e.code())
+                    }
+                }
             }
         }
     };
-    if let Err(e) = &auth {
-        log.detail = e.detail();
-    }
-    let auth_status = if auth.is_ok() {
-        AuthStatus::SignedIn
-    } else {
-        AuthStatus::SignedOut
-    };
+    let auth_status = state.status();
     log.auth_status = auth_status.as_str();
+    if state.grace {
+        log.grace = true;
+    }
 
     // Phase `gateway`: the gateway's own paths.
-    if path == GATEWAY_PREFIX || path.starts_with("/__edgegate/") {
-        return gateway_path(inbound, gw, &path, auth, auth_status, log);
+    if gateway_own {
+        return gateway_path(inbound, gw, &path, &state, auth_status, log, fapi_status);
     }
 
     // Phase `preflight`.
@@ -429,38 +707,27 @@ pub async fn handle<B: SignatureBackend>(
         };
     }
 
-    // Phase `route` and `authorise`.
-    let sign_in_public = sign_in_is_here(gw, &public, &path);
-    let access = if sign_in_public {
-        Access::Public
-    } else {
-        gw.routes.classify(&path)
-    };
-    match (access, auth) {
-        (Access::Public, auth) => {
+    // Phase `authorise`.
+    let decision = match (access, &state.claims) {
+        (Access::Public, _) => {
             log.outcome = "proxy";
-            let status = if auth.is_ok() {
-                AuthStatus::SignedIn
-            } else {
-                AuthStatus::SignedOut
-            };
             let plan = proxy_plan(
                 inbound,
                 gw,
-                auth.as_ref().ok().map(|c| &c.auth),
+                state.auth(),
                 &public,
                 &path,
                 query.as_deref(),
                 &request_id,
                 now_ms,
-                status,
+                auth_status,
             );
             Decision {
                 outcome: Outcome::Proxy(plan),
                 log,
             }
         }
-        (Access::Protected { .. }, Err(e)) => {
+        (Access::Protected { .. }, Err(reason)) => {
             let page_load = response::is_page_load(inbound.method, inbound.headers);
             let sign_in = gw
                 .gate
@@ -470,39 +737,82 @@ pub async fn handle<B: SignatureBackend>(
                 .map(|target| response::sign_in_location(&target, &public.to_string()));
             refuse(
                 Rejection::Unauthenticated {
-                    reason: e.code(),
+                    reason,
                     page_load,
                     sign_in,
                 },
                 log,
             )
         }
-        (Access::Protected { rules }, Ok(auth)) => {
-            if let Err(forbidden) = routes::authorize_all(&rules, &auth.auth) {
-                return refuse(
+        (Access::Protected { rules }, Ok(claims)) => {
+            if let Err(forbidden) = routes::authorize_all(&rules, &claims.auth) {
+                let mut d = refuse(
                     Rejection::Forbidden {
                         reason: forbidden.code(),
                     },
                     log,
                 );
+                if let Outcome::Respond(plan) = &mut d.outcome {
+                    set_auth_status(plan, auth_status);
+                }
+                return d;
             }
             log.outcome = "proxy";
             let plan = proxy_plan(
                 inbound,
                 gw,
-                Some(&auth.auth),
+                Some(&claims.auth),
                 &public,
                 &path,
                 query.as_deref(),
                 &request_id,
                 now_ms,
-                AuthStatus::SignedIn,
+                auth_status,
             );
             Decision {
                 outcome: Outcome::Proxy(plan),
                 log,
             }
         }
+    };
+    with_cleared_cookies(decision, clear_cookies)
+}
+
+fn set_auth_status(plan: &mut ResponsePlan, status: AuthStatus) {
+    for (name, value) in plan.headers.iter_mut() {
+        if name.eq_ignore_ascii_case("x-edgegate-auth-status") {
+            *value = status.as_str().to_owned();
+        }
+    }
+}
+
+/// Adds `Set-Cookie` headers that clear a refused handshake's cookies to whatever follows.
+fn with_cleared_cookies(mut decision: Decision, clear: Vec<String>) -> Decision {
+    if clear.is_empty() {
+        return decision;
+    }
+    match &mut decision.outcome {
+        Outcome::Respond(plan) => {
+            for c in clear {
+                plan.headers.push(("Set-Cookie".to_owned(), c));
+            }
+        }
+        Outcome::Proxy(plan) => plan.extra_response_cookies = clear,
+        _ => {}
+    }
+    decision
+}
+
+fn check_outage(gw: &Gateway, mut log: LogRecord) -> Decision {
+    log.outcome = "outage-check";
+    let url = gw
+        .fapi_base
+        .as_deref()
+        .map(browser::probe_url)
+        .unwrap_or_default();
+    Decision {
+        outcome: Outcome::CheckOutage { url },
+        log,
     }
 }
 
@@ -558,7 +868,7 @@ fn proxy_plan(
         client_ip: inbound.headers.get("cf-connecting-ip"),
         request_id,
         path_and_query: &path_and_query,
-        grace: false,
+        grace: auth_status == AuthStatus::Grace,
         now: now_ms.div_euclid(1000),
     };
     let preflight = response::is_cors_preflight(inbound.method, inbound.headers);
@@ -571,6 +881,7 @@ fn proxy_plan(
         auth_status,
         origin: gw.origin.clone(),
         public: public.clone(),
+        extra_response_cookies: Vec::new(),
     }
 }
 
@@ -578,9 +889,10 @@ fn gateway_path(
     inbound: &Inbound<'_>,
     gw: &Gateway,
     path: &str,
-    auth: Result<Rc<SessionClaims>, TokenError>,
+    state: &SessionState,
     auth_status: AuthStatus,
     mut log: LogRecord,
+    fapi_status: FapiStatus,
 ) -> Decision {
     let readable = inbound.method == "GET" || inbound.method == "HEAD";
     if !readable {
@@ -600,27 +912,33 @@ fn gateway_path(
                 "keys": gw.gate.keys.labels(),
                 "algorithms": gw.gate.keys.keys.iter().map(|k| k.alg().as_str()).collect::<Vec<_>>(),
                 "trust_forwarded": gw.gate.trust_forwarded,
+                "frontend_api": gw.fapi_base.as_ref().map(|_| match fapi_status {
+                    FapiStatus::Up => "reachable",
+                    FapiStatus::Down => "unreachable",
+                    FapiStatus::Unknown => "unknown",
+                }),
+                "outage_grace_seconds": gw.gate.outage_grace_seconds,
             });
             Decision {
                 outcome: Outcome::Respond(json_plan(200, body, auth_status)),
                 log,
             }
         }
-        "/__edgegate/session" => match auth {
-            Ok(auth) => {
+        "/__edgegate/session" => match &state.claims {
+            Ok(claims) => {
                 log.outcome = "session";
                 Decision {
                     outcome: Outcome::Respond(json_plan(
                         200,
-                        session_json(&auth.auth),
-                        AuthStatus::SignedIn,
+                        session_json(&claims.auth),
+                        auth_status,
                     )),
                     log,
                 }
             }
-            Err(e) => refuse(
+            Err(reason) => refuse(
                 Rejection::Unauthenticated {
-                    reason: e.code(),
+                    reason,
                     page_load: false,
                     sign_in: None,
                 },

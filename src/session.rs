@@ -1,12 +1,9 @@
-//! Where a session token comes from: `Authorization: Bearer`, the `__session` cookie and its
-//! publishable-key-suffixed form, plus `__client_uat` for the browser-session rules. Also the
-//! lenient `Cookie` parser and the publishable-key helpers (cookie suffix, Frontend API host).
+//! Where a session token comes from: `Authorization: Bearer` and the `__session` cookie (and a
+//! suffixed form), and the lenient `Cookie` parser. With a publishable key, the choice between
+//! suffixed and unsuffixed cookies follows Clerk's rules in `browser`.
 //! Pure: no clock, no I/O, never fails a request on junk input.
 
 use crate::http::HeaderList;
-use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
-use base64::Engine;
-use sha1::{Digest, Sha1};
 use std::collections::HashMap;
 
 pub const SESSION_COOKIE: &str = "__session";
@@ -71,46 +68,19 @@ pub fn find_session_token(headers: &HeaderList, suffix: Option<&str>) -> TokenSo
         return TokenSource::Bearer(token.to_string());
     }
     let jar = CookieJar::from_headers(headers);
-    let clerk = ClerkCookies::read(&jar, suffix);
-    if let (Some(name), Some(value)) = (clerk.session_suffixed_name, clerk.session_suffixed) {
-        return TokenSource::Cookie { name, value };
+    let nonempty = |name: &str| jar.get(name).filter(|v| !v.is_empty()).map(str::to_owned);
+    if let Some(suffix) = suffix {
+        let name = format!("{SESSION_COOKIE}_{suffix}");
+        if let Some(value) = nonempty(&name) {
+            return TokenSource::Cookie { name, value };
+        }
     }
-    if let Some(value) = clerk.session {
-        return TokenSource::Cookie {
+    match nonempty(SESSION_COOKIE) {
+        Some(value) => TokenSource::Cookie {
             name: SESSION_COOKIE.to_string(),
             value,
-        };
-    }
-    TokenSource::None
-}
-
-/// The cookies Clerk's request authentication reads, raw (empty values count as absent).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClerkCookies {
-    pub session: Option<String>,
-    pub session_suffixed: Option<String>,
-    pub session_suffixed_name: Option<String>,
-    pub client_uat: Option<String>,
-    pub client_uat_suffixed: Option<String>,
-}
-
-impl ClerkCookies {
-    pub fn read(jar: &CookieJar, suffix: Option<&str>) -> ClerkCookies {
-        let non_empty = |name: &str| jar.get(name).filter(|v| !v.is_empty()).map(str::to_string);
-        let mut out = ClerkCookies {
-            session: non_empty(SESSION_COOKIE),
-            client_uat: non_empty(CLIENT_UAT_COOKIE),
-            ..ClerkCookies::default()
-        };
-        if let Some(sfx) = suffix.filter(|s| !s.is_empty()) {
-            let sname = format!("{SESSION_COOKIE}_{sfx}");
-            out.session_suffixed = non_empty(&sname);
-            if out.session_suffixed.is_some() {
-                out.session_suffixed_name = Some(sname);
-            }
-            out.client_uat_suffixed = non_empty(&format!("{CLIENT_UAT_COOKIE}_{sfx}"));
-        }
-        out
+        },
+        None => TokenSource::None,
     }
 }
 
@@ -197,48 +167,4 @@ fn decode_cookie_value(value: &str) -> String {
         Ok(decoded) => decoded.into_owned(),
         Err(_) => value.to_string(),
     }
-}
-
-/// Clerk's cookie-name suffix for a publishable key: the first 8 characters of the URL-safe
-/// base64 (no padding) SHA-1 of the whole key string. `None` when the key is not a valid
-/// publishable key.
-pub fn cookie_suffix(publishable_key: &str) -> Option<String> {
-    frontend_api_from_publishable_key(publishable_key)?;
-    let digest = Sha1::digest(publishable_key.as_bytes());
-    let encoded = URL_SAFE_NO_PAD.encode(digest);
-    encoded.get(..8).map(str::to_string)
-}
-
-/// The instance type a publishable key names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InstanceType {
-    Development,
-    Production,
-}
-
-pub fn instance_type(publishable_key: &str) -> Option<InstanceType> {
-    if publishable_key.starts_with("pk_test_") {
-        Some(InstanceType::Development)
-    } else if publishable_key.starts_with("pk_live_") {
-        Some(InstanceType::Production)
-    } else {
-        None
-    }
-}
-
-/// The Frontend API host a publishable key names: `pk_test_`/`pk_live_` followed by the base64 of
-/// `<host>$`. The host must be an ASCII DNS name (optionally with a port); anything else is `None`.
-pub fn frontend_api_from_publishable_key(pk: &str) -> Option<String> {
-    let encoded = pk
-        .strip_prefix("pk_test_")
-        .or_else(|| pk.strip_prefix("pk_live_"))?;
-    if encoded.is_empty() || encoded.len() > 1024 {
-        return None;
-    }
-    let unpadded = encoded.trim_end_matches('=');
-    let bytes = STANDARD_NO_PAD.decode(unpadded).ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    let host = text.strip_suffix('$')?;
-    let parsed = crate::forwarded::parse_host(host).ok()?;
-    Some(parsed.to_string())
 }

@@ -6,6 +6,7 @@ mod common;
 use common::{claims_with, mint, public_pem, rsa, NOW_MS, ORIGIN};
 use edgegate::app::{handle, misconfigured, Decision, Gateway, Inbound, Outcome};
 use edgegate::authenticate::RustCryptoBackend;
+use edgegate::browser::FapiStatus;
 use edgegate::cache::TokenCache;
 use edgegate::http::HeaderList;
 use serde_json::{json, Value};
@@ -71,7 +72,15 @@ fn request_with_cache(
     let backend = RustCryptoBackend {
         keys: &gw.gate.keys,
     };
-    run(handle(&inbound, gw, NOW_MS, [7u8; 32], cache, &backend))
+    run(handle(
+        &inbound,
+        gw,
+        NOW_MS,
+        [7u8; 32],
+        cache,
+        &backend,
+        FapiStatus::Unknown,
+    ))
 }
 
 fn token(changes: Value) -> String {

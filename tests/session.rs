@@ -1,10 +1,8 @@
 //! Token sources, cookie parsing and publishable-key helpers.
 
+use edgegate::browser::{cookie_suffix, Instance, PublishableKey};
 use edgegate::http::HeaderList;
-use edgegate::session::{
-    bearer_token, cookie_suffix, find_session_token, frontend_api_from_publishable_key,
-    instance_type, ClerkCookies, CookieJar, InstanceType, TokenSource,
-};
+use edgegate::session::{bearer_token, find_session_token, CookieJar, TokenSource};
 use proptest::prelude::*;
 
 fn hl(pairs: &[(&str, &str)]) -> HeaderList {
@@ -14,77 +12,57 @@ fn hl(pairs: &[(&str, &str)]) -> HeaderList {
 const LIVE: &str = "pk_live_Y2xlcmsuY2xlcmsuZGV2JA";
 const TEST: &str = "pk_test_Y2xlcmsuY2xlcmsuZGV2JA";
 
-#[test]
-fn clerk_cookie_suffix_vectors() {
-    assert_eq!(cookie_suffix(LIVE).as_deref(), Some("1Z8AzTQD"));
-    assert_eq!(cookie_suffix(TEST).as_deref(), Some("QvfNY2dr"));
+fn pk_host(pk: &str) -> Option<String> {
+    PublishableKey::parse(pk).map(|k| k.frontend_api)
 }
 
 #[test]
-fn cookie_suffix_of_invalid_key_is_none() {
-    assert_eq!(cookie_suffix(""), None);
-    assert_eq!(cookie_suffix("sk_live_Y2xlcmsuY2xlcmsuZGV2JA"), None);
-    assert_eq!(cookie_suffix("pk_live_!!!"), None);
+fn clerk_cookie_suffix_vectors() {
+    assert_eq!(cookie_suffix(LIVE), "1Z8AzTQD");
+    assert_eq!(cookie_suffix(TEST), "QvfNY2dr");
+    assert_eq!(
+        PublishableKey::parse(LIVE)
+            .map(|k| k.cookie_suffix)
+            .as_deref(),
+        Some("1Z8AzTQD")
+    );
 }
 
 #[test]
 fn frontend_api_host_from_publishable_key() {
-    assert_eq!(
-        frontend_api_from_publishable_key(LIVE).as_deref(),
-        Some("clerk.clerk.dev")
-    );
-    assert_eq!(
-        frontend_api_from_publishable_key(TEST).as_deref(),
-        Some("clerk.clerk.dev")
-    );
-    // Padded base64 is accepted too.
-    assert_eq!(
-        frontend_api_from_publishable_key("pk_test_Y2xlcmsuY2xlcmsuZGV2JA==").as_deref(),
-        Some("clerk.clerk.dev")
-    );
+    assert_eq!(pk_host(LIVE).as_deref(), Some("clerk.clerk.dev"));
+    assert_eq!(pk_host(TEST).as_deref(), Some("clerk.clerk.dev"));
 }
 
 #[test]
 fn publishable_key_without_dollar_or_with_bad_host_is_refused() {
     use base64::Engine;
     let enc = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-    assert_eq!(
-        frontend_api_from_publishable_key(&format!("pk_test_{}", enc("clerk.dev"))),
-        None
-    );
-    assert_eq!(
-        frontend_api_from_publishable_key(&format!("pk_test_{}", enc("evil.com/x$"))),
-        None
-    );
-    assert_eq!(
-        frontend_api_from_publishable_key(&format!("pk_test_{}", enc("a\r\nb$"))),
-        None
-    );
-    assert_eq!(
-        frontend_api_from_publishable_key(&format!("pk_test_{}", enc("bücher.de$"))),
-        None
-    );
-    assert_eq!(
-        frontend_api_from_publishable_key(&format!("pk_live_{}", enc("$"))),
-        None
-    );
-    assert_eq!(frontend_api_from_publishable_key("pk_test_"), None);
-    assert_eq!(
-        frontend_api_from_publishable_key("pk_prod_Y2xlcmsuY2xlcmsuZGV2JA"),
-        None
-    );
-    assert_eq!(
-        frontend_api_from_publishable_key(&format!("pk_test_{}", enc("localhost:3000$")))
-            .as_deref(),
-        Some("localhost:3000")
-    );
+    for bad in [
+        format!("pk_test_{}", enc("clerk.dev")),
+        format!("pk_test_{}", enc("evil.com/x$")),
+        format!("pk_test_{}", enc("a\r\nb$")),
+        format!("pk_test_{}", enc("bücher.de$")),
+        format!("pk_live_{}", enc("$")),
+        "pk_test_".to_owned(),
+        "pk_prod_Y2xlcmsuY2xlcmsuZGV2JA".to_owned(),
+        "sk_live_Y2xlcmsuY2xlcmsuZGV2JA".to_owned(),
+    ] {
+        assert_eq!(pk_host(&bad), None, "{bad}");
+    }
 }
 
 #[test]
 fn instance_types() {
-    assert_eq!(instance_type(TEST), Some(InstanceType::Development));
-    assert_eq!(instance_type(LIVE), Some(InstanceType::Production));
-    assert_eq!(instance_type("pk_x"), None);
+    assert_eq!(
+        PublishableKey::parse(TEST).map(|k| k.instance),
+        Some(Instance::Development)
+    );
+    assert_eq!(
+        PublishableKey::parse(LIVE).map(|k| k.instance),
+        Some(Instance::Production)
+    );
+    assert!(PublishableKey::parse("pk_x").is_none());
 }
 
 #[test]
@@ -238,18 +216,6 @@ fn huge_cookie_header_is_parsed_without_failing() {
     assert_eq!(find_session_token(&h, None).token(), Some("tok"));
 }
 
-#[test]
-fn client_uat_cookies_are_read_with_and_without_suffix() {
-    let jar = CookieJar::parse("__client_uat=0; __client_uat_QvfNY2dr=1700000000; __session=s");
-    let c = ClerkCookies::read(&jar, Some("QvfNY2dr"));
-    assert_eq!(c.client_uat.as_deref(), Some("0"));
-    assert_eq!(c.client_uat_suffixed.as_deref(), Some("1700000000"));
-    assert_eq!(c.session.as_deref(), Some("s"));
-    assert_eq!(c.session_suffixed, None);
-    let plain = ClerkCookies::read(&jar, None);
-    assert_eq!(plain.client_uat_suffixed, None);
-}
-
 proptest! {
     #[test]
     fn cookie_parser_never_panics(s in ".{0,512}") {
@@ -267,8 +233,8 @@ proptest! {
     #[test]
     fn publishable_key_helpers_never_panic(s in ".{0,128}") {
         let _ = cookie_suffix(&s);
-        let _ = frontend_api_from_publishable_key(&s);
-        let _ = frontend_api_from_publishable_key(&format!("pk_test_{s}"));
+        let _ = PublishableKey::parse(&s);
+        let _ = PublishableKey::parse(&format!("pk_test_{s}"));
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod webcrypto;
 
 use crate::app::{self, Gateway, Inbound, Outcome, ProxyPlan};
 use crate::authenticate::SignatureBackend;
+use crate::browser::{OutageProbe, ProbeResult, PROBE_TIMEOUT_MS};
 use crate::cache::{TokenCache, DEFAULT_CAPACITY};
 use crate::http::HeaderList;
 use crate::keys::{Alg, KeyMaterial, KeySet};
@@ -19,6 +20,8 @@ use worker::{event, Context, Env, Fetch, Request, RequestInit, RequestRedirect, 
 /// Everything built once per isolate.
 struct Isolate {
     gateway: Result<Rc<Gateway>, Vec<String>>,
+    /// Is Clerk's Frontend API up? Checked only for outage grace, remembered for 30 s.
+    outage: RefCell<OutageProbe>,
     crypto_keys: RefCell<Vec<Option<JsValue>>>,
     cache: RefCell<TokenCache>,
 }
@@ -68,6 +71,7 @@ fn isolate(env: &Env) -> Rc<Isolate> {
         gateway,
         crypto_keys: RefCell::new(vec![None; key_count]),
         cache: RefCell::new(TokenCache::new(DEFAULT_CAPACITY)),
+        outage: RefCell::new(OutageProbe::new()),
     });
     ISOLATE.with(|slot| *slot.borrow_mut() = Some(Rc::clone(&built)));
     built
@@ -210,6 +214,34 @@ async fn proxy(req: &Request, plan: ProxyPlan) -> Result<Response, Rejection> {
         .body(body))
 }
 
+/// The outage check: a GET to the Frontend API with a short timeout. Only ever runs when a
+/// session token failed for expiry alone and outage grace is on, at most every 30 s.
+async fn probe(url: &str) -> ProbeResult {
+    let mut init = RequestInit::new();
+    init.with_method(worker::Method::Get)
+        .with_redirect(RequestRedirect::Manual);
+    let Ok(request) = Request::new_with_init(url, &init) else {
+        return ProbeResult::ConnectFailed;
+    };
+    let controller = worker::AbortController::default();
+    let signal = controller.signal();
+    let fetch = Fetch::Request(request);
+    let send = fetch.send_with_signal(&signal);
+    let timeout = worker::Delay::from(Duration::from_millis(PROBE_TIMEOUT_MS));
+    futures_util::pin_mut!(send);
+    futures_util::pin_mut!(timeout);
+    match futures_util::future::select(send, timeout).await {
+        futures_util::future::Either::Left((Ok(resp), _)) => {
+            ProbeResult::Status(resp.status_code())
+        }
+        futures_util::future::Either::Left((Err(_), _)) => ProbeResult::ConnectFailed,
+        futures_util::future::Either::Right(_) => {
+            controller.abort();
+            ProbeResult::TimedOut
+        }
+    }
+}
+
 #[event(start)]
 fn start() {
     console_error_panic_hook::set_once();
@@ -239,15 +271,26 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         crypto_keys: &iso.crypto_keys,
     };
     let now_ms = started_ms as i64;
-    let decision = app::handle(
+    let random = random_bytes();
+    let fapi_status = iso.outage.borrow().status(now_ms);
+    let mut decision = app::handle(
         &inbound,
         &gateway,
         now_ms,
-        random_bytes(),
+        random,
         &iso.cache,
         &backend,
+        fapi_status,
     )
     .await;
+    if let Outcome::CheckOutage { url: probe_url } = &decision.outcome {
+        let result = probe(probe_url).await;
+        let status = iso.outage.borrow_mut().record(result, now_ms);
+        decision = app::handle(
+            &inbound, &gateway, now_ms, random, &iso.cache, &backend, status,
+        )
+        .await;
+    }
     let (response, status) = match decision.outcome {
         Outcome::Respond(plan) => {
             let status = plan.status;
@@ -266,6 +309,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
                 .with_headers(headers)
                 .body(body);
             (rebuilt, status)
+        }
+        Outcome::CheckOutage { .. } => {
+            // A second check within one request never happens (the probe result is recorded
+            // first); answer as an origin failure rather than loop.
+            let plan = response::render(&Rejection::Misconfigured);
+            (render(plan)?, 500)
         }
         Outcome::Proxy(plan) => match proxy(&req, plan).await {
             Ok(resp) => {
