@@ -220,7 +220,7 @@ pub struct LogRecord {
 }
 
 impl LogRecord {
-    pub fn to_json(&self, status: u16, duration_ms: f64) -> String {
+    pub fn to_json(&self, status: u16, duration_ms: u64) -> String {
         json!({
             "request_id": self.request_id,
             "method": self.method,
@@ -316,13 +316,22 @@ pub fn response_headers(
     )
 }
 
-/// The session as `/__edgegate/session` and the CLI show it.
+/// The session as `/__edgegate/session` shows it: the CLI's `auth` fields plus `expires_at`.
+/// Built by hand rather than through `Serialize`, which would add a second JSON code path to
+/// the worker.
 pub fn session_json(auth: &Auth) -> Value {
-    let mut v = serde_json::to_value(auth).unwrap_or(Value::Null);
-    if let Some(obj) = v.as_object_mut() {
-        obj.insert("expires_at".to_owned(), json!(auth.expires_at));
-    }
-    v
+    json!({
+        "user_id": auth.user_id,
+        "session_id": auth.session_id,
+        "session_status": auth.session_status,
+        "org_id": auth.org_id,
+        "org_role": auth.org_role,
+        "org_slug": auth.org_slug,
+        "org_permissions": auth.org_permissions,
+        "actor": auth.actor,
+        "factor_verification_age": auth.factor_verification_age,
+        "expires_at": auth.expires_at,
+    })
 }
 
 /// The session state the pipeline settled on.
@@ -466,7 +475,10 @@ pub async fn handle<B: SignatureBackend>(
                 browser::HANDSHAKE_MAX_TOKEN_BYTES,
                 gw.gate.validation.clock_skew_ms,
                 now_ms,
-            ) {
+                backend,
+            )
+            .await
+            {
                 browser::HandshakeResolution::Redirect { plan, dropped } => {
                     log.outcome = "handshake-resolved";
                     log.auth_status = AuthStatus::Handshake.as_str();

@@ -5,7 +5,7 @@
 use crate::cache::TokenCache;
 use crate::crypto::verify_signature;
 use crate::keys::{Alg, KeySet};
-use crate::token::{prepare, SessionClaims, TokenError};
+use crate::token::{prepare, Prepared, SessionClaims, TokenError};
 use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
@@ -53,23 +53,27 @@ pub async fn signed_claims<B: SignatureBackend>(
         return Ok(hit);
     }
     let prepared = prepare(token, keys, max_token_bytes)?;
-    let alg = prepared.header().alg;
-    let mut verified = false;
-    for &index in prepared.candidates() {
-        if backend
-            .verify(index, alg, prepared.signing_input(), prepared.signature())
-            .await
-        {
-            verified = true;
-            break;
-        }
-    }
-    if !verified {
-        return Err(TokenError::InvalidSignature);
-    }
+    verify_prepared(&prepared, backend).await?;
     let claims = Rc::new(prepared.into_claims()?);
     cache
         .borrow_mut()
         .insert(token, Rc::clone(&claims), keep_ms, now_ms);
     Ok(claims)
+}
+
+/// The signature step for a prepared token: any candidate key that verifies it will do.
+pub async fn verify_prepared<B: SignatureBackend>(
+    prepared: &Prepared,
+    backend: &B,
+) -> Result<(), TokenError> {
+    let alg = prepared.header().alg;
+    for &index in prepared.candidates() {
+        if backend
+            .verify(index, alg, prepared.signing_input(), prepared.signature())
+            .await
+        {
+            return Ok(());
+        }
+    }
+    Err(TokenError::InvalidSignature)
 }

@@ -10,8 +10,9 @@
 //! Nothing here touches `worker`, reads a clock (every function takes `now_ms`, Unix ms) or draws
 //! randomness (the state value comes in as bytes). No input can make it panic.
 
+use crate::authenticate::{verify_prepared, SignatureBackend};
 use crate::keys::KeySet;
-use crate::token::{check_signature, prepare, SessionClaims, TokenError, Validation};
+use crate::token::{prepare, SessionClaims, TokenError, Validation};
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
 use base64::engine::DecodePaddingMode;
@@ -225,10 +226,11 @@ fn peek(token: &str) -> (Peek, Option<String>) {
         return fail;
     };
     let lenient = |s: &str| URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).ok();
+    // The same JSON reader as verification (one parser in the worker, not two).
     let header: Option<Map<String, Value>> =
-        lenient(h).and_then(|b| serde_json::from_slice(&b).ok());
+        lenient(h).and_then(|b| crate::json::parse_object(&b).ok());
     let payload: Option<Map<String, Value>> =
-        lenient(p).and_then(|b| serde_json::from_slice(&b).ok());
+        lenient(p).and_then(|b| crate::json::parse_object(&b).ok());
     let (Some(_), Some(payload)) = (header, payload) else {
         return fail;
     };
@@ -953,16 +955,20 @@ pub fn handshake_cookies(
 
 /// Verifies a handshake token with the configured keys (the core's shape, header, `cat`, key and
 /// signature rules: a JWT-template or machine token is refused) and checks its payload
-/// ([`handshake_cookies`]).
-pub fn verify_handshake_token(
+/// ([`handshake_cookies`]). The signature goes through the same backend as session tokens
+/// (WebCrypto in the worker, RustCrypto natively).
+pub async fn verify_handshake_token<B: SignatureBackend>(
     token: &str,
     keys: &KeySet,
     max_token_bytes: usize,
     clock_skew_ms: i64,
     now_ms: i64,
+    backend: &B,
 ) -> Result<(Vec<String>, Vec<DroppedCookie>), HandshakeError> {
     let prepared = prepare(token, keys, max_token_bytes).map_err(HandshakeError::Token)?;
-    check_signature(&prepared, keys).map_err(HandshakeError::Token)?;
+    verify_prepared(&prepared, backend)
+        .await
+        .map_err(HandshakeError::Token)?;
     handshake_cookies(&prepared.into_payload(), clock_skew_ms, now_ms)
 }
 
@@ -1001,12 +1007,13 @@ pub enum HandshakeResolution {
 /// ([`verify_handshake_token`]; pass [`HANDSHAKE_MAX_TOKEN_BYTES`] as the size limit), then the
 /// redirect. An edge preferring WebCrypto can do the same in pieces: [`state_matches`],
 /// `token::prepare`, its own signature check, then [`handshake_cookies`] on the payload.
-pub fn resolve_handshake(
+pub async fn resolve_handshake<B: SignatureBackend>(
     req: &HandshakeRequest<'_>,
     keys: &KeySet,
     max_token_bytes: usize,
     clock_skew_ms: i64,
     now_ms: i64,
+    backend: &B,
 ) -> HandshakeResolution {
     let clears = || vec![clear_cookie(HANDSHAKE), clear_cookie(STATE_NAME)];
     if !state_matches(req.state_cookie, req.state_param) {
@@ -1021,7 +1028,16 @@ pub fn resolve_handshake(
             clear_cookies: clears(),
         };
     };
-    match verify_handshake_token(req.token, keys, max_token_bytes, clock_skew_ms, now_ms) {
+    match verify_handshake_token(
+        req.token,
+        keys,
+        max_token_bytes,
+        clock_skew_ms,
+        now_ms,
+        backend,
+    )
+    .await
+    {
         Ok((mut set_cookies, dropped)) => {
             set_cookies.extend(clears());
             HandshakeResolution::Redirect {

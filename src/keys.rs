@@ -178,6 +178,47 @@ impl KeyMaterial {
         der.map(|d| d.as_bytes().to_vec()).unwrap_or_default()
     }
 
+    /// The key's public numbers as bytes (RSA: n then e; EC: the uncompressed SEC1 point), for
+    /// fingerprints. Cheaper than re-encoding the SPKI, which the worker never needs.
+    pub fn public_numbers(&self) -> Vec<u8> {
+        match self {
+            KeyMaterial::Rsa { key, .. } => {
+                let mut out = key.n().to_bytes_be();
+                out.extend_from_slice(&key.e().to_bytes_be());
+                out
+            }
+            KeyMaterial::Ec { key, .. } => {
+                use p256::elliptic_curve::sec1::ToEncodedPoint;
+                key.to_encoded_point(false).as_bytes().to_vec()
+            }
+        }
+    }
+
+    /// The key as a public JWK (`kty`, `n`/`e` or `crv`/`x`/`y`), for WebCrypto's
+    /// `importKey("jwk", ...)`.
+    pub fn public_jwk(&self) -> Vec<(&'static str, String)> {
+        match self {
+            KeyMaterial::Rsa { key, .. } => vec![
+                ("kty", "RSA".to_owned()),
+                ("n", URL_SAFE_NO_PAD.encode(key.n().to_bytes_be())),
+                ("e", URL_SAFE_NO_PAD.encode(key.e().to_bytes_be())),
+            ],
+            KeyMaterial::Ec { key, .. } => {
+                use p256::elliptic_curve::sec1::ToEncodedPoint;
+                let point = key.to_encoded_point(false);
+                let coord = |c: Option<&p256::FieldBytes>| {
+                    c.map(|b| URL_SAFE_NO_PAD.encode(b)).unwrap_or_default()
+                };
+                vec![
+                    ("kty", "EC".to_owned()),
+                    ("crv", "P-256".to_owned()),
+                    ("x", coord(point.x())),
+                    ("y", coord(point.y())),
+                ]
+            }
+        }
+    }
+
     fn bits(&self) -> usize {
         match self {
             KeyMaterial::Rsa { key, .. } => key.n().bits(),
@@ -222,7 +263,7 @@ impl Key {
                 return Err(KeyError::RsaExponent);
             }
         }
-        let digest = Sha256::digest(material.spki_der());
+        let digest = Sha256::digest(material.public_numbers());
         let fingerprint = digest
             .iter()
             .take(8)

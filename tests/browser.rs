@@ -4,6 +4,7 @@
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
+use edgegate::authenticate::RustCryptoBackend;
 use edgegate::browser::*;
 use edgegate::keys::{parse_key_set, Alg, KeySet};
 use edgegate::mint::{mint_token, session_claims, SigningKey};
@@ -776,19 +777,35 @@ fn good_claims() -> Value {
 const PUBLIC: &str =
     "https://app.example.com/dash?x=1&__clerk_handshake=T&__clerk_help=1&__clerk_db_jwt=d&__edgegate_hs_state=S";
 
-fn resolve(token: &str, cookie: Option<&str>, param: Option<&str>) -> HandshakeResolution {
-    resolve_handshake(
-        &HandshakeRequest {
-            public_url: PUBLIC,
-            token,
-            state_cookie: cookie,
-            state_param: param,
-        },
-        &fx().keys,
+/// Drives a future that never waits (the RustCrypto backend is synchronous).
+fn run<F: std::future::Future>(fut: F) -> F::Output {
+    let mut fut = std::pin::pin!(fut);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match fut.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(v) => v,
+        std::task::Poll::Pending => panic!("waited on something"),
+    }
+}
+
+fn resolve_with(req: &HandshakeRequest<'_>) -> HandshakeResolution {
+    let keys = &fx().keys;
+    run(resolve_handshake(
+        req,
+        keys,
         8192,
         5000,
         NOW_MS,
-    )
+        &RustCryptoBackend { keys },
+    ))
+}
+
+fn resolve(token: &str, cookie: Option<&str>, param: Option<&str>) -> HandshakeResolution {
+    resolve_with(&HandshakeRequest {
+        public_url: PUBLIC,
+        token,
+        state_cookie: cookie,
+        state_param: param,
+    })
 }
 
 fn refused(r: &HandshakeResolution) -> &'static str {
@@ -1211,9 +1228,8 @@ mod prop {
             let _ = handshake_redirect(&a, &format!("https://a.example.com/?{c}"), true,
                 Reason::SessionTokenExpired, Some(&b), &RANDOM, 0);
             let _ = resolve(&c, Some("S"), Some("S"));
-            let _ = resolve_handshake(
-                &HandshakeRequest { public_url: &a, token: &c, state_cookie: Some(&b), state_param: Some(&b) },
-                &fx().keys, 8192, 5000, NOW_MS);
+            let _ = resolve_with(
+                &HandshakeRequest { public_url: &a, token: &c, state_cookie: Some(&b), state_param: Some(&b) });
         }
 
         #[test]

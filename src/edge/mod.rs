@@ -15,7 +15,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen::JsValue;
-use worker::{event, Context, Env, Fetch, Request, RequestInit, RequestRedirect, Response};
+use worker::web_sys;
+use worker::{event, Context, Env, Fetch, Request, Response};
 
 /// Everything built once per isolate.
 struct Isolate {
@@ -167,21 +168,23 @@ fn render(plan: ResponsePlan) -> worker::Result<Response> {
 }
 
 fn log_line(decision_log: &app::LogRecord, status: u16, started_ms: f64) {
-    let duration_ms = (js_sys::Date::now() - started_ms).max(0.0);
+    // Whole milliseconds: the Workers clock only moves across I/O anyway.
+    let duration_ms = (js_sys::Date::now() - started_ms).max(0.0) as u64;
     worker::console_log!("{}", decision_log.to_json(status, duration_ms));
 }
 
 async fn proxy(req: &Request, plan: ProxyPlan) -> Result<Response, Rejection> {
     let auth = plan.auth_status;
-    let mut init = RequestInit::new();
-    init.with_method(worker::Method::from(plan.method.clone()))
-        .with_headers(to_worker_headers(&plan.headers))
-        .with_redirect(RequestRedirect::Manual)
-        .with_cache(worker::CacheMode::NoStore);
+    let init = outbound_init(&plan.method);
+    init.set_headers(to_worker_headers(&plan.headers).as_ref());
+    init.set_cache(web_sys::RequestCache::NoStore);
     if plan.forward_body {
-        init.with_body(req.inner().body().map(JsValue::from));
+        if let Some(body) = req.inner().body() {
+            init.set_body(&JsValue::from(body));
+        }
     }
-    let outbound = Request::new_with_init(&plan.url, &init)
+    let outbound = web_sys::Request::new_with_str_and_init(&plan.url, &init)
+        .map(Request::from)
         .map_err(|_| Rejection::OriginUnreachable { auth })?;
     let controller = worker::AbortController::default();
     let signal = controller.signal();
@@ -214,13 +217,20 @@ async fn proxy(req: &Request, plan: ProxyPlan) -> Result<Response, Rejection> {
         .body(body))
 }
 
+/// A `RequestInit` built directly (worker's own `RequestInit` also converts `cf` properties,
+/// which costs 11 KB of wasm and is not used here). Redirects are never followed.
+fn outbound_init(method: &str) -> web_sys::RequestInit {
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    init.set_redirect(web_sys::RequestRedirect::Manual);
+    init
+}
+
 /// The outage check: a GET to the Frontend API with a short timeout. Only ever runs when a
 /// session token failed for expiry alone and outage grace is on, at most every 30 s.
 async fn probe(url: &str) -> ProbeResult {
-    let mut init = RequestInit::new();
-    init.with_method(worker::Method::Get)
-        .with_redirect(RequestRedirect::Manual);
-    let Ok(request) = Request::new_with_init(url, &init) else {
+    let init = outbound_init("GET");
+    let Ok(request) = web_sys::Request::new_with_str_and_init(url, &init).map(Request::from) else {
         return ProbeResult::ConnectFailed;
     };
     let controller = worker::AbortController::default();
@@ -272,25 +282,30 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     };
     let now_ms = started_ms as i64;
     let random = random_bytes();
-    let fapi_status = iso.outage.borrow().status(now_ms);
-    let mut decision = app::handle(
-        &inbound,
-        &gateway,
-        now_ms,
-        random,
-        &iso.cache,
-        &backend,
-        fapi_status,
-    )
-    .await;
-    if let Outcome::CheckOutage { url: probe_url } = &decision.outcome {
-        let result = probe(probe_url).await;
-        let status = iso.outage.borrow_mut().record(result, now_ms);
-        decision = app::handle(
-            &inbound, &gateway, now_ms, random, &iso.cache, &backend, status,
+    let mut fapi_status = iso.outage.borrow().status(now_ms);
+    let mut probed = false;
+    // One call site for the pipeline (it is large once compiled); it runs a second time only
+    // when outage grace asked for the Frontend API check.
+    let decision = loop {
+        let decision = app::handle(
+            &inbound,
+            &gateway,
+            now_ms,
+            random,
+            &iso.cache,
+            &backend,
+            fapi_status,
         )
         .await;
-    }
+        match &decision.outcome {
+            Outcome::CheckOutage { url: probe_url } if !probed => {
+                let result = probe(probe_url).await;
+                fapi_status = iso.outage.borrow_mut().record(result, now_ms);
+                probed = true;
+            }
+            _ => break decision,
+        }
+    };
     let (response, status) = match decision.outcome {
         Outcome::Respond(plan) => {
             let status = plan.status;

@@ -1,6 +1,6 @@
 //! The signature check through WebCrypto (`crypto.subtle`), the worker's fast path: V8's native
 //! RSA and ECDSA are an order of magnitude faster than the same math compiled to wasm. Keys are
-//! imported once per isolate from the SPKI the pure key parser produced. Cheap structural checks
+//! imported once per isolate, as JWKs built from the public numbers the pure key parser produced. Cheap structural checks
 //! (signature length, ECDSA `r`/`s` range) run in Rust first, so WebCrypto only sees inputs the
 //! RustCrypto backend would also consider.
 
@@ -44,10 +44,13 @@ fn algorithm(alg: Alg, for_import: bool) -> Result<Object, JsValue> {
 pub async fn import_key(material: &KeyMaterial) -> Result<JsValue, JsValue> {
     let subtle = subtle()?;
     let import = method(&subtle, "importKey")?;
-    let der = material.spki_der();
+    let jwk = Object::new();
+    for (name, value) in material.public_jwk() {
+        Reflect::set(&jwk, &name.into(), &value.into())?;
+    }
     let args = Array::new();
-    args.push(&"spki".into());
-    args.push(&Uint8Array::from(der.as_slice()).into());
+    args.push(&"jwk".into());
+    args.push(&jwk.into());
     args.push(&algorithm(material.alg(), true)?.into());
     args.push(&JsValue::FALSE);
     args.push(&Array::of1(&"verify".into()).into());
