@@ -617,6 +617,18 @@ pub async fn handle<B: SignatureBackend>(
                 _ => signed_out(TokenError::Missing.code()),
             },
             browser::BrowserDecision::NeedOutageCheck => return check_outage(gw, log),
+            browser::BrowserDecision::Handshake { reason }
+                if gw.fapi_base.is_some() && fapi_status == FapiStatus::Unknown =>
+            {
+                // A handshake is a round trip through the Frontend API: when it is down the
+                // browser would land on an error page, so look first (cached for 30 s).
+                let _ = reason;
+                return check_outage(gw, log);
+            }
+            browser::BrowserDecision::Handshake { reason } if fapi_status == FapiStatus::Down => {
+                log.detail = Some("frontend-api-unreachable");
+                signed_out(reason.code())
+            }
             browser::BrowserDecision::Handshake { reason } => {
                 let dev_browser = browser::dev_browser_for_handshake(
                     pk.instance,

@@ -1,0 +1,302 @@
+// Issue 7 end to end: Clerk's handshake without any network call from the worker (a local
+// Frontend API stub on loopback stands in for Clerk), and outage grace with the stub down.
+import { test, before, after, describe } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import {
+  APP_ORIGIN,
+  baseSettings,
+  generateKeys,
+  mintToken,
+  nowSeconds,
+  sessionClaims,
+  startOrigin,
+  startWorker,
+} from "./helpers.mjs";
+
+const PK_LIVE = `pk_live_${Buffer.from("clerk.edgegate.test$").toString("base64")}`;
+const PK_TEST = `pk_test_${Buffer.from("clerk.edgegate.test$").toString("base64")}`;
+
+/** A Frontend API stub: /v1/client/handshake mints a handshake token with the test key. */
+async function startFrontendApi(key, { extraCookies = [] } = {}) {
+  const seen = [];
+  const server = createServer((req, res) => {
+    const url = new URL(req.url, "http://stub");
+    seen.push({ path: url.pathname, query: Object.fromEntries(url.searchParams) });
+    if (url.pathname === "/v1/environment") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end("{}");
+      return;
+    }
+    if (url.pathname !== "/v1/client/handshake") {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    const now = nowSeconds();
+    const back = new URL(url.searchParams.get("redirect_url"));
+    const session = mintToken({
+      privatePem: key.privatePem,
+      claims: sessionClaims({ azp: APP_ORIGIN, sub: "user_handshake", iat: now, exp: now + 60 }),
+    });
+    const handshake = mintToken({
+      privatePem: key.privatePem,
+      claims: {
+        iat: now,
+        handshake: [
+          `__session=${session}; Path=/; SameSite=Lax`,
+          `__client_uat=${now}; Path=/; SameSite=Lax`,
+          ...extraCookies,
+        ],
+      },
+    });
+    back.searchParams.set("__clerk_handshake", handshake);
+    res.writeHead(307, { location: back.toString() });
+    res.end();
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    seen,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+/** A port with nothing listening: the Frontend API is "down". */
+async function closedPort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return `http://127.0.0.1:${port}`;
+}
+
+const pageLoad = (cookie) => ({
+  headers: { cookie, "sec-fetch-dest": "document", accept: "text/html" },
+});
+
+/** `name=value` pairs from Set-Cookie headers (attributes dropped). */
+function cookiePairs(res) {
+  return res.headers.getSetCookie().map((c) => c.split(";")[0]);
+}
+
+describe("handshake round trip through a Frontend API stub", () => {
+  const key = generateKeys("RS256");
+  let origin, fapi, worker;
+
+  before(async () => {
+    origin = await startOrigin();
+    fapi = await startFrontendApi(key, { extraCookies: ["evil=1; Path=/"] });
+    worker = await startWorker({
+      bindings: baseSettings({
+        publicPem: key.publicPem,
+        originUrl: origin.url,
+        PUBLISHABLE_KEY: PK_LIVE,
+        FRONTEND_API_URL: fapi.url,
+        SIGN_IN_URL: "https://accounts.edgegate.test/sign-in",
+      }),
+    });
+  });
+  after(async () => {
+    await worker?.dispose();
+    await fapi?.close();
+    await origin?.close();
+  });
+
+  test("expired_cookie_page_load_goes_to_the_stub_and_back_to_the_origin", async () => {
+    const now = nowSeconds();
+    const stale = mintToken({
+      privatePem: key.privatePem,
+      claims: sessionClaims({ azp: APP_ORIGIN, iat: now - 180, nbf: now - 180, exp: now - 120 }),
+    });
+    const originBefore = origin.count;
+
+    // 1. The expired session on a page load: a 307 to the Frontend API handshake.
+    const first = await worker.fetch("/dash?tab=2", pageLoad(`__session=${stale}; __client_uat=${now - 200}`));
+    assert.equal(first.status, 307);
+    assert.equal(first.headers.get("x-edgegate-auth-status"), "handshake");
+    assert.equal(first.headers.get("cache-control"), "no-store");
+    const hs = new URL(first.headers.get("location"));
+    assert.equal(hs.origin, fapi.url);
+    assert.equal(hs.pathname, "/v1/client/handshake");
+    assert.equal(hs.searchParams.get("__clerk_hs_reason"), "session-token-expired");
+    assert.equal(hs.searchParams.get("suffixed_cookies"), "false");
+    assert.equal(hs.searchParams.get("format"), null, "never format=nonce");
+    const redirectUrl = new URL(hs.searchParams.get("redirect_url"));
+    assert.equal(redirectUrl.origin, worker.url);
+    assert.equal(redirectUrl.pathname, "/dash");
+    assert.equal(redirectUrl.searchParams.get("tab"), "2");
+    const state = redirectUrl.searchParams.get("__edgegate_hs_state");
+    assert.ok(state && state.length >= 32, "a random state travels in redirect_url");
+    const setCookies = first.headers.getSetCookie();
+    const stateCookie = setCookies.find((c) => c.startsWith("__edgegate_hs_state="));
+    assert.ok(stateCookie, "state cookie set");
+    assert.match(stateCookie, /HttpOnly/);
+    assert.equal(stateCookie.split(";")[0], `__edgegate_hs_state=${state}`);
+    assert.ok(setCookies.some((c) => c.startsWith("__clerk_redirect_count=1")));
+    assert.equal(origin.count, originBefore, "nothing reached the origin");
+
+    // 2. The stub mints a handshake token and sends the browser back.
+    const stubRes = await fetch(hs, { redirect: "manual" });
+    assert.equal(stubRes.status, 307);
+    const back = new URL(stubRes.headers.get("location"));
+    assert.ok(back.searchParams.get("__clerk_handshake"));
+
+    // 3. The worker resolves it: Clerk's cookies set, foreign ones dropped, URL cleaned.
+    const resolved = await worker.fetch(back.pathname + back.search, pageLoad(`__edgegate_hs_state=${state}`));
+    assert.equal(resolved.status, 307);
+    const clean = new URL(resolved.headers.get("location"));
+    assert.equal(clean.pathname, "/dash");
+    assert.equal(clean.searchParams.get("tab"), "2");
+    assert.equal(clean.searchParams.get("__clerk_handshake"), null);
+    assert.equal(clean.searchParams.get("__edgegate_hs_state"), null);
+    const pairs = cookiePairs(resolved);
+    const session = pairs.find((p) => p.startsWith("__session="));
+    const uat = pairs.find((p) => p.startsWith("__client_uat="));
+    assert.ok(session && uat, "fresh __session and __client_uat");
+    assert.ok(!pairs.some((p) => p.startsWith("evil=")), "a foreign cookie is never planted");
+    assert.ok(pairs.includes("__edgegate_hs_state="), "the state cookie is cleared");
+    assert.equal(origin.count, originBefore);
+
+    // 4. The next request carries the fresh session and reaches the origin.
+    const final = await worker.fetch(clean.pathname + clean.search, pageLoad(`${session}; ${uat}`));
+    assert.equal(final.status, 200, await final.clone().text());
+    assert.equal(final.headers.get("x-edgegate-auth-status"), "signed-in");
+    assert.equal(origin.last().headers["x-auth-user-id"], "user_handshake");
+  });
+
+  test("handshake_token_without_the_state_cookie_plants_nothing", async () => {
+    const now = nowSeconds();
+    const handshake = mintToken({
+      privatePem: key.privatePem,
+      claims: { iat: now, handshake: [`__session=planted; Path=/`] },
+    });
+    const res = await worker.fetch(
+      `/dash?__clerk_handshake=${handshake}&__edgegate_hs_state=attacker`,
+      pageLoad(""),
+    );
+    assert.notEqual(res.status, 200);
+    const pairs = cookiePairs(res);
+    assert.ok(!pairs.some((p) => p.startsWith("__session=planted")));
+    assert.equal(res.headers.get("x-edgegate-auth-reason"), "handshake-state-mismatch");
+  });
+
+  test("api_calls_with_an_expired_cookie_get_401_not_a_handshake", async () => {
+    const now = nowSeconds();
+    const stale = mintToken({
+      privatePem: key.privatePem,
+      claims: sessionClaims({ azp: APP_ORIGIN, iat: now - 180, nbf: now - 180, exp: now - 120 }),
+    });
+    const res = await worker.fetch("/api/items", {
+      headers: { cookie: `__session=${stale}; __client_uat=${now - 200}`, accept: "application/json" },
+    });
+    assert.equal(res.status, 401);
+    assert.equal((await res.json()).reason, "session-token-expired");
+  });
+
+  test("signed_out_visitor_without_client_uat_is_never_handshaken", async () => {
+    const res = await worker.fetch("/dash", pageLoad(""));
+    assert.equal(res.status, 307);
+    assert.ok(res.headers.get("location").startsWith("https://accounts.edgegate.test/sign-in?redirect_url="));
+  });
+});
+
+describe("development instance", () => {
+  const key = generateKeys("RS256");
+  let origin, fapi, worker;
+  before(async () => {
+    origin = await startOrigin();
+    fapi = await startFrontendApi(key);
+    worker = await startWorker({
+      bindings: baseSettings({
+        publicPem: key.publicPem,
+        originUrl: origin.url,
+        PUBLISHABLE_KEY: PK_TEST,
+        FRONTEND_API_URL: fapi.url,
+      }),
+    });
+  });
+  after(async () => {
+    await worker?.dispose();
+    await fapi?.close();
+    await origin?.close();
+  });
+
+  test("dev_browser_token_is_passed_to_the_handshake", async () => {
+    const now = nowSeconds();
+    const stale = mintToken({
+      privatePem: key.privatePem,
+      claims: sessionClaims({ azp: APP_ORIGIN, iat: now - 180, nbf: now - 180, exp: now - 120 }),
+    });
+    const res = await worker.fetch(
+      "/dash",
+      pageLoad(`__session=${stale}; __client_uat=${now - 200}; __clerk_db_jwt=dvb_123`),
+    );
+    assert.equal(res.status, 307);
+    const hs = new URL(res.headers.get("location"));
+    assert.equal(hs.searchParams.get("__clerk_db_jwt"), "dvb_123");
+  });
+});
+
+describe("outage grace", () => {
+  const key = generateKeys("RS256");
+  let origin, down, graceOn, graceOff;
+  before(async () => {
+    origin = await startOrigin();
+    down = await closedPort();
+    const settings = (extra) =>
+      baseSettings({
+        publicPem: key.publicPem,
+        originUrl: origin.url,
+        PUBLISHABLE_KEY: PK_LIVE,
+        FRONTEND_API_URL: down,
+        SIGN_IN_URL: "https://accounts.edgegate.test/sign-in",
+        ...extra,
+      });
+    graceOn = await startWorker({ bindings: settings({ OUTAGE_GRACE_SECONDS: "600" }) });
+    graceOff = await startWorker({ bindings: settings({}) });
+  });
+  after(async () => {
+    await graceOn?.dispose();
+    await graceOff?.dispose();
+    await origin?.close();
+  });
+
+  const staleCookie = (worker, expAgo = 30) => {
+    const now = nowSeconds();
+    const token = mintToken({
+      privatePem: key.privatePem,
+      claims: sessionClaims({
+        azp: APP_ORIGIN,
+        iat: now - expAgo - 60,
+        nbf: now - expAgo - 60,
+        exp: now - expAgo,
+      }),
+    });
+    return `__session=${token}; __client_uat=${now - expAgo - 90}`;
+  };
+
+  test("frontend_api_down_and_grace_on_reaches_origin_with_grace_header", async () => {
+    const before = origin.count;
+    const res = await graceOn.fetch("/dash", pageLoad(staleCookie(graceOn)));
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.equal(res.headers.get("x-edgegate-auth-status"), "grace");
+    assert.equal(origin.count, before + 1);
+    assert.equal(origin.last().headers["x-auth-grace"], "1");
+    const health = await (await graceOn.fetch("/__edgegate/health")).json();
+    assert.equal(health.frontend_api, "unreachable");
+  });
+
+  test("grace_never_outlives_exp_plus_grace", async () => {
+    const res = await graceOn.fetch("/api/x", { headers: { cookie: staleCookie(graceOn, 3600) } });
+    assert.equal(res.status, 401);
+  });
+
+  test("frontend_api_down_and_grace_off_leads_to_sign_in", async () => {
+    const before = origin.count;
+    const res = await graceOff.fetch("/dash", pageLoad(staleCookie(graceOff)));
+    assert.equal(res.status, 307);
+    assert.ok(res.headers.get("location").startsWith("https://accounts.edgegate.test/sign-in?redirect_url="));
+    assert.equal(origin.count, before);
+  });
+});
