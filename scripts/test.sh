@@ -13,6 +13,8 @@
 #   5. end-to-end suite               (node --test tests/e2e/: the built worker in workerd)
 # Long runs (fuzzing, load, benchmarks) have their own commands; see README.md.
 set -uo pipefail
+# The browser tests need Debian's chromium: set-up installs it for the test command.
+export EDGEGATE_SETUP_BROWSER="${EDGEGATE_SETUP_BROWSER:-1}"
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 set +e
 cd "$EDGEGATE_ROOT"

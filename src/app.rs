@@ -694,7 +694,16 @@ pub async fn handle<B: SignatureBackend>(
 
     // Phase `gateway`: the gateway's own paths.
     if gateway_own {
-        return gateway_path(inbound, gw, &path, &state, auth_status, log, fapi_status);
+        return gateway_path(
+            inbound,
+            gw,
+            &path,
+            &state,
+            auth_status,
+            log,
+            fapi_status,
+            &public,
+        );
     }
 
     // Phase `preflight`.
@@ -909,6 +918,7 @@ fn proxy_plan(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn gateway_path(
     inbound: &Inbound<'_>,
     gw: &Gateway,
@@ -917,6 +927,7 @@ fn gateway_path(
     auth_status: AuthStatus,
     mut log: LogRecord,
     fapi_status: FapiStatus,
+    public: &PublicUrl,
 ) -> Decision {
     let readable = inbound.method == "GET" || inbound.method == "HEAD";
     if !readable {
@@ -960,14 +971,26 @@ fn gateway_path(
                     log,
                 }
             }
-            Err(reason) => refuse(
-                Rejection::Unauthenticated {
-                    reason,
-                    page_load: false,
-                    sign_in: None,
-                },
-                log,
-            ),
+            Err(reason) => {
+                let mut d = refuse(
+                    Rejection::Unauthenticated {
+                        reason,
+                        page_load: false,
+                        sign_in: None,
+                    },
+                    log,
+                );
+                // The session page links its signed-out state to the sign-in page.
+                let target = gw.gate.sign_in_url.as_deref().map(|t| {
+                    let page = public.with_path_and_query("/__edgegate/");
+                    response::sign_in_location(&sign_in_target(t, public), &page.to_string())
+                });
+                if let (Outcome::Respond(plan), Some(target)) = (&mut d.outcome, target) {
+                    plan.headers
+                        .push(("X-Edgegate-Sign-In-Url".to_owned(), target));
+                }
+                d
+            }
         },
         _ => {
             log.outcome = "asset";
