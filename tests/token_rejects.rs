@@ -478,9 +478,9 @@ fn token_invalid_other_claim_types() {
 fn token_invalid_algorithm_none_any_case() {
     for alg in ["none", "None", "NONE", "nOnE"] {
         let h = header(json!({"alg": alg}));
-        // Unsecured form (empty signature): refused by shape.
+        // Unsecured form (empty signature): the header is read first, so it is named by alg.
         let unsecured = format!("{}.{}.", b64u(&h), b64u(payload()));
-        assert_eq!(rs_code(&unsecured), "token-invalid", "{alg}");
+        assert_eq!(rs_code(&unsecured), "token-invalid-algorithm", "{alg}");
         // With a signature: refused by alg.
         let t = raw_with_sig(&h, &[0u8; 256]);
         assert_eq!(rs_code(&t), "token-invalid-algorithm", "{alg}");
@@ -1043,4 +1043,11 @@ fn all_codes_are_produced_and_listed() {
         );
         assert!(e.to_string().starts_with(code));
     }
+}
+
+#[test]
+fn empty_signature_with_a_valid_alg_is_token_invalid() {
+    let h = header(json!({"alg": "RS256"}));
+    let t = format!("{}.{}.", b64u(&h), b64u(payload()));
+    assert_eq!(rs_code(&t), "token-invalid");
 }

@@ -63,15 +63,19 @@ pub fn decode_compact(token: &str, max_bytes: usize) -> Result<CompactJws<'_>, T
     else {
         return Err(TokenError::Invalid(Malformed::Segments));
     };
-    if h.is_empty() || s.is_empty() {
+    if h.is_empty() {
         return Err(TokenError::Invalid(Malformed::Segments));
     }
+    // The header first, so an unsigned `alg: none` token is named for what it is.
     let header_bytes = b64(h)?;
-    let payload = b64(p)?;
-    let signature = b64(s)?;
     let header_map =
         parse_object(&header_bytes).map_err(|e| json_error(e, Malformed::HeaderJson))?;
     let header = check_header(&header_map)?;
+    if s.is_empty() {
+        return Err(TokenError::Invalid(Malformed::Segments));
+    }
+    let payload = b64(p)?;
+    let signature = b64(s)?;
     let signing_input = token
         .get(..h.len() + 1 + p.len())
         .ok_or(TokenError::Invalid(Malformed::Segments))?;
