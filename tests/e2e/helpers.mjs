@@ -74,10 +74,25 @@ export async function startOrigin({ respond } = {}) {
  * binding exactly as wrangler.toml mounts it (run_worker_first, no implicit HTML handling).
  * `bindings` are the settings (vars and secrets alike). Returns {url, fetch, dispose}.
  */
-export async function startWorker({ bindings = {} } = {}) {
+export async function startWorker({ bindings = {}, script: which } = {}) {
   const script = join(BUILD_DIR, "index.js");
   if (!existsSync(script) || !existsSync(join(BUILD_DIR, "index_bg.wasm"))) {
     throw new Error(`${script} is missing: run \`bash scripts/build.sh\` first`);
+  }
+  if (which === "baseline") {
+    // A pass-through JS worker: fetches the origin, nothing else (for comparisons).
+    const mf = new Miniflare({
+      modules: true,
+      script: `export default { fetch(request, env) { const u = new URL(request.url);
+        return fetch(env.ORIGIN_URL + u.pathname + u.search, { method: request.method,
+          headers: request.headers, body: request.body, redirect: "manual" }); } };`,
+      compatibilityDate: compatibilityDate(),
+      bindings,
+      host: "127.0.0.1",
+      port: 0,
+    });
+    const url = (await mf.ready).toString().replace(/\/$/, "");
+    return { url, mf, fetch: (path, init = {}) => fetch(url + path, { redirect: "manual", ...init }), dispose: () => mf.dispose() };
   }
   const mf = new Miniflare({
     name: "edgegate",
