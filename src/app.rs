@@ -741,25 +741,8 @@ pub async fn handle<B: SignatureBackend>(
     }
 
     // Phase `authorise`.
-    let decision = match (access, &state.claims) {
-        (Access::Public, _) => {
-            log.outcome = "proxy";
-            let plan = proxy_plan(
-                inbound,
-                gw,
-                state.auth(),
-                &public,
-                &path,
-                query.as_deref(),
-                &request_id,
-                now_ms,
-                auth_status,
-            );
-            Decision {
-                outcome: Outcome::Proxy(plan),
-                log,
-            }
-        }
+    let verdict = match (&access, &state.claims) {
+        (Access::Public, _) => Ok(()),
         (Access::Protected { .. }, Err(reason)) => {
             let page_load = response::is_page_load(inbound.method, inbound.headers);
             let sign_in = gw
@@ -768,33 +751,34 @@ pub async fn handle<B: SignatureBackend>(
                 .as_deref()
                 .map(|target| sign_in_target(target, &public))
                 .map(|target| response::sign_in_location(&target, &public.to_string()));
-            refuse(
-                Rejection::Unauthenticated {
-                    reason,
-                    page_load,
-                    sign_in,
-                },
-                log,
-            )
+            Err(Rejection::Unauthenticated {
+                reason,
+                page_load,
+                sign_in,
+            })
         }
-        (Access::Protected { rules }, Ok(claims)) => {
-            if let Err(forbidden) = routes::authorize_all(&rules, &claims.auth) {
-                let mut d = refuse(
-                    Rejection::Forbidden {
-                        reason: forbidden.code(),
-                    },
-                    log,
-                );
-                if let Outcome::Respond(plan) = &mut d.outcome {
-                    set_auth_status(plan, auth_status);
-                }
-                return d;
+        (Access::Protected { rules }, Ok(claims)) => routes::authorize_all(rules, &claims.auth)
+            .map_err(|forbidden| Rejection::Forbidden {
+                reason: forbidden.code(),
+            }),
+    };
+
+    // Phase `plan`.
+    let decision = match verdict {
+        Err(rejection) => {
+            let mut d = refuse(rejection, log);
+            if let Outcome::Respond(plan) = &mut d.outcome {
+                // A 403 is a signed-in (or grace) session that lacks a right.
+                set_auth_status(plan, auth_status);
             }
+            d
+        }
+        Ok(()) => {
             log.outcome = "proxy";
             let plan = proxy_plan(
                 inbound,
                 gw,
-                Some(&claims.auth),
+                state.auth(),
                 &public,
                 &path,
                 query.as_deref(),

@@ -10,57 +10,13 @@ import {
   mintToken,
   nowSeconds,
   sessionClaims,
+  startFrontendApi,
   startOrigin,
   startWorker,
 } from "./helpers.mjs";
 
 const PK_LIVE = `pk_live_${Buffer.from("clerk.edgegate.test$").toString("base64")}`;
 const PK_TEST = `pk_test_${Buffer.from("clerk.edgegate.test$").toString("base64")}`;
-
-/** A Frontend API stub: /v1/client/handshake mints a handshake token with the test key. */
-async function startFrontendApi(key, { extraCookies = [] } = {}) {
-  const seen = [];
-  const server = createServer((req, res) => {
-    const url = new URL(req.url, "http://stub");
-    seen.push({ path: url.pathname, query: Object.fromEntries(url.searchParams) });
-    if (url.pathname === "/v1/environment") {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end("{}");
-      return;
-    }
-    if (url.pathname !== "/v1/client/handshake") {
-      res.writeHead(404);
-      res.end();
-      return;
-    }
-    const now = nowSeconds();
-    const back = new URL(url.searchParams.get("redirect_url"));
-    const session = mintToken({
-      privatePem: key.privatePem,
-      claims: sessionClaims({ azp: APP_ORIGIN, sub: "user_handshake", iat: now, exp: now + 60 }),
-    });
-    const handshake = mintToken({
-      privatePem: key.privatePem,
-      claims: {
-        iat: now,
-        handshake: [
-          `__session=${session}; Path=/; SameSite=Lax`,
-          `__client_uat=${now}; Path=/; SameSite=Lax`,
-          ...extraCookies,
-        ],
-      },
-    });
-    back.searchParams.set("__clerk_handshake", handshake);
-    res.writeHead(307, { location: back.toString() });
-    res.end();
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    seen,
-    close: () => new Promise((resolve) => server.close(resolve)),
-  };
-}
 
 /** A port with nothing listening: the Frontend API is "down". */
 async function closedPort() {
@@ -86,7 +42,7 @@ describe("handshake round trip through a Frontend API stub", () => {
 
   before(async () => {
     origin = await startOrigin();
-    fapi = await startFrontendApi(key, { extraCookies: ["evil=1; Path=/"] });
+    fapi = await startFrontendApi(key, { sub: "user_handshake", extraCookies: ["evil=1; Path=/"] });
     worker = await startWorker({
       bindings: baseSettings({
         publicPem: key.publicPem,

@@ -4,7 +4,6 @@
 // fresh, empty profile of its own.
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -16,6 +15,7 @@ import {
   mintToken,
   nowSeconds,
   sessionClaims,
+  startFrontendApi,
   startOrigin,
   startWorker,
 } from "./helpers.mjs";
@@ -42,39 +42,6 @@ async function launch() {
   });
 }
 
-/** A Frontend API stub that mints handshake tokens (see browser-sessions.test.mjs). */
-async function startFrontendApi(key) {
-  const server = createServer((req, res) => {
-    const url = new URL(req.url, "http://stub");
-    if (url.pathname !== "/v1/client/handshake") {
-      res.writeHead(url.pathname === "/v1/environment" ? 200 : 404);
-      res.end();
-      return;
-    }
-    const now = nowSeconds();
-    const back = new URL(url.searchParams.get("redirect_url"));
-    const session = mintToken({
-      privatePem: key.privatePem,
-      claims: sessionClaims({ azp: APP_ORIGIN, sub: "user_browser_fresh", iat: now, nbf: now, exp: now + 60 }),
-    });
-    const handshake = mintToken({
-      privatePem: key.privatePem,
-      claims: {
-        iat: now,
-        handshake: [`__session=${session}; Path=/; SameSite=Lax`, `__client_uat=${now}; Path=/; SameSite=Lax`],
-      },
-    });
-    back.searchParams.set("__clerk_handshake", handshake);
-    res.writeHead(307, { location: back.toString() });
-    res.end();
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    close: () => new Promise((resolve) => server.close(resolve)),
-  };
-}
-
 describe("the session page and the handshake in headless Chromium", () => {
   const key = generateKeys("RS256");
   let origin, fapi, worker, browser;
@@ -91,7 +58,7 @@ describe("the session page and the handshake in headless Chromium", () => {
             }
           : null,
     });
-    fapi = await startFrontendApi(key);
+    fapi = await startFrontendApi(key, { sub: "user_browser_fresh" });
     worker = await startWorker({
       bindings: baseSettings({
         publicPem: key.publicPem,

@@ -6,7 +6,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 
-export { generateKeys, mintToken, sessionClaims } from "../../scripts/lib/jwt.mjs";
+import { generateKeys, mintToken, sessionClaims } from "../../scripts/lib/jwt.mjs";
+
+export { generateKeys, mintToken, sessionClaims };
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const BUILD_DIR = join(ROOT, "build");
@@ -133,3 +135,53 @@ export function baseSettings({ publicPem, originUrl, ...extra }) {
 }
 
 export const bearer = (token) => ({ authorization: `Bearer ${token}` });
+
+/**
+ * A Frontend API stub on loopback: `/v1/client/handshake` mints a handshake token (a fresh session
+ * for `sub`, `__client_uat`, and `extraCookies`) with the test key and sends the browser back to
+ * `redirect_url` with `__clerk_handshake`; `/v1/environment` answers 200 (the outage check).
+ */
+export async function startFrontendApi(key, { sub = "user_handshake", extraCookies = [] } = {}) {
+  const seen = [];
+  const server = createServer((req, res) => {
+    const url = new URL(req.url, "http://stub");
+    seen.push({ path: url.pathname, query: Object.fromEntries(url.searchParams) });
+    if (url.pathname === "/v1/environment") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end("{}");
+      return;
+    }
+    if (url.pathname !== "/v1/client/handshake") {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    const now = nowSeconds();
+    const back = new URL(url.searchParams.get("redirect_url"));
+    const session = mintToken({
+      privatePem: key.privatePem,
+      claims: sessionClaims({ azp: APP_ORIGIN, sub, iat: now, nbf: now, exp: now + 60 }),
+    });
+    const handshake = mintToken({
+      privatePem: key.privatePem,
+      claims: {
+        iat: now,
+        handshake: [
+          `__session=${session}; Path=/; SameSite=Lax`,
+          `__client_uat=${now}; Path=/; SameSite=Lax`,
+          ...extraCookies,
+        ],
+      },
+    });
+    back.searchParams.set("__clerk_handshake", handshake);
+    res.writeHead(307, { location: back.toString() });
+    res.end();
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    seen,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
