@@ -1,6 +1,9 @@
 // End-to-end load benchmark in workerd (Miniflare 4): the same node origin on loopback, the same
 // keys, three workers: (a) pass-through, (b) @clerk/backend verifyToken + proxy, (c) edgegate.
-// Load with autocannon, 16 connections, a warm-up then a measured run per (variant, mode).
+// Load with autocannon, 16 connections. The four workers run side by side and are loaded in
+// turn, round-robin, ROUNDS times per mode (a short warm-up before each measured run); each
+// figure is the median over the rounds, so that a burst of other load on the machine hits every
+// variant alike instead of one.
 //   warm: the same valid token on every request
 //   cold: a distinct valid token on every request (pre-minted pool; repeats are counted)
 // Also times the worker's start-up in workerd (Miniflare ready, first request).
@@ -29,10 +32,11 @@ const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 };
-const DURATION = arg("duration", 10); // seconds per measured run
-const WARMUP = arg("warmup", 2); // seconds of warm-up before each measured run
+const DURATION = arg("duration", 5); // seconds per measured run
+const WARMUP = arg("warmup", 1); // seconds of warm-up before each measured run
+const ROUNDS = arg("rounds", 3); // measured runs per (variant, mode), interleaved
 const CONNECTIONS = arg("connections", 16);
-const POOL = arg("pool", 70000); // distinct tokens per algorithm for the cold mode
+const POOL = arg("pool", 80000); // distinct tokens per algorithm for the cold mode
 const PATH = "/api/data";
 const BENCH_BUILD = join(BUILD_DIR, "bench");
 const OUT = join(ROOT, "bench", "results", "e2e.json.tmp");
@@ -208,15 +212,14 @@ function load(url, { duration, warm, tokens, cursor }) {
   });
 }
 
-async function measure(url, label, mode, tokens) {
+async function measure(url, label, mode, tokens, cursor) {
   const warm = mode === "warm";
-  const cursor = { next: 0, repeats: 0 };
   await load(url, { duration: WARMUP, warm, tokens, cursor });
   const used = cursor.next;
-  cursor.repeats = 0;
+  const repeatsBefore = cursor.repeats;
   const r = await load(url, { duration: DURATION, warm, tokens, cursor });
   r.tokens_used = warm ? 1 : cursor.next - used;
-  r.token_repeats = warm ? null : cursor.repeats;
+  r.token_repeats = warm ? null : cursor.repeats - repeatsBefore;
   r.valid = r.non2xx === 0 && r.errors === 0 && r.timeouts === 0;
   log(
     `${label.padEnd(16)} ${mode.padEnd(4)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50_ms.toFixed(2)} ms` +
@@ -259,7 +262,17 @@ const variants = [
   { label: "edgegate ES256", variant: "edgegate", alg: "ES256" },
 ];
 
-const results = { config: { duration_s: DURATION, warmup_s: WARMUP, connections: CONNECTIONS, pool: POOL, path: PATH }, runs: [], startup: {} };
+const results = {
+  config: { duration_s: DURATION, warmup_s: WARMUP, rounds: ROUNDS, connections: CONNECTIONS, pool: POOL, path: PATH },
+  runs: [],
+  rounds: [],
+  startup: {},
+};
+const median = (xs) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+const live = [];
 try {
   for (const v of variants) {
     const bindings = {
@@ -268,19 +281,46 @@ try {
       ORIGIN_URL: origin.url,
     };
     const w = await startVariant(v.variant, bindings);
-    try {
-      const first = await firstRequest(w.url, warmToken[v.alg]);
-      results.startup[v.label] = { miniflare_ready_ms: w.readyMs, ...first };
-      for (const mode of ["warm", "cold"]) {
-        const tokens = mode === "warm" ? [warmToken[v.alg]] : pool[v.alg];
-        const r = await measure(w.url, v.label, mode, tokens);
-        results.runs.push({ label: v.label, variant: v.variant, alg: v.alg, mode, ...r });
+    live.push({ ...v, ...w, cursor: { next: 0, repeats: 0 } });
+    const first = await firstRequest(w.url, warmToken[v.alg]);
+    results.startup[v.label] = { miniflare_ready_ms: w.readyMs, ...first };
+  }
+  for (const mode of ["warm", "cold"]) {
+    for (let round = 0; round < ROUNDS; round++) {
+      // Rotate the order each round as well.
+      for (let k = 0; k < live.length; k++) {
+        const w = live[(k + round) % live.length];
+        const tokens = mode === "warm" ? [warmToken[w.alg]] : pool[w.alg];
+        const r = await measure(w.url, w.label, mode, tokens, w.cursor);
+        results.rounds.push({ label: w.label, variant: w.variant, alg: w.alg, mode, round, ...r });
       }
-    } finally {
-      await w.mf.dispose();
+    }
+    for (const w of live) {
+      const rs = results.rounds.filter((r) => r.label === w.label && r.mode === mode);
+      const m = (k) => median(rs.map((r) => r[k]));
+      const sum = (k) => rs.reduce((a, r) => a + (r[k] ?? 0), 0);
+      results.runs.push({
+        label: w.label,
+        variant: w.variant,
+        alg: w.alg,
+        mode,
+        rounds: rs.length,
+        rps: m("rps"),
+        rps_min: Math.min(...rs.map((r) => r.rps)),
+        rps_max: Math.max(...rs.map((r) => r.rps)),
+        p50_ms: m("p50_ms"),
+        p99_ms: m("p99_ms"),
+        requests: sum("requests"),
+        non2xx: sum("non2xx"),
+        errors: sum("errors"),
+        timeouts: sum("timeouts"),
+        token_repeats: mode === "warm" || w.variant === "passthrough" ? null : sum("token_repeats"),
+        valid: rs.every((r) => r.valid),
+      });
     }
   }
 } finally {
+  for (const w of live) await w.mf.dispose();
   origin.stop();
 }
 results.elapsed_s = (performance.now() - started) / 1000;
