@@ -1,0 +1,328 @@
+// End-to-end load benchmark in workerd (Miniflare 4): the same node origin on loopback, the same
+// keys, three workers: (a) pass-through, (b) @clerk/backend verifyToken + proxy, (c) edgegate.
+// Load with autocannon, 16 connections. The four workers run side by side and are loaded in
+// turn, round-robin, ROUNDS times per mode (a short warm-up before each measured run); each
+// figure is the median over the rounds, so that a burst of other load on the machine hits every
+// variant alike instead of one.
+//   warm: the same valid token on every request
+//   cold: a distinct valid token on every request (pre-minted pool; repeats are counted)
+// Also times the worker's start-up in workerd (Miniflare ready, first request).
+// Writes bench/results/e2e.json.tmp; bench/report.mjs turns it into the table, JSON and chart.
+import { spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import { performance } from "node:perf_hooks";
+import autocannon from "autocannon";
+import { build } from "esbuild";
+import { Miniflare } from "miniflare";
+import {
+  APP_ORIGIN,
+  BUILD_DIR,
+  ROOT,
+  WWW_DIR,
+  compatibilityDate,
+  generateKeys,
+  mintToken,
+  nowSeconds,
+  sessionClaims,
+} from "../tests/e2e/helpers.mjs";
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const DURATION = arg("duration", 5); // seconds per measured run
+const WARMUP = arg("warmup", 1); // seconds of warm-up before each measured run
+const ROUNDS = arg("rounds", 3); // measured runs per (variant, mode), interleaved
+const CONNECTIONS = arg("connections", 16);
+const POOL = arg("pool", 80000); // distinct tokens per algorithm for the cold mode
+const PATH = "/api/data";
+const BENCH_BUILD = join(BUILD_DIR, "bench");
+const OUT = join(ROOT, "bench", "results", "e2e.json.tmp");
+
+const log = (...a) => console.error("[e2e]", ...a);
+
+// --- the origin, in its own process ------------------------------------------------------------
+function startOrigin() {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, "bench", "origin.mjs")], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    child.once("error", reject);
+    child.stdout.once("data", (d) => {
+      const port = Number(String(d).trim());
+      resolve({ url: `http://127.0.0.1:${port}`, stop: () => child.kill("SIGTERM") });
+    });
+  });
+}
+
+// --- the two JS workers, bundled into single modules ------------------------------------------
+async function bundleWorkers() {
+  mkdirSync(BENCH_BUILD, { recursive: true });
+  for (const name of ["passthrough", "clerk"]) {
+    await build({
+      entryPoints: [join(ROOT, "bench", "workers", `${name}.mjs`)],
+      outfile: join(BENCH_BUILD, `${name}.js`),
+      bundle: true,
+      format: "esm",
+      platform: "browser",
+      target: "es2022",
+      conditions: ["workerd", "worker", "browser"],
+      minify: true,
+      logLevel: "error",
+    });
+  }
+}
+
+// --- tokens ------------------------------------------------------------------------------------
+function mintSlice(data) {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(new URL("./mint-worker.mjs", import.meta.url), { workerData: data });
+    w.once("message", resolve);
+    w.once("error", reject);
+  });
+}
+
+async function mintPool(key, count, now) {
+  const half = Math.ceil(count / 2);
+  const base = { privatePem: key.privatePem, alg: key.alg, now, azp: APP_ORIGIN, ttl: 3600 };
+  const parts = await Promise.all([
+    mintSlice({ ...base, from: 0, count: half }),
+    mintSlice({ ...base, from: half, count: count - half }),
+  ]);
+  return parts.flat();
+}
+
+// --- workers in workerd ------------------------------------------------------------------------
+async function startVariant(variant, bindings) {
+  const common = {
+    modules: true,
+    compatibilityDate: compatibilityDate(),
+    bindings,
+    host: "127.0.0.1",
+    port: 0,
+    // edgegate writes one JSON log line per request: workerd still produces it (that cost is
+    // measured), the harness just does not print it.
+    handleRuntimeStdio(stdout, stderr) {
+      stdout.resume();
+      stderr.resume();
+    },
+  };
+  const opts =
+    variant === "edgegate"
+      ? {
+          ...common,
+          name: "edgegate",
+          scriptPath: join(BUILD_DIR, "index.js"),
+          modulesRoot: BUILD_DIR,
+          modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
+          assets: {
+            directory: WWW_DIR,
+            binding: "ASSETS",
+            routerConfig: { invoke_user_worker_ahead_of_assets: true, has_user_worker: true },
+            assetConfig: { html_handling: "none", not_found_handling: "none" },
+          },
+        }
+      : {
+          ...common,
+          name: variant,
+          scriptPath: join(BENCH_BUILD, `${variant}.js`),
+          modulesRoot: BENCH_BUILD,
+        };
+  const t0 = performance.now();
+  const mf = new Miniflare(opts);
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  const readyMs = performance.now() - t0;
+  return { mf, url, readyMs };
+}
+
+/** Sequential requests: the first one (the isolate's first) and the median of the rest. */
+async function firstRequest(url, token) {
+  const once = async () => {
+    const t = performance.now();
+    const res = await fetch(url + PATH, { headers: { authorization: `Bearer ${token}` } });
+    const body = await res.text();
+    if (res.status !== 200) throw new Error(`first request answered ${res.status}: ${body}`);
+    return performance.now() - t;
+  };
+  const first = await once();
+  const rest = [];
+  for (let i = 0; i < 30; i++) rest.push(await once());
+  rest.sort((a, b) => a - b);
+  return { first_ms: first, steady_ms: rest[Math.floor(rest.length / 2)] };
+}
+
+// --- load --------------------------------------------------------------------------------------
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/**
+ * One autocannon run. `tokens`: one token (warm) or a pool consumed from `cursor.next` (cold).
+ * Latencies are recorded from autocannon's per-response event in fractional ms (its own
+ * histogram keeps whole milliseconds, too coarse for a few-ms loopback latency).
+ */
+function load(url, { duration, warm, tokens, cursor }) {
+  return new Promise((resolve, reject) => {
+    const latencies = [];
+    const opts = {
+      url: url + PATH,
+      connections: CONNECTIONS,
+      duration,
+      pipelining: 1,
+      timeout: 10,
+    };
+    if (warm) {
+      opts.headers = { authorization: `Bearer ${tokens[0]}` };
+    } else {
+      opts.requests = [
+        {
+          method: "GET",
+          path: PATH,
+          setupRequest(req) {
+            const i = cursor.next++;
+            if (i >= tokens.length) cursor.repeats++;
+            req.headers = { ...req.headers, authorization: `Bearer ${tokens[i % tokens.length]}` };
+            return req;
+          },
+        },
+      ];
+    }
+    const inst = autocannon(opts, (err, result) => {
+      if (err) return reject(err);
+      latencies.sort((a, b) => a - b);
+      resolve({
+        requests: result.requests.total,
+        rps: result.requests.total / (result.duration || duration),
+        duration_s: result.duration,
+        p50_ms: percentile(latencies, 50),
+        p99_ms: percentile(latencies, 99),
+        mean_ms: latencies.reduce((s, x) => s + x, 0) / (latencies.length || 1),
+        non2xx: result.non2xx,
+        errors: result.errors,
+        timeouts: result.timeouts,
+        status_codes: Object.fromEntries(
+          Object.entries(result.statusCodeStats ?? {}).map(([k, v]) => [k, v.count]),
+        ),
+      });
+    });
+    inst.on("response", (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+  });
+}
+
+async function measure(url, label, mode, tokens, cursor) {
+  const warm = mode === "warm";
+  await load(url, { duration: WARMUP, warm, tokens, cursor });
+  const used = cursor.next;
+  const repeatsBefore = cursor.repeats;
+  const r = await load(url, { duration: DURATION, warm, tokens, cursor });
+  r.tokens_used = warm ? 1 : cursor.next - used;
+  r.token_repeats = warm ? null : cursor.repeats - repeatsBefore;
+  r.valid = r.non2xx === 0 && r.errors === 0 && r.timeouts === 0;
+  log(
+    `${label.padEnd(16)} ${mode.padEnd(4)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50_ms.toFixed(2)} ms` +
+      `  p99 ${r.p99_ms.toFixed(2)} ms  non2xx ${r.non2xx} errors ${r.errors}` +
+      (warm ? "" : `  tokens ${r.tokens_used} repeats ${r.token_repeats}`),
+  );
+  return r;
+}
+
+// --- main --------------------------------------------------------------------------------------
+const started = performance.now();
+const origin = await startOrigin();
+log(`origin ${origin.url}`);
+await bundleWorkers();
+
+const now = nowSeconds();
+const keys = { RS256: generateKeys("RS256"), ES256: generateKeys("ES256") };
+const warmToken = {};
+const pool = {};
+for (const alg of ["RS256", "ES256"]) {
+  const t = performance.now();
+  warmToken[alg] = mintToken({
+    privatePem: keys[alg].privatePem,
+    alg,
+    header: { kid: "ins_edgegate_bench" },
+    claims: sessionClaims({ azp: APP_ORIGIN, exp: now + 3600 }, now),
+  });
+  pool[alg] = await mintPool(keys[alg], POOL, now);
+  if (new Set(pool[alg]).size !== pool[alg].length) throw new Error("token pool has duplicates");
+  log(`${alg}: minted ${pool[alg].length} distinct tokens in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+}
+
+// Which worker runs with which key. @clerk/backend 3.25 verifies RS256/384/512 only: its
+// `jwtKey` path builds an RSA JWK from the PEM and jwksAlgToCryptoAlg has no ES256, so there is
+// no clerk ES256 variant to run.
+const variants = [
+  { label: "passthrough", variant: "passthrough", alg: "RS256" },
+  { label: "clerk RS256", variant: "clerk", alg: "RS256" },
+  { label: "edgegate RS256", variant: "edgegate", alg: "RS256" },
+  { label: "edgegate ES256", variant: "edgegate", alg: "ES256" },
+];
+
+const results = {
+  config: { duration_s: DURATION, warmup_s: WARMUP, rounds: ROUNDS, connections: CONNECTIONS, pool: POOL, path: PATH },
+  runs: [],
+  rounds: [],
+  startup: {},
+};
+const median = (xs) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+const live = [];
+try {
+  for (const v of variants) {
+    const bindings = {
+      CLERK_JWT_KEY: keys[v.alg].publicPem,
+      AUTHORIZED_PARTIES: APP_ORIGIN,
+      ORIGIN_URL: origin.url,
+    };
+    const w = await startVariant(v.variant, bindings);
+    live.push({ ...v, ...w, cursor: { next: 0, repeats: 0 } });
+    const first = await firstRequest(w.url, warmToken[v.alg]);
+    results.startup[v.label] = { miniflare_ready_ms: w.readyMs, ...first };
+  }
+  for (const mode of ["warm", "cold"]) {
+    for (let round = 0; round < ROUNDS; round++) {
+      // Rotate the order each round as well.
+      for (let k = 0; k < live.length; k++) {
+        const w = live[(k + round) % live.length];
+        const tokens = mode === "warm" ? [warmToken[w.alg]] : pool[w.alg];
+        const r = await measure(w.url, w.label, mode, tokens, w.cursor);
+        results.rounds.push({ label: w.label, variant: w.variant, alg: w.alg, mode, round, ...r });
+      }
+    }
+    for (const w of live) {
+      const rs = results.rounds.filter((r) => r.label === w.label && r.mode === mode);
+      const m = (k) => median(rs.map((r) => r[k]));
+      const sum = (k) => rs.reduce((a, r) => a + (r[k] ?? 0), 0);
+      results.runs.push({
+        label: w.label,
+        variant: w.variant,
+        alg: w.alg,
+        mode,
+        rounds: rs.length,
+        rps: m("rps"),
+        rps_min: Math.min(...rs.map((r) => r.rps)),
+        rps_max: Math.max(...rs.map((r) => r.rps)),
+        p50_ms: m("p50_ms"),
+        p99_ms: m("p99_ms"),
+        requests: sum("requests"),
+        non2xx: sum("non2xx"),
+        errors: sum("errors"),
+        timeouts: sum("timeouts"),
+        token_repeats: mode === "warm" || w.variant === "passthrough" ? null : sum("token_repeats"),
+        valid: rs.every((r) => r.valid),
+      });
+    }
+  }
+} finally {
+  for (const w of live) await w.mf.dispose();
+  origin.stop();
+}
+results.elapsed_s = (performance.now() - started) / 1000;
+writeFileSync(OUT, JSON.stringify(results, null, 2));
+log(`wrote ${OUT} (${results.elapsed_s.toFixed(0)} s)`);

@@ -1,0 +1,18 @@
+// The benchmark origin: a minimal node HTTP server on loopback, in its own process so that it
+// does not share an event loop with the load generator. Prints its port on stdout.
+import { createServer } from "node:http";
+
+const body = JSON.stringify({ origin: true, ok: 1 });
+const server = createServer((req, res) => {
+  req.resume();
+  req.on("end", () => {
+    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+    res.end(body);
+  });
+});
+server.keepAliveTimeout = 30_000;
+server.listen(0, "127.0.0.1", () => {
+  process.stdout.write(`${server.address().port}\n`);
+});
+process.on("SIGTERM", () => process.exit(0));
+process.on("disconnect", () => process.exit(0));

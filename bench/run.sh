@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The performance benchmark, in one command: `bash bench/run.sh` (about 4 minutes).
+#   1. the release wasm build (skipped when current)
+#   2. criterion stage micro-benchmarks, natively (benches/stages.rs)
+#   3. wasm size and start-up (compile + instantiate) in node
+#   4. end to end in workerd under autocannon: pass-through, @clerk/backend, edgegate; warm, cold
+#   5. the table (stdout), bench/results/latest.json, bench/results/chart.svg
+# Every load run is bounded in time (BENCH_DURATION s after BENCH_WARMUP s, BENCH_ROUNDS rounds)
+# and loopback only.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/env.sh"
+cd "$EDGEGATE_ROOT"
+mkdir -p bench/results
+
+DURATION="${BENCH_DURATION:-5}"
+WARMUP="${BENCH_WARMUP:-1}"
+ROUNDS="${BENCH_ROUNDS:-3}"
+CONNECTIONS="${BENCH_CONNECTIONS:-16}"
+POOL="${BENCH_POOL:-80000}"
+
+echo "[bench] 1/5 release wasm build"
+bash scripts/build.sh
+
+echo "[bench] 2/5 criterion stage micro-benchmarks (native)"
+# The release profile's panic = "abort" makes cargo build the library twice for a bench
+# (abort for the cdylib/bin, unwind for the harness), which then sees two serde_json crates;
+# benchmarks build with unwinding.
+CARGO_PROFILE_RELEASE_PANIC=unwind timeout 300 cargo bench -q --bench stages -- --noplot 2>&1 \
+  | grep -E '^[a-z0-9_]+/[a-z_]+ +time:' || true
+
+echo "[bench] 3/5 wasm size and start-up (node)"
+timeout 120 node bench/startup.mjs >bench/results/startup.json.tmp
+
+echo "[bench] 4/5 end to end in workerd (${ROUNDS} rounds of ${DURATION} s runs, ${CONNECTIONS} connections)"
+timeout 420 node bench/e2e.mjs --duration "$DURATION" --warmup "$WARMUP" --rounds "$ROUNDS" \
+  --connections "$CONNECTIONS" --pool "$POOL"
+
+echo "[bench] 5/5 report"
+node bench/report.mjs

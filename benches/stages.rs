@@ -1,0 +1,153 @@
+//! Stage costs of the verification pipeline, natively with RustCrypto (criterion).
+//! `bash bench/run.sh` runs this and folds the figures into bench/results/latest.json.
+//!
+//! Stages: `parse` (token::prepare: base64, header and payload JSON, key choice), `signature`
+//! (check_signature, RS256 and ES256), `claims` (SessionClaims::check, the per-request policy),
+//! `cache_hit` (TokenCache::get of a remembered token), `verify_token` (all of it, uncached), and
+//! `pipeline_warm` (app::handle for a proxied request whose token is in the cache: everything the
+//! worker does per request except the runtime's own I/O).
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use edgegate::app::{handle, Gateway, Inbound};
+use edgegate::authenticate::RustCryptoBackend;
+use edgegate::cache::TokenCache;
+use edgegate::http::HeaderList;
+use edgegate::keys::{parse_key_set, Alg, KeySet};
+use edgegate::mint::{mint_token, session_claims, SigningKey};
+use edgegate::token::{check_signature, prepare, verify_signed_claims, verify_token, Validation};
+use serde_json::{Map, Value};
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+const AZP: &str = "https://app.edgegate.test";
+
+struct Fixture {
+    keys: KeySet,
+    public_pem: String,
+    token: String,
+}
+
+fn fixture(alg: Alg, now_s: i64) -> Fixture {
+    let key = SigningKey::generate(alg).expect("key generation");
+    let public_pem = key.public_pem().expect("public PEM");
+    let keys = parse_key_set(&public_pem).expect("key set");
+    let mut header = Map::new();
+    header.insert("kid".into(), Value::String("ins_bench".into()));
+    let claims = session_claims("user_bench000000000000000000", Some(AZP), now_s, 3600);
+    let token = mint_token(&key, &header, &claims);
+    Fixture {
+        keys,
+        public_pem,
+        token,
+    }
+}
+
+/// Polls a future that never waits (RustCrypto backend, no I/O) to completion.
+fn run_ready<F: Future>(f: F) -> F::Output {
+    let mut f = pin!(f);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+fn stages(c: &mut Criterion) {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    let now_s = now_ms / 1000;
+    let validation = Validation::default().with_authorized_parties([AZP]);
+
+    for (name, alg) in [("rs256", Alg::Rs256), ("es256", Alg::Es256)] {
+        let fx = fixture(alg, now_s);
+        let max = validation.max_token_bytes;
+        let mut g = c.benchmark_group(name);
+
+        g.bench_function("parse", |b| {
+            b.iter(|| prepare(black_box(&fx.token), &fx.keys, max).expect("prepare"))
+        });
+        let prepared = prepare(&fx.token, &fx.keys, max).expect("prepare");
+        g.bench_function("signature", |b| {
+            b.iter(|| check_signature(black_box(&prepared), &fx.keys).expect("signature"))
+        });
+        let claims = verify_signed_claims(&fx.token, &fx.keys, max).expect("claims");
+        g.bench_function("claims", |b| {
+            b.iter(|| {
+                black_box(&claims)
+                    .check(&validation, now_ms)
+                    .expect("check")
+            })
+        });
+        let mut cache = TokenCache::new(1024);
+        cache.insert(&fx.token, Rc::new(claims.clone()), 5000, now_ms);
+        g.bench_function("cache_hit", |b| {
+            b.iter(|| cache.get(black_box(&fx.token), now_ms).expect("hit"))
+        });
+        g.bench_function("verify_token", |b| {
+            b.iter(|| {
+                verify_token(black_box(&fx.token), &fx.keys, &validation, now_ms).expect("ok")
+            })
+        });
+
+        // The whole pure pipeline for a proxied GET with a cached token.
+        let settings = [
+            ("CLERK_JWT_KEY", fx.public_pem.clone()),
+            ("AUTHORIZED_PARTIES", AZP.to_owned()),
+            ("ORIGIN_URL", "http://127.0.0.1:9/".to_owned()),
+        ];
+        let lookup = |n: &str| {
+            settings
+                .iter()
+                .find(|(k, _)| *k == n)
+                .map(|(_, v)| v.clone())
+        };
+        let gw = match Gateway::from_settings(&lookup) {
+            Ok(g) => g,
+            Err(e) => panic!(
+                "settings: {:?}",
+                e.iter().map(|p| p.setting).collect::<Vec<_>>()
+            ),
+        };
+        let headers = HeaderList::from(vec![
+            ("host".to_owned(), "127.0.0.1:8787".to_owned()),
+            ("authorization".to_owned(), format!("Bearer {}", fx.token)),
+            ("accept".to_owned(), "*/*".to_owned()),
+            ("user-agent".to_owned(), "autocannon".to_owned()),
+        ]);
+        let inbound = Inbound {
+            method: "GET",
+            url: "http://127.0.0.1:8787/api/data",
+            headers: &headers,
+        };
+        let cache = RefCell::new(TokenCache::new(1024));
+        let backend = RustCryptoBackend {
+            keys: &gw.gate.keys,
+        };
+        let first = run_ready(handle(&inbound, &gw, now_ms, [7u8; 32], &cache, &backend));
+        assert_eq!(first.log.outcome, "proxy", "pipeline fixture must proxy");
+        g.bench_function("pipeline_warm", |b| {
+            b.iter(|| {
+                let d = run_ready(handle(&inbound, &gw, now_ms, [7u8; 32], &cache, &backend));
+                black_box(d.log.to_json(200, 0.0))
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(30);
+    targets = stages
+}
+criterion_main!(benches);
