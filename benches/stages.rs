@@ -10,6 +10,7 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use edgegate::app::{handle, Gateway, Inbound};
 use edgegate::authenticate::RustCryptoBackend;
+use edgegate::browser::FapiStatus;
 use edgegate::cache::TokenCache;
 use edgegate::http::HeaderList;
 use edgegate::keys::{parse_key_set, Alg, KeySet};
@@ -130,12 +131,28 @@ fn stages(c: &mut Criterion) {
         let backend = RustCryptoBackend {
             keys: &gw.gate.keys,
         };
-        let first = run_ready(handle(&inbound, &gw, now_ms, [7u8; 32], &cache, &backend));
+        let first = run_ready(handle(
+            &inbound,
+            &gw,
+            now_ms,
+            [7u8; 32],
+            &cache,
+            &backend,
+            FapiStatus::Unknown,
+        ));
         assert_eq!(first.log.outcome, "proxy", "pipeline fixture must proxy");
         g.bench_function("pipeline_warm", |b| {
             b.iter(|| {
-                let d = run_ready(handle(&inbound, &gw, now_ms, [7u8; 32], &cache, &backend));
-                black_box(d.log.to_json(200, 0.0))
+                let d = run_ready(handle(
+                    &inbound,
+                    &gw,
+                    now_ms,
+                    [7u8; 32],
+                    &cache,
+                    &backend,
+                    FapiStatus::Unknown,
+                ));
+                black_box(d.log.to_json(200, 0))
             })
         });
         g.finish();
