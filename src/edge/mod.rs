@@ -13,10 +13,11 @@ use crate::keys::{Alg, KeyMaterial, KeySet};
 use crate::response::{self, Rejection, ResponsePlan};
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::Duration;
+use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
 use worker::web_sys;
-use worker::{event, Context, Env, Fetch, Request, Response};
+use worker::{event, Context, Env};
 
 /// Everything built once per isolate.
 struct Isolate {
@@ -141,30 +142,48 @@ fn random_bytes() -> [u8; 32] {
     buf
 }
 
-fn header_list(req: &Request) -> HeaderList {
-    HeaderList::from(req.headers().entries().collect::<Vec<(String, String)>>())
+/// Every `(name, value)` of a JS `Headers` (the runtime gives names in lower case).
+fn header_pairs(headers: &web_sys::Headers) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let Ok(Some(iter)) = js_sys::try_iter(&headers.entries()) else {
+        return out;
+    };
+    for entry in iter.flatten() {
+        let pair: js_sys::Array = entry.unchecked_into();
+        if let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+            out.push((name, value));
+        }
+    }
+    out
 }
 
-fn to_worker_headers(pairs: &[(String, String)]) -> worker::Headers {
-    let headers = worker::Headers::new();
+fn js_headers(pairs: &[(String, String)]) -> Result<web_sys::Headers, JsValue> {
+    let headers = web_sys::Headers::new()?;
     for (name, value) in pairs {
         // Invalid names or values were filtered by the pure planner; a failure here is dropped
         // rather than turned into a 500.
         let _ = headers.append(name, value);
     }
-    headers
+    Ok(headers)
 }
 
-fn render(plan: ResponsePlan) -> worker::Result<Response> {
-    let headers = to_worker_headers(&plan.headers);
-    let builder = Response::builder()
-        .with_status(plan.status)
-        .with_headers(headers);
-    if plan.body.is_empty() {
-        Ok(builder.empty())
-    } else {
-        Ok(builder.fixed(plan.body.into_bytes()))
-    }
+fn response_with(
+    status: u16,
+    headers: &[(String, String)],
+    body: Option<&web_sys::ReadableStream>,
+) -> Result<web_sys::Response, JsValue> {
+    let init = web_sys::ResponseInit::new();
+    init.set_status(status);
+    init.set_headers(&js_headers(headers)?.into());
+    web_sys::Response::new_with_opt_readable_stream_and_init(body, &init)
+}
+
+fn render(plan: ResponsePlan) -> Result<web_sys::Response, JsValue> {
+    let init = web_sys::ResponseInit::new();
+    init.set_status(plan.status);
+    init.set_headers(&js_headers(&plan.headers)?.into());
+    let body = (!plan.body.is_empty()).then_some(plan.body.as_str());
+    web_sys::Response::new_with_opt_str_and_init(body, &init)
 }
 
 fn log_line(decision_log: &app::LogRecord, status: u16, started_ms: f64) {
@@ -173,82 +192,78 @@ fn log_line(decision_log: &app::LogRecord, status: u16, started_ms: f64) {
     worker::console_log!("{}", decision_log.to_json(status, duration_ms));
 }
 
-async fn proxy(req: &Request, plan: ProxyPlan) -> Result<Response, Rejection> {
-    let auth = plan.auth_status;
-    let init = outbound_init(&plan.method);
-    init.set_headers(to_worker_headers(&plan.headers).as_ref());
-    init.set_cache(web_sys::RequestCache::NoStore);
-    if plan.forward_body {
-        if let Some(body) = req.inner().body() {
-            init.set_body(&JsValue::from(body));
-        }
-    }
-    let outbound = web_sys::Request::new_with_str_and_init(&plan.url, &init)
-        .map(Request::from)
-        .map_err(|_| Rejection::OriginUnreachable { auth })?;
-    let controller = worker::AbortController::default();
-    let signal = controller.signal();
-    let fetch = Fetch::Request(outbound);
-    let send = fetch.send_with_signal(&signal);
-    let timeout = worker::Delay::from(Duration::from_millis(plan.timeout_ms));
-    futures_util::pin_mut!(send);
-    futures_util::pin_mut!(timeout);
-    let response = match futures_util::future::select(send, timeout).await {
-        futures_util::future::Either::Left((Ok(resp), _)) => resp,
-        futures_util::future::Either::Left((Err(_), _)) => {
-            return Err(Rejection::OriginUnreachable { auth })
-        }
-        futures_util::future::Either::Right(_) => {
-            controller.abort();
-            return Err(Rejection::OriginTimeout { auth });
-        }
-    };
-    let status = response.status_code();
-    if status == 101 {
-        return Ok(response);
-    }
-    let origin_headers: Vec<(String, String)> = response.headers().entries().collect();
-    let headers = app::response_headers(&plan, status, &origin_headers);
-    let (builder, body) = response.into_parts();
-    let _ = builder;
-    Ok(Response::builder()
-        .with_status(status)
-        .with_headers(to_worker_headers(&headers))
-        .body(body))
-}
-
-/// A `RequestInit` built directly (worker's own `RequestInit` also converts `cf` properties,
-/// which costs 11 KB of wasm and is not used here). Redirects are never followed.
-fn outbound_init(method: &str) -> web_sys::RequestInit {
+/// A `RequestInit` built directly: worker's own `Request`/`RequestInit` wrappers build the `cf`
+/// object on every request, which costs hundreds of microseconds under load and 11 KB of wasm.
+/// Redirects are never followed; `timeout_ms` aborts the fetch (`AbortSignal.timeout`).
+fn outbound_init(method: &str, timeout_ms: u64) -> web_sys::RequestInit {
     let init = web_sys::RequestInit::new();
     init.set_method(method);
     init.set_redirect(web_sys::RequestRedirect::Manual);
+    let timeout = u32::try_from(timeout_ms).unwrap_or(u32::MAX);
+    init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(timeout)));
     init
 }
 
-/// The outage check: a GET to the Frontend API with a short timeout. Only ever runs when a
-/// session token failed for expiry alone and outage grace is on, at most every 30 s.
-async fn probe(url: &str) -> ProbeResult {
-    let init = outbound_init("GET");
-    let Ok(request) = web_sys::Request::new_with_str_and_init(url, &init).map(Request::from) else {
-        return ProbeResult::ConnectFailed;
+/// How a fetch ended.
+enum Fetched {
+    Response(web_sys::Response),
+    TimedOut,
+    Failed,
+}
+
+async fn send(url: &str, init: &web_sys::RequestInit) -> Fetched {
+    let Ok(request) = web_sys::Request::new_with_str_and_init(url, init) else {
+        return Fetched::Failed;
     };
-    let controller = worker::AbortController::default();
-    let signal = controller.signal();
-    let fetch = Fetch::Request(request);
-    let send = fetch.send_with_signal(&signal);
-    let timeout = worker::Delay::from(Duration::from_millis(PROBE_TIMEOUT_MS));
-    futures_util::pin_mut!(send);
-    futures_util::pin_mut!(timeout);
-    match futures_util::future::select(send, timeout).await {
-        futures_util::future::Either::Left((Ok(resp), _)) => {
-            ProbeResult::Status(resp.status_code())
+    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    match JsFuture::from(scope.fetch_with_request(&request)).await {
+        Ok(resp) => Fetched::Response(resp.unchecked_into()),
+        Err(err) => {
+            let name = js_sys::Reflect::get(&err, &JsValue::from_str("name"))
+                .ok()
+                .and_then(|n| n.as_string());
+            if name.as_deref() == Some("TimeoutError") {
+                Fetched::TimedOut
+            } else {
+                Fetched::Failed
+            }
         }
-        futures_util::future::Either::Left((Err(_), _)) => ProbeResult::ConnectFailed,
-        futures_util::future::Either::Right(_) => {
-            controller.abort();
-            ProbeResult::TimedOut
+    }
+}
+
+async fn proxy(req: &web_sys::Request, plan: ProxyPlan) -> Result<web_sys::Response, Rejection> {
+    let auth = plan.auth_status;
+    let init = outbound_init(&plan.method, plan.timeout_ms);
+    let headers = js_headers(&plan.headers).map_err(|_| Rejection::OriginUnreachable { auth })?;
+    init.set_headers(&headers.into());
+    init.set_cache(web_sys::RequestCache::NoStore);
+    if plan.forward_body {
+        if let Some(body) = req.body() {
+            init.set_body(&JsValue::from(body));
         }
+    }
+    let response = match send(&plan.url, &init).await {
+        Fetched::Response(r) => r,
+        Fetched::TimedOut => return Err(Rejection::OriginTimeout { auth }),
+        Fetched::Failed => return Err(Rejection::OriginUnreachable { auth }),
+    };
+    let status = response.status();
+    if status == 101 {
+        return Ok(response);
+    }
+    let origin_headers = header_pairs(&response.headers());
+    let headers = app::response_headers(&plan, status, &origin_headers);
+    response_with(status, &headers, response.body().as_ref())
+        .map_err(|_| Rejection::OriginUnreachable { auth })
+}
+
+/// The outage check: a GET to the Frontend API with a short timeout. Only ever runs when a
+/// session token failed for expiry alone (or a handshake is due), at most every 30 s.
+async fn probe(url: &str) -> ProbeResult {
+    match send(url, &outbound_init("GET", PROBE_TIMEOUT_MS)).await {
+        Fetched::Response(r) => ProbeResult::Status(r.status()),
+        Fetched::TimedOut => ProbeResult::TimedOut,
+        Fetched::Failed => ProbeResult::ConnectFailed,
     }
 }
 
@@ -258,12 +273,16 @@ fn start() {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+async fn fetch(
+    req: web_sys::Request,
+    env: Env,
+    _ctx: Context,
+) -> worker::Result<web_sys::Response> {
     let started_ms = js_sys::Date::now();
     let iso = isolate(&env);
-    let url = req.url().map(|u| u.to_string()).unwrap_or_default();
-    let method = req.method().to_string();
-    let headers = header_list(&req);
+    let url = req.url();
+    let method = req.method();
+    let headers = HeaderList::from(header_pairs(&req.headers()));
     let inbound = Inbound {
         method: &method,
         url: &url,
@@ -273,7 +292,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         Ok(g) => Rc::clone(g),
         Err(problems) => {
             let plan = app::misconfigured(&inbound, problems);
-            return render(plan);
+            return Ok(render(plan)?);
         }
     };
     let backend = EdgeBackend {
@@ -314,16 +333,17 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         Outcome::Asset { path, auth_status } => {
             let assets = env.assets("ASSETS")?;
             let asset_url = app::asset_url(&url, &path);
-            let resp = assets.fetch(asset_url, None).await?;
-            let status = resp.status_code();
-            let headers = resp.headers().clone();
-            let _ = headers.set("X-Edgegate-Auth-Status", auth_status.as_str());
-            let (_, body) = resp.into_parts();
-            let rebuilt = Response::builder()
-                .with_status(status)
-                .with_headers(headers)
-                .body(body);
-            (rebuilt, status)
+            let resp: web_sys::Response = assets.fetch(asset_url, None).await?.into();
+            let status = resp.status();
+            let mut headers = header_pairs(&resp.headers());
+            headers.push((
+                "X-Edgegate-Auth-Status".to_owned(),
+                auth_status.as_str().to_owned(),
+            ));
+            (
+                response_with(status, &headers, resp.body().as_ref())?,
+                status,
+            )
         }
         Outcome::CheckOutage { .. } => {
             // A second check within one request never happens (the probe result is recorded
@@ -333,7 +353,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         }
         Outcome::Proxy(plan) => match proxy(&req, plan).await {
             Ok(resp) => {
-                let status = resp.status_code();
+                let status = resp.status();
                 (resp, status)
             }
             Err(rejection) => {
