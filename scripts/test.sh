@@ -78,8 +78,15 @@ if [ -f build/index_bg.wasm ]; then
   printf '  wasm: %d KiB raw, %d KiB gzipped\n' $((raw / 1024)) $((gz / 1024))
 fi
 printf '  total wall time: %ss\n' $(($(date +%s) - total_start))
+passed_steps=0
+failed_steps=0
+for r in "${results[@]}"; do
+  if [ "$r" = 0 ]; then passed_steps=$((passed_steps + 1)); else failed_steps=$((failed_steps + 1)); fi
+done
 if [ "$failed" -ne 0 ]; then
   printf '  RESULT: FAILED\n'
+  printf '%d passed, %d failed\n' "$passed_steps" "$failed_steps"
   exit 1
 fi
 printf '  RESULT: all passed\n'
+printf '%d passed, %d failed\n' "$passed_steps" "$failed_steps"
