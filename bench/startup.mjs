@@ -1,5 +1,5 @@
 // Isolate start-up cost of the release wasm, in node (V8, as workerd): WebAssembly.compile of
-// build/index_bg.wasm and instantiation with the generated glue's import object (every import
+// build/worker/index.wasm and instantiation with the generated glue's import object (every import
 // present, as in the worker), median of several rounds; plus the file's raw and gzipped size.
 // V8 caches compiled modules per process, so only a process's first compile is the cold cost:
 // each round runs in a fresh node process (`--child`). Prints one JSON object on stdout.
@@ -11,7 +11,7 @@ import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { BUILD_DIR } from "../tests/e2e/helpers.mjs";
 
-const bytes = readFileSync(join(BUILD_DIR, "index_bg.wasm"));
+const bytes = readFileSync(join(BUILD_DIR, "worker", "index.wasm"));
 const ROUNDS = 9;
 
 // An import object shaped like the glue's: functions for functions, the JS exception tag for tags.

@@ -5,7 +5,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$EDGEGATE_ROOT"
 
-WASM=build/index_bg.wasm
+# worker-build with CUSTOM_SHIM (src/edge/shim.js, exported by env.sh) writes build/index.js, which
+# re-exports build/worker/shim.mjs, and the wasm as build/worker/index.wasm.
+WASM=build/worker/index.wasm
 STAMP=build/.edgegate-build-stamp
 
 inputs_hash() {
@@ -24,9 +26,10 @@ else
   echo "[build] worker-build --release (RUSTC=$EDGEGATE_WASM_RUSTC)"
   start=$(date +%s)
   rm -f "$STAMP"
+  rm -rf build/worker build/index_bg.wasm
   with_wasm_rustc worker-build --release
   [ -f "$WASM" ] || { echo "[build] expected $WASM after worker-build" >&2; ls -la build >&2; exit 1; }
-  # worker-build runs wasm-opt (-Oz, see Cargo.toml) with --debuginfo, which keeps the 140 KB name
+  # worker-build runs wasm-opt (-Oz, see Cargo.toml) but keeps the 140 KB name
   # section; a second pass drops it (names are only for stack traces; panics are logged by the
   # panic hook without them). Feature flags as worker-build passes them, so no newer encoding
   # than workerd supports is emitted.

@@ -24,6 +24,9 @@ export ESBUILD_BIN="$EDGEGATE_ROOT/node_modules/@esbuild/linux-x64/bin/esbuild"
 # binaryen's npm build of wasm-opt is a node script (#!/usr/bin/env node): node 22 is first on PATH.
 export WASM_OPT_BIN="$EDGEGATE_ROOT/node_modules/binaryen/bin/wasm-opt"
 export WRANGLER_SEND_METRICS=false
+# The worker's own JavaScript entry (a plain module export instead of worker-build's per-request
+# WorkerEntrypoint Proxy); wrangler.toml's [build] command sets the same for `wrangler deploy`.
+export CUSTOM_SHIM="$EDGEGATE_ROOT/src/edge/shim.js"
 # Native tests read third-party vectors in place; never copied into the project.
 export EDGEGATE_VECTORS_DIR="${EDGEGATE_VECTORS_DIR:-$EDGEGATE_ROOT/../shared/vectors}"
 

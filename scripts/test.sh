@@ -72,9 +72,9 @@ for i in "${!names[@]}"; do
   esac
   printf '  %-42s %-22s %4ss\n' "${names[$i]}" "$status" "${times[$i]}"
 done
-if [ -f build/index_bg.wasm ]; then
-  raw=$(stat -c %s build/index_bg.wasm)
-  gz=$(gzip -9 -c build/index_bg.wasm | wc -c)
+if [ -f build/worker/index.wasm ]; then
+  raw=$(stat -c %s build/worker/index.wasm)
+  gz=$(gzip -9 -c build/worker/index.wasm | wc -c)
   printf '  wasm: %d KiB raw, %d KiB gzipped\n' $((raw / 1024)) $((gz / 1024))
 fi
 printf '  total wall time: %ss\n' $(($(date +%s) - total_start))

@@ -84,6 +84,42 @@ impl<'a> FromIterator<(&'a str, &'a str)> for HeaderList {
     }
 }
 
+/// Headers as one string, `name\nvalue\n` per header: the form in which the edge moves a whole
+/// header list across the wasm/JavaScript boundary in one call instead of one call per header
+/// and per string. Fetch `Headers` never hold CR, LF or NUL in a name or value, so `\n` cannot
+/// be confused with content; a pair that holds one anyway (never produced by the planners) is
+/// left out rather than allowed to split into two headers.
+pub fn header_blob<'a, I>(pairs: I) -> String
+where
+    I: IntoIterator<Item = (&'a str, &'a str)>,
+{
+    let mut out = String::new();
+    for (name, value) in pairs {
+        let unsafe_byte = |s: &str| s.bytes().any(|b| matches!(b, b'\n' | b'\r' | 0));
+        if name.is_empty() || unsafe_byte(name) || unsafe_byte(value) {
+            continue;
+        }
+        out.push_str(name);
+        out.push('\n');
+        out.push_str(value);
+        out.push('\n');
+    }
+    out
+}
+
+/// The inverse of [`header_blob`]: a trailing unpaired name (a truncated blob) is dropped.
+pub fn parse_header_blob(blob: &str) -> HeaderList {
+    let mut parts = blob.split('\n');
+    let mut out = Vec::new();
+    while let (Some(name), Some(value)) = (parts.next(), parts.next()) {
+        if name.is_empty() {
+            continue;
+        }
+        out.push((name.to_owned(), value.to_owned()));
+    }
+    HeaderList(out)
+}
+
 /// Splits a comma-separated header value into trimmed, non-empty items (no quoted-string
 /// awareness: for token lists such as `Connection` or `X-Forwarded-Host`).
 pub fn comma_items(value: &str) -> impl Iterator<Item = &str> {
@@ -100,4 +136,47 @@ pub fn is_token(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_blob_round_trips_order_repeats_and_empty_values() {
+        let pairs = [
+            ("set-cookie", "a=1"),
+            ("x-empty", ""),
+            ("set-cookie", "b=2; Path=/"),
+            ("content-type", "text/html; charset=utf-8"),
+        ];
+        let blob = header_blob(pairs);
+        assert_eq!(
+            blob,
+            "set-cookie\na=1\nx-empty\n\nset-cookie\nb=2; Path=/\ncontent-type\ntext/html; charset=utf-8\n"
+        );
+        let back = parse_header_blob(&blob);
+        let got: Vec<(&str, &str)> = back.iter().collect();
+        assert_eq!(got, pairs);
+    }
+
+    #[test]
+    fn header_blob_never_lets_a_value_split_into_another_header() {
+        let blob = header_blob([
+            ("x-ok", "1"),
+            ("x-bad", "v\nx-auth-user-id\nuser_evil"),
+            ("x-cr", "a\rb"),
+            ("x-nul", "a\0b"),
+            ("", "nameless"),
+        ]);
+        assert_eq!(blob, "x-ok\n1\n");
+        assert_eq!(parse_header_blob(&blob).len(), 1);
+    }
+
+    #[test]
+    fn parse_header_blob_tolerates_truncation_and_empty_input() {
+        assert!(parse_header_blob("").is_empty());
+        assert_eq!(parse_header_blob("a\n1\nb").len(), 1);
+        assert_eq!(parse_header_blob("a\n1\nb\n").get("b"), Some(""));
+    }
 }

@@ -72,13 +72,13 @@ export async function startOrigin({ respond } = {}) {
 }
 
 /**
- * The built worker (build/index.js + build/index_bg.wasm) in workerd, with www/ as the ASSETS
+ * The built worker (build/index.js + build/worker/index.wasm) in workerd, with www/ as the ASSETS
  * binding exactly as wrangler.toml mounts it (run_worker_first, no implicit HTML handling).
  * `bindings` are the settings (vars and secrets alike). Returns {url, fetch, dispose}.
  */
 export async function startWorker({ bindings = {}, script: which } = {}) {
   const script = join(BUILD_DIR, "index.js");
-  if (!existsSync(script) || !existsSync(join(BUILD_DIR, "index_bg.wasm"))) {
+  if (!existsSync(script) || !existsSync(join(BUILD_DIR, "worker", "index.wasm"))) {
     throw new Error(`${script} is missing: run \`bash scripts/build.sh\` first`);
   }
   if (which === "baseline") {
