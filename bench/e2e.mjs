@@ -8,8 +8,8 @@
 //   cold: a distinct valid token on every request (pre-minted pool; repeats are counted)
 // Also times the worker's start-up in workerd (Miniflare ready, first request).
 // Writes bench/results/e2e.json.tmp; bench/report.mjs turns it into the table, JSON and chart.
-import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { performance } from "node:perf_hooks";
@@ -95,7 +95,30 @@ async function mintPool(key, count, now) {
 }
 
 // --- workers in workerd ------------------------------------------------------------------------
-async function startVariant(variant, bindings) {
+/** CPU time (user + system, µs) a process has used so far, from /proc (clock ticks of 10 ms). */
+function cpuMicros(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/** The newest workerd process: Miniflare starts one per instance, and variants start in turn. */
+function newestWorkerd() {
+  return Number(String(execFileSync("pgrep", ["-n", "workerd"])).trim());
+}
+
+// Miniflare runs a worker that has an [assets] binding behind its asset router, a second JS
+// worker in the same workerd that every request passes through first (on Cloudflare that
+// routing happens outside the worker's isolate). The like-for-like rows run every variant
+// without it; the "+assets" rows run edgegate as its wrangler.toml deploys it, next to a
+// pass-through behind the same router.
+const ASSETS = {
+  directory: WWW_DIR,
+  binding: "ASSETS",
+  routerConfig: { invoke_user_worker_ahead_of_assets: true, has_user_worker: true },
+  assetConfig: { html_handling: "none", not_found_handling: "none" },
+};
+
+async function startVariant(variant, bindings, withAssets) {
   const common = {
     modules: true,
     compatibilityDate: compatibilityDate(),
@@ -117,12 +140,6 @@ async function startVariant(variant, bindings) {
           scriptPath: join(BUILD_DIR, "index.js"),
           modulesRoot: BUILD_DIR,
           modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
-          assets: {
-            directory: WWW_DIR,
-            binding: "ASSETS",
-            routerConfig: { invoke_user_worker_ahead_of_assets: true, has_user_worker: true },
-            assetConfig: { html_handling: "none", not_found_handling: "none" },
-          },
         }
       : {
           ...common,
@@ -130,11 +147,12 @@ async function startVariant(variant, bindings) {
           scriptPath: join(BENCH_BUILD, `${variant}.js`),
           modulesRoot: BENCH_BUILD,
         };
+  if (withAssets) opts.assets = ASSETS;
   const t0 = performance.now();
   const mf = new Miniflare(opts);
   const url = (await mf.ready).toString().replace(/\/$/, "");
   const readyMs = performance.now() - t0;
-  return { mf, url, readyMs };
+  return { mf, url, readyMs, pid: newestWorkerd() };
 }
 
 /** Sequential requests: the first one (the isolate's first) and the median of the rest. */
@@ -212,18 +230,22 @@ function load(url, { duration, warm, tokens, cursor }) {
   });
 }
 
-async function measure(url, label, mode, tokens, cursor) {
+async function measure(url, label, mode, tokens, cursor, pid) {
   const warm = mode === "warm";
   await load(url, { duration: WARMUP, warm, tokens, cursor });
   const used = cursor.next;
   const repeatsBefore = cursor.repeats;
+  const cpuBefore = cpuMicros(pid);
   const r = await load(url, { duration: DURATION, warm, tokens, cursor });
+  // The worker's own CPU per request (workerd: the worker, its runtime and its HTTP), steadier
+  // on a loaded 2-core machine than req/s, which also moves with the load generator and origin.
+  r.workerd_cpu_us_per_req = (cpuMicros(pid) - cpuBefore) / Math.max(1, r.requests);
   r.tokens_used = warm ? 1 : cursor.next - used;
   r.token_repeats = warm ? null : cursor.repeats - repeatsBefore;
   r.valid = r.non2xx === 0 && r.errors === 0 && r.timeouts === 0;
   log(
     `${label.padEnd(16)} ${mode.padEnd(4)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50_ms.toFixed(2)} ms` +
-      `  p99 ${r.p99_ms.toFixed(2)} ms  non2xx ${r.non2xx} errors ${r.errors}` +
+      `  p99 ${r.p99_ms.toFixed(2)} ms  cpu ${r.workerd_cpu_us_per_req.toFixed(0)} us/req  non2xx ${r.non2xx} errors ${r.errors}` +
       (warm ? "" : `  tokens ${r.tokens_used} repeats ${r.token_repeats}`),
   );
   return r;
@@ -260,6 +282,8 @@ const variants = [
   { label: "clerk RS256", variant: "clerk", alg: "RS256" },
   { label: "edgegate RS256", variant: "edgegate", alg: "RS256" },
   { label: "edgegate ES256", variant: "edgegate", alg: "ES256" },
+  { label: "passthrough +assets", variant: "passthrough", alg: "RS256", assets: true },
+  { label: "edgegate RS256 +assets", variant: "edgegate", alg: "RS256", assets: true },
 ];
 
 const results = {
@@ -280,7 +304,7 @@ try {
       AUTHORIZED_PARTIES: APP_ORIGIN,
       ORIGIN_URL: origin.url,
     };
-    const w = await startVariant(v.variant, bindings);
+    const w = await startVariant(v.variant, bindings, v.assets);
     live.push({ ...v, ...w, cursor: { next: 0, repeats: 0 } });
     const first = await firstRequest(w.url, warmToken[v.alg]);
     results.startup[v.label] = { miniflare_ready_ms: w.readyMs, ...first };
@@ -291,7 +315,7 @@ try {
       for (let k = 0; k < live.length; k++) {
         const w = live[(k + round) % live.length];
         const tokens = mode === "warm" ? [warmToken[w.alg]] : pool[w.alg];
-        const r = await measure(w.url, w.label, mode, tokens, w.cursor);
+        const r = await measure(w.url, w.label, mode, tokens, w.cursor, w.pid);
         results.rounds.push({ label: w.label, variant: w.variant, alg: w.alg, mode, round, ...r });
       }
     }
@@ -310,6 +334,8 @@ try {
         rps_max: Math.max(...rs.map((r) => r.rps)),
         p50_ms: m("p50_ms"),
         p99_ms: m("p99_ms"),
+        workerd_cpu_us_per_req: m("workerd_cpu_us_per_req"),
+        assets_router: Boolean(w.assets),
         requests: sum("requests"),
         non2xx: sum("non2xx"),
         errors: sum("errors"),

@@ -305,10 +305,10 @@ pub fn asset_url(request_url: &str, path: &str) -> String {
 pub fn response_headers(
     plan: &ProxyPlan,
     status: u16,
-    origin_headers: &[(String, String)],
+    origin_headers: HeaderList,
 ) -> Vec<(String, String)> {
     proxy::response_headers(
-        &HeaderList::from(origin_headers.to_vec()),
+        &origin_headers,
         status,
         &plan.origin,
         &plan.public,

@@ -8,7 +8,7 @@ use crate::app::{self, Gateway, Inbound, Outcome, ProxyPlan};
 use crate::authenticate::SignatureBackend;
 use crate::browser::{OutageProbe, ProbeResult, PROBE_TIMEOUT_MS};
 use crate::cache::{TokenCache, DEFAULT_CAPACITY};
-use crate::http::HeaderList;
+use crate::http::{self, HeaderList};
 use crate::keys::{Alg, KeyMaterial, KeySet};
 use crate::response::{self, Rejection, ResponsePlan};
 use std::cell::RefCell;
@@ -142,29 +142,36 @@ fn random_bytes() -> [u8; 32] {
     buf
 }
 
-/// Every `(name, value)` of a JS `Headers` (the runtime gives names in lower case).
-fn header_pairs(headers: &web_sys::Headers) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let Ok(Some(iter)) = js_sys::try_iter(&headers.entries()) else {
-        return out;
-    };
-    for entry in iter.flatten() {
-        let pair: js_sys::Array = entry.unchecked_into();
-        if let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-            out.push((name, value));
-        }
-    }
-    out
+/// The JavaScript half of the edge's I/O (src/edge/glue.js): one crossing per header list.
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/edge/glue.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = headerBlob)]
+    fn header_blob_of(headers: &web_sys::Headers) -> String;
+    #[wasm_bindgen(js_name = originFetch)]
+    fn origin_fetch(
+        url: &str,
+        method: &str,
+        header_blob: &str,
+        body: &JsValue,
+        timeout_ms: u32,
+    ) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = errorName)]
+    fn error_name(error: &JsValue) -> String;
+    #[wasm_bindgen(js_name = respond, catch)]
+    fn respond_with_blob(
+        status: u16,
+        header_blob: &str,
+        body: &JsValue,
+    ) -> Result<web_sys::Response, JsValue>;
 }
 
-fn js_headers(pairs: &[(String, String)]) -> Result<web_sys::Headers, JsValue> {
-    let headers = web_sys::Headers::new()?;
-    for (name, value) in pairs {
-        // Invalid names or values were filtered by the pure planner; a failure here is dropped
-        // rather than turned into a 500.
-        let _ = headers.append(name, value);
-    }
-    Ok(headers)
+/// Every `(name, value)` of a JS `Headers` (the runtime gives names in lower case).
+fn header_pairs(headers: &web_sys::Headers) -> HeaderList {
+    http::parse_header_blob(&header_blob_of(headers))
+}
+
+fn blob_of(pairs: &[(String, String)]) -> String {
+    http::header_blob(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())))
 }
 
 fn response_with(
@@ -172,36 +179,23 @@ fn response_with(
     headers: &[(String, String)],
     body: Option<&web_sys::ReadableStream>,
 ) -> Result<web_sys::Response, JsValue> {
-    let init = web_sys::ResponseInit::new();
-    init.set_status(status);
-    init.set_headers(&js_headers(headers)?.into());
-    web_sys::Response::new_with_opt_readable_stream_and_init(body, &init)
+    let body = body.map_or(JsValue::NULL, JsValue::from);
+    respond_with_blob(status, &blob_of(headers), &body)
 }
 
 fn render(plan: ResponsePlan) -> Result<web_sys::Response, JsValue> {
-    let init = web_sys::ResponseInit::new();
-    init.set_status(plan.status);
-    init.set_headers(&js_headers(&plan.headers)?.into());
-    let body = (!plan.body.is_empty()).then_some(plan.body.as_str());
-    web_sys::Response::new_with_opt_str_and_init(body, &init)
+    let body = if plan.body.is_empty() {
+        JsValue::NULL
+    } else {
+        JsValue::from_str(&plan.body)
+    };
+    respond_with_blob(plan.status, &blob_of(&plan.headers), &body)
 }
 
 fn log_line(decision_log: &app::LogRecord, status: u16, started_ms: f64) {
     // Whole milliseconds: the Workers clock only moves across I/O anyway.
     let duration_ms = (js_sys::Date::now() - started_ms).max(0.0) as u64;
     worker::console_log!("{}", decision_log.to_json(status, duration_ms));
-}
-
-/// A `RequestInit` built directly: worker's own `Request`/`RequestInit` wrappers build the `cf`
-/// object on every request, which costs hundreds of microseconds under load and 11 KB of wasm.
-/// Redirects are never followed; `timeout_ms` aborts the fetch (`AbortSignal.timeout`).
-fn outbound_init(method: &str, timeout_ms: u64) -> web_sys::RequestInit {
-    let init = web_sys::RequestInit::new();
-    init.set_method(method);
-    init.set_redirect(web_sys::RequestRedirect::Manual);
-    let timeout = u32::try_from(timeout_ms).unwrap_or(u32::MAX);
-    init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(timeout)));
-    init
 }
 
 /// How a fetch ended.
@@ -211,38 +205,41 @@ enum Fetched {
     Failed,
 }
 
-async fn send(url: &str, init: &web_sys::RequestInit) -> Fetched {
-    let Ok(request) = web_sys::Request::new_with_str_and_init(url, init) else {
-        return Fetched::Failed;
-    };
-    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    match JsFuture::from(scope.fetch_with_request(&request)).await {
-        Ok(resp) => Fetched::Response(resp.unchecked_into()),
-        Err(err) => {
-            let name = js_sys::Reflect::get(&err, &JsValue::from_str("name"))
-                .ok()
-                .and_then(|n| n.as_string());
-            if name.as_deref() == Some("TimeoutError") {
-                Fetched::TimedOut
-            } else {
-                Fetched::Failed
-            }
-        }
+/// A fetch through glue.js: redirects never followed, `timeout_ms` until the response headers.
+async fn send(
+    url: &str,
+    method: &str,
+    headers: &[(String, String)],
+    body: &JsValue,
+    timeout_ms: u64,
+) -> Fetched {
+    let timeout = u32::try_from(timeout_ms).unwrap_or(u32::MAX);
+    let promise = origin_fetch(url, method, &blob_of(headers), body, timeout);
+    match JsFuture::from(promise).await {
+        Ok(resp) => match resp.dyn_into::<web_sys::Response>() {
+            Ok(r) => Fetched::Response(r),
+            Err(_) => Fetched::Failed,
+        },
+        Err(err) if error_name(&err) == "TimeoutError" => Fetched::TimedOut,
+        Err(_) => Fetched::Failed,
     }
 }
 
 async fn proxy(req: &web_sys::Request, plan: ProxyPlan) -> Result<web_sys::Response, Rejection> {
     let auth = plan.auth_status;
-    let init = outbound_init(&plan.method, plan.timeout_ms);
-    let headers = js_headers(&plan.headers).map_err(|_| Rejection::OriginUnreachable { auth })?;
-    init.set_headers(&headers.into());
-    init.set_cache(web_sys::RequestCache::NoStore);
-    if plan.forward_body {
-        if let Some(body) = req.body() {
-            init.set_body(&JsValue::from(body));
-        }
-    }
-    let response = match send(&plan.url, &init).await {
+    let body = match req.body() {
+        Some(body) if plan.forward_body => JsValue::from(body),
+        _ => JsValue::NULL,
+    };
+    let response = match send(
+        &plan.url,
+        &plan.method,
+        &plan.headers,
+        &body,
+        plan.timeout_ms,
+    )
+    .await
+    {
         Fetched::Response(r) => r,
         Fetched::TimedOut => return Err(Rejection::OriginTimeout { auth }),
         Fetched::Failed => return Err(Rejection::OriginUnreachable { auth }),
@@ -252,7 +249,7 @@ async fn proxy(req: &web_sys::Request, plan: ProxyPlan) -> Result<web_sys::Respo
         return Ok(response);
     }
     let origin_headers = header_pairs(&response.headers());
-    let headers = app::response_headers(&plan, status, &origin_headers);
+    let headers = app::response_headers(&plan, status, origin_headers);
     response_with(status, &headers, response.body().as_ref())
         .map_err(|_| Rejection::OriginUnreachable { auth })
 }
@@ -260,7 +257,7 @@ async fn proxy(req: &web_sys::Request, plan: ProxyPlan) -> Result<web_sys::Respo
 /// The outage check: a GET to the Frontend API with a short timeout. Only ever runs when a
 /// session token failed for expiry alone (or a handshake is due), at most every 30 s.
 async fn probe(url: &str) -> ProbeResult {
-    match send(url, &outbound_init("GET", PROBE_TIMEOUT_MS)).await {
+    match send(url, "GET", &[], &JsValue::NULL, PROBE_TIMEOUT_MS).await {
         Fetched::Response(r) => ProbeResult::Status(r.status()),
         Fetched::TimedOut => ProbeResult::TimedOut,
         Fetched::Failed => ProbeResult::ConnectFailed,
@@ -282,7 +279,7 @@ async fn fetch(
     let iso = isolate(&env);
     let url = req.url();
     let method = req.method();
-    let headers = HeaderList::from(header_pairs(&req.headers()));
+    let headers = header_pairs(&req.headers());
     let inbound = Inbound {
         method: &method,
         url: &url,
@@ -335,7 +332,7 @@ async fn fetch(
             let asset_url = app::asset_url(&url, &path);
             let resp: web_sys::Response = assets.fetch(asset_url, None).await?.into();
             let status = resp.status();
-            let mut headers = header_pairs(&resp.headers());
+            let mut headers = header_pairs(&resp.headers()).into_vec();
             headers.push((
                 "X-Edgegate-Auth-Status".to_owned(),
                 auth_status.as_str().to_owned(),
