@@ -64,3 +64,19 @@ export function errorName(error) {
 export function respond(status, blob, body) {
   return new Response(body ?? null, { status, headers: headersFromBlob(blob) });
 }
+
+// WebCrypto parameters, built once per isolate.
+const VERIFY_PARAMS = {
+  RS256: { name: "RSASSA-PKCS1-v1_5" },
+  ES256: { name: "ECDSA", hash: "SHA-256" },
+};
+
+/**
+ * `crypto.subtle.verify` of `signature` over `message` with an imported `CryptoKey`; resolves to a
+ * boolean. Both are views into wasm memory: WebCrypto copies its inputs before it returns.
+ */
+export function verifySignature(cryptoKey, alg, message, signature) {
+  const params = VERIFY_PARAMS[alg];
+  if (!params) return Promise.resolve(false);
+  return crypto.subtle.verify(params, cryptoKey, signature, message);
+}

@@ -1,8 +1,8 @@
 // The worker's JavaScript entry (worker-build's CUSTOM_SHIM): instantiates the wasm once per
 // isolate and hands each request to the Rust `fetch` export. It replaces worker-build's default
-// entry, which builds a `WorkerEntrypoint` subclass wrapped in Proxies for every request and
-// doubled edgegate's CPU cost per request (bench/README in the main README). Nothing here
-// decides anything.
+// entry, which constructs a `WorkerEntrypoint` subclass wrapped in Proxies for every request:
+// about half of edgegate's CPU overhead over a pass-through worker (README, Performance).
+// Nothing here decides anything.
 //
 // Recovery: a Rust panic aborts the wasm instance (panic = "abort"), leaving its memory in an
 // unknown state. The worker crate's panic hook marks `globalThis.__worker_init_state`; a trap

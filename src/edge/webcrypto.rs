@@ -5,7 +5,7 @@
 //! RustCrypto backend would also consider.
 
 use crate::keys::{Alg, KeyMaterial};
-use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Function, Object, Promise, Reflect};
 use rsa::traits::PublicKeyParts;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -68,20 +68,29 @@ pub fn plausible_signature(material: &KeyMaterial, signature: &[u8]) -> bool {
     }
 }
 
-/// `crypto.subtle.verify` with an imported key.
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/edge/glue.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = verifySignature, catch)]
+    fn verify_signature(
+        crypto_key: &JsValue,
+        alg: &str,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<Promise, JsValue>;
+}
+
+/// `crypto.subtle.verify` with an imported key: one call into glue.js, whose parameters are
+/// built once per isolate.
 pub async fn verify(
     crypto_key: &JsValue,
     alg: Alg,
     message: &[u8],
     signature: &[u8],
 ) -> Result<bool, JsValue> {
-    let subtle = subtle()?;
-    let verify = method(&subtle, "verify")?;
-    let args = Array::new();
-    args.push(&algorithm(alg, false)?.into());
-    args.push(crypto_key);
-    args.push(&Uint8Array::from(signature).into());
-    args.push(&Uint8Array::from(message).into());
-    let promise: Promise = verify.apply(&subtle, &args)?.dyn_into()?;
+    let name = match alg {
+        Alg::Rs256 => "RS256",
+        Alg::Es256 => "ES256",
+    };
+    let promise = verify_signature(crypto_key, name, message, signature)?;
     Ok(JsFuture::from(promise).await?.as_bool() == Some(true))
 }

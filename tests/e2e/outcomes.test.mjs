@@ -323,7 +323,16 @@ describe("forwarded headers", () => {
 describe("origin failures", () => {
   let slow, worker, deadWorker;
   before(async () => {
-    slow = createServer((req, res) => setTimeout(() => { res.writeHead(200); res.end("late"); }, 1500));
+    slow = createServer((req, res) => {
+      if (req.url.startsWith("/stream")) {
+        // Headers at once, the body's end only after twice the timeout.
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.write("first;");
+        setTimeout(() => res.end("last"), 700);
+        return;
+      }
+      setTimeout(() => { res.writeHead(200); res.end("late"); }, 1500);
+    });
     await new Promise((r) => slow.listen(0, "127.0.0.1", r));
     const dead = createServer();
     await new Promise((r) => dead.listen(0, "127.0.0.1", r));
@@ -359,6 +368,14 @@ describe("origin failures", () => {
     const res = await worker.fetch("/api/x", { headers: bearer(token()) });
     assert.equal(res.status, 504);
     assert.deepEqual(await res.json(), { error: "origin-timeout" });
+  });
+
+  test("upstream_timeout_covers_the_response_headers_not_a_body_already_streaming", async () => {
+    const started = Date.now();
+    const res = await worker.fetch("/stream", { headers: bearer(token()) });
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), "first;last");
+    assert.ok(Date.now() - started >= 600, "the body really did outlast UPSTREAM_TIMEOUT_MS");
   });
 });
 
