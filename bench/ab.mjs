@@ -1,0 +1,56 @@
+// A/B of worker builds, for trying a change: workerd CPU per request and req/s of each variant,
+// warm path (one token), interleaved rounds, loopback origin. Not part of bench/run.sh.
+//   node bench/ab.mjs NAME=SPEC ...   (the first variant is the baseline)
+//   SPEC: js:<worker.mjs> | js+assets:<worker.mjs> | edgegate | edgegate:noassets
+//   DIR_<NAME>=<folder> runs an edgegate build kept elsewhere (a copy of build/).
+//   ROUNDS (3) and DUR (seconds, 3) bound the run.
+// Example: node bench/ab.mjs pt=js:bench/workers/passthrough.mjs old=edgegate:noassets new=edgegate:noassets
+
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import { build } from "esbuild";
+import { Miniflare } from "miniflare";
+import { APP_ORIGIN, BUILD_DIR, ROOT, WWW_DIR, compatibilityDate, generateKeys, mintToken, nowSeconds, sessionClaims } from "../tests/e2e/helpers.mjs";
+const DUR = Number(process.env.DUR ?? 3), ROUNDS = Number(process.env.ROUNDS ?? 3), CONN = 16;
+const origin = await new Promise((res) => { const c = spawn(process.execPath, [join(ROOT, "bench/origin.mjs")], { stdio: ["ignore", "pipe", "inherit"] }); c.stdout.once("data", (d) => res({ url: `http://127.0.0.1:${Number(String(d))}`, stop: () => c.kill() })); });
+const now = nowSeconds();
+const k = generateKeys("RS256");
+const token = mintToken({ privatePem: k.privatePem, alg: "RS256", header: { kid: "ins_x" }, claims: sessionClaims({ azp: APP_ORIGIN, exp: now + 3600 }, now) });
+const bindings = { CLERK_JWT_KEY: k.publicPem, AUTHORIZED_PARTIES: APP_ORIGIN, ORIGIN_URL: origin.url };
+const specs = process.argv.slice(2);
+const live = [];
+for (const s of specs) {
+  const [name, spec] = s.split("=");
+  const common = { modules: true, compatibilityDate: compatibilityDate(), bindings, host: "127.0.0.1", port: 0, handleRuntimeStdio(a, b) { a.resume(); b.resume(); } };
+  const assets = { directory: WWW_DIR, binding: "ASSETS", routerConfig: { invoke_user_worker_ahead_of_assets: true, has_user_worker: true }, assetConfig: { html_handling: "none", not_found_handling: "none" } };
+  let opts;
+  if (spec.startsWith("edgegate")) {
+    const dir = process.env[`DIR_${name}`] ?? BUILD_DIR;
+    opts = { ...common, name: "edgegate", scriptPath: join(dir, "index.js"), modulesRoot: dir, modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }] };
+    if (!spec.includes("noassets")) opts.assets = assets;
+  } else {
+    const file = spec.replace(/^js(\+assets)?:/, "");
+    const out = join(BUILD_DIR, "ab", name + ".bundle.js");
+    await build({ entryPoints: [file], outfile: out, bundle: true, format: "esm", platform: "browser", target: "es2022", conditions: ["workerd", "worker", "browser"], minify: true, logLevel: "error" });
+    opts = { ...common, name, scriptPath: out, modulesRoot: join(BUILD_DIR, "ab") };
+    if (spec.startsWith("js+assets")) opts.assets = assets;
+  }
+  const mf = new Miniflare(opts);
+  await mf.ready;
+  const { execSync } = await import("node:child_process");
+  const pid = Number(String(execSync("pgrep -n workerd")).trim());
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  const r = await fetch(url + "/api/data", { headers: { authorization: `Bearer ${token}` } });
+  console.error(name, "check", r.status, (await r.text()).slice(0, 80));
+  live.push({ name, url, mf, pid, rps: [], cpu: [] });
+}
+import { readFileSync } from "node:fs";
+const cpuOf = (pid) => { const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" "); return (Number(f[11]) + Number(f[12])) * 10000; };
+const run = (url, d) => new Promise((res, rej) => autocannon({ url: url + "/api/data", connections: CONN, duration: d, headers: { authorization: `Bearer ${token}` } }, (e, r) => e ? rej(e) : res(r)));
+for (let round = 0; round < ROUNDS; round++) for (const w of live) { await run(w.url, 1); const c0 = cpuOf(w.pid); const r = await run(w.url, DUR); w.rps.push(r.requests.total / DUR); w.cpu.push((cpuOf(w.pid) - c0) / r.requests.total); if (r.non2xx) console.error(w.name, "non2xx", r.non2xx); }
+const med = (xs) => { const v = [...xs].sort((a, b) => a - b); return v[Math.floor(v.length / 2)]; };
+const base = med(live[0].rps);
+for (const w of live) { const m = med(w.rps); console.log(w.name.padEnd(20), m.toFixed(0).padStart(6), "rps", ((1e6 / m - 1e6 / base)).toFixed(0).padStart(5), "us overhead", "workerd cpu us/req", med(w.cpu).toFixed(0), w.cpu.map((x) => x.toFixed(0)).join(" "), "|", w.rps.map((x) => x.toFixed(0)).join(" ")); }
+for (const w of live) await w.mf.dispose();
+origin.stop();
