@@ -147,14 +147,14 @@ fn random_bytes() -> [u8; 32] {
 extern "C" {
     #[wasm_bindgen(js_name = headerBlob)]
     fn header_blob_of(headers: &web_sys::Headers) -> String;
-    #[wasm_bindgen(js_name = originFetch)]
+    #[wasm_bindgen(js_name = originFetch, catch)]
     fn origin_fetch(
         url: &str,
         method: &str,
         header_blob: &str,
         body: &JsValue,
         timeout_ms: u32,
-    ) -> js_sys::Promise;
+    ) -> Result<js_sys::Promise, JsValue>;
     #[wasm_bindgen(js_name = errorName)]
     fn error_name(error: &JsValue) -> String;
     #[wasm_bindgen(js_name = respond, catch)]
@@ -214,7 +214,9 @@ async fn send(
     timeout_ms: u64,
 ) -> Fetched {
     let timeout = u32::try_from(timeout_ms).unwrap_or(u32::MAX);
-    let promise = origin_fetch(url, method, &blob_of(headers), body, timeout);
+    let Ok(promise) = origin_fetch(url, method, &blob_of(headers), body, timeout) else {
+        return Fetched::Failed;
+    };
     match JsFuture::from(promise).await {
         Ok(resp) => match resp.dyn_into::<web_sys::Response>() {
             Ok(r) => Fetched::Response(r),
