@@ -19,22 +19,17 @@ fn method(target: &JsValue, name: &str) -> Result<Function, JsValue> {
     Reflect::get(target, &JsValue::from_str(name))?.dyn_into::<Function>()
 }
 
-fn algorithm(alg: Alg, for_import: bool) -> Result<Object, JsValue> {
+/// The `importKey` algorithm; the `verify` parameters live in glue.js.
+fn import_algorithm(alg: Alg) -> Result<Object, JsValue> {
     let o = Object::new();
     match alg {
         Alg::Rs256 => {
             Reflect::set(&o, &"name".into(), &"RSASSA-PKCS1-v1_5".into())?;
-            if for_import {
-                Reflect::set(&o, &"hash".into(), &"SHA-256".into())?;
-            }
+            Reflect::set(&o, &"hash".into(), &"SHA-256".into())?;
         }
         Alg::Es256 => {
             Reflect::set(&o, &"name".into(), &"ECDSA".into())?;
-            if for_import {
-                Reflect::set(&o, &"namedCurve".into(), &"P-256".into())?;
-            } else {
-                Reflect::set(&o, &"hash".into(), &"SHA-256".into())?;
-            }
+            Reflect::set(&o, &"namedCurve".into(), &"P-256".into())?;
         }
     }
     Ok(o)
@@ -51,7 +46,7 @@ pub async fn import_key(material: &KeyMaterial) -> Result<JsValue, JsValue> {
     let args = Array::new();
     args.push(&"jwk".into());
     args.push(&jwk.into());
-    args.push(&algorithm(material.alg(), true)?.into());
+    args.push(&import_algorithm(material.alg())?.into());
     args.push(&JsValue::FALSE);
     args.push(&Array::of1(&"verify".into()).into());
     let promise: Promise = import.apply(&subtle, &args)?.dyn_into()?;
@@ -87,10 +82,6 @@ pub async fn verify(
     message: &[u8],
     signature: &[u8],
 ) -> Result<bool, JsValue> {
-    let name = match alg {
-        Alg::Rs256 => "RS256",
-        Alg::Es256 => "ES256",
-    };
-    let promise = verify_signature(crypto_key, name, message, signature)?;
+    let promise = verify_signature(crypto_key, alg.as_str(), message, signature)?;
     Ok(JsFuture::from(promise).await?.as_bool() == Some(true))
 }
