@@ -221,24 +221,74 @@ pub struct LogRecord {
 
 impl LogRecord {
     pub fn to_json(&self, status: u16, duration_ms: u64) -> String {
-        json!({
-            "request_id": self.request_id,
-            "method": self.method,
-            "path": self.path,
-            "outcome": self.outcome,
-            "status": status,
-            "auth_status": self.auth_status,
-            "reason": self.reason,
-            "detail": self.detail,
-            "fault": self.fault,
-            "token_source": self.token_source,
-            "forwarded_issues": self.forwarded_issues,
-            "dropped_cookies": self.dropped_cookies,
-            "grace": self.grace,
-            "duration_ms": duration_ms,
-        })
-        .to_string()
+        format!(
+            "{},\"duration_ms\":{duration_ms}}}",
+            self.to_json_open(status)
+        )
     }
+
+    /// The log line without its last member, `duration_ms`, and the closing brace: the edge
+    /// appends them once the request is over (it alone reads the clock then).
+    pub fn to_json_open(&self, status: u16) -> String {
+        let mut out = String::with_capacity(320);
+        out.push('{');
+        json_field(&mut out, "request_id", &self.request_id);
+        json_field(&mut out, "method", &self.method);
+        json_field(&mut out, "path", &self.path);
+        json_field(&mut out, "outcome", self.outcome);
+        out.push_str(&format!(",\"status\":{status}"));
+        json_field(&mut out, "auth_status", self.auth_status);
+        json_optional(&mut out, "reason", self.reason);
+        json_optional(&mut out, "detail", self.detail);
+        json_optional(&mut out, "fault", self.fault);
+        json_field(&mut out, "token_source", self.token_source);
+        json_list(&mut out, "forwarded_issues", &self.forwarded_issues);
+        json_list(&mut out, "dropped_cookies", &self.dropped_cookies);
+        out.push_str(if self.grace {
+            ",\"grace\":true"
+        } else {
+            ",\"grace\":false"
+        });
+        out
+    }
+}
+
+fn json_string(out: &mut String, value: &str) {
+    // serde_json escapes exactly as JSON requires; a str always serialises.
+    out.push_str(&serde_json::to_string(value).unwrap_or_else(|_| "\"\"".to_owned()));
+}
+
+fn json_field(out: &mut String, name: &str, value: &str) {
+    if !out.ends_with('{') {
+        out.push(',');
+    }
+    json_string(out, name);
+    out.push(':');
+    json_string(out, value);
+}
+
+fn json_optional(out: &mut String, name: &str, value: Option<&str>) {
+    match value {
+        Some(v) => json_field(out, name, v),
+        None => {
+            out.push(',');
+            json_string(out, name);
+            out.push_str(":null");
+        }
+    }
+}
+
+fn json_list(out: &mut String, name: &str, values: &[String]) {
+    out.push(',');
+    json_string(out, name);
+    out.push_str(":[");
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        json_string(out, v);
+    }
+    out.push(']');
 }
 
 pub struct Decision {
@@ -301,19 +351,24 @@ pub fn asset_url(request_url: &str, path: &str) -> String {
     }
 }
 
-/// The origin response's headers as the client gets them.
+/// The origin response's headers as the client gets them, with the `Set-Cookie`s that clear a
+/// refused handshake's cookies.
 pub fn response_headers(
     plan: &ProxyPlan,
     status: u16,
-    origin_headers: HeaderList,
+    origin_headers: &HeaderList,
 ) -> Vec<(String, String)> {
-    proxy::response_headers(
-        &origin_headers,
+    let mut headers = proxy::response_headers(
+        origin_headers,
         status,
         &plan.origin,
         &plan.public,
         plan.auth_status,
-    )
+    );
+    for cookie in &plan.extra_response_cookies {
+        headers.push(("Set-Cookie".to_owned(), cookie.clone()));
+    }
+    headers
 }
 
 /// The session as `/__edgegate/session` shows it: the CLI's `auth` fields plus `expires_at`.

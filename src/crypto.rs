@@ -30,3 +30,16 @@ pub fn verify_signature(key: &KeyMaterial, alg: Alg, message: &[u8], signature: 
         _ => false,
     }
 }
+
+/// Structural checks that WebCrypto implementations differ on, done before a signature is handed
+/// to one: an RS256 signature exactly the modulus length, an ES256 one 64 bytes with `r` and `s`
+/// in range. Whatever fails here `verify_signature` refuses too.
+pub fn plausible_signature(key: &KeyMaterial, signature: &[u8]) -> bool {
+    use rsa::traits::PublicKeyParts;
+    match key {
+        KeyMaterial::Rsa { key, .. } => signature.len() == key.size(),
+        KeyMaterial::Ec { .. } => {
+            signature.len() == 64 && p256::ecdsa::Signature::from_slice(signature).is_ok()
+        }
+    }
+}

@@ -120,6 +120,84 @@ pub fn parse_header_blob(blob: &str) -> HeaderList {
     HeaderList(out)
 }
 
+/// One change to a header list, for the edge to apply to a copy of a `Headers` it already has
+/// (copying one is a single runtime call; building one header by header is many).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderEdit {
+    /// Remove every header of this name.
+    Delete(String),
+    /// Add this header, keeping others of the same name.
+    Append(String, String),
+}
+
+fn lower(name: &str) -> String {
+    name.to_ascii_lowercase()
+}
+
+/// The edits that turn `before` into `after`, compared per name (case-insensitively) by the
+/// ordered list of values: a name whose values are unchanged is left alone, any other is deleted
+/// and its new values appended in order.
+pub fn header_edits(before: &HeaderList, after: &[(String, String)]) -> Vec<HeaderEdit> {
+    let mut names: Vec<String> = Vec::new();
+    for (name, _) in before.0.iter().chain(after.iter()) {
+        let l = lower(name);
+        if !names.contains(&l) {
+            names.push(l);
+        }
+    }
+    let mut edits = Vec::new();
+    for name in names {
+        let old: Vec<&str> = before.get_all(&name).collect();
+        let new: Vec<&(String, String)> = after
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(&name))
+            .collect();
+        if old.len() == new.len() && old.iter().zip(&new).all(|(o, (_, v))| *o == v.as_str()) {
+            continue;
+        }
+        if !old.is_empty() {
+            edits.push(HeaderEdit::Delete(name));
+        }
+        for (n, v) in new {
+            edits.push(HeaderEdit::Append(n.clone(), v.clone()));
+        }
+    }
+    edits
+}
+
+/// What applying `edits` to `before` gives, as the edge applies them (a model for tests).
+pub fn apply_edits(before: &HeaderList, edits: &[HeaderEdit]) -> HeaderList {
+    let mut out = before.clone();
+    for edit in edits {
+        match edit {
+            HeaderEdit::Delete(name) => out.remove(name),
+            HeaderEdit::Append(name, value) => out.push(name.clone(), value.clone()),
+        }
+    }
+    out
+}
+
+/// Edits as one string: `:name\n` deletes (`:` is never part of a header name), `name\nvalue\n`
+/// appends. An append whose name or value holds CR, LF or NUL is left out, as in [`header_blob`].
+pub fn edits_blob(edits: &[HeaderEdit]) -> String {
+    let mut out = String::new();
+    for edit in edits {
+        match edit {
+            HeaderEdit::Delete(name) => {
+                if !name.is_empty() && !name.bytes().any(|b| matches!(b, b'\n' | b'\r' | 0)) {
+                    out.push(':');
+                    out.push_str(name);
+                    out.push('\n');
+                }
+            }
+            HeaderEdit::Append(name, value) => {
+                out.push_str(&header_blob([(name.as_str(), value.as_str())]));
+            }
+        }
+    }
+    out
+}
+
 /// Splits a comma-separated header value into trimmed, non-empty items (no quoted-string
 /// awareness: for token lists such as `Connection` or `X-Forwarded-Host`).
 pub fn comma_items(value: &str) -> impl Iterator<Item = &str> {

@@ -1,7 +1,8 @@
 //! edgegate: verifies Clerk session tokens at the Cloudflare edge with an embedded public key and
 //! proxies allowed requests to the origin.
 //!
-//! Everything that decides is plain Rust below; only `edge` (compiled for wasm32) touches `worker`.
+//! Everything that decides is plain Rust below; only `edge` (compiled for wasm32) touches the
+//! Workers runtime, through the step interface of `isolate`.
 
 pub mod app;
 pub mod auth;
@@ -12,6 +13,7 @@ pub mod config;
 pub mod crypto;
 pub mod forwarded;
 pub mod http;
+pub mod isolate;
 pub mod json;
 pub mod keys;
 #[cfg(not(target_arch = "wasm32"))]

@@ -1,31 +1,33 @@
-// The worker's JavaScript entry (worker-build's CUSTOM_SHIM): instantiates the wasm once per
-// isolate and hands each request to the Rust `fetch` export. It replaces worker-build's default
-// entry, which constructs a `WorkerEntrypoint` subclass wrapped in Proxies for every request:
-// about half of edgegate's CPU overhead over a pass-through worker (README, Performance).
-// Nothing here decides anything.
+// The worker's JavaScript entry (worker-build's CUSTOM_SHIM). It instantiates the wasm once per
+// isolate and drives the Rust gateway (src/isolate.rs) one synchronous step at a time: `decide`
+// answers with what to do next (respond, verify a signature, probe, fetch the origin or an
+// asset), the I/O happens here, and `finish` turns the fetched response into the client's. So
+// no Rust future is ever parked across an await and a request costs two calls into wasm on the
+// warm path. Nothing here decides anything; it reads the step answers (the "wire", one field per
+// line, see `isolate::wire`) and does what they say.
 //
 // Recovery: a Rust panic aborts the wasm instance (panic = "abort"), leaving its memory in an
 // unknown state. The worker crate's panic hook marks `globalThis.__worker_init_state`; a trap
 // that skips the hook is caught here. The next request then runs on a fresh instance: the glue's
 // reinit path (wasm-bindgen) builds one from the same module, drops its cached memory views and
-// ignores callbacks from the old instance.
-import * as imports from "./index_bg.js";
+// ignores callbacks from the old instance; the settings are read again into it.
+import * as wasm from "./index_bg.js";
 import wasmModule from "./index.wasm";
 $SNIPPET_JS_IMPORTS
 
 // The wasm-bindgen glue's reinit path names these as free variables.
 globalThis.wasmModule = wasmModule;
 globalThis.__wbg_get_imports = () => ({
-  "./index_bg.js": imports,
+  "./index_bg.js": wasm,
   $SNIPPET_WASM_IMPORTS
 });
 globalThis.wasmInstance = new WebAssembly.Instance(wasmModule, globalThis.__wbg_get_imports());
-imports.__wbg_set_wasm(globalThis.wasmInstance.exports);
+wasm.__wbg_set_wasm(globalThis.wasmInstance.exports);
 globalThis.wasmInstance.exports.__wbindgen_start?.();
 
-const scheduleReinit = Object.keys(imports)
+const scheduleReinit = Object.keys(wasm)
   .filter((name) => name.startsWith("__wbg___wbindgen_reinit_"))
-  .map((name) => imports[name])[0];
+  .map((name) => wasm[name])[0];
 
 function initState() {
   return globalThis.__worker_init_state ?? {};
@@ -40,16 +42,279 @@ function noteTrap(error) {
 
 addEventListener("error", (event) => noteTrap(event.error));
 
+// --- settings, once per isolate (and again into a fresh instance after a trap) --------------
+let configured = false;
+
+function configure(env) {
+  const settings = {};
+  for (const name of wasm.settingNames().split("\n")) {
+    const value = env?.[name];
+    // wrangler gives [vars] of other types as JSON values; a number or boolean means its text.
+    if (typeof value === "string") settings[name] = value;
+    else if (typeof value === "number" || typeof value === "boolean") settings[name] = String(value);
+  }
+  const problems = wasm.configure(JSON.stringify(settings));
+  if (problems) for (const line of problems.split("\n")) console.error(line);
+  configured = true;
+}
+
+// --- reading step answers ------------------------------------------------------------------
+class Wire {
+  constructor(text) {
+    this.text = text;
+    this.at = 0;
+  }
+  field() {
+    const end = this.text.indexOf("\n", this.at);
+    if (end < 0) {
+      const last = this.text.slice(this.at);
+      this.at = this.text.length;
+      return last;
+    }
+    const value = this.text.slice(this.at, end);
+    this.at = end + 1;
+    return value;
+  }
+  /** A header list (pairs up to an empty line) as `[name, value]` pairs for `new Headers`. */
+  headers() {
+    const pairs = [];
+    for (;;) {
+      const name = this.field();
+      if (!name) return pairs;
+      pairs.push([name, this.field()]);
+    }
+  }
+  /** Applies edits (`:name` deletes, `name value` appends, up to an empty line) to `headers`. */
+  edit(headers) {
+    for (;;) {
+      const name = this.field();
+      if (!name) return headers;
+      if (name.charCodeAt(0) === 58 /* ":" */) {
+        headers.delete(name.slice(1));
+        continue;
+      }
+      const value = this.field();
+      try {
+        headers.append(name, value);
+      } catch {
+        // A pair the runtime refuses (the planners never emit one) is dropped.
+      }
+    }
+  }
+  rest() {
+    return this.text.slice(this.at);
+  }
+}
+
+/** Every header of a `Headers` as one blob, `name\nvalue\n` (see `http::header_blob`). */
+function headerBlob(headers) {
+  let blob = "";
+  for (const [name, value] of headers) blob += name + "\n" + value + "\n";
+  return blob;
+}
+
+function headersOf(pairs) {
+  try {
+    return new Headers(pairs);
+  } catch {
+    // A pair the runtime refuses (the planners never emit one): add the rest one by one.
+    const headers = new Headers();
+    for (const [name, value] of pairs) {
+      try {
+        headers.append(name, value);
+      } catch {
+        // dropped
+      }
+    }
+    return headers;
+  }
+}
+
+function logLine(open, started) {
+  console.log(open + ',"duration_ms":' + Math.max(0, Date.now() - started) + "}");
+}
+
+// --- I/O -------------------------------------------------------------------------------------
+/**
+ * A fetch with redirects never followed and nothing cached, aborted with a `TimeoutError` when
+ * the response headers have not arrived after `timeoutMs` (the timer is cleared as soon as they
+ * do, so a long streamed body is never cut). Resolves to `{ kind, response }`: kind 0 = response,
+ * 1 = timed out, 2 = failed.
+ */
+async function fetchWithin(url, init, timeoutMs) {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new DOMException("origin timeout", "TimeoutError")),
+    timeoutMs,
+  );
+  init.signal = controller.signal;
+  init.redirect = "manual";
+  init.cache = "no-store";
+  try {
+    return { kind: 0, response: await fetch(url, init) };
+  } catch (error) {
+    return { kind: error?.name === "TimeoutError" ? 1 : 2, response: null };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// WebCrypto: parameters built once, each key imported once per instance.
+const IMPORT_PARAMS = {
+  RS256: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+  ES256: { name: "ECDSA", namedCurve: "P-256" },
+};
+const VERIFY_PARAMS = {
+  RS256: { name: "RSASSA-PKCS1-v1_5" },
+  ES256: { name: "ECDSA", hash: "SHA-256" },
+};
+let cryptoKeys = [];
+
+function cryptoKey(index) {
+  if (!cryptoKeys[index]) {
+    const text = wasm.keyJwk(index);
+    const cut = text.indexOf("\n");
+    const alg = text.slice(0, cut);
+    if (cut < 0 || !IMPORT_PARAMS[alg]) return Promise.reject(new Error("no such key"));
+    cryptoKeys[index] = crypto.subtle.importKey("jwk", JSON.parse(text.slice(cut + 1)), IMPORT_PARAMS[alg], false, ["verify"]);
+    // A failed import is tried again by the next request that needs the key.
+    cryptoKeys[index].catch(() => {
+      cryptoKeys[index] = undefined;
+    });
+  }
+  return cryptoKeys[index];
+}
+
+/** `V question key alg message_len`: the check's answer as `question:1` or `question:0`. */
+async function verify(step) {
+  const question = step.field();
+  const keyIndex = Number(step.field());
+  const alg = step.field();
+  const messageLen = Number(step.field());
+  const bytes = wasm.signatureInput();
+  let verified = false;
+  try {
+    const key = await cryptoKey(keyIndex);
+    verified = await crypto.subtle.verify(VERIFY_PARAMS[alg], key, bytes.subarray(messageLen), bytes.subarray(0, messageLen));
+  } catch (error) {
+    // Fails closed: the signature counts as not verified.
+    console.error(JSON.stringify({ level: "error", event: "webcrypto-failed", message: String(error?.message ?? error) }));
+  }
+  return question + (verified === true ? ":1" : ":0");
+}
+
+/** `R status log headers body`. */
+function ownResponse(step, started) {
+  const status = Number(step.field());
+  logLine(step.field(), started);
+  const headers = headersOf(step.headers());
+  const body = step.rest();
+  return new Response(body === "" ? null : body, { status, headers });
+}
+
+/** The answer of `finish` for a fetched response: `S`, `W` or `R`. */
+function fetchedResponse(text, fetched, started) {
+  const step = new Wire(text);
+  switch (step.field()) {
+    case "S": {
+      step.field(); // the status: the fetched response's own
+      logLine(step.field(), started);
+      // Copies status, status text and headers in one runtime call; the edits adjust the copy.
+      const response = new Response(fetched.body, fetched);
+      step.edit(response.headers);
+      return response;
+    }
+    case "W":
+      logLine(step.field(), started);
+      return fetched;
+    case "R":
+      return ownResponse(step, started);
+    default:
+      throw new Error("edgegate: unreadable finish step");
+  }
+}
+
+async function fetchAndFinish(id, url, init, timeoutMs, started) {
+  const got = await fetchWithin(url, init, timeoutMs);
+  const response = got.response;
+  const text = wasm.finish(id, got.kind, response?.status ?? 0, response ? headerBlob(response.headers) : "");
+  return fetchedResponse(text, response, started);
+}
+
+async function assetAndFinish(id, url, env, started) {
+  let response = null;
+  try {
+    response = await env.ASSETS.fetch(url);
+  } catch {
+    // No ASSETS binding, or the fetch failed: `finish` answers 500.
+  }
+  const text = wasm.finish(id, response ? 0 : 2, response?.status ?? 0, response ? headerBlob(response.headers) : "");
+  return fetchedResponse(text, response, started);
+}
+
+async function handle(request, env, started, headers, random, first) {
+  let answers = "";
+  let probed = false;
+  let text = first;
+  for (let round = 0; round < 8; round++) {
+    const step = new Wire(text);
+    switch (step.field()) {
+      case "R":
+        return ownResponse(step, started);
+      case "P": {
+        const id = Number(step.field());
+        const method = step.field();
+        const url = step.field();
+        const timeoutMs = Number(step.field());
+        const forwardBody = step.field() === "1";
+        const init = { method, headers: step.edit(new Headers(request.headers)) };
+        if (forwardBody && request.body) init.body = request.body;
+        return fetchAndFinish(id, url, init, timeoutMs, started);
+      }
+      case "A": {
+        const id = Number(step.field());
+        return assetAndFinish(id, step.field(), env, started);
+      }
+      case "V":
+        answers += (answers ? "," : "") + (await verify(step));
+        break;
+      case "O": {
+        const url = step.field();
+        const got = await fetchWithin(url, { method: "GET" }, Number(step.field()));
+        wasm.recordProbe(got.kind, got.response?.status ?? 0, started);
+        probed = true;
+        break;
+      }
+      default:
+        throw new Error("edgegate: unreadable step");
+    }
+    text = wasm.decide(request.method, request.url, headers, started, random, answers, probed);
+  }
+  throw new Error("edgegate: too many steps");
+}
+
+function run(request, env) {
+  if (!configured) configure(env);
+  const started = Date.now();
+  const headers = headerBlob(request.headers);
+  const random = crypto.getRandomValues(new Uint8Array(32));
+  const first = wasm.decide(request.method, request.url, headers, started, random, "", false);
+  // The warm path's common answers need no await before the fetch.
+  return handle(request, env, started, headers, random, first);
+}
+
 export default {
-  fetch(request, env, ctx) {
+  fetch(request, env) {
     const state = initState();
     if (state.criticalError && scheduleReinit) {
       console.error(JSON.stringify({ level: "error", event: "wasm-reinit" }));
       state.criticalError = false;
       scheduleReinit();
+      configured = false;
+      cryptoKeys = [];
     }
     try {
-      return imports.fetch(request, env, ctx).catch((error) => {
+      return run(request, env).catch((error) => {
         noteTrap(error);
         throw error;
       });

@@ -1,0 +1,361 @@
+//! The step interface the worker's JavaScript entry drives (`isolate::Isolate`), natively: the
+//! test plays the entry's part (RustCrypto stands in for WebCrypto, a header list for the
+//! fetched response) and checks each wire answer, the cache, and the header edits.
+
+mod common;
+
+use common::{claims_with, mint, pem_set, public_pem, rsa, NOW_MS, ORIGIN};
+use edgegate::app::Inbound;
+use edgegate::crypto::verify_signature;
+use edgegate::http::{apply_edits, header_edits, HeaderEdit, HeaderList};
+use edgegate::isolate::{parse_answers, wire, Fetched, Isolate};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+fn isolate(extra: &[(&str, &str)]) -> Isolate {
+    let mut s: HashMap<String, String> = [
+        ("CLERK_JWT_KEY", public_pem(rsa()).as_str()),
+        ("AUTHORIZED_PARTIES", ORIGIN),
+        ("ORIGIN_URL", "http://127.0.0.1:9000"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (k, v) in extra {
+        s.insert(k.to_string(), v.to_string());
+    }
+    Isolate::from_settings(&|name: &str| s.get(name).cloned()).0
+}
+
+fn token() -> String {
+    mint(rsa(), json!({"kid": "ins_1"}), &claims_with(json!({})))
+}
+
+fn request_headers(token: &str) -> HeaderList {
+    [
+        ("host", "app.example.com"),
+        ("authorization", &format!("Bearer {token}")),
+        ("accept", "application/json"),
+        ("x-auth-user-id", "user_spoofed"),
+    ]
+    .into_iter()
+    .collect()
+}
+
+/// One `decide` call, as the entry makes it.
+fn decide(iso: &mut Isolate, headers: &HeaderList, answers: &str) -> String {
+    let inbound = Inbound {
+        method: "GET",
+        url: "https://app.example.com/api/data?x=1",
+        headers,
+    };
+    iso.decide(&inbound, NOW_MS, [9u8; 32], &parse_answers(answers), false)
+}
+
+/// Answers a `V` step the way the entry does, with RustCrypto in WebCrypto's place.
+fn answer(iso: &Isolate, step: &str) -> String {
+    let (fields, _, _) = wire::read(step);
+    assert_eq!(
+        fields[0], "V",
+        "expected a signature question, got {step:?}"
+    );
+    let question = iso.question().expect("the question's bytes are kept");
+    assert_eq!(fields[1], question.id);
+    assert_eq!(fields[3], "RS256");
+    let message_len: usize = fields[4].parse().unwrap();
+    let (message, signature) = question.bytes.split_at(message_len);
+    let keys = pem_set(rsa());
+    let key_index: usize = fields[2].parse().unwrap();
+    let ok = verify_signature(
+        &keys.get(key_index).unwrap().material,
+        question.alg,
+        message,
+        signature,
+    );
+    format!("{}:{}", question.id, if ok { 1 } else { 0 })
+}
+
+fn log_json(open: &str) -> Value {
+    serde_json::from_str(&format!("{open},\"duration_ms\":3}}")).expect("the log line is JSON")
+}
+
+#[test]
+fn cold_request_asks_for_one_signature_check_then_proxies_with_edits() {
+    let mut iso = isolate(&[]);
+    let t = token();
+    let headers = request_headers(&t);
+    let first = decide(&mut iso, &headers, "");
+    let verdict = answer(&iso, &first);
+    assert!(verdict.ends_with(":1"));
+    let second = decide(&mut iso, &headers, &verdict);
+    let (fields, edits, _) = wire::read(&second);
+    assert_eq!(fields[0], "P", "{second:?}");
+    assert_eq!(fields[2], "GET");
+    assert_eq!(fields[3], "http://127.0.0.1:9000/api/data?x=1");
+    assert_eq!(fields[5], "0", "a GET forwards no body");
+    // The spoofed identity header is deleted and the verified one appended.
+    assert!(edits.contains(&(":x-auth-user-id", "")), "{edits:?}");
+    assert!(edits.contains(&("X-Auth-User-Id", "user_123")), "{edits:?}");
+    // Headers the plan leaves alone are not touched.
+    assert!(!edits.iter().any(|(n, _)| n.eq_ignore_ascii_case("accept")));
+
+    let id: u32 = fields[1].parse().unwrap();
+    let origin: HeaderList = [
+        ("content-type", "application/json"),
+        ("connection", "close"),
+        ("x-edgegate-auth-status", "forged"),
+    ]
+    .into_iter()
+    .collect();
+    let done = iso.finish(id, Fetched::Response(200), origin);
+    let (fields, edits, _) = wire::read(&done);
+    assert_eq!(fields[0], "S", "{done:?}");
+    assert_eq!(fields[1], "200");
+    let log = log_json(fields[2]);
+    assert_eq!(log["status"], 200);
+    assert_eq!(log["auth_status"], "signed-in");
+    assert_eq!(log["duration_ms"], 3);
+    assert!(
+        edits.contains(&(":connection", "")),
+        "hop-by-hop removed: {edits:?}"
+    );
+    assert!(
+        edits.contains(&(":x-edgegate-auth-status", "")),
+        "{edits:?}"
+    );
+    assert!(
+        edits.contains(&("X-Edgegate-Auth-Status", "signed-in")),
+        "{edits:?}"
+    );
+    assert!(!edits.iter().any(|(n, _)| n.contains("content-type")));
+}
+
+#[test]
+fn warm_request_hits_the_cache_and_needs_no_check() {
+    let mut iso = isolate(&[]);
+    let t = token();
+    let headers = request_headers(&t);
+    let first = decide(&mut iso, &headers, "");
+    let verdict = answer(&iso, &first);
+    assert!(decide(&mut iso, &headers, &verdict).starts_with("P\n"));
+    let (entries, _) = iso.cache_stats();
+    assert_eq!(entries, 1);
+    let again = decide(&mut iso, &headers, "");
+    assert!(again.starts_with("P\n"), "{again:?}");
+    assert!(iso.question().is_none());
+}
+
+#[test]
+fn a_failed_check_is_401_and_is_not_cached() {
+    let mut iso = isolate(&[]);
+    let t = token();
+    let headers = request_headers(&t);
+    let first = decide(&mut iso, &headers, "");
+    let id = iso.question().unwrap().id.clone();
+    let refused = decide(&mut iso, &headers, &format!("{id}:0"));
+    let (fields, pairs, body) = wire::read(&refused);
+    assert_eq!(fields[..2], ["R", "401"], "{refused:?}");
+    assert!(pairs
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("www-authenticate")));
+    assert!(body.contains("token-invalid-signature"), "{body}");
+    assert_eq!(log_json(fields[2])["reason"], "token-invalid-signature");
+    assert_eq!(iso.cache_stats().0, 0);
+    // The next request asks again.
+    assert_eq!(decide(&mut iso, &headers, ""), first);
+}
+
+#[test]
+fn an_answer_only_settles_the_question_it_names() {
+    let mut iso = isolate(&[]);
+    let t = token();
+    let headers = request_headers(&t);
+    let first = decide(&mut iso, &headers, "");
+    let wrong = format!("{}:1", "0".repeat(64));
+    assert_eq!(decide(&mut iso, &headers, &wrong), first);
+    assert_eq!(decide(&mut iso, &headers, "garbage,:,x:2"), first);
+    assert_eq!(iso.cache_stats().0, 0);
+}
+
+#[test]
+fn a_structurally_bad_signature_is_refused_without_asking() {
+    let mut iso = isolate(&[]);
+    let t = token();
+    let cut = t.rfind('.').unwrap();
+    let short = format!("{}.{}", &t[..cut], "AAAA");
+    let step = decide(&mut iso, &request_headers(&short), "");
+    assert!(step.starts_with("R\n401\n"), "{step:?}");
+    assert!(iso.question().is_none());
+}
+
+#[test]
+fn no_token_is_401_json_at_once() {
+    let mut iso = isolate(&[]);
+    let headers: HeaderList = [("host", "app.example.com")].into_iter().collect();
+    let step = decide(&mut iso, &headers, "");
+    let (fields, pairs, body) = wire::read(&step);
+    assert_eq!(fields[..2], ["R", "401"]);
+    assert!(pairs
+        .iter()
+        .any(|(n, v)| n.eq_ignore_ascii_case("content-type") && v.contains("json")));
+    let body: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(body["reason"], "token-missing");
+}
+
+#[test]
+fn origin_failures_and_unknown_fetches_are_refused_by_the_gateway() {
+    let mut iso = isolate(&[]);
+    let t = token();
+    let headers = request_headers(&t);
+    let first = decide(&mut iso, &headers, "");
+    let verdict = answer(&iso, &first);
+    let mut fetch_id = || {
+        let step = decide(&mut iso, &headers, &verdict);
+        wire::read(&step).0[1].parse::<u32>().unwrap()
+    };
+    let a = fetch_id();
+    let b = fetch_id();
+    assert_ne!(a, b, "each fetch has its own id");
+    let timed_out = iso.finish(a, Fetched::TimedOut, HeaderList::new());
+    assert!(timed_out.starts_with("R\n504\n"), "{timed_out:?}");
+    let failed = iso.finish(b, Fetched::Failed, HeaderList::new());
+    assert!(failed.starts_with("R\n502\n"), "{failed:?}");
+    assert_eq!(log_json(wire::read(&failed).0[2])["fault"], "origin");
+    // Finished ids are forgotten.
+    let again = iso.finish(b, Fetched::Response(200), HeaderList::new());
+    assert!(again.starts_with("R\n500\n"), "{again:?}");
+}
+
+#[test]
+fn a_websocket_upgrade_is_handed_on_untouched() {
+    let mut iso = isolate(&[]);
+    let t = token();
+    let mut headers = request_headers(&t);
+    headers.push("upgrade", "websocket");
+    headers.push("connection", "Upgrade");
+    let first = decide(&mut iso, &headers, "");
+    let verdict = answer(&iso, &first);
+    let step = decide(&mut iso, &headers, &verdict);
+    let id: u32 = wire::read(&step).0[1].parse().unwrap();
+    let done = iso.finish(id, Fetched::Response(101), HeaderList::new());
+    let (fields, _, _) = wire::read(&done);
+    assert_eq!(fields[0], "W");
+    assert_eq!(log_json(fields[1])["status"], 101);
+}
+
+#[test]
+fn invalid_settings_answer_500_and_503_on_health() {
+    let s: HashMap<&str, &str> = [("AUTHORIZED_PARTIES", ORIGIN)].into_iter().collect();
+    let (mut iso, problems) = Isolate::from_settings(&|n: &str| s.get(n).map(|v| v.to_string()));
+    let named: Vec<&str> = problems.iter().map(|p| p.setting).collect();
+    assert!(
+        named.contains(&"CLERK_JWT_KEY") && named.contains(&"ORIGIN_URL"),
+        "{named:?}"
+    );
+    let headers = HeaderList::new();
+    let step = decide(&mut iso, &headers, "");
+    assert!(step.starts_with("R\n500\n"), "{step:?}");
+    let health = iso.decide(
+        &Inbound {
+            method: "GET",
+            url: "https://app.example.com/__edgegate/health",
+            headers: &headers,
+        },
+        NOW_MS,
+        [0; 32],
+        &[],
+        false,
+    );
+    let (fields, _, body) = wire::read(&health);
+    assert_eq!(fields[1], "503");
+    assert!(body.contains("CLERK_JWT_KEY"));
+    assert!(iso.key_jwk(0).is_none());
+}
+
+#[test]
+fn key_jwk_names_the_algorithm_and_the_public_numbers_only() {
+    let iso = isolate(&[]);
+    let (alg, jwk) = iso.key_jwk(0).expect("one key");
+    assert_eq!(alg.as_str(), "RS256");
+    let jwk: Value = serde_json::from_str(&jwk).unwrap();
+    assert_eq!(jwk["kty"], "RSA");
+    assert!(jwk["n"].is_string() && jwk["e"] == "AQAB");
+    assert!(jwk.get("d").is_none());
+    assert!(iso.key_jwk(1).is_none());
+}
+
+#[test]
+fn parse_answers_takes_only_well_formed_items() {
+    assert_eq!(parse_answers("a:1,b:0"), vec![("a", true), ("b", false)]);
+    assert!(parse_answers("").is_empty());
+    assert!(parse_answers("a:2,b,:").is_empty());
+}
+
+fn edited(before: &[(&str, &str)], after: &[(&str, &str)]) -> Vec<HeaderEdit> {
+    let before: HeaderList = before.iter().copied().collect();
+    let after: Vec<(String, String)> = after
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    header_edits(&before, &after)
+}
+
+#[test]
+fn header_edits_touch_only_what_changed() {
+    assert!(edited(&[("a", "1"), ("B", "2")], &[("b", "2"), ("A", "1")]).is_empty());
+    assert_eq!(
+        edited(
+            &[("a", "1"), ("b", "2")],
+            &[("a", "1"), ("b", "3"), ("c", "4")]
+        ),
+        vec![
+            HeaderEdit::Delete("b".into()),
+            HeaderEdit::Append("b".into(), "3".into()),
+            HeaderEdit::Append("c".into(), "4".into()),
+        ]
+    );
+    assert_eq!(
+        edited(&[("x", "1")], &[]),
+        vec![HeaderEdit::Delete("x".into())]
+    );
+    // Repeated values keep their order.
+    assert_eq!(
+        edited(
+            &[("set-cookie", "a=1")],
+            &[("set-cookie", "a=1"), ("Set-Cookie", "b=2")]
+        ),
+        vec![
+            HeaderEdit::Delete("set-cookie".into()),
+            HeaderEdit::Append("set-cookie".into(), "a=1".into()),
+            HeaderEdit::Append("Set-Cookie".into(), "b=2".into()),
+        ]
+    );
+}
+
+fn per_name(list: &HeaderList) -> Vec<(String, Vec<String>)> {
+    let mut names: Vec<String> = list.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .map(|n| {
+            let values = list.get_all(&n).map(str::to_owned).collect();
+            (n, values)
+        })
+        .collect()
+}
+
+proptest! {
+    #[test]
+    fn applying_the_edits_gives_the_planned_headers(
+        before in prop::collection::vec(("[a-dA-D]", "[0-3]"), 0..8),
+        after in prop::collection::vec(("[a-dA-D]", "[0-3]"), 0..8),
+    ) {
+        let before: HeaderList = before.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let after_list: Vec<(String, String)> = after.clone();
+        let edits = header_edits(&before, &after_list);
+        let result = apply_edits(&before, &edits);
+        prop_assert_eq!(per_name(&result), per_name(&HeaderList(after_list)));
+    }
+}
