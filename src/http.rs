@@ -130,35 +130,45 @@ pub enum HeaderEdit {
     Append(String, String),
 }
 
-fn lower(name: &str) -> String {
-    name.to_ascii_lowercase()
-}
-
 /// The edits that turn `before` into `after`, compared per name (case-insensitively) by the
 /// ordered list of values: a name whose values are unchanged is left alone, any other is deleted
 /// and its new values appended in order.
 pub fn header_edits(before: &HeaderList, after: &[(String, String)]) -> Vec<HeaderEdit> {
-    let mut names: Vec<String> = Vec::new();
-    for (name, _) in before.0.iter().chain(after.iter()) {
-        let l = lower(name);
-        if !names.contains(&l) {
-            names.push(l);
-        }
-    }
+    // Lists are a few dozen headers: pairwise comparison beats building maps (and allocating).
+    let same_name = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
     let mut edits = Vec::new();
-    for name in names {
-        let old: Vec<&str> = before.get_all(&name).collect();
-        let new: Vec<&(String, String)> = after
+    let names = before
+        .0
+        .iter()
+        .chain(after.iter())
+        .map(|(n, _)| n.as_str())
+        .enumerate();
+    for (at, name) in names {
+        let earlier = before
+            .0
             .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(&name))
-            .collect();
-        if old.len() == new.len() && old.iter().zip(&new).all(|(o, (_, v))| *o == v.as_str()) {
+            .chain(after.iter())
+            .take(at)
+            .any(|(n, _)| same_name(n, name));
+        if earlier {
             continue;
         }
-        if !old.is_empty() {
-            edits.push(HeaderEdit::Delete(name));
+        let mut old = before.0.iter().filter(|(n, _)| same_name(n, name));
+        let mut new = after.iter().filter(|(n, _)| same_name(n, name));
+        let unchanged = loop {
+            match (old.next(), new.next()) {
+                (None, None) => break true,
+                (Some((_, o)), Some((_, n))) if o == n => continue,
+                _ => break false,
+            }
+        };
+        if unchanged {
+            continue;
         }
-        for (n, v) in new {
+        if before.0.iter().any(|(n, _)| same_name(n, name)) {
+            edits.push(HeaderEdit::Delete(name.to_ascii_lowercase()));
+        }
+        for (n, v) in after.iter().filter(|(n, _)| same_name(n, name)) {
             edits.push(HeaderEdit::Append(n.clone(), v.clone()));
         }
     }

@@ -413,60 +413,97 @@ pub mod wire {
     use crate::http::{edits_blob, header_blob, HeaderEdit};
     use crate::response::ResponsePlan;
 
-    fn headers(out: &mut String, pairs: &[(String, String)]) {
-        out.push_str(&header_blob(
-            pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-        ));
+    // Built with push_str rather than format!: this runs twice per request in wasm.
+    fn field(out: &mut String, value: &str) {
+        out.push_str(value);
         out.push('\n');
     }
 
+    fn number(out: &mut String, value: u64) {
+        // u64::MAX has 20 digits.
+        let mut digits = [0u8; 20];
+        let mut used = 0;
+        let mut rest = value;
+        for slot in digits.iter_mut() {
+            *slot = b'0' + (rest % 10) as u8;
+            used += 1;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        for d in digits.iter().take(used).rev() {
+            out.push(char::from(*d));
+        }
+        out.push('\n');
+    }
+
+    fn start(kind: &str, capacity: usize) -> String {
+        let mut out = String::with_capacity(capacity);
+        field(&mut out, kind);
+        out
+    }
+
     pub fn respond(plan: &ResponsePlan, log: &LogRecord) -> String {
-        let mut out = format!("R\n{}\n{}\n", plan.status, log.to_json_open(plan.status));
-        headers(&mut out, &plan.headers);
+        let mut out = start("R", 512 + plan.body.len());
+        number(&mut out, u64::from(plan.status));
+        field(&mut out, &log.to_json_open(plan.status));
+        out.push_str(&header_blob(
+            plan.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+        ));
+        out.push('\n');
         out.push_str(&plan.body);
         out
     }
 
     pub fn stream(status: u16, edits: &[HeaderEdit], log: &LogRecord) -> String {
-        let mut out = format!("S\n{status}\n{}\n", log.to_json_open(status));
+        let mut out = start("S", 512);
+        number(&mut out, u64::from(status));
+        field(&mut out, &log.to_json_open(status));
         out.push_str(&edits_blob(edits));
         out.push('\n');
         out
     }
 
     pub fn untouched(log: &LogRecord) -> String {
-        format!("W\n{}\n", log.to_json_open(101))
+        let mut out = start("W", 384);
+        field(&mut out, &log.to_json_open(101));
+        out
     }
 
     pub fn proxy(id: u32, plan: &ProxyPlan, edits: &[HeaderEdit]) -> String {
-        let mut out = format!(
-            "P\n{id}\n{}\n{}\n{}\n{}\n",
-            plan.method,
-            plan.url,
-            plan.timeout_ms,
-            u8::from(plan.forward_body)
-        );
+        let mut out = start("P", 512 + plan.url.len());
+        number(&mut out, u64::from(id));
+        field(&mut out, &plan.method);
+        field(&mut out, &plan.url);
+        number(&mut out, plan.timeout_ms);
+        field(&mut out, if plan.forward_body { "1" } else { "0" });
         out.push_str(&edits_blob(edits));
         out.push('\n');
         out
     }
 
     pub fn asset(id: u32, path: &str) -> String {
-        format!("A\n{id}\n{path}\n")
+        let mut out = start("A", 64 + path.len());
+        number(&mut out, u64::from(id));
+        field(&mut out, path);
+        out
     }
 
     pub fn verify(q: &SignatureQuestion) -> String {
-        format!(
-            "V\n{}\n{}\n{}\n{}\n",
-            q.id,
-            q.key_index,
-            q.alg.as_str(),
-            q.message_len
-        )
+        let mut out = start("V", 128);
+        field(&mut out, &q.id);
+        number(&mut out, q.key_index as u64);
+        field(&mut out, q.alg.as_str());
+        number(&mut out, q.message_len as u64);
+        out
     }
 
     pub fn probe(url: &str, timeout_ms: u64) -> String {
-        format!("O\n{url}\n{timeout_ms}\n")
+        let mut out = start("O", 64 + url.len());
+        field(&mut out, url);
+        number(&mut out, timeout_ms);
+        out
     }
 
     /// Reads a step answer back into its fields, its header pairs or edits (a delete reads as

@@ -93,6 +93,7 @@ fn cold_request_asks_for_one_signature_check_then_proxies_with_edits() {
     assert_eq!(fields[0], "P", "{second:?}");
     assert_eq!(fields[2], "GET");
     assert_eq!(fields[3], "http://127.0.0.1:9000/api/data?x=1");
+    assert_eq!(fields[4], "30000", "the default UPSTREAM_TIMEOUT_MS");
     assert_eq!(fields[5], "0", "a GET forwards no body");
     // The spoofed identity header is deleted and the verified one appended.
     assert!(edits.contains(&(":x-auth-user-id", "")), "{edits:?}");

@@ -138,10 +138,11 @@ function logLine(open, started) {
 /**
  * A fetch with redirects never followed and nothing cached, aborted with a `TimeoutError` when
  * the response headers have not arrived after `timeoutMs` (the timer is cleared as soon as they
- * do, so a long streamed body is never cut). Resolves to `{ kind, response }`: kind 0 = response,
- * 1 = timed out, 2 = failed.
+ * do, so a long streamed body is never cut). `then(kind, response)` runs once it settles: kind
+ * 0 = response, 1 = timed out, 2 = failed. One promise reaction, no async frames: this is the
+ * warm path.
  */
-async function fetchWithin(url, init, timeoutMs) {
+function fetchWithin(url, init, timeoutMs, then) {
   const controller = new AbortController();
   const timer = setTimeout(
     () => controller.abort(new DOMException("origin timeout", "TimeoutError")),
@@ -150,13 +151,22 @@ async function fetchWithin(url, init, timeoutMs) {
   init.signal = controller.signal;
   init.redirect = "manual";
   init.cache = "no-store";
+  let pending;
   try {
-    return { kind: 0, response: await fetch(url, init) };
+    pending = fetch(url, init);
   } catch (error) {
-    return { kind: error?.name === "TimeoutError" ? 1 : 2, response: null };
-  } finally {
-    clearTimeout(timer);
+    pending = Promise.reject(error);
   }
+  return pending.then(
+    (response) => {
+      clearTimeout(timer);
+      return then(0, response);
+    },
+    (error) => {
+      clearTimeout(timer);
+      return then(error?.name === "TimeoutError" ? 1 : 2, null);
+    },
+  );
 }
 
 // WebCrypto: parameters built once, each key imported once per instance.
@@ -185,7 +195,7 @@ function cryptoKey(index) {
   return cryptoKeys[index];
 }
 
-/** `V question key alg message_len`: the check's answer as `question:1` or `question:0`. */
+/** `V question key alg message_len` (kind already read): the answer, `question:1` or `question:0`. */
 async function verify(step) {
   const question = step.field();
   const keyIndex = Number(step.field());
@@ -234,10 +244,8 @@ function fetchedResponse(text, fetched, started) {
   }
 }
 
-async function fetchAndFinish(id, url, init, timeoutMs, started) {
-  const got = await fetchWithin(url, init, timeoutMs);
-  const response = got.response;
-  const text = wasm.finish(id, got.kind, response?.status ?? 0, response ? headerBlob(response.headers) : "");
+function finishFetch(id, kind, response, started) {
+  const text = wasm.finish(id, kind, response?.status ?? 0, response ? headerBlob(response.headers) : "");
   return fetchedResponse(text, response, started);
 }
 
@@ -248,45 +256,52 @@ async function assetAndFinish(id, url, env, started) {
   } catch {
     // No ASSETS binding, or the fetch failed: `finish` answers 500.
   }
-  const text = wasm.finish(id, response ? 0 : 2, response?.status ?? 0, response ? headerBlob(response.headers) : "");
-  return fetchedResponse(text, response, started);
+  return finishFetch(id, response ? 0 : 2, response, started);
 }
 
-async function handle(request, env, started, headers, random, first) {
+/** Does what one step says: a Response, a promise of one, or `null` to decide again. */
+function act(step, request, env, started) {
+  switch (step.field()) {
+    case "R":
+      return ownResponse(step, started);
+    case "P": {
+      const id = Number(step.field());
+      const method = step.field();
+      const url = step.field();
+      const timeoutMs = Number(step.field());
+      const forwardBody = step.field() === "1";
+      const init = { method, headers: step.edit(new Headers(request.headers)) };
+      if (forwardBody && request.body) init.body = request.body;
+      return fetchWithin(url, init, timeoutMs, (kind, response) => finishFetch(id, kind, response, started));
+    }
+    case "A": {
+      const id = Number(step.field());
+      return assetAndFinish(id, step.field(), env, started);
+    }
+    default:
+      throw new Error("edgegate: unreadable step");
+  }
+}
+
+/** The steps that wait before deciding again: signature checks and the outage probe. */
+async function settle(request, env, started, headers, random, text) {
   let answers = "";
   let probed = false;
-  let text = first;
   for (let round = 0; round < 8; round++) {
     const step = new Wire(text);
-    switch (step.field()) {
-      case "R":
-        return ownResponse(step, started);
-      case "P": {
-        const id = Number(step.field());
-        const method = step.field();
-        const url = step.field();
-        const timeoutMs = Number(step.field());
-        const forwardBody = step.field() === "1";
-        const init = { method, headers: step.edit(new Headers(request.headers)) };
-        if (forwardBody && request.body) init.body = request.body;
-        return fetchAndFinish(id, url, init, timeoutMs, started);
-      }
-      case "A": {
-        const id = Number(step.field());
-        return assetAndFinish(id, step.field(), env, started);
-      }
-      case "V":
-        answers += (answers ? "," : "") + (await verify(step));
-        break;
-      case "O": {
-        const url = step.field();
-        const got = await fetchWithin(url, { method: "GET" }, Number(step.field()));
-        wasm.recordProbe(got.kind, got.response?.status ?? 0, started);
-        probed = true;
-        break;
-      }
-      default:
-        throw new Error("edgegate: unreadable step");
+    const kind = step.text.charCodeAt(0);
+    if (kind === 86 /* V */) {
+      step.field();
+      answers += (answers ? "," : "") + (await verify(step));
+    } else if (kind === 79 /* O */) {
+      step.field();
+      const url = step.field();
+      const timeoutMs = Number(step.field());
+      const got = await fetchWithin(url, { method: "GET" }, timeoutMs, (kind, response) => ({ kind, response }));
+      wasm.recordProbe(got.kind, got.response?.status ?? 0, started);
+      probed = true;
+    } else {
+      return act(step, request, env, started);
     }
     text = wasm.decide(request.method, request.url, headers, started, random, answers, probed);
   }
@@ -298,9 +313,10 @@ function run(request, env) {
   const started = Date.now();
   const headers = headerBlob(request.headers);
   const random = crypto.getRandomValues(new Uint8Array(32));
-  const first = wasm.decide(request.method, request.url, headers, started, random, "", false);
-  // The warm path's common answers need no await before the fetch.
-  return handle(request, env, started, headers, random, first);
+  const text = wasm.decide(request.method, request.url, headers, started, random, "", false);
+  const kind = text.charCodeAt(0);
+  if (kind === 86 /* V */ || kind === 79 /* O */) return settle(request, env, started, headers, random, text);
+  return act(new Wire(text), request, env, started);
 }
 
 export default {
@@ -314,7 +330,9 @@ export default {
       cryptoKeys = [];
     }
     try {
-      return run(request, env).catch((error) => {
+      const response = run(request, env);
+      if (response instanceof Response) return response;
+      return response.catch((error) => {
         noteTrap(error);
         throw error;
       });
