@@ -14,7 +14,7 @@ const startup = readJson(join(RESULTS, "startup.json.tmp"));
 
 // --- criterion stage estimates (median, ns) ---------------------------------------------------
 const CRIT = join(process.env.CARGO_TARGET_DIR ?? join(ROOT, "target"), "criterion");
-const stageNames = ["parse", "signature", "claims", "cache_hit", "verify_token", "pipeline_warm"];
+const stageNames = ["parse", "signature", "claims", "cache_hit", "verify_token", "pipeline_warm", "edge_warm_step"];
 const stages = {};
 for (const alg of ["rs256", "es256"]) {
   stages[alg] = {};
@@ -143,6 +143,7 @@ const stageLabel = {
   cache_hit: "cache hit (TokenCache::get)",
   verify_token: "verify_token (all, uncached)",
   pipeline_warm: "app::handle, cached token (whole pure pipeline)",
+  edge_warm_step: "Isolate::decide + finish, cached token (all Rust work of a warm request)",
 };
 for (const s of stageNames) lines.push(`| ${stageLabel[s]} | ${ns(stages.rs256[s])} | ${ns(stages.es256[s])} |`);
 lines.push("", "Targets (issue 5)", "", "| target | met | measured |", "|---|---|---|");

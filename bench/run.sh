@@ -25,7 +25,7 @@ echo "[bench] 2/5 criterion stage micro-benchmarks (native)"
 # The release profile's panic = "abort" makes cargo build the library twice for a bench
 # (abort for the cdylib/bin, unwind for the harness), which then sees two serde_json crates;
 # benchmarks build with unwinding.
-CARGO_PROFILE_RELEASE_PANIC=unwind timeout 300 cargo bench -q --bench stages -- --noplot 2>&1 \
+CARGO_PROFILE_RELEASE_PANIC=unwind timeout 1200 cargo bench -q --bench stages -- --noplot 2>&1 \
   | grep -E '^[a-z0-9_]+/[a-z_]+ +time:' || true
 
 echo "[bench] 3/5 wasm size and start-up (node)"

@@ -5,14 +5,16 @@
 //! (check_signature, RS256 and ES256), `claims` (SessionClaims::check, the per-request policy),
 //! `cache_hit` (TokenCache::get of a remembered token), `verify_token` (all of it, uncached), and
 //! `pipeline_warm` (app::handle for a proxied request whose token is in the cache: everything the
-//! worker does per request except the runtime's own I/O).
+//! worker does per request except the runtime's own I/O), and `edge_warm_step` (the same request
+//! as the worker's entry drives it: header blob parsed, `Isolate::decide`, `Isolate::finish`).
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use edgegate::app::{handle, Gateway, Inbound};
 use edgegate::authenticate::RustCryptoBackend;
 use edgegate::browser::FapiStatus;
 use edgegate::cache::TokenCache;
-use edgegate::http::HeaderList;
+use edgegate::http::{self, HeaderList};
+use edgegate::isolate::{Fetched, Isolate};
 use edgegate::keys::{parse_key_set, Alg, KeySet};
 use edgegate::mint::{mint_token, session_claims, SigningKey};
 use edgegate::token::{check_signature, prepare, verify_signed_claims, verify_token, Validation};
@@ -153,6 +155,46 @@ fn stages(c: &mut Criterion) {
                     FapiStatus::Unknown,
                 ));
                 black_box(d.log.to_json(200, 0))
+            })
+        });
+
+        // The whole Rust side of a warm request in the worker: `Isolate::decide` (pipeline plus
+        // the proxy step on the wire) and `Isolate::finish` (the origin's headers in, edits out).
+        let (mut iso, problems) = Isolate::from_settings(&lookup);
+        assert!(problems.is_empty(), "isolate settings must be valid");
+        let blob = http::header_blob(headers.iter());
+        let origin_headers = HeaderList::from(vec![
+            ("content-type".to_owned(), "application/json".to_owned()),
+            ("content-length".to_owned(), "24".to_owned()),
+            (
+                "date".to_owned(),
+                "Tue, 01 Dec 2026 12:00:00 GMT".to_owned(),
+            ),
+        ]);
+        let step = |iso: &mut Isolate, answers: &[(&str, bool)]| {
+            let parsed = http::parse_header_blob(&blob);
+            let inbound = Inbound {
+                method: "GET",
+                url: "http://127.0.0.1:8787/api/data",
+                headers: &parsed,
+            };
+            iso.decide(&inbound, now_ms, [7u8; 32], answers, false)
+        };
+        let first = step(&mut iso, &[]);
+        if first.starts_with("V\n") {
+            let id = iso.question().map(|q| q.id.clone()).unwrap_or_default();
+            let proxied = step(&mut iso, &[(id.as_str(), true)]);
+            assert!(proxied.starts_with("P\n"), "edge step fixture must proxy");
+        }
+        g.bench_function("edge_warm_step", |b| {
+            b.iter(|| {
+                let proxied = step(&mut iso, &[]);
+                let id = proxied
+                    .split('\n')
+                    .nth(1)
+                    .and_then(|f| f.parse::<u32>().ok())
+                    .unwrap_or(0);
+                black_box(iso.finish(id, Fetched::Response(200), origin_headers.clone()))
             })
         });
         g.finish();
