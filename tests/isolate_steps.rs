@@ -76,17 +76,22 @@ fn answer(iso: &Isolate, step: &str) -> String {
     format!("{}:{}", question.id, if ok { 1 } else { 0 })
 }
 
+/// A fresh isolate, a request with a valid token, and the entry's answer to its first step.
+fn verified_once() -> (Isolate, HeaderList, String) {
+    let mut iso = isolate(&[]);
+    let headers = request_headers(&token());
+    let first = decide(&mut iso, &headers, "");
+    let verdict = answer(&iso, &first);
+    (iso, headers, verdict)
+}
+
 fn log_json(open: &str) -> Value {
     serde_json::from_str(&format!("{open},\"duration_ms\":3}}")).expect("the log line is JSON")
 }
 
 #[test]
 fn cold_request_asks_for_one_signature_check_then_proxies_with_edits() {
-    let mut iso = isolate(&[]);
-    let t = token();
-    let headers = request_headers(&t);
-    let first = decide(&mut iso, &headers, "");
-    let verdict = answer(&iso, &first);
+    let (mut iso, headers, verdict) = verified_once();
     assert!(verdict.ends_with(":1"));
     let second = decide(&mut iso, &headers, &verdict);
     let (fields, edits, _) = wire::read(&second);
@@ -134,11 +139,7 @@ fn cold_request_asks_for_one_signature_check_then_proxies_with_edits() {
 
 #[test]
 fn warm_request_hits_the_cache_and_needs_no_check() {
-    let mut iso = isolate(&[]);
-    let t = token();
-    let headers = request_headers(&t);
-    let first = decide(&mut iso, &headers, "");
-    let verdict = answer(&iso, &first);
+    let (mut iso, headers, verdict) = verified_once();
     assert!(decide(&mut iso, &headers, &verdict).starts_with("P\n"));
     let (entries, _) = iso.cache_stats();
     assert_eq!(entries, 1);
@@ -206,11 +207,7 @@ fn no_token_is_401_json_at_once() {
 
 #[test]
 fn origin_failures_and_unknown_fetches_are_refused_by_the_gateway() {
-    let mut iso = isolate(&[]);
-    let t = token();
-    let headers = request_headers(&t);
-    let first = decide(&mut iso, &headers, "");
-    let verdict = answer(&iso, &first);
+    let (mut iso, headers, verdict) = verified_once();
     let mut fetch_id = || {
         let step = decide(&mut iso, &headers, &verdict);
         wire::read(&step).0[1].parse::<u32>().unwrap()
