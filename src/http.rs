@@ -62,10 +62,6 @@ impl HeaderList {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-
-    pub fn into_vec(self) -> Vec<(String, String)> {
-        self.0
-    }
 }
 
 impl From<Vec<(String, String)>> for HeaderList {
