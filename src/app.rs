@@ -62,7 +62,8 @@ pub struct Inbound<'a> {
 pub struct Gateway {
     pub gate: Gate,
     pub routes: RouteTable,
-    pub origin: Origin,
+    /// Shared with every proxy plan (which needs it again for `Location` rewriting).
+    pub origin: Rc<Origin>,
     pub proxy: ProxySettings,
     /// `PUBLISHABLE_KEY`, parsed: cookie suffix, instance type, Frontend API host.
     pub publishable: Option<browser::PublishableKey>,
@@ -147,7 +148,7 @@ impl Gateway {
         Ok(Gateway {
             gate,
             routes,
-            origin,
+            origin: Rc::new(origin),
             proxy,
             publishable,
             fapi_base,
@@ -179,7 +180,7 @@ pub struct ProxyPlan {
     pub auth_status: AuthStatus,
     /// `Set-Cookie`s the gateway adds to the origin's response (clearing a refused handshake).
     pub extra_response_cookies: Vec<String>,
-    origin: Origin,
+    origin: Rc<Origin>,
     public: PublicUrl,
 }
 
@@ -236,7 +237,8 @@ impl LogRecord {
         json_field(&mut out, "method", &self.method);
         json_field(&mut out, "path", &self.path);
         json_field(&mut out, "outcome", self.outcome);
-        out.push_str(&format!(",\"status\":{status}"));
+        out.push_str(",\"status\":");
+        out.push_str(&status.to_string());
         json_field(&mut out, "auth_status", self.auth_status);
         json_optional(&mut out, "reason", self.reason);
         json_optional(&mut out, "detail", self.detail);
@@ -254,6 +256,13 @@ impl LogRecord {
 }
 
 fn json_string(out: &mut String, value: &str) {
+    // Nearly every value (ids, paths, codes) needs no escaping: copied as it is, no allocation.
+    if !value.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push('"');
+        out.push_str(value);
+        out.push('"');
+        return;
+    }
     // serde_json escapes exactly as JSON requires; a str always serialises.
     out.push_str(&serde_json::to_string(value).unwrap_or_else(|_| "\"\"".to_owned()));
 }
@@ -951,7 +960,7 @@ fn proxy_plan(
         forward_body: !preflight && !BODILESS.contains(&inbound.method),
         timeout_ms: gw.gate.upstream_timeout_ms,
         auth_status,
-        origin: gw.origin.clone(),
+        origin: Rc::clone(&gw.origin),
         public: public.clone(),
         extra_response_cookies: Vec::new(),
     }
@@ -1046,6 +1055,55 @@ fn gateway_path(
                 },
                 log,
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod log_json_tests {
+    use super::LogRecord;
+    use proptest::prelude::*;
+
+    proptest! {
+        // The hand-written writer must give what a JSON parser reads back as the same values,
+        // whatever the method, path or issue strings hold (quotes, controls, non-ASCII).
+        #[test]
+        fn log_line_round_trips(
+            request_id in "\\PC{0,40}",
+            method in any::<String>(),
+            path in any::<String>(),
+            issues in proptest::collection::vec(any::<String>(), 0..3),
+            status in any::<u16>(),
+            duration in any::<u64>(),
+            grace in any::<bool>(),
+        ) {
+            let log = LogRecord {
+                request_id: request_id.clone(),
+                method: method.clone(),
+                path: path.clone(),
+                outcome: "proxy",
+                reason: Some("token-expired"),
+                forwarded_issues: issues.clone(),
+                grace,
+                ..LogRecord::default()
+            };
+            let line = log.to_json(status, duration);
+            let v: serde_json::Value = serde_json::from_str(&line).expect("valid JSON");
+            prop_assert_eq!(v["request_id"].as_str(), Some(request_id.as_str()));
+            prop_assert_eq!(v["method"].as_str(), Some(method.as_str()));
+            prop_assert_eq!(v["path"].as_str(), Some(path.as_str()));
+            prop_assert_eq!(v["status"].as_u64(), Some(u64::from(status)));
+            prop_assert_eq!(v["duration_ms"].as_u64(), Some(duration));
+            prop_assert_eq!(v["reason"].as_str(), Some("token-expired"));
+            prop_assert!(v["detail"].is_null());
+            prop_assert_eq!(v["grace"].as_bool(), Some(grace));
+            let read: Vec<String> = v["forwarded_issues"]
+                .as_array()
+                .expect("a list")
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_owned))
+                .collect();
+            prop_assert_eq!(read, issues);
         }
     }
 }

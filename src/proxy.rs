@@ -171,14 +171,29 @@ pub fn claim_header_value(v: &Value) -> String {
     }
 }
 
+/// Trimmed, lower-case, `_` read as `-` (as some servers read it).
 fn normalized_name(name: &str) -> String {
-    name.trim().to_ascii_lowercase().replace('_', "-")
+    name.trim().chars().map(normalized_char).collect()
+}
+
+fn normalized_char(c: char) -> char {
+    if c == '_' {
+        '-'
+    } else {
+        c.to_ascii_lowercase()
+    }
+}
+
+/// `normalized_name(name).starts_with(prefix)` for a lower-case ASCII `prefix`, without
+/// allocating: this runs for every header of every request and response.
+fn normalized_starts_with(name: &str, prefix: &str) -> bool {
+    let mut chars = name.trim().chars().map(normalized_char);
+    prefix.chars().all(|p| chars.next() == Some(p))
 }
 
 /// True for names the gateway owns (`X-Auth-*`, `X-Edgegate-*`, any case, `_` or `-`).
 pub fn is_identity_header(name: &str) -> bool {
-    let n = normalized_name(name);
-    n.starts_with("x-auth-") || n.starts_with("x-edgegate-")
+    normalized_starts_with(name, "x-auth-") || normalized_starts_with(name, "x-edgegate-")
 }
 
 fn connection_tokens(headers: &HeaderList) -> Vec<String> {
@@ -540,4 +555,43 @@ pub fn response_headers(
         auth_status.as_str().to_string(),
     ));
     out
+}
+
+#[cfg(test)]
+mod identity_name_tests {
+    use super::{is_identity_header, normalized_name};
+    use proptest::prelude::*;
+
+    proptest! {
+        // The allocation-free check must agree with the plain definition on any name.
+        #[test]
+        fn identity_check_matches_normalized_prefix(
+            name in "[ \\tXx_-]{0,2}(x|X)?[-_]?(auth|AUTH|Auth|edgegate|EdgeGate)?[-_]?\\PC{0,6}",
+        ) {
+            let n = normalized_name(&name);
+            let expected = n.starts_with("x-auth-") || n.starts_with("x-edgegate-");
+            prop_assert_eq!(is_identity_header(&name), expected);
+        }
+    }
+
+    #[test]
+    fn identity_names_in_any_spelling() {
+        for name in [
+            "X-Auth-User-Id",
+            "x_auth_user_id",
+            " X-EDGEGATE-Assertion",
+            "x-auth-",
+        ] {
+            assert!(is_identity_header(name), "{name}");
+        }
+        for name in [
+            "X-Authorization",
+            "x-auth",
+            "X-Edgegate",
+            "authorization",
+            "ẋ-auth-x",
+        ] {
+            assert!(!is_identity_header(name), "{name}");
+        }
+    }
 }
