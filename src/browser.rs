@@ -60,7 +60,7 @@ const MAX_PEEK_BYTES: usize = 8192;
 
 /// How long one outage check is remembered per isolate.
 pub const PROBE_CACHE_MS: i64 = 30_000;
-/// Timeout of the outage check; the edge aborts the fetch after this.
+/// Timeout of the outage check; the edge gives the fetch up after this.
 pub const PROBE_TIMEOUT_MS: u64 = 1500;
 /// Path of the outage check on the Frontend API.
 pub const PROBE_PATH: &str = "/v1/environment";

@@ -7,7 +7,7 @@
 //!
 //! Pure: no `worker` or JavaScript types; time, randomness and settings come in as parameters.
 //! The steps answer in a line-per-field text form (the "wire", see [`wire`]) that the entry
-//! (src/edge/entry.js) reads without deciding anything.
+//! (src/edge/shim.js) reads without deciding anything.
 //!
 //! A signature check suspends the pipeline: the backend records the question and never
 //! resolves, the step answers `V`, the entry verifies and calls `decide` again with the answer.
@@ -389,7 +389,7 @@ pub fn parse_answers(text: &str) -> Vec<(&str, bool)> {
         .collect()
 }
 
-/// The step answers as text, one field per line (`\n`), read by src/edge/entry.js. Header lists
+/// The step answers as text, one field per line (`\n`), read by src/edge/shim.js. Header lists
 /// are `name\nvalue\n` pairs ended by an empty line (names are never empty, and no name or
 /// value holds CR, LF or NUL: see [`crate::http::header_blob`]). A body, when there is one, is
 /// everything after the header list. The log line is a JSON object missing its last member and

@@ -1,4 +1,4 @@
-//! The wasm exports the worker's JavaScript entry (src/edge/entry.js) calls: the per-isolate
+//! The wasm exports the worker's JavaScript entry (src/edge/shim.js) calls: the per-isolate
 //! [`Isolate`], built once from the settings, driven one synchronous step at a time. Every call
 //! is plain strings and numbers in, a wire string out (see `isolate::wire`); the entry does the
 //! I/O (origin and asset fetches, WebCrypto, the clock, randomness, logging) and nothing here
