@@ -91,22 +91,28 @@ where
 {
     let mut out = String::new();
     for (name, value) in pairs {
-        let unsafe_byte = |s: &str| s.bytes().any(|b| matches!(b, b'\n' | b'\r' | 0));
-        if name.is_empty() || unsafe_byte(name) || unsafe_byte(value) {
-            continue;
-        }
-        out.push_str(name);
-        out.push('\n');
-        out.push_str(value);
-        out.push('\n');
+        push_pair(&mut out, name, value);
     }
     out
+}
+
+/// Appends `name\nvalue\n`, or nothing when the name is empty or either holds CR, LF or NUL.
+fn push_pair(out: &mut String, name: &str, value: &str) {
+    let unsafe_byte = |s: &str| s.bytes().any(|b| matches!(b, b'\n' | b'\r' | 0));
+    if name.is_empty() || unsafe_byte(name) || unsafe_byte(value) {
+        return;
+    }
+    out.push_str(name);
+    out.push('\n');
+    out.push_str(value);
+    out.push('\n');
 }
 
 /// The inverse of [`header_blob`]: a trailing unpaired name (a truncated blob) is dropped.
 pub fn parse_header_blob(blob: &str) -> HeaderList {
     let mut parts = blob.split('\n');
-    let mut out = Vec::new();
+    // Two lines a header: the count is known before any is copied.
+    let mut out = Vec::with_capacity(blob.bytes().filter(|&b| b == b'\n').count() / 2);
     while let (Some(name), Some(value)) = (parts.next(), parts.next()) {
         if name.is_empty() {
             continue;
@@ -130,41 +136,56 @@ pub enum HeaderEdit {
 /// ordered list of values: a name whose values are unchanged is left alone, any other is deleted
 /// and its new values appended in order.
 pub fn header_edits(before: &HeaderList, after: &[(String, String)]) -> Vec<HeaderEdit> {
-    // Lists are a few dozen headers: pairwise comparison beats building maps (and allocating).
-    let same_name = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    // Lists are a few dozen headers: scans beat building maps. Each name is handled once, at
+    // its first appearance in `before` then `after`; the flags mark the entries it covered.
+    let old: &[(String, String)] = &before.0;
+    let mut old_done = vec![false; old.len()];
+    let mut new_done = vec![false; after.len()];
     let mut edits = Vec::new();
-    let names = before
-        .0
-        .iter()
-        .chain(after.iter())
-        .map(|(n, _)| n.as_str())
-        .enumerate();
-    for (at, name) in names {
-        let earlier = before
-            .0
-            .iter()
-            .chain(after.iter())
-            .take(at)
-            .any(|(n, _)| same_name(n, name));
-        if earlier {
+    let first_appearances = (0..old.len())
+        .map(|i| (true, i))
+        .chain((0..after.len()).map(|j| (false, j)));
+    for (in_old, at) in first_appearances {
+        let (done, list) = if in_old {
+            (&old_done, old)
+        } else {
+            (&new_done, after)
+        };
+        let Some((name, _)) = list.get(at) else {
+            continue;
+        };
+        if done.get(at).copied().unwrap_or(true) {
             continue;
         }
-        let mut old = before.0.iter().filter(|(n, _)| same_name(n, name));
-        let mut new = after.iter().filter(|(n, _)| same_name(n, name));
+        let same = |(n, _): &&(String, String)| n.eq_ignore_ascii_case(name);
+        let mut old_values = old.iter().filter(same).map(|(_, v)| v);
+        let mut new_values = after.iter().filter(same).map(|(_, v)| v);
         let unchanged = loop {
-            match (old.next(), new.next()) {
+            match (old_values.next(), new_values.next()) {
                 (None, None) => break true,
-                (Some((_, o)), Some((_, n))) if o == n => continue,
+                (Some(o), Some(n)) if o == n => continue,
                 _ => break false,
             }
         };
+        let mut had_old = false;
+        for (flag, (n, _)) in old_done.iter_mut().zip(old.iter()) {
+            if n.eq_ignore_ascii_case(name) {
+                *flag = true;
+                had_old = true;
+            }
+        }
+        for (flag, (n, _)) in new_done.iter_mut().zip(after.iter()) {
+            if n.eq_ignore_ascii_case(name) {
+                *flag = true;
+            }
+        }
         if unchanged {
             continue;
         }
-        if before.0.iter().any(|(n, _)| same_name(n, name)) {
+        if had_old {
             edits.push(HeaderEdit::Delete(name.to_ascii_lowercase()));
         }
-        for (n, v) in after.iter().filter(|(n, _)| same_name(n, name)) {
+        for (n, v) in after.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)) {
             edits.push(HeaderEdit::Append(n.clone(), v.clone()));
         }
     }
@@ -196,9 +217,7 @@ pub fn edits_blob(edits: &[HeaderEdit]) -> String {
                     out.push('\n');
                 }
             }
-            HeaderEdit::Append(name, value) => {
-                out.push_str(&header_blob([(name.as_str(), value.as_str())]));
-            }
+            HeaderEdit::Append(name, value) => push_pair(&mut out, name, value),
         }
     }
     out

@@ -18,7 +18,7 @@ use crate::app::{self, Decision, Gateway, Inbound, LogRecord, Outcome, ProxyPlan
 use crate::authenticate::SignatureBackend;
 use crate::browser::{OutageProbe, ProbeResult, PROBE_TIMEOUT_MS};
 use crate::cache::{TokenCache, DEFAULT_CAPACITY};
-use crate::crypto::plausible_signature;
+use crate::crypto::{hex_lower, plausible_signature};
 use crate::http::{self, HeaderEdit, HeaderList};
 use crate::keys::{Alg, KeySet};
 use crate::response::{self, AuthStatus, Rejection};
@@ -364,16 +364,8 @@ fn question_id(key_index: usize, alg: Alg, message: &[u8], signature: &[u8]) -> 
     h.update((message.len() as u64).to_be_bytes());
     h.update(message);
     h.update(signature);
-    let digest = h.finalize();
-    let mut out = String::with_capacity(64);
-    for b in digest {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 15)]));
-    }
-    out
+    hex_lower(&h.finalize())
 }
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Parses the entry's answers, `id:1` or `id:0` separated by `,`; anything else is skipped.
 pub fn parse_answers(text: &str) -> Vec<(&str, bool)> {

@@ -264,11 +264,7 @@ impl Key {
             }
         }
         let digest = Sha256::digest(material.public_numbers());
-        let fingerprint = digest
-            .iter()
-            .take(8)
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>();
+        let fingerprint = crate::crypto::hex_lower(digest.get(..8).unwrap_or_default());
         Ok(Key {
             kid,
             material,

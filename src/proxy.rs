@@ -134,7 +134,7 @@ pub fn request_id(cf_ray: Option<&str>, random: &[u8; 16]) -> String {
             return ray.to_string();
         }
     }
-    random.iter().map(|b| format!("{b:02x}")).collect()
+    crate::crypto::hex_lower(random)
 }
 
 /// JSON with every non-ASCII character and DEL escaped as `\uXXXX`.
@@ -443,7 +443,18 @@ impl Origin {
     /// The URL to fetch: origin + base path + canonical path + `?query` (when the request had
     /// one; characters never valid in a query are percent-encoded).
     pub fn join(&self, canonical_path: &str, query: Option<&str>) -> String {
-        let mut out = format!("{}{}", self.origin(), self.base_path);
+        // Pushed piece by piece: this runs for every proxied request.
+        let mut out = String::with_capacity(
+            self.host.len() + self.base_path.len() + canonical_path.len() + 16,
+        );
+        out.push_str(self.scheme.as_str());
+        out.push_str("://");
+        out.push_str(&self.host);
+        if let Some(port) = self.port {
+            out.push(':');
+            out.push_str(&port.to_string());
+        }
+        out.push_str(&self.base_path);
         if canonical_path.starts_with('/') {
             out.push_str(canonical_path);
         } else {
