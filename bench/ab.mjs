@@ -2,8 +2,10 @@
 // warm path (one token), interleaved rounds, loopback origin. Not part of bench/run.sh.
 //   node bench/ab.mjs NAME=SPEC ...   (the first variant is the baseline)
 //   SPEC: js:<worker.mjs> | js+assets:<worker.mjs> | edgegate | edgegate:noassets
+//         | amp:<OP>:<N> (bench/workers/amplify.mjs: one runtime operation N times a request)
 //   DIR_<NAME>=<folder> runs an edgegate build kept elsewhere (a copy of build/).
-//   ROUNDS (3) and DUR (seconds, 3) bound the run.
+//   ROUNDS (3) and DUR (seconds, 3) bound the run; WARM (seconds, 0) loads each variant once
+//   before the rounds (V8 tiers wasm up to TurboFan over the first tens of seconds).
 // Example: node bench/ab.mjs pt=js:bench/workers/passthrough.mjs old=edgegate:noassets new=edgegate:noassets
 
 import { spawn } from "node:child_process";
@@ -22,7 +24,9 @@ const specs = process.argv.slice(2);
 const live = [];
 for (const s of specs) {
   const [name, spec] = s.split("=");
-  const common = { modules: true, compatibilityDate: compatibilityDate(), bindings, host: "127.0.0.1", port: 0, handleRuntimeStdio(a, b) { a.resume(); b.resume(); } };
+  const amp = spec.startsWith("amp:") ? spec.split(":") : null;
+  const workerBindings = amp ? { ...bindings, OP: amp[1], N: amp[2] ?? "1" } : bindings;
+  const common = { modules: true, compatibilityDate: compatibilityDate(), bindings: workerBindings, host: "127.0.0.1", port: 0, handleRuntimeStdio(a, b) { a.resume(); b.resume(); } };
   const assets = { directory: WWW_DIR, binding: "ASSETS", routerConfig: { invoke_user_worker_ahead_of_assets: true, has_user_worker: true }, assetConfig: { html_handling: "none", not_found_handling: "none" } };
   let opts;
   if (spec.startsWith("edgegate")) {
@@ -30,7 +34,7 @@ for (const s of specs) {
     opts = { ...common, name: "edgegate", scriptPath: join(dir, "index.js"), modulesRoot: dir, modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }] };
     if (!spec.includes("noassets")) opts.assets = assets;
   } else {
-    const file = spec.replace(/^js(\+assets)?:/, "");
+    const file = amp ? join(ROOT, "bench/workers/amplify.mjs") : spec.replace(/^js(\+assets)?:/, "");
     const out = join(BUILD_DIR, "ab", name + ".bundle.js");
     await build({ entryPoints: [file], outfile: out, bundle: true, format: "esm", platform: "browser", target: "es2022", conditions: ["workerd", "worker", "browser"], minify: true, logLevel: "error" });
     opts = { ...common, name, scriptPath: out, modulesRoot: join(BUILD_DIR, "ab") };
@@ -48,6 +52,8 @@ for (const s of specs) {
 import { readFileSync } from "node:fs";
 const cpuOf = (pid) => { const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" "); return (Number(f[11]) + Number(f[12])) * 10000; };
 const run = (url, d) => new Promise((res, rej) => autocannon({ url: url + "/api/data", connections: CONN, duration: d, headers: { authorization: `Bearer ${token}` } }, (e, r) => e ? rej(e) : res(r)));
+const WARM = Number(process.env.WARM ?? 0);
+if (WARM > 0) for (const w of live) await run(w.url, WARM);
 for (let round = 0; round < ROUNDS; round++) for (const w of live) { await run(w.url, 1); const c0 = cpuOf(w.pid); const r = await run(w.url, DUR); w.rps.push(r.requests.total / DUR); w.cpu.push((cpuOf(w.pid) - c0) / r.requests.total); if (r.non2xx) console.error(w.name, "non2xx", r.non2xx); }
 const med = (xs) => { const v = [...xs].sort((a, b) => a - b); return v[Math.floor(v.length / 2)]; };
 const base = med(live[0].rps);
