@@ -322,6 +322,7 @@ describe("forwarded headers", () => {
 
 describe("origin failures", () => {
   let slow, worker, deadWorker;
+  const slowRequests = [];
   before(async () => {
     slow = createServer((req, res) => {
       if (req.url.startsWith("/stream")) {
@@ -331,7 +332,19 @@ describe("origin failures", () => {
         setTimeout(() => res.end("last"), 700);
         return;
       }
-      setTimeout(() => { res.writeHead(200); res.end("late"); }, 1500);
+      // A request the gateway gave up on is cancelled: the origin sees its connection close
+      // before it would have answered.
+      const seen = { url: req.url, closedEarly: false };
+      slowRequests.push(seen);
+      res.on("close", () => {
+        if (!res.writableFinished) seen.closedEarly = true;
+      });
+      setTimeout(() => {
+        if (!res.destroyed) {
+          res.writeHead(200);
+          res.end("late");
+        }
+      }, 1500);
     });
     await new Promise((r) => slow.listen(0, "127.0.0.1", r));
     const dead = createServer();
@@ -368,6 +381,12 @@ describe("origin failures", () => {
     const res = await worker.fetch("/api/x", { headers: bearer(token()) });
     assert.equal(res.status, 504);
     assert.deepEqual(await res.json(), { error: "origin-timeout" });
+    // The origin fetch is not left running once the client has its 504.
+    const deadline = Date.now() + 1000;
+    const givenUp = () => slowRequests.find((r) => r.url === "/api/x");
+    while (!givenUp()?.closedEarly && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(givenUp(), "the origin saw the request");
+    assert.equal(givenUp().closedEarly, true, "the given-up origin request was cancelled");
   });
 
   test("upstream_timeout_covers_the_response_headers_not_a_body_already_streaming", async () => {
