@@ -23,7 +23,7 @@
 mod common;
 
 use common::{hex, vector_json};
-use edgegate::crypto::verify_signature;
+use edgegate::crypto::{plausible_signature, verify_signature};
 use edgegate::keys::{parse_jwk, Alg, KeyMaterial, KeySet};
 use edgegate::token::verify_jws;
 use serde_json::Value;
@@ -162,6 +162,54 @@ fn wycheproof_rsa_acceptable_cases_are_missing_null() {
                 }
             }
         }
+    }
+}
+
+/// The structural pre-check the worker runs before it hands a signature to WebCrypto
+/// (`crypto::plausible_signature`: length, ECDSA `r`/`s` range) never refuses a signature the
+/// primitive accepts, on every vector of every signature file; and it does refuse some.
+#[test]
+fn wycheproof_pre_check_never_refuses_what_the_primitive_accepts() {
+    let files = [
+        ("wycheproof/rsa_signature_2048_sha256_test.json", Alg::Rs256),
+        ("wycheproof/rsa_signature_3072_sha256_test.json", Alg::Rs256),
+        ("wycheproof/rsa_signature_4096_sha256_test.json", Alg::Rs256),
+        (
+            "wycheproof/ecdsa_secp256r1_sha256_p1363_test.json",
+            Alg::Es256,
+        ),
+    ];
+    for (file, alg) in files {
+        let Some(doc) = vector_json(file) else {
+            return;
+        };
+        let mut refused = 0;
+        for group in doc["testGroups"].as_array().expect("testGroups") {
+            let der = hex(group["publicKeyDer"].as_str().expect("publicKeyDer"));
+            let key = KeyMaterial::from_spki_der(&der).expect("group key");
+            for test in group["tests"].as_array().expect("tests") {
+                let id = &test["tcId"];
+                let msg = hex(test["msg"].as_str().expect("msg"));
+                let sig = hex(test["sig"].as_str().expect("sig"));
+                let plausible = plausible_signature(&key, &sig);
+                let accepted = verify_signature(&key, alg, &msg, &sig);
+                assert!(
+                    plausible || !accepted,
+                    "{file} tcId {id}: pre-check refused a good one"
+                );
+                if test["result"] == "valid" {
+                    assert!(
+                        plausible,
+                        "{file} tcId {id}: pre-check refused a valid vector"
+                    );
+                }
+                if !plausible {
+                    refused += 1;
+                }
+            }
+        }
+        eprintln!("{file}: the pre-check refused {refused}");
+        assert!(refused > 0, "{file}: the pre-check refused nothing");
     }
 }
 
