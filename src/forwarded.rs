@@ -302,11 +302,8 @@ fn split_serialized_url(url: &str) -> Option<(Scheme, &str, &str)> {
         return None;
     }
     if let Some(p) = port {
-        let n: u16 = p.parse().ok()?;
-        if p.is_empty() || p.starts_with('0') || !p.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        if n == scheme.default_port() {
+        // A leading zero is valid but not what the parser serializes.
+        if p.starts_with('0') || parse_port(p).ok()? == scheme.default_port() {
             return None;
         }
     }
@@ -327,16 +324,13 @@ fn split_serialized_url(url: &str) -> Option<(Scheme, &str, &str)> {
     (path_ok && query_ok).then_some((scheme, authority, path_and_query))
 }
 
+/// Four decimal labels that [`parse_ipv4`] accepts (no leading zeros, each at most 255).
 fn is_dotted_quad(host: &str) -> bool {
     let parts: Vec<&str> = host.split('.').collect();
-    parts.len() == 4
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.len() <= 3
-                && p.bytes().all(|b| b.is_ascii_digit())
-                && !(p.len() > 1 && p.starts_with('0'))
-                && p.parse::<u16>().is_ok_and(|n| n <= 255)
-        })
+    parts
+        .iter()
+        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && parse_ipv4(&parts).is_ok()
 }
 
 #[cfg(test)]

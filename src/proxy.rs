@@ -437,16 +437,13 @@ impl Origin {
 
     /// `scheme://authority`, the assertion audience.
     pub fn origin(&self) -> String {
-        format!("{}://{}", self.scheme.as_str(), self.authority())
+        let mut out = String::new();
+        self.push_origin(&mut out);
+        out
     }
 
-    /// The URL to fetch: origin + base path + canonical path + `?query` (when the request had
-    /// one; characters never valid in a query are percent-encoded).
-    pub fn join(&self, canonical_path: &str, query: Option<&str>) -> String {
-        // Pushed piece by piece: this runs for every proxied request.
-        let mut out = String::with_capacity(
-            self.host.len() + self.base_path.len() + canonical_path.len() + 16,
-        );
+    /// Appends `scheme://host[:port]` (pushed piece by piece: it runs for every proxied request).
+    fn push_origin(&self, out: &mut String) {
         out.push_str(self.scheme.as_str());
         out.push_str("://");
         out.push_str(&self.host);
@@ -454,6 +451,15 @@ impl Origin {
             out.push(':');
             out.push_str(&port.to_string());
         }
+    }
+
+    /// The URL to fetch: origin + base path + canonical path + `?query` (when the request had
+    /// one; characters never valid in a query are percent-encoded).
+    pub fn join(&self, canonical_path: &str, query: Option<&str>) -> String {
+        let mut out = String::with_capacity(
+            self.host.len() + self.base_path.len() + canonical_path.len() + 16,
+        );
+        self.push_origin(&mut out);
         out.push_str(&self.base_path);
         if canonical_path.starts_with('/') {
             out.push_str(canonical_path);
