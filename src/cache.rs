@@ -6,7 +6,14 @@
 //! Keyed by the SHA-256 of the token, and a hit compares the whole token, so no collision can be
 //! aimed at. Only tokens whose signature verified are inserted: a flood of forged or distinct
 //! garbage tokens never enters, and valid ones cost an attacker a real signed token each.
-//! Capacity is fixed; when full, expired entries go first, then the oldest.
+//! Capacity is fixed; when full, expired entries go first (swept at most once a second: a sweep
+//! visits every entry), then the oldest.
+//!
+//! The last few tokens served are also kept in a short list that a lookup tries first by
+//! comparing whole tokens, with no hash: a browser sends its one token on every request of a
+//! page load and its refreshes, so most hits are on a token seen moments ago, and hashing ~900
+//! bytes is most of a warm request's work in wasm (software SHA-256). The list is a handful of
+//! shared references to verified entries; it adds no way in and no memory an attacker controls.
 
 use crate::token::SessionClaims;
 use sha2::{Digest, Sha256};
@@ -16,17 +23,36 @@ use std::rc::Rc;
 /// Default number of tokens remembered per isolate (a few hundred KiB at most).
 pub const DEFAULT_CAPACITY: usize = 1024;
 
+/// How many of the last tokens served a lookup compares before hashing.
+pub const RECENT: usize = 4;
+
+/// How often, at most, a full cache sweeps out its expired entries before dropping the oldest
+/// (a sweep visits every entry; the oldest is one pop).
+const SWEEP_EVERY_MS: i64 = 1000;
+
+#[derive(Clone)]
 struct Entry {
-    token: Box<str>,
+    token: Rc<str>,
     claims: Rc<SessionClaims>,
     /// Unix ms after which the entry is useless (exp + skew + grace).
     useless_after_ms: i64,
 }
 
+impl Entry {
+    fn serves(&self, token: &str, now_ms: i64) -> bool {
+        // Whole-token equality (lengths first), never a hash's.
+        *self.token == *token && now_ms <= self.useless_after_ms
+    }
+}
+
 pub struct TokenCache {
     entries: HashMap<[u8; 32], Entry>,
     order: VecDeque<[u8; 32]>,
+    /// The last tokens served or inserted, newest first, at most [`RECENT`], each with its key
+    /// in `entries` (an entry leaves this list when it leaves `entries`).
+    recent: VecDeque<([u8; 32], Entry)>,
     capacity: usize,
+    last_sweep_ms: i64,
     hits: u64,
     misses: u64,
 }
@@ -36,7 +62,9 @@ impl TokenCache {
         TokenCache {
             entries: HashMap::with_capacity(capacity.min(4096)),
             order: VecDeque::with_capacity(capacity.min(4096)),
+            recent: VecDeque::with_capacity(RECENT + 1),
             capacity: capacity.max(1),
+            last_sweep_ms: i64::MIN,
             hits: 0,
             misses: 0,
         }
@@ -48,19 +76,36 @@ impl TokenCache {
 
     /// The claims of a token verified earlier, if it is still remembered and is the same token.
     pub fn get(&mut self, token: &str, now_ms: i64) -> Option<Rc<SessionClaims>> {
+        if let Some(at) = self
+            .recent
+            .iter()
+            .position(|(_, e)| e.serves(token, now_ms))
+        {
+            let (key, entry) = self.recent.remove(at)?;
+            let claims = Rc::clone(&entry.claims);
+            self.recent.push_front((key, entry));
+            self.hits += 1;
+            return Some(claims);
+        }
         let key = Self::key(token);
         let found = match self.entries.get(&key) {
-            Some(e) if &*e.token == token && now_ms <= e.useless_after_ms => {
-                Some(Rc::clone(&e.claims))
-            }
+            Some(e) if e.serves(token, now_ms) => Some(e.clone()),
             _ => None,
         };
-        if found.is_some() {
-            self.hits += 1;
-        } else {
+        let Some(entry) = found else {
             self.misses += 1;
-        }
-        found
+            return None;
+        };
+        self.hits += 1;
+        let claims = Rc::clone(&entry.claims);
+        self.remember_recent(key, entry);
+        Some(claims)
+    }
+
+    fn remember_recent(&mut self, key: [u8; 32], entry: Entry) {
+        self.recent.retain(|(k, _)| *k != key);
+        self.recent.push_front((key, entry));
+        self.recent.truncate(RECENT);
     }
 
     /// Remembers a token whose signature verified. `keep_ms` is how long past `exp` the entry
@@ -77,24 +122,27 @@ impl TokenCache {
             useless_after_ms,
         };
         if let Some(existing) = self.entries.get_mut(&key) {
-            *existing = entry;
-            return;
+            *existing = entry.clone();
+        } else {
+            if self.entries.len() >= self.capacity {
+                self.evict(now_ms);
+            }
+            self.entries.insert(key, entry.clone());
+            self.order.push_back(key);
         }
-        if self.entries.len() >= self.capacity {
-            self.evict(now_ms);
-        }
-        self.entries.insert(key, entry);
-        self.order.push_back(key);
+        self.remember_recent(key, entry);
     }
 
+    /// Makes room for one entry: expired ones first (at most one sweep a second), then the
+    /// oldest.
     fn evict(&mut self, now_ms: i64) {
-        let before = self.entries.len();
-        self.entries.retain(|_, e| e.useless_after_ms >= now_ms);
-        if self.entries.len() < before {
-            let entries = &self.entries;
-            self.order.retain(|k| entries.contains_key(k));
-            if self.entries.len() < self.capacity {
-                return;
+        if now_ms.saturating_sub(self.last_sweep_ms) >= SWEEP_EVERY_MS {
+            self.last_sweep_ms = now_ms;
+            let before = self.entries.len();
+            self.entries.retain(|_, e| e.useless_after_ms >= now_ms);
+            if self.entries.len() < before {
+                let entries = &self.entries;
+                self.order.retain(|k| entries.contains_key(k));
             }
         }
         while self.entries.len() >= self.capacity {
@@ -105,8 +153,11 @@ impl TokenCache {
                 None => break,
             }
         }
+        let entries = &self.entries;
+        self.recent.retain(|(k, _)| entries.contains_key(k));
     }
 
+    /// Entries in the main store (the recent list only shares some of them).
     pub fn len(&self) -> usize {
         self.entries.len()
     }
@@ -184,6 +235,98 @@ mod tests {
         cache.insert("new", claims(1_000_000), 0, 5_000);
         assert!(cache.get("keep", 5_000).is_some());
         assert!(cache.get("new", 5_000).is_some());
+    }
+
+    #[test]
+    fn recent_tokens_are_served_and_checked_like_the_rest() {
+        let mut cache = TokenCache::new(16);
+        cache.insert("a.b.c", claims(10), 0, 0);
+        // Found by the recent list: the same token only, and never once useless.
+        assert!(cache.get("a.b.c", 10_000).is_some());
+        assert!(cache.get("a.b.cc", 10_000).is_none());
+        assert!(cache.get("a.b.", 10_000).is_none());
+        assert!(cache.get("a.b.c", 10_001).is_none());
+        assert_eq!(cache.stats(), (1, 3));
+    }
+
+    #[test]
+    fn the_recent_list_never_outlives_the_store() {
+        let mut cache = TokenCache::new(2);
+        cache.insert("t0", claims(1_000_000), 0, 0);
+        assert!(cache.get("t0", 0).is_some());
+        cache.insert("t1", claims(1_000_000), 0, 0);
+        cache.insert("t2", claims(1_000_000), 0, 0);
+        // t0 was the oldest: gone from the store, so from the recent list too.
+        assert!(cache.get("t0", 0).is_none());
+        assert!(cache.get("t1", 0).is_some());
+        assert!(cache.get("t2", 0).is_some());
+        assert!(cache.recent.len() <= RECENT);
+        assert!(cache
+            .recent
+            .iter()
+            .all(|(k, _)| cache.entries.contains_key(k)));
+    }
+
+    #[test]
+    fn a_hit_past_the_recent_list_moves_the_token_into_it() {
+        let mut cache = TokenCache::new(64);
+        for i in 0..(RECENT + 3) {
+            cache.insert(&format!("t{i}"), claims(1_000_000), 0, 0);
+        }
+        assert!(!cache.recent.iter().any(|(_, e)| &*e.token == "t0"));
+        assert!(cache.get("t0", 0).is_some());
+        assert_eq!(cache.recent.front().map(|(_, e)| &*e.token), Some("t0"));
+        assert_eq!(cache.recent.len(), RECENT);
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Insert(usize, i64),
+        Get(usize, i64),
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (0usize..10, 0i64..50).prop_map(|(t, exp)| Op::Insert(t, exp)),
+            (0usize..10, 0i64..60_000).prop_map(|(t, now)| Op::Get(t, now)),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Whatever the order of inserts and lookups, a hit is only ever the token asked for,
+        /// with the claims of its latest insert, while still useful; the store and the recent
+        /// list stay within their caps and the list only holds stored entries.
+        #[test]
+        fn hits_are_only_ever_the_same_token_while_useful(
+            ops in proptest::collection::vec(op(), 1..200),
+            capacity in 1usize..6,
+        ) {
+            let mut cache = TokenCache::new(capacity);
+            let mut inserted: HashMap<String, i64> = HashMap::new();
+            for op in ops {
+                match op {
+                    Op::Insert(t, exp) => {
+                        let token = format!("tok.{t}.sig");
+                        let mut c = (*claims(exp)).clone();
+                        c.auth.user_id = token.clone();
+                        cache.insert(&token, Rc::new(c), 0, 0);
+                        inserted.insert(token, exp);
+                    }
+                    Op::Get(t, now) => {
+                        let token = format!("tok.{t}.sig");
+                        if let Some(hit) = cache.get(&token, now) {
+                            proptest::prop_assert_eq!(&hit.auth.user_id, &token);
+                            proptest::prop_assert_eq!(Some(&hit.exp), inserted.get(&token));
+                            proptest::prop_assert!(now <= hit.exp * 1000);
+                        }
+                    }
+                }
+                proptest::prop_assert!(cache.len() <= capacity);
+                proptest::prop_assert!(cache.recent.len() <= RECENT);
+                proptest::prop_assert!(cache.recent.iter().all(|(k, _)| cache.entries.contains_key(k)));
+            }
+        }
     }
 
     #[test]
