@@ -112,7 +112,8 @@ fn push_pair(out: &mut String, name: &str, value: &str) {
 pub fn parse_header_blob(blob: &str) -> HeaderList {
     let mut parts = blob.split('\n');
     // Two lines a header: the count is known before any is copied.
-    let mut out = Vec::with_capacity(blob.bytes().filter(|&b| b == b'\n').count() / 2);
+    // (`matches` finds the line ends with memchr, not byte by byte.)
+    let mut out = Vec::with_capacity(blob.matches('\n').count() / 2);
     while let (Some(name), Some(value)) = (parts.next(), parts.next()) {
         if name.is_empty() {
             continue;
@@ -136,30 +137,32 @@ pub enum HeaderEdit {
 /// ordered list of values: a name whose values are unchanged is left alone, any other is deleted
 /// and its new values appended in order.
 pub fn header_edits(before: &HeaderList, after: &[(String, String)]) -> Vec<HeaderEdit> {
-    // Lists are a few dozen headers: scans beat building maps. Each name is handled once, at
-    // its first appearance in `before` then `after`; the flags mark the entries it covered.
     let old: &[(String, String)] = &before.0;
-    let mut old_done = vec![false; old.len()];
-    let mut new_done = vec![false; after.len()];
+    // Lists are a few dozen headers: scans beat building maps. Names are compared once each,
+    // against the distinct names before them; everything after works on the group numbers (the
+    // position of a name's first appearance in `before` then `after`).
+    let names: Vec<&str> = old.iter().chain(after).map(|(n, _)| n.as_str()).collect();
+    let mut leaders: Vec<usize> = Vec::new();
+    let mut groups: Vec<usize> = Vec::with_capacity(names.len());
+    for (at, name) in names.iter().enumerate() {
+        let known = leaders.iter().copied().find(|&leader| {
+            names
+                .get(leader)
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        });
+        groups.push(known.unwrap_or_else(|| {
+            leaders.push(at);
+            at
+        }));
+    }
+    let (old_groups, new_groups) = groups.split_at(old.len().min(groups.len()));
     let mut edits = Vec::new();
-    let first_appearances = (0..old.len())
-        .map(|i| (true, i))
-        .chain((0..after.len()).map(|j| (false, j)));
-    for (in_old, at) in first_appearances {
-        let (done, list) = if in_old {
-            (&old_done, old)
-        } else {
-            (&new_done, after)
-        };
-        let Some((name, _)) = list.get(at) else {
+    for &leader in &leaders {
+        let Some(name) = names.get(leader) else {
             continue;
         };
-        if done.get(at).copied().unwrap_or(true) {
-            continue;
-        }
-        let same = |(n, _): &&(String, String)| n.eq_ignore_ascii_case(name);
-        let mut old_values = old.iter().filter(same).map(|(_, v)| v);
-        let mut new_values = after.iter().filter(same).map(|(_, v)| v);
+        let mut old_values = in_group(old, old_groups, leader).map(|(_, v)| v);
+        let mut new_values = in_group(after, new_groups, leader).map(|(_, v)| v);
         let unchanged = loop {
             match (old_values.next(), new_values.next()) {
                 (None, None) => break true,
@@ -167,29 +170,29 @@ pub fn header_edits(before: &HeaderList, after: &[(String, String)]) -> Vec<Head
                 _ => break false,
             }
         };
-        let mut had_old = false;
-        for (flag, (n, _)) in old_done.iter_mut().zip(old.iter()) {
-            if n.eq_ignore_ascii_case(name) {
-                *flag = true;
-                had_old = true;
-            }
-        }
-        for (flag, (n, _)) in new_done.iter_mut().zip(after.iter()) {
-            if n.eq_ignore_ascii_case(name) {
-                *flag = true;
-            }
-        }
         if unchanged {
             continue;
         }
-        if had_old {
+        if old_groups.contains(&leader) {
             edits.push(HeaderEdit::Delete(name.to_ascii_lowercase()));
         }
-        for (n, v) in after.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)) {
+        for (n, v) in in_group(after, new_groups, leader) {
             edits.push(HeaderEdit::Append(n.clone(), v.clone()));
         }
     }
     edits
+}
+
+/// The entries of `list` whose group (in `of`, entry by entry) is `group`.
+fn in_group<'a>(
+    list: &'a [(String, String)],
+    of: &'a [usize],
+    group: usize,
+) -> impl Iterator<Item = &'a (String, String)> {
+    list.iter()
+        .zip(of)
+        .filter(move |(_, &g)| g == group)
+        .map(|(pair, _)| pair)
 }
 
 /// What applying `edits` to `before` gives, as the edge applies them (a model for tests).

@@ -173,7 +173,13 @@ pub fn claim_header_value(v: &Value) -> String {
 
 /// Trimmed, lower-case, `_` read as `-` (as some servers read it).
 fn normalized_name(name: &str) -> String {
-    name.trim().chars().map(normalized_char).collect()
+    // Bytes, not chars: this runs for every header of every request and response, and mapping
+    // only ASCII bytes keeps any UTF-8 intact.
+    let mut lower = name.trim().to_ascii_lowercase();
+    if lower.contains('_') {
+        lower = lower.replace('_', "-");
+    }
+    lower
 }
 
 fn normalized_char(c: char) -> char {
@@ -576,10 +582,17 @@ pub fn response_headers(
 
 #[cfg(test)]
 mod identity_name_tests {
-    use super::{is_identity_header, normalized_name};
+    use super::{is_identity_header, normalized_char, normalized_name};
     use proptest::prelude::*;
 
     proptest! {
+        // The byte-wise normalisation must agree with the char-wise definition, UTF-8 included.
+        #[test]
+        fn normalized_name_is_trimmed_lower_case_with_dashes(name in "[ \\tA-Za-z_-]{0,4}\\PC{0,8}") {
+            let expected: String = name.trim().chars().map(normalized_char).collect();
+            prop_assert_eq!(normalized_name(&name), expected);
+        }
+
         // The allocation-free check must agree with the plain definition on any name.
         #[test]
         fn identity_check_matches_normalized_prefix(
