@@ -11,6 +11,7 @@
 //! randomness (the state value comes in as bytes). No input can make it panic.
 
 use crate::authenticate::{verify_prepared, SignatureBackend};
+use crate::cache::TokenDigest;
 use crate::keys::KeySet;
 use crate::token::{prepare, SessionClaims, TokenError, Validation};
 use base64::alphabet;
@@ -966,7 +967,7 @@ pub async fn verify_handshake_token<B: SignatureBackend>(
     backend: &B,
 ) -> Result<(Vec<String>, Vec<DroppedCookie>), HandshakeError> {
     let prepared = prepare(token, keys, max_token_bytes).map_err(HandshakeError::Token)?;
-    verify_prepared(&prepared, backend)
+    verify_prepared(&prepared, &TokenDigest::of(token), backend)
         .await
         .map_err(HandshakeError::Token)?;
     handshake_cookies(&prepared.into_payload(), clock_skew_ms, now_ms)

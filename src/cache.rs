@@ -30,6 +30,17 @@ pub const RECENT: usize = 4;
 /// (a sweep visits every entry; the oldest is one pop).
 const SWEEP_EVERY_MS: i64 = 1000;
 
+/// The SHA-256 of a whole token: the cache's key, and what a signature check on the token is
+/// named by (the token fixes its signed bytes and signature).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenDigest(pub [u8; 32]);
+
+impl TokenDigest {
+    pub fn of(token: &str) -> TokenDigest {
+        TokenDigest(Sha256::digest(token.as_bytes()).into())
+    }
+}
+
 #[derive(Clone)]
 struct Entry {
     token: Rc<str>,
@@ -70,36 +81,38 @@ impl TokenCache {
         }
     }
 
-    fn key(token: &str) -> [u8; 32] {
-        Sha256::digest(token.as_bytes()).into()
-    }
-
     /// The claims of a token verified earlier, if it is still remembered and is the same token.
     pub fn get(&mut self, token: &str, now_ms: i64) -> Option<Rc<SessionClaims>> {
-        if let Some(at) = self
+        self.lookup(token, now_ms).ok()
+    }
+
+    /// As [`TokenCache::get`], but a miss gives the token's digest, for
+    /// [`TokenCache::insert_digested`] and for naming a signature check after the token (a cold
+    /// token is then hashed once, not once per use).
+    pub fn lookup(&mut self, token: &str, now_ms: i64) -> Result<Rc<SessionClaims>, TokenDigest> {
+        let recent = self
             .recent
             .iter()
-            .position(|(_, e)| e.serves(token, now_ms))
-        {
-            let (key, entry) = self.recent.remove(at)?;
+            .position(|(_, e)| e.serves(token, now_ms));
+        if let Some((key, entry)) = recent.and_then(|at| self.recent.remove(at)) {
             let claims = Rc::clone(&entry.claims);
             self.recent.push_front((key, entry));
             self.hits += 1;
-            return Some(claims);
+            return Ok(claims);
         }
-        let key = Self::key(token);
-        let found = match self.entries.get(&key) {
+        let digest = TokenDigest::of(token);
+        let found = match self.entries.get(&digest.0) {
             Some(e) if e.serves(token, now_ms) => Some(e.clone()),
             _ => None,
         };
         let Some(entry) = found else {
             self.misses += 1;
-            return None;
+            return Err(digest);
         };
         self.hits += 1;
         let claims = Rc::clone(&entry.claims);
-        self.remember_recent(key, entry);
-        Some(claims)
+        self.remember_recent(digest.0, entry);
+        Ok(claims)
     }
 
     fn remember_recent(&mut self, key: [u8; 32], entry: Entry) {
@@ -111,7 +124,20 @@ impl TokenCache {
     /// Remembers a token whose signature verified. `keep_ms` is how long past `exp` the entry
     /// can still serve (clock skew plus any outage grace).
     pub fn insert(&mut self, token: &str, claims: Rc<SessionClaims>, keep_ms: i64, now_ms: i64) {
-        let key = Self::key(token);
+        self.insert_digested(&TokenDigest::of(token), token, claims, keep_ms, now_ms);
+    }
+
+    /// As [`TokenCache::insert`], with the digest [`TokenCache::lookup`] gave for `token`. (A
+    /// digest of another token only files the entry where no lookup finds it.)
+    pub fn insert_digested(
+        &mut self,
+        digest: &TokenDigest,
+        token: &str,
+        claims: Rc<SessionClaims>,
+        keep_ms: i64,
+        now_ms: i64,
+    ) {
+        let key = digest.0;
         let useless_after_ms = claims.exp.saturating_mul(1000).saturating_add(keep_ms);
         if useless_after_ms < now_ms {
             return;

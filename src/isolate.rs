@@ -11,13 +11,14 @@
 //!
 //! A signature check suspends the pipeline: the backend records the question and never
 //! resolves, the step answers `V`, the entry verifies and calls `decide` again with the answer.
-//! Answers are matched to questions by a SHA-256 of the whole question (key, algorithm, signed
-//! bytes, signature), so an answer can only ever settle the exact check it was given for.
+//! Answers are matched to questions by a SHA-256 of key index, algorithm and the token's own
+//! SHA-256 (which fixes the signed bytes and signature), so an answer can only ever settle the
+//! exact check it was given for.
 
 use crate::app::{self, Decision, Gateway, Inbound, LogRecord, Outcome, ProxyPlan};
 use crate::authenticate::SignatureBackend;
 use crate::browser::{OutageProbe, ProbeResult, PROBE_TIMEOUT_MS};
-use crate::cache::{TokenCache, DEFAULT_CAPACITY};
+use crate::cache::{TokenCache, TokenDigest, DEFAULT_CAPACITY};
 use crate::crypto::{hex_lower, plausible_signature};
 use crate::http::{self, HeaderEdit, HeaderList};
 use crate::keys::{Alg, KeySet};
@@ -329,6 +330,7 @@ impl SignatureBackend for ReplayBackend<'_> {
         alg: Alg,
         message: &[u8],
         signature: &[u8],
+        token: &TokenDigest,
     ) -> impl Future<Output = bool> {
         let Some(key) = self.keys.get(key_index) else {
             return Answer(Some(false));
@@ -336,7 +338,7 @@ impl SignatureBackend for ReplayBackend<'_> {
         if key.alg() != alg || !plausible_signature(&key.material, signature) {
             return Answer(Some(false));
         }
-        let id = question_id(key_index, alg, message, signature);
+        let id = question_id(key_index, alg, token);
         if let Some((_, verified)) = self.answers.iter().find(|(a, _)| *a == id) {
             return Answer(Some(*verified));
         }
@@ -357,13 +359,14 @@ impl SignatureBackend for ReplayBackend<'_> {
     }
 }
 
-fn question_id(key_index: usize, alg: Alg, message: &[u8], signature: &[u8]) -> String {
+/// Names a check by key, algorithm and the token: the token fixes the signed bytes and the
+/// signature (both are cut and decoded from it, canonically), so the name binds the answer to
+/// them as surely as hashing them again would, at one block of SHA-256 instead of the token's.
+fn question_id(key_index: usize, alg: Alg, token: &TokenDigest) -> String {
     let mut h = Sha256::new();
     h.update((key_index as u64).to_be_bytes());
     h.update(alg.as_str().as_bytes());
-    h.update((message.len() as u64).to_be_bytes());
-    h.update(message);
-    h.update(signature);
+    h.update(token.0);
     hex_lower(&h.finalize())
 }
 
