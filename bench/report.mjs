@@ -1,5 +1,6 @@
 // Folds the harness's parts into one result: the end-to-end runs (bench/e2e.mjs), the start-up
-// and size figures (bench/startup.mjs) and criterion's stage estimates (target/criterion).
+// and size figures (bench/startup.mjs), the wasm's own cost per request in node
+// (bench/steps.mjs) and criterion's stage estimates (target/criterion).
 // Prints a markdown table with the ratios and the targets of issue 5, writes
 // bench/results/latest.json and draws bench/results/chart.svg.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -11,6 +12,8 @@ const RESULTS = join(ROOT, "bench", "results");
 const readJson = (p) => JSON.parse(readFileSync(p, "utf8"));
 const e2e = readJson(join(RESULTS, "e2e.json.tmp"));
 const startup = readJson(join(RESULTS, "startup.json.tmp"));
+const stepsPath = join(RESULTS, "steps.json.tmp");
+const steps = existsSync(stepsPath) ? readJson(stepsPath) : null;
 
 // --- criterion stage estimates (median, ns) ---------------------------------------------------
 const CRIT = join(process.env.CARGO_TARGET_DIR ?? join(ROOT, "target"), "criterion");
@@ -105,6 +108,7 @@ const result = {
   e2e: runs,
   workerd_startup: e2e.startup,
   startup,
+  wasm_steps_us: steps,
   stages_ns: stages,
   targets,
   valid: allValid,
@@ -133,6 +137,18 @@ lines.push(`| wasm compile, node ${startup.node} (fresh process, median of ${sta
 lines.push(`| wasm instantiate, node | ${f(startup.node_instantiate_ms, 2)} ms |`);
 for (const [label, s] of Object.entries(e2e.startup)) {
   lines.push(`| ${label}: Miniflare ready / first request / steady request | ${f(s.miniflare_ready_ms)} / ${f(s.first_ms, 1)} / ${f(s.steady_ms, 1)} ms |`);
+}
+if (steps) {
+  lines.push(
+    "",
+    `The release wasm's own work per request, in node ${steps.node} (the entry's calls into wasm in a loop; median of ${steps.rounds} rounds of ${steps.iterations} requests)`,
+    "",
+    "| stage | RS256 | ES256 |",
+    "|---|---:|---:|",
+    `| warm request: decide (cached token) + finish | ${f(steps.RS256.warm_request_us, 1)} µs | ${f(steps.ES256.warm_request_us, 1)} µs |`,
+    `| cold request: decide + signatureInput + decide with the answer + finish (WebCrypto apart) | ${f(steps.RS256.cold_request_us, 1)} µs | ${f(steps.ES256.cold_request_us, 1)} µs |`,
+    `| WebCrypto verify (node's crypto.subtle, key imported once) | ${f(steps.RS256.webcrypto_verify_us, 1)} µs | ${f(steps.ES256.webcrypto_verify_us, 1)} µs |`,
+  );
 }
 lines.push("", "Stage costs, native (criterion median, RustCrypto)", "", "| stage | RS256 | ES256 |", "|---|---:|---:|");
 const ns = (x) => (x == null ? "n/a" : x >= 1000 ? `${(x / 1000).toFixed(2)} µs` : `${x.toFixed(1)} ns`);

@@ -2,7 +2,8 @@
 # The performance benchmark, in one command: `bash bench/run.sh` (about 4 minutes).
 #   1. the release wasm build (skipped when current)
 #   2. criterion stage micro-benchmarks, natively (benches/stages.rs)
-#   3. wasm size and start-up (compile + instantiate) in node
+#   3. wasm size and start-up (compile + instantiate) in node, and the wasm's own cost per request
+#      in node (bench/steps.mjs: the entry's calls into wasm in a loop; WebCrypto verify apart)
 #   4. end to end in workerd under autocannon: pass-through, @clerk/backend, edgegate; warm, cold
 #   5. the table (stdout), bench/results/latest.json, bench/results/chart.svg
 # Every load run is bounded in time (BENCH_DURATION s after BENCH_WARMUP s, BENCH_ROUNDS rounds)
@@ -28,8 +29,9 @@ echo "[bench] 2/5 criterion stage micro-benchmarks (native)"
 CARGO_PROFILE_RELEASE_PANIC=unwind timeout 1200 cargo bench -q --bench stages -- --noplot 2>&1 \
   | grep -E '^[a-z0-9_]+/[a-z_]+ +time:' || true
 
-echo "[bench] 3/5 wasm size and start-up (node)"
+echo "[bench] 3/5 wasm size and start-up, wasm steps per request (node)"
 timeout 120 node bench/startup.mjs >bench/results/startup.json.tmp
+timeout 300 node bench/steps.mjs >bench/results/steps.json.tmp
 
 echo "[bench] 4/5 end to end in workerd (${ROUNDS} rounds of ${DURATION} s runs, ${CONNECTIONS} connections)"
 timeout 420 node bench/e2e.mjs --duration "$DURATION" --warmup "$WARMUP" --rounds "$ROUNDS" \

@@ -1,0 +1,180 @@
+// The release wasm's own cost per request, in node (V8, as workerd), outside any runtime I/O:
+// the exact calls the worker's entry (src/edge/shim.js) makes into wasm for one request, in a
+// loop, with the glue and the wasm as build/ holds them.
+//   warm: decide (a cached token) + finish, i.e. the two calls of a warm proxied request
+//   cold: decide (answers V) + signatureInput + decide with the answer + finish; the WebCrypto
+//         verify itself is timed apart (`webcrypto_verify`), as node's crypto.subtle does it
+// Each figure is the median over ROUNDS rounds of the mean over ITERATIONS requests, after a
+// warm-up long enough for V8 to tier the wasm up. Prints one JSON object on stdout.
+//   node bench/steps.mjs [--rounds N] [--iterations N] [--build DIR (default build/)] [--alg RS256|ES256]
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { pathToFileURL } from "node:url";
+import { APP_ORIGIN, BUILD_DIR, generateKeys, mintToken, nowSeconds, sessionClaims } from "../tests/e2e/helpers.mjs";
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const ROUNDS = arg("rounds", 7);
+const ITERATIONS = arg("iterations", 400);
+const WARMUP_MS = arg("warmup-ms", 3000);
+const at = process.argv.indexOf("--build");
+const BUILD = at > 0 ? process.argv[at + 1] : BUILD_DIR;
+
+// The bundled entry imports the wasm as a module (workerd's CompiledWasm rule); node cannot, so
+// a copy of it compiles the file instead. The glue's API is what the entry hands the instance as
+// its "./index_bg.js" imports.
+async function loadGlue() {
+  const shim = readFileSync(join(BUILD, "worker", "shim.mjs"), "utf8");
+  const wasmPath = JSON.stringify(join(BUILD, "worker", "index.wasm"));
+  const patched = shim.replace(
+    /import\s*(\w+)\s*from\s*"\.\/index\.wasm";/,
+    (_, name) => `const ${name} = new WebAssembly.Module((await import("node:fs")).readFileSync(${wasmPath}));`,
+  );
+  if (patched === shim) throw new Error("bench/steps: the entry's wasm import was not found");
+  mkdirSync(join(BUILD_DIR, "bench"), { recursive: true });
+  const copy = join(BUILD_DIR, "bench", `steps-shim-${process.pid}.mjs`);
+  writeFileSync(copy, patched);
+  globalThis.addEventListener ??= () => {};
+  try {
+    await import(pathToFileURL(copy).href);
+  } finally {
+    rmSync(copy, { force: true });
+  }
+  return globalThis.__wbg_get_imports()["./index_bg.js"];
+}
+
+function headerBlob(pairs) {
+  let blob = "";
+  for (const [name, value] of pairs) blob += name + "\n" + value + "\n";
+  return blob;
+}
+
+// What the bench's autocannon client and node origin send, as workerd shows them to the worker.
+const URL = "http://127.0.0.1:8787/api/data";
+const requestPairs = (token) => [
+  ["accept", "*/*"],
+  ["authorization", `Bearer ${token}`],
+  ["cf-connecting-ip", "127.0.0.1"],
+  ["host", "127.0.0.1:8787"],
+  ["user-agent", "autocannon"],
+];
+const RESPONSE_BLOB = headerBlob([
+  ["connection", "keep-alive"],
+  ["content-length", "27"],
+  ["content-type", "application/json"],
+  ["date", new Date().toUTCString()],
+  ["keep-alive", "timeout=5"],
+]);
+
+/** Field `n` of a step answer (one field per line), found as the entry's reader finds it. */
+function field(text, n) {
+  let start = 0;
+  for (let i = 0; i < n; i++) start = text.indexOf("\n", start) + 1;
+  const end = text.indexOf("\n", start);
+  return text.slice(start, end < 0 ? text.length : end);
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function measure(alg, glue) {
+  const keys = generateKeys(alg);
+  const settings = { CLERK_JWT_KEY: keys.publicPem, AUTHORIZED_PARTIES: APP_ORIGIN, ORIGIN_URL: "http://127.0.0.1:9" };
+  // A fresh instance per algorithm (`configure` runs once per instance, as once per isolate),
+  // through the glue's own reinit path so that it drops its views of the old memory.
+  const reinit = Object.keys(glue).find((name) => name.startsWith("__wbg___wbindgen_reinit_"));
+  glue[reinit]();
+  // The glue swaps instances at the start of its next call; one without arguments, so that no
+  // argument is copied into the old instance's memory first (the entry's order too).
+  glue.settingNames();
+  const problems = glue.configure(JSON.stringify(settings));
+  if (problems) throw new Error(`bench/steps: settings refused: ${problems}`);
+  const jwk = glue.keyJwk(0);
+  const importParams = alg === "RS256" ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } : { name: "ECDSA", namedCurve: "P-256" };
+  const verifyParams = alg === "RS256" ? { name: "RSASSA-PKCS1-v1_5" } : { name: "ECDSA", hash: "SHA-256" };
+  const key = await crypto.subtle.importKey("jwk", JSON.parse(jwk.slice(jwk.indexOf("\n") + 1)), importParams, false, ["verify"]);
+
+  const now = nowSeconds();
+  const mint = () => mintToken({ privatePem: keys.privatePem, alg, claims: sessionClaims({ azp: APP_ORIGIN, exp: now + 3600 }, now) });
+  const random = new Uint8Array(32);
+
+  // One request's calls, as the entry makes them. `verified` answers the signature question.
+  async function request(blob, verified) {
+    const started = Date.now();
+    let text = glue.decide("GET", URL, blob, started, random, "", false);
+    if (text[0] === "V") {
+      const question = field(text, 1);
+      const messageLen = Number(field(text, 4));
+      const bytes = glue.signatureInput();
+      const ok = verified ? await crypto.subtle.verify(verifyParams, key, bytes.subarray(messageLen), bytes.subarray(0, messageLen)) : true;
+      text = glue.decide("GET", URL, blob, started, random, question + (ok ? ":1" : ":0"), false);
+    }
+    if (text[0] !== "P") throw new Error(`bench/steps: expected a proxy step, got ${JSON.stringify(text.slice(0, 80))}`);
+    const out = glue.finish(Number(field(text, 1)), 0, 200, RESPONSE_BLOB);
+    if (out[0] !== "S") throw new Error(`bench/steps: expected a stream step, got ${JSON.stringify(out.slice(0, 80))}`);
+  }
+
+  // warm: the token is verified once, then every request hits the cache. (The cold loop's
+  // tokens push it out of the capped cache, so each warm loop verifies it again first.)
+  const warmBlob = headerBlob(requestPairs(mint()));
+  const warmLoop = async () => {
+    await request(warmBlob, true);
+    const t0 = performance.now();
+    for (let i = 0; i < ITERATIONS; i++) {
+      const started = Date.now();
+      const text = glue.decide("GET", URL, warmBlob, started, random, "", false);
+      if (text[0] !== "P") throw new Error(`bench/steps: warm request was not proxied: ${text.slice(0, 80)}`);
+      glue.finish(Number(field(text, 1)), 0, 200, RESPONSE_BLOB);
+    }
+    return ((performance.now() - t0) * 1000) / ITERATIONS;
+  };
+
+  // cold: a token never seen before on every request; the answer is taken as given so that the
+  // loop times the wasm, not WebCrypto (which is timed below, on the same signatures).
+  const pool = Array.from({ length: ITERATIONS * (ROUNDS + 1) + 64 }, () => headerBlob(requestPairs(mint())));
+  let next = 0;
+  const coldLoop = async () => {
+    const t0 = performance.now();
+    for (let i = 0; i < ITERATIONS; i++) await request(pool[next++ % pool.length], false);
+    return ((performance.now() - t0) * 1000) / ITERATIONS;
+  };
+  const verifyLoop = async () => {
+    const token = mint();
+    const [h, p, s] = token.split(".");
+    const message = new TextEncoder().encode(`${h}.${p}`);
+    const signature = Buffer.from(s, "base64url");
+    const t0 = performance.now();
+    for (let i = 0; i < ITERATIONS; i++) {
+      if (!(await crypto.subtle.verify(verifyParams, key, signature, message))) throw new Error("bench/steps: verify failed");
+    }
+    return ((performance.now() - t0) * 1000) / ITERATIONS;
+  };
+
+  // Warm-up: V8 compiles wasm lazily and tiers hot functions up after a while.
+  for (const until = performance.now() + WARMUP_MS; performance.now() < until; ) {
+    await warmLoop();
+    await coldLoop();
+    next = 0;
+  }
+  const warm = [];
+  const cold = [];
+  const webcrypto = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    warm.push(await warmLoop());
+    cold.push(await coldLoop());
+    webcrypto.push(await verifyLoop());
+  }
+  return {
+    warm_request_us: median(warm),
+    cold_request_us: median(cold),
+    webcrypto_verify_us: median(webcrypto),
+  };
+}
+
+const glue = await loadGlue();
+const out = { build: BUILD, rounds: ROUNDS, iterations: ITERATIONS, node: process.version };
+const algAt = process.argv.indexOf("--alg");
+for (const alg of algAt > 0 ? [process.argv[algAt + 1]] : ["RS256", "ES256"]) out[alg] = await measure(alg, glue);
+console.log(JSON.stringify(out));
