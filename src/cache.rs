@@ -128,7 +128,8 @@ impl TokenCache {
     }
 
     /// As [`TokenCache::insert`], with the digest [`TokenCache::lookup`] gave for `token`. (A
-    /// digest of another token only files the entry where no lookup finds it.)
+    /// digest of another token files the entry under a key no lookup of `token` reaches; it can
+    /// still only ever serve `token` itself, since every hit compares the whole token.)
     pub fn insert_digested(
         &mut self,
         digest: &TokenDigest,
