@@ -173,7 +173,8 @@ pub fn header_edits(before: &HeaderList, after: &[(String, String)]) -> Vec<Head
         if unchanged {
             continue;
         }
-        if old_groups.contains(&leader) {
+        // A name in `before` has its first appearance there.
+        if leader < old.len() {
             edits.push(HeaderEdit::Delete(name.to_ascii_lowercase()));
         }
         for (n, v) in in_group(after, new_groups, leader) {
