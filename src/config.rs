@@ -142,6 +142,10 @@ impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
                 }
                 Some(u)
             }
+            _ if !value.is_ascii() => {
+                self.problem(name, NON_ASCII_HOST);
+                None
+            }
             _ => {
                 self.problem(name, "must be an absolute http(s) URL");
                 None
@@ -149,6 +153,10 @@ impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
         }
     }
 }
+
+/// The build has no IDNA back end (see Cargo.toml), so a URL with a non-ASCII host does not parse.
+const NON_ASCII_HOST: &str =
+    "must be ASCII: write a non-ASCII host in its xn-- (punycode) form, as browsers send it";
 
 /// True for hosts where plain http is acceptable (local development and tests).
 pub fn is_loopback_host(url: &Url) -> bool {
@@ -197,6 +205,7 @@ impl Gate {
             for p in r.list("AUTHORIZED_PARTIES") {
                 match origin_of(&p) {
                     Some(o) => parties.push(o),
+                    None if !p.is_ascii() => r.problem("AUTHORIZED_PARTIES", NON_ASCII_HOST),
                     None => r.problem(
                         "AUTHORIZED_PARTIES",
                         "each entry must be an origin such as https://app.example.com",

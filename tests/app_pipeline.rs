@@ -424,3 +424,26 @@ fn missing_required_settings_are_all_named() {
     assert!(names.contains(&"AUTHORIZED_PARTIES"));
     assert!(names.contains(&"ORIGIN_URL"));
 }
+
+#[test]
+fn non_ascii_hosts_in_settings_are_refused_with_the_punycode_hint() {
+    // The build has no IDNA back end: a Unicode host is a named problem, its xn-- form works.
+    let s = settings(&[
+        ("AUTHORIZED_PARTIES", "https://bücher.example"),
+        ("ORIGIN_URL", "https://münchen.example"),
+    ]);
+    let problems = match Gateway::from_settings(&|n: &str| s.get(n).cloned()) {
+        Ok(_) => panic!("accepted"),
+        Err(p) => p,
+    };
+    let mut named: Vec<&str> = problems.iter().map(|p| p.setting).collect();
+    named.sort_unstable();
+    assert_eq!(named, ["AUTHORIZED_PARTIES", "ORIGIN_URL"]);
+    for p in &problems {
+        assert!(p.to_string().contains("xn--"), "{p}");
+    }
+    gateway(&[
+        ("AUTHORIZED_PARTIES", "https://xn--bcher-kva.example"),
+        ("ORIGIN_URL", "https://xn--mnchen-3ya.example"),
+    ]);
+}
