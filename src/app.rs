@@ -232,26 +232,50 @@ impl LogRecord {
     /// appends them once the request is over (it alone reads the clock then).
     pub fn to_json_open(&self, status: u16) -> String {
         let mut out = String::with_capacity(320);
+        self.write_json_open(&mut out, status);
+        out
+    }
+
+    /// [`LogRecord::to_json_open`] appended to `out` (the step answers carry it inline).
+    pub fn write_json_open(&self, out: &mut String, status: u16) {
         out.push('{');
-        json_field(&mut out, "request_id", &self.request_id);
-        json_field(&mut out, "method", &self.method);
-        json_field(&mut out, "path", &self.path);
-        json_field(&mut out, "outcome", self.outcome);
+        json_field(out, "request_id", &self.request_id);
+        json_field(out, "method", &self.method);
+        json_field(out, "path", &self.path);
+        json_field(out, "outcome", self.outcome);
         out.push_str(",\"status\":");
-        out.push_str(&status.to_string());
-        json_field(&mut out, "auth_status", self.auth_status);
-        json_optional(&mut out, "reason", self.reason);
-        json_optional(&mut out, "detail", self.detail);
-        json_optional(&mut out, "fault", self.fault);
-        json_field(&mut out, "token_source", self.token_source);
-        json_list(&mut out, "forwarded_issues", &self.forwarded_issues);
-        json_list(&mut out, "dropped_cookies", &self.dropped_cookies);
+        push_decimal(out, u64::from(status));
+        json_field(out, "auth_status", self.auth_status);
+        json_optional(out, "reason", self.reason);
+        json_optional(out, "detail", self.detail);
+        json_optional(out, "fault", self.fault);
+        json_field(out, "token_source", self.token_source);
+        json_list(out, "forwarded_issues", &self.forwarded_issues);
+        json_list(out, "dropped_cookies", &self.dropped_cookies);
         out.push_str(if self.grace {
             ",\"grace\":true"
         } else {
             ",\"grace\":false"
         });
-        out
+    }
+}
+
+/// `value` in decimal, without `to_string`'s allocation (step answers and log lines).
+pub fn push_decimal(out: &mut String, value: u64) {
+    // u64::MAX has 20 digits.
+    let mut digits = [0u8; 20];
+    let mut used = 0;
+    let mut rest = value;
+    for slot in digits.iter_mut() {
+        *slot = b'0' + (rest % 10) as u8;
+        used += 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for d in digits.iter().take(used).rev() {
+        out.push(char::from(*d));
     }
 }
 

@@ -216,15 +216,13 @@ fn parse_name(name: &str) -> Result<(String, HostKind), ForwardedError> {
     if name.len() > MAX_HOST_LEN {
         return Err(ForwardedError::TooLong);
     }
+    // Labels are walked with `split` rather than collected: this runs for the host of every
+    // request.
     let lower = name.to_ascii_lowercase();
-    let labels: Vec<&str> = lower.split('.').collect();
-    let all_numeric = labels
-        .iter()
-        .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()));
-    if all_numeric {
-        return parse_ipv4(&labels).map(|()| (lower.clone(), HostKind::Ipv4));
+    if all_numeric_labels(&lower) {
+        return parse_ipv4(&lower).map(|()| (lower, HostKind::Ipv4));
     }
-    for label in &labels {
+    for label in lower.split('.') {
         let ok = !label.is_empty()
             && label.len() <= 63
             && label
@@ -237,8 +235,9 @@ fn parse_name(name: &str) -> Result<(String, HostKind), ForwardedError> {
         }
     }
     // A numeric last label would be read as an IPv4 address by URL parsers.
-    if labels
-        .last()
+    if lower
+        .rsplit('.')
+        .next()
         .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()))
     {
         return Err(ForwardedError::InvalidHost);
@@ -246,20 +245,50 @@ fn parse_name(name: &str) -> Result<(String, HostKind), ForwardedError> {
     Ok((lower, HostKind::Name))
 }
 
-fn parse_ipv4(parts: &[&str]) -> Result<(), ForwardedError> {
-    if parts.len() != 4 {
-        return Err(ForwardedError::InvalidIpv4);
-    }
-    for p in parts {
-        if p.len() > 3 || (p.len() > 1 && p.starts_with('0')) {
-            return Err(ForwardedError::InvalidIpv4);
+fn all_numeric_labels(host: &str) -> bool {
+    // Bytes, not `split`: this runs for the host of every request.
+    let bytes = host.as_bytes();
+    !bytes.is_empty()
+        && bytes.first() != Some(&b'.')
+        && bytes.last() != Some(&b'.')
+        && !host.contains("..")
+        && bytes.iter().all(|b| b.is_ascii_digit() || *b == b'.')
+}
+
+/// `host` as a dotted-quad IPv4 address: four decimal labels, each at most 255 with no leading
+/// zero. Byte by byte, in one pass (this runs for the host of every request).
+fn parse_ipv4(host: &str) -> Result<(), ForwardedError> {
+    let invalid = Err(ForwardedError::InvalidIpv4);
+    let (mut labels, mut value, mut digits, mut leading_zero) = (0u8, 0u16, 0u8, false);
+    // A final '.' closes the last label.
+    for &b in host.as_bytes().iter().chain(b".") {
+        if b == b'.' {
+            if digits == 0 || value > 255 || (digits > 1 && leading_zero) {
+                return invalid;
+            }
+            labels += 1;
+            if labels > 4 {
+                return invalid;
+            }
+            (value, digits) = (0, 0);
+        } else if b.is_ascii_digit() {
+            if digits == 0 {
+                leading_zero = b == b'0';
+            }
+            digits += 1;
+            if digits > 3 {
+                return invalid;
+            }
+            value = value * 10 + u16::from(b - b'0');
+        } else {
+            return invalid;
         }
-        match p.parse::<u16>() {
-            Ok(n) if n <= 255 => {}
-            _ => return Err(ForwardedError::InvalidIpv4),
-        }
     }
-    Ok(())
+    if labels == 4 {
+        Ok(())
+    } else {
+        invalid
+    }
 }
 
 /// The request URL split without a full parse, when it is already in the form a WHATWG parser
@@ -326,11 +355,7 @@ fn split_serialized_url(url: &str) -> Option<(Scheme, &str, &str)> {
 
 /// Four decimal labels that [`parse_ipv4`] accepts (no leading zeros, each at most 255).
 fn is_dotted_quad(host: &str) -> bool {
-    let parts: Vec<&str> = host.split('.').collect();
-    parts
-        .iter()
-        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-        && parse_ipv4(&parts).is_ok()
+    all_numeric_labels(host) && parse_ipv4(host).is_ok()
 }
 
 #[cfg(test)]
@@ -754,5 +779,60 @@ pub fn redirect_target(
         derived.clone()
     } else {
         own.clone()
+    }
+}
+
+#[cfg(test)]
+mod ipv4_tests {
+    use super::{all_numeric_labels, parse_ipv4};
+    use proptest::prelude::*;
+
+    /// The plain definitions the byte-wise versions must agree with.
+    fn numeric_by_split(host: &str) -> bool {
+        host.split('.')
+            .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()))
+    }
+
+    fn ipv4_by_split(host: &str) -> bool {
+        let parts: Vec<&str> = host.split('.').collect();
+        parts.len() == 4
+            && parts.iter().all(|p| {
+                !p.is_empty()
+                    && p.len() <= 3
+                    && !(p.len() > 1 && p.starts_with('0'))
+                    && p.bytes().all(|b| b.is_ascii_digit())
+                    && p.parse::<u16>().is_ok_and(|n| n <= 255)
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn byte_wise_ipv4_checks_agree_with_split(host in "[0-9.]{0,18}|[0-9a-z.+-]{0,10}|(25[0-9]|[0-9]{1,3})(\\.(25[0-9]|0[0-9]?|[0-9]{1,3})){2,4}") {
+            prop_assert_eq!(all_numeric_labels(&host), numeric_by_split(&host));
+            prop_assert_eq!(parse_ipv4(&host).is_ok(), ipv4_by_split(&host), "{}", host);
+        }
+    }
+
+    #[test]
+    fn dotted_quads() {
+        for ok in ["127.0.0.1", "0.0.0.0", "255.255.255.255", "10.20.30.40"] {
+            assert!(parse_ipv4(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            ".",
+            "1.2.3",
+            "1.2.3.4.",
+            ".1.2.3.4",
+            "1..2.3",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1.2.3.4.5",
+            "1.2.3.1000",
+            "+1.2.3.4",
+            "1.2.3.a",
+        ] {
+            assert!(parse_ipv4(bad).is_err(), "{bad}");
+        }
     }
 }

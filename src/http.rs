@@ -90,10 +90,18 @@ where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
     let mut out = String::new();
-    for (name, value) in pairs {
-        push_pair(&mut out, name, value);
-    }
+    push_header_blob(&mut out, pairs);
     out
+}
+
+/// [`header_blob`] appended to `out`.
+pub fn push_header_blob<'a, I>(out: &mut String, pairs: I)
+where
+    I: IntoIterator<Item = (&'a str, &'a str)>,
+{
+    for (name, value) in pairs {
+        push_pair(out, name, value);
+    }
 }
 
 /// Appends `name\nvalue\n`, or nothing when the name is empty or either holds CR, LF or NUL.
@@ -111,9 +119,9 @@ fn push_pair(out: &mut String, name: &str, value: &str) {
 /// The inverse of [`header_blob`]: a trailing unpaired name (a truncated blob) is dropped.
 pub fn parse_header_blob(blob: &str) -> HeaderList {
     let mut parts = blob.split('\n');
-    // Two lines a header: the count is known before any is copied.
-    // (`matches` finds the line ends with memchr, not byte by byte.)
-    let mut out = Vec::with_capacity(blob.matches('\n').count() / 2);
+    // One pass: counting the lines first would scan the blob (mostly the token) twice. A
+    // request or response has a dozen headers or so.
+    let mut out = Vec::with_capacity(16);
     while let (Some(name), Some(value)) = (parts.next(), parts.next()) {
         if name.is_empty() {
             continue;
@@ -212,6 +220,12 @@ pub fn apply_edits(before: &HeaderList, edits: &[HeaderEdit]) -> HeaderList {
 /// appends. An append whose name or value holds CR, LF or NUL is left out, as in [`header_blob`].
 pub fn edits_blob(edits: &[HeaderEdit]) -> String {
     let mut out = String::new();
+    push_edits(&mut out, edits);
+    out
+}
+
+/// [`edits_blob`] appended to `out`.
+pub fn push_edits(out: &mut String, edits: &[HeaderEdit]) {
     for edit in edits {
         match edit {
             HeaderEdit::Delete(name) => {
@@ -221,10 +235,9 @@ pub fn edits_blob(edits: &[HeaderEdit]) -> String {
                     out.push('\n');
                 }
             }
-            HeaderEdit::Append(name, value) => push_pair(&mut out, name, value),
+            HeaderEdit::Append(name, value) => push_pair(out, name, value),
         }
     }
-    out
 }
 
 /// Splits a comma-separated header value into trimmed, non-empty items (no quoted-string

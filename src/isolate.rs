@@ -404,8 +404,8 @@ pub fn parse_answers(text: &str) -> Vec<(&str, bool)> {
 /// - `W log`: the fetched response itself (from `finish`).
 pub mod wire {
     use super::SignatureQuestion;
-    use crate::app::{LogRecord, ProxyPlan};
-    use crate::http::{edits_blob, header_blob, HeaderEdit};
+    use crate::app::{push_decimal, LogRecord, ProxyPlan};
+    use crate::http::{push_edits, push_header_blob, HeaderEdit};
     use crate::response::ResponsePlan;
 
     // Built with push_str rather than format!: this runs twice per request in wasm.
@@ -415,21 +415,13 @@ pub mod wire {
     }
 
     fn number(out: &mut String, value: u64) {
-        // u64::MAX has 20 digits.
-        let mut digits = [0u8; 20];
-        let mut used = 0;
-        let mut rest = value;
-        for slot in digits.iter_mut() {
-            *slot = b'0' + (rest % 10) as u8;
-            used += 1;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
-        }
-        for d in digits.iter().take(used).rev() {
-            out.push(char::from(*d));
-        }
+        push_decimal(out, value);
+        out.push('\n');
+    }
+
+    /// The log line's open part as one field, written in place.
+    fn log_field(out: &mut String, log: &LogRecord, status: u16) {
+        log.write_json_open(out, status);
         out.push('\n');
     }
 
@@ -442,38 +434,39 @@ pub mod wire {
     pub fn respond(plan: &ResponsePlan, log: &LogRecord) -> String {
         let mut out = start("R", 512 + plan.body.len());
         number(&mut out, u64::from(plan.status));
-        field(&mut out, &log.to_json_open(plan.status));
-        out.push_str(&header_blob(
+        log_field(&mut out, log, plan.status);
+        push_header_blob(
+            &mut out,
             plan.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-        ));
+        );
         out.push('\n');
         out.push_str(&plan.body);
         out
     }
 
     pub fn stream(status: u16, edits: &[HeaderEdit], log: &LogRecord) -> String {
-        let mut out = start("S", 512);
+        let mut out = start("S", 1024);
         number(&mut out, u64::from(status));
-        field(&mut out, &log.to_json_open(status));
-        out.push_str(&edits_blob(edits));
+        log_field(&mut out, log, status);
+        push_edits(&mut out, edits);
         out.push('\n');
         out
     }
 
     pub fn untouched(log: &LogRecord) -> String {
         let mut out = start("W", 384);
-        field(&mut out, &log.to_json_open(101));
+        log_field(&mut out, log, 101);
         out
     }
 
     pub fn proxy(id: u32, plan: &ProxyPlan, edits: &[HeaderEdit]) -> String {
-        let mut out = start("P", 512 + plan.url.len());
+        let mut out = start("P", 1024 + plan.url.len());
         number(&mut out, u64::from(id));
         field(&mut out, &plan.method);
         field(&mut out, &plan.url);
         number(&mut out, plan.timeout_ms);
         field(&mut out, if plan.forward_body { "1" } else { "0" });
-        out.push_str(&edits_blob(edits));
+        push_edits(&mut out, edits);
         out.push('\n');
         out
     }

@@ -44,6 +44,7 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Map, Value};
 use sha2::Sha256;
+use std::borrow::Cow;
 use std::fmt;
 
 /// How long an origin assertion is valid, in seconds.
@@ -172,14 +173,19 @@ pub fn claim_header_value(v: &Value) -> String {
 }
 
 /// Trimmed, lower-case, `_` read as `-` (as some servers read it).
-fn normalized_name(name: &str) -> String {
+fn normalized_name(name: &str) -> Cow<'_, str> {
     // Bytes, not chars: this runs for every header of every request and response, and mapping
-    // only ASCII bytes keeps any UTF-8 intact.
-    let mut lower = name.trim().to_ascii_lowercase();
+    // only ASCII bytes keeps any UTF-8 intact. The runtime hands the worker lower-case names, so
+    // nearly every name is already normal and is borrowed, not copied.
+    let trimmed = name.trim();
+    if !trimmed.bytes().any(|b| b.is_ascii_uppercase() || b == b'_') {
+        return Cow::Borrowed(trimmed);
+    }
+    let mut lower = trimmed.to_ascii_lowercase();
     if lower.contains('_') {
         lower = lower.replace('_', "-");
     }
-    lower
+    Cow::Owned(lower)
 }
 
 fn normalized_char(c: char) -> char {
@@ -202,7 +208,7 @@ pub fn is_identity_header(name: &str) -> bool {
     normalized_starts_with(name, "x-auth-") || normalized_starts_with(name, "x-edgegate-")
 }
 
-fn connection_tokens(headers: &HeaderList) -> Vec<String> {
+fn connection_tokens(headers: &HeaderList) -> Vec<Cow<'_, str>> {
     headers
         .get_all("connection")
         .flat_map(|v| v.split(','))
@@ -211,7 +217,7 @@ fn connection_tokens(headers: &HeaderList) -> Vec<String> {
         .collect()
 }
 
-fn is_hop_by_hop(lower: &str, named: &[String]) -> bool {
+fn is_hop_by_hop(lower: &str, named: &[Cow<'_, str>]) -> bool {
     HOP_BY_HOP.contains(&lower) || lower.starts_with("proxy-") || named.iter().any(|t| t == lower)
 }
 
@@ -248,7 +254,7 @@ pub fn plan_headers(facts: &RequestFacts<'_>, settings: &ProxySettings) -> Vec<(
     let mut seen_authorization = false;
     for (name, value) in facts.headers.iter() {
         let lower = normalized_name(name);
-        if is_identity_header(&lower) || REPLACED.contains(&lower.as_str()) {
+        if is_identity_header(&lower) || REPLACED.contains(&&*lower) {
             continue;
         }
         if lower == "upgrade" && websocket {
