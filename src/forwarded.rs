@@ -355,7 +355,8 @@ fn split_serialized_url(url: &str) -> Option<(Scheme, &str, &str)> {
 
 /// Four decimal labels that [`parse_ipv4`] accepts (no leading zeros, each at most 255).
 fn is_dotted_quad(host: &str) -> bool {
-    all_numeric_labels(host) && parse_ipv4(host).is_ok()
+    // parse_ipv4 itself refuses any byte but digits and dots, and empty labels.
+    parse_ipv4(host).is_ok()
 }
 
 #[cfg(test)]
