@@ -97,14 +97,24 @@ async function measure(alg, glue) {
   const key = await crypto.subtle.importKey("jwk", JSON.parse(jwk.slice(jwk.indexOf("\n") + 1)), importParams, false, ["verify"]);
 
   const now = nowSeconds();
-  const mint = () => mintToken({ privatePem: keys.privatePem, alg, claims: sessionClaims({ azp: APP_ORIGIN, exp: now + 3600 }, now) });
+  // Each token distinct (its own sid and jti): RS256 signatures are deterministic, so tokens with
+  // the same claims would be one token, and the cold loop would time cache hits.
+  let minted = 0;
+  const mint = () => {
+    const n = minted++;
+    const claims = sessionClaims({ azp: APP_ORIGIN, exp: now + 3600, sid: `sess_steps_${String(n).padStart(20, "0")}`, jti: `jti_${n.toString(36)}` }, now);
+    return mintToken({ privatePem: keys.privatePem, alg, claims });
+  };
   const random = new Uint8Array(32);
+  let asked = 0;
+  let measuring = false;
 
   // One request's calls, as the entry makes them. `verified` answers the signature question.
   async function request(blob, verified) {
     const started = Date.now();
     let text = glue.decide("GET", URL, blob, started, random, "", false);
     if (text[0] === "V") {
+      asked++;
       const question = field(text, 1);
       const messageLen = Number(field(text, 4));
       const bytes = glue.signatureInput();
@@ -137,7 +147,9 @@ async function measure(alg, glue) {
   let next = 0;
   const coldLoop = async () => {
     const t0 = performance.now();
+    const askedBefore = asked;
     for (let i = 0; i < ITERATIONS; i++) await request(pool[next++ % pool.length], false);
+    if (measuring && asked - askedBefore !== ITERATIONS) throw new Error("bench/steps: a cold request did not verify a signature (a repeated token?)");
     return ((performance.now() - t0) * 1000) / ITERATIONS;
   };
   const verifyLoop = async () => {
@@ -158,6 +170,9 @@ async function measure(alg, glue) {
     await coldLoop();
     next = 0;
   }
+  // The measured rounds use tokens the warm-up never sent (it cycles through the first slice).
+  next = ITERATIONS;
+  measuring = true;
   const warm = [];
   const cold = [];
   const webcrypto = [];
