@@ -43,14 +43,17 @@ for (const s of specs) {
   const mf = new Miniflare(opts);
   await mf.ready;
   const { execSync } = await import("node:child_process");
-  const pid = Number(String(execSync("pgrep -n workerd")).trim());
+  // Miniflare's workerd is a child of this process: another workerd on the machine never counts.
+  const pid = Number(String(execSync(`pgrep -n -x -P ${process.pid} workerd`)).trim());
+  if (live.some((w) => w.pid === pid)) throw new Error(`bench/ab: ${name} has no workerd of its own`);
   const url = (await mf.ready).toString().replace(/\/$/, "");
   const r = await fetch(url + "/api/data", { headers: { authorization: `Bearer ${token}` } });
   console.error(name, "check", r.status, (await r.text()).slice(0, 80));
   live.push({ name, url, mf, pid, rps: [], cpu: [] });
 }
 import { readFileSync } from "node:fs";
-const cpuOf = (pid) => { const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" "); return (Number(f[11]) + Number(f[12])) * 10000; };
+const TICKS = Number(String((await import("node:child_process")).execSync("getconf CLK_TCK")).trim()) || 100;
+const cpuOf = (pid) => { const s = readFileSync(`/proc/${pid}/stat`, "utf8"); const f = s.slice(s.lastIndexOf(")") + 2).split(" "); return ((Number(f[11]) + Number(f[12])) * 1e6) / TICKS; };
 const run = (url, d) => new Promise((res, rej) => autocannon({ url: url + "/api/data", connections: CONN, duration: d, headers: { authorization: `Bearer ${token}` } }, (e, r) => e ? rej(e) : res(r)));
 const WARM = Number(process.env.WARM ?? 0);
 if (WARM > 0) for (const w of live) await run(w.url, WARM);

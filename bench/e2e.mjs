@@ -95,15 +95,24 @@ async function mintPool(key, count, now) {
 }
 
 // --- workers in workerd ------------------------------------------------------------------------
-/** CPU time (user + system, µs) a process has used so far, from /proc (clock ticks of 10 ms). */
+/** Clock ticks per second of /proc's CPU times (USER_HZ). */
+const CLOCK_TICKS = Number(String(execFileSync("getconf", ["CLK_TCK"])).trim()) || 100;
+
+/** CPU time (user + system, µs) a process has used so far, from /proc. */
 function cpuMicros(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name, which is in parentheses and may itself hold ") ".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
 }
 
-/** The newest workerd process: Miniflare starts one per instance, and variants start in turn. */
+/**
+ * The workerd this harness's newest Miniflare instance started: Miniflare spawns workerd as a
+ * child of this process, one per instance, and variants start in turn. Only our own children
+ * count, so another workerd on the machine is never measured.
+ */
 function newestWorkerd() {
-  return Number(String(execFileSync("pgrep", ["-n", "workerd"])).trim());
+  return Number(String(execFileSync("pgrep", ["-n", "-x", "-P", String(process.pid), "workerd"])).trim());
 }
 
 // Miniflare runs a worker that has an [assets] binding behind its asset router, a second JS
@@ -305,6 +314,7 @@ try {
       ORIGIN_URL: origin.url,
     };
     const w = await startVariant(v.variant, bindings, v.assets);
+    if (live.some((other) => other.pid === w.pid)) throw new Error(`bench/e2e: ${v.label} has no workerd of its own (pid ${w.pid})`);
     live.push({ ...v, ...w, cursor: { next: 0, repeats: 0 } });
     const first = await firstRequest(w.url, warmToken[v.alg]);
     results.startup[v.label] = { miniflare_ready_ms: w.readyMs, ...first };
