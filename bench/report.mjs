@@ -54,6 +54,9 @@ for (const r of runs) {
 }
 
 const allValid = runs.every((r) => r.valid && !r.token_repeats);
+// A target compares rows; it is met only if every row it compares is a valid run (all 200, no
+// errors, no repeated cold token): a fast refusal must never count as a fast pass.
+const validRows = (...rows) => rows.every((r) => r && r.valid && !r.token_repeats);
 const gzLimit = 250_000;
 const targets = [];
 const target = (name, met, detail) => targets.push({ name, met, detail });
@@ -63,25 +66,29 @@ for (const alg of ["RS256", "ES256"]) {
   const vsClerk = alg === "ES256" ? " (vs clerk RS256: @clerk/backend has no ES256)" : "";
   target(
     `${alg} cold overhead <= 1/2 of clerk's${vsClerk}`,
-    eg("cold").overhead_us <= 0.5 * clerk("cold").overhead_us,
+    validRows(eg("cold"), clerk("cold"), get("passthrough", "cold")) && eg("cold").overhead_us <= 0.5 * clerk("cold").overhead_us,
     `${eg("cold").overhead_us.toFixed(0)} us vs ${clerk("cold").overhead_us.toFixed(0)} us (ratio ${eg("cold").overhead_vs_clerk.toFixed(2)}); workerd CPU ${eg("cold").cpu_overhead_us.toFixed(0)} vs ${clerk("cold").cpu_overhead_us.toFixed(0)} us (ratio ${eg("cold").cpu_overhead_vs_clerk.toFixed(2)})`,
   );
+  // 10 µs is far inside the rounds' spread, so the median alone could meet it by chance: the
+  // worst round pairing (edgegate's slowest round against the pass-through's fastest) must too.
+  const ptWarm = get("passthrough", "warm");
+  const worstWarm = (1 / eg("warm").rps_min - 1 / ptWarm.rps_max) * 1e6;
   target(
-    `${alg} warm overhead < 10 us`,
-    eg("warm").overhead_us < 10,
-    `${eg("warm").overhead_us.toFixed(1)} us; workerd CPU ${eg("warm").cpu_overhead_us.toFixed(0)} us vs clerk ${clerk("warm").cpu_overhead_us.toFixed(0)} us`,
+    `${alg} warm overhead < 10 us (median and worst round)`,
+    validRows(eg("warm"), ptWarm) && eg("warm").overhead_us < 10 && worstWarm < 10,
+    `${eg("warm").overhead_us.toFixed(1)} us (worst round ${worstWarm.toFixed(0)} us); workerd CPU ${eg("warm").cpu_overhead_us.toFixed(0)} us vs clerk ${clerk("warm").cpu_overhead_us.toFixed(0)} us`,
   );
   for (const m of ["warm", "cold"]) {
     const e = eg(m);
     const c = clerk(m);
     target(
       `${alg} ${m}: beats clerk on req/s, p50 and p99${vsClerk}`,
-      e.rps > c.rps && e.p50_ms < c.p50_ms && e.p99_ms < c.p99_ms,
+      validRows(e, c) && e.rps > c.rps && e.p50_ms < c.p50_ms && e.p99_ms < c.p99_ms,
       `req/s ${e.rps.toFixed(0)} vs ${c.rps.toFixed(0)}, p50 ${e.p50_ms.toFixed(2)} vs ${c.p50_ms.toFixed(2)} ms, p99 ${e.p99_ms.toFixed(2)} vs ${c.p99_ms.toFixed(2)} ms`,
     );
     target(
       `${alg} ${m}: p50 within 15% of pass-through`,
-      e.p50_vs_passthrough_pct <= 15,
+      validRows(e, get("passthrough", m)) && e.p50_vs_passthrough_pct <= 15,
       `${e.p50_vs_passthrough_pct >= 0 ? "+" : ""}${e.p50_vs_passthrough_pct.toFixed(1)}%`,
     );
   }
@@ -127,13 +134,13 @@ lines.push(
 );
 for (const r of runs) {
   lines.push(
-    `| ${r.label} | ${r.mode} | ${f(r.rps)} (${f(r.rps_min)}–${f(r.rps_max)}) | ${f(r.p50_ms, 2)} | ${f(r.p99_ms, 2)} | ${r.variant === "passthrough" ? "0 (baseline)" : f(r.overhead_us, 1)} | ${r.overhead_vs_clerk != null ? f(r.overhead_vs_clerk, 2) + "×" : ""} | ${r.variant === "passthrough" ? "" : sign(r.p50_vs_passthrough_pct) + "%"} | ${f(r.workerd_cpu_us_per_req)} | ${r.variant === "passthrough" ? "0 (baseline)" : f(r.cpu_overhead_us) + (r.cpu_overhead_vs_clerk != null ? ` (${f(r.cpu_overhead_vs_clerk, 2)}×)` : "")} | ${r.non2xx} / ${r.errors + r.timeouts}${r.token_repeats ? ` (${r.token_repeats} repeats)` : ""} |`,
+    `| ${r.label} | ${r.mode} | ${f(r.rps)} (${f(r.rps_min)}–${f(r.rps_max)}) | ${f(r.p50_ms, 2)} | ${f(r.p99_ms, 2)} | ${r.variant === "passthrough" ? "0 (baseline)" : f(r.overhead_us, 1)} | ${r.overhead_vs_clerk != null ? f(r.overhead_vs_clerk, 2) + "×" : ""} | ${r.variant === "passthrough" ? "" : sign(r.p50_vs_passthrough_pct) + "%"} | ${f(r.workerd_cpu_us_per_req)} | ${r.variant === "passthrough" ? "0 (baseline)" : f(r.cpu_overhead_us) + (r.cpu_overhead_vs_clerk != null ? ` (${f(r.cpu_overhead_vs_clerk, 2)}×)` : "")} | ${r.non2xx} / ${r.errors}${r.token_repeats ? ` (${r.token_repeats} repeats)` : ""} |`,
   );
 }
 lines.push("", "Start-up and size", "", "| figure | value |", "|---|---:|");
 lines.push(`| release wasm raw | ${(startup.wasm_raw_bytes / 1000).toFixed(1)} KB |`);
 lines.push(`| release wasm gzipped (-9) | ${(startup.wasm_gzip_bytes / 1000).toFixed(1)} KB |`);
-lines.push(`| wasm compile, node ${startup.node} (fresh process, median of ${startup.rounds}) | ${f(startup.node_compile_ms, 2)} ms |`);
+lines.push(`| wasm compile, node ${startup.node} (fresh process, median of ${startup.rounds}; V8 compiles functions lazily, so first calls pay the rest) | ${f(startup.node_compile_ms, 2)} ms |`);
 lines.push(`| wasm instantiate, node | ${f(startup.node_instantiate_ms, 2)} ms |`);
 for (const [label, s] of Object.entries(e2e.startup)) {
   lines.push(`| ${label}: Miniflare ready / first request / steady request | ${f(s.miniflare_ready_ms)} / ${f(s.first_ms, 1)} / ${f(s.steady_ms, 1)} ms |`);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The performance benchmark, in one command: `bash bench/run.sh` (about 4 minutes).
+# The performance benchmark, in one command: `bash bench/run.sh` (about 6.5 minutes on a 2-core
+# machine with the wasm built).
 #   1. the release wasm build (skipped when current)
 #   2. criterion stage micro-benchmarks, natively (benches/stages.rs)
 #   3. wasm size and start-up (compile + instantiate) in node, and the wasm's own cost per request
@@ -26,8 +27,17 @@ echo "[bench] 2/5 criterion stage micro-benchmarks (native)"
 # The release profile's panic = "abort" makes cargo build the library twice for a bench
 # (abort for the cdylib/bin, unwind for the harness), which then sees two serde_json crates;
 # benchmarks build with unwinding.
-CARGO_PROFILE_RELEASE_PANIC=unwind timeout 1200 cargo bench -q --bench stages -- --noplot 2>&1 \
-  | grep -E '^[a-z0-9_]+/[a-z_]+ +time:' || true
+# The report reads criterion's estimates from target/criterion: last run's are removed first, so
+# a failed bench shows as missing figures, never as stale ones.
+CRITERION_DIR="${CARGO_TARGET_DIR:-$EDGEGATE_ROOT/target}/criterion"
+rm -rf "$CRITERION_DIR/rs256" "$CRITERION_DIR/es256"
+if ! CARGO_PROFILE_RELEASE_PANIC=unwind timeout 1200 cargo bench -q --bench stages -- --noplot \
+  >bench/results/criterion.log.tmp 2>&1; then
+  tail -n 30 bench/results/criterion.log.tmp >&2
+  echo "[bench] criterion stage benchmarks failed (log above)" >&2
+  exit 1
+fi
+grep -E '^[a-z0-9_]+/[a-z_]+ +time:' bench/results/criterion.log.tmp || true
 
 echo "[bench] 3/5 wasm size and start-up, wasm steps per request (node)"
 timeout 120 node bench/startup.mjs >bench/results/startup.json.tmp

@@ -42,7 +42,10 @@ if (process.argv.includes("--child")) {
     const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), "--child"], { encoding: "utf8" });
     rounds.push(JSON.parse(out));
   }
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const median = (xs) => {
+    const v = [...xs].sort((a, b) => a - b);
+    return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  };
   const compile = median(rounds.map((r) => r.compile_ms));
   const instantiate = median(rounds.map((r) => r.instantiate_ms));
   console.log(

@@ -77,7 +77,10 @@ function field(text, n) {
   return text.slice(start, end < 0 ? text.length : end);
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
 
 async function measure(alg, glue) {
   const keys = generateKeys(alg);
@@ -143,12 +146,18 @@ async function measure(alg, glue) {
 
   // cold: a token never seen before on every request; the answer is taken as given so that the
   // loop times the wasm, not WebCrypto (which is timed below, on the same signatures).
-  const pool = Array.from({ length: ITERATIONS * (ROUNDS + 1) + 64 }, () => headerBlob(requestPairs(mint())));
-  let next = 0;
+  // The warm-up cycles through more tokens than the cache holds (1024), so that its cold requests
+  // stay cold too; the measured rounds then use tokens of their own.
+  const WARMUP_TOKENS = 1100;
+  const pool = Array.from({ length: WARMUP_TOKENS + ITERATIONS * ROUNDS + 64 }, () => headerBlob(requestPairs(mint())));
+  // Two cursors: the warm-up's goes round its slice, the measured rounds' goes straight on.
+  const warmupCursor = { base: 0, span: WARMUP_TOKENS, next: 0 };
+  const measuredCursor = { base: WARMUP_TOKENS, span: pool.length - WARMUP_TOKENS, next: 0 };
+  let cursor = warmupCursor;
   const coldLoop = async () => {
     const t0 = performance.now();
     const askedBefore = asked;
-    for (let i = 0; i < ITERATIONS; i++) await request(pool[next++ % pool.length], false);
+    for (let i = 0; i < ITERATIONS; i++) await request(pool[cursor.base + (cursor.next++ % cursor.span)], false);
     if (measuring && asked - askedBefore !== ITERATIONS) throw new Error("bench/steps: a cold request did not verify a signature (a repeated token?)");
     return ((performance.now() - t0) * 1000) / ITERATIONS;
   };
@@ -168,10 +177,9 @@ async function measure(alg, glue) {
   for (const until = performance.now() + WARMUP_MS; performance.now() < until; ) {
     await warmLoop();
     await coldLoop();
-    next = 0;
   }
-  // The measured rounds use tokens the warm-up never sent (it cycles through the first slice).
-  next = ITERATIONS;
+  // The measured rounds use tokens the warm-up never sent.
+  cursor = measuredCursor;
   measuring = true;
   const warm = [];
   const cold = [];
