@@ -17,7 +17,7 @@ const IMPORT_PARAMS = {
 };
 const VERIFY_PARAMS = {
   RS256: { name: "RSASSA-PKCS1-v1_5" },
-  ES256: { name: "ECDSA", hash: "SHA-384" },
+  ES256: { name: "ECDSA", hash: "SHA-256" },
 };
 
 const bytes = (hex) => {
