@@ -141,6 +141,7 @@ lines.push("", "Start-up and size", "", "| figure | value |", "|---|---:|");
 lines.push(`| release wasm raw | ${(startup.wasm_raw_bytes / 1000).toFixed(1)} KB |`);
 lines.push(`| release wasm gzipped (-9) | ${(startup.wasm_gzip_bytes / 1000).toFixed(1)} KB |`);
 lines.push(`| wasm compile, node ${startup.node} (fresh process, median of ${startup.rounds}; V8 compiles functions lazily, so first calls pay the rest) | ${f(startup.node_compile_ms, 2)} ms |`);
+lines.push(`| wasm compile, every function up front (--no-wasm-lazy-compilation) | ${f(startup.node_compile_eager_ms, 2)} ms |`);
 lines.push(`| wasm instantiate, node | ${f(startup.node_instantiate_ms, 2)} ms |`);
 for (const [label, s] of Object.entries(e2e.startup)) {
   lines.push(`| ${label}: Miniflare ready / first request / steady request | ${f(s.miniflare_ready_ms)} / ${f(s.first_ms, 1)} / ${f(s.steady_ms, 1)} ms |`);
