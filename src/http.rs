@@ -216,15 +216,9 @@ pub fn apply_edits(before: &HeaderList, edits: &[HeaderEdit]) -> HeaderList {
     out
 }
 
-/// Edits as one string: `:name\n` deletes (`:` is never part of a header name), `name\nvalue\n`
-/// appends. An append whose name or value holds CR, LF or NUL is left out, as in [`header_blob`].
-pub fn edits_blob(edits: &[HeaderEdit]) -> String {
-    let mut out = String::new();
-    push_edits(&mut out, edits);
-    out
-}
-
-/// [`edits_blob`] appended to `out`.
+/// Edits appended to `out` as one string: `:name\n` deletes (`:` is never part of a header
+/// name), `name\nvalue\n` appends. An append whose name or value holds CR, LF or NUL is left
+/// out, as in [`header_blob`].
 pub fn push_edits(out: &mut String, edits: &[HeaderEdit]) {
     for edit in edits {
         match edit {

@@ -391,7 +391,7 @@ pub fn parse_answers(text: &str) -> Vec<(&str, bool)> {
 /// closing brace: the entry appends `,"duration_ms":N}` once the request is over.
 ///
 /// Where the entry already holds a `Headers` (the request's, the fetched response's), the wire
-/// carries edits to a copy of it instead (see [`crate::http::edits_blob`]): `:name` deletes,
+/// carries edits to a copy of it instead (see [`crate::http::push_edits`]): `:name` deletes,
 /// `name value` appends, ended by an empty line.
 ///
 /// - `R status log headers body`: respond with this.
