@@ -13,7 +13,7 @@ import { join } from "node:path";
 import autocannon from "autocannon";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
-import { APP_ORIGIN, BUILD_DIR, ROOT, WWW_DIR, compatibilityDate, generateKeys, mintToken, nowSeconds, sessionClaims } from "../tests/e2e/helpers.mjs";
+import { APP_ORIGIN, BUILD_DIR, ROOT, WWW_DIR, compatibilityDate, generateKeys, median as med, mintToken, nowSeconds, sessionClaims } from "../tests/e2e/helpers.mjs";
 const DUR = Number(process.env.DUR ?? 3), ROUNDS = Number(process.env.ROUNDS ?? 3), CONN = 16;
 const origin = await new Promise((res) => { const c = spawn(process.execPath, [join(ROOT, "bench/origin.mjs")], { stdio: ["ignore", "pipe", "inherit"] }); c.stdout.once("data", (d) => res({ url: `http://127.0.0.1:${Number(String(d))}`, stop: () => c.kill() })); });
 const now = nowSeconds();
@@ -58,7 +58,6 @@ const run = (url, d) => new Promise((res, rej) => autocannon({ url: url + "/api/
 const WARM = Number(process.env.WARM ?? 0);
 if (WARM > 0) for (const w of live) await run(w.url, WARM);
 for (let round = 0; round < ROUNDS; round++) for (const w of live) { await run(w.url, 1); const c0 = cpuOf(w.pid); const r = await run(w.url, DUR); w.rps.push(r.requests.total / DUR); w.cpu.push((cpuOf(w.pid) - c0) / r.requests.total); if (r.non2xx) console.error(w.name, "non2xx", r.non2xx); }
-const med = (xs) => { const v = [...xs].sort((a, b) => a - b); return v[Math.floor(v.length / 2)]; };
 const base = med(live[0].rps);
 for (const w of live) { const m = med(w.rps); console.log(w.name.padEnd(20), m.toFixed(0).padStart(6), "rps", ((1e6 / m - 1e6 / base)).toFixed(0).padStart(5), "us overhead", "workerd cpu us/req", med(w.cpu).toFixed(0), w.cpu.map((x) => x.toFixed(0)).join(" "), "|", w.rps.map((x) => x.toFixed(0)).join(" ")); }
 for (const w of live) await w.mf.dispose();

@@ -23,6 +23,7 @@ import {
   WWW_DIR,
   compatibilityDate,
   generateKeys,
+  median,
   mintToken,
   nowSeconds,
   sessionClaims,
@@ -300,10 +301,6 @@ const results = {
   runs: [],
   rounds: [],
   startup: {},
-};
-const median = (xs) => {
-  const v = [...xs].sort((a, b) => a - b);
-  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
 };
 const live = [];
 try {

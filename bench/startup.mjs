@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { BUILD_DIR } from "../tests/e2e/helpers.mjs";
+import { BUILD_DIR, median } from "../tests/e2e/helpers.mjs";
 
 const bytes = readFileSync(join(BUILD_DIR, "worker", "index.wasm"));
 const ROUNDS = 9;
@@ -50,10 +50,6 @@ if (process.argv.includes("--child")) {
     rounds.push(child([]));
     eager.push(child(["--no-wasm-lazy-compilation"]));
   }
-  const median = (xs) => {
-    const v = [...xs].sort((a, b) => a - b);
-    return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-  };
   const compile = median(rounds.map((r) => r.compile_ms));
   const instantiate = median(rounds.map((r) => r.instantiate_ms));
   console.log(

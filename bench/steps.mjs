@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
-import { APP_ORIGIN, BUILD_DIR, generateKeys, mintToken, nowSeconds, sessionClaims } from "../tests/e2e/helpers.mjs";
+import { APP_ORIGIN, BUILD_DIR, generateKeys, median, mintToken, nowSeconds, sessionClaims } from "../tests/e2e/helpers.mjs";
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -77,10 +77,6 @@ function field(text, n) {
   return text.slice(start, end < 0 ? text.length : end);
 }
 
-const median = (xs) => {
-  const v = [...xs].sort((a, b) => a - b);
-  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-};
 
 async function measure(alg, glue) {
   const keys = generateKeys(alg);

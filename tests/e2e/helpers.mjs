@@ -18,6 +18,12 @@ export const APP_ORIGIN = "https://app.edgegate.test";
 
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
 
+/** The median of numbers (the mean of the two middle ones for an even count); for the bench. */
+export function median(xs) {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+}
+
 /** compatibility_date from wrangler.toml, so the tests run the worker as deployed. */
 export function compatibilityDate() {
   const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
