@@ -1,9 +1,12 @@
 // A/B of worker builds, for trying a change: workerd CPU per request and req/s of each variant,
 // warm path (one token), interleaved rounds, loopback origin. Not part of bench/run.sh.
+// Variants without assets run under `workerd serve` (bench/workerd.mjs), those with under
+// Miniflare (its asset router).
 //   node bench/ab.mjs NAME=SPEC ...   (the first variant is the baseline)
 //   SPEC: js:<worker.mjs> | js+assets:<worker.mjs> | edgegate | edgegate:noassets
 //         | amp:<OP>:<N> (bench/workers/amplify.mjs: one runtime operation N times a request)
 //   DIR_<NAME>=<folder> runs an edgegate build kept elsewhere (a copy of build/).
+//   V8_FLAGS="--perf-basic-prof" passes V8 flags to the workerd-served variants (for perf).
 //   ROUNDS (3) and DUR (seconds, 3) bound the run; WARM (seconds, 0) loads each variant once
 //   before the rounds (V8 tiers wasm up to TurboFan over the first tens of seconds).
 // Example: node bench/ab.mjs pt=js:bench/workers/passthrough.mjs old=edgegate:noassets new=edgegate:noassets
@@ -13,6 +16,7 @@ import { join } from "node:path";
 import autocannon from "autocannon";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
+import { edgegateModules, serveWorker } from "./workerd.mjs";
 import { APP_ORIGIN, BUILD_DIR, ROOT, WWW_DIR, compatibilityDate, generateKeys, median as med, mintToken, nowSeconds, sessionClaims } from "../tests/e2e/helpers.mjs";
 const DUR = Number(process.env.DUR ?? 3), ROUNDS = Number(process.env.ROUNDS ?? 3), CONN = 16;
 const origin = await new Promise((res) => { const c = spawn(process.execPath, [join(ROOT, "bench/origin.mjs")], { stdio: ["ignore", "pipe", "inherit"] }); c.stdout.once("data", (d) => res({ url: `http://127.0.0.1:${Number(String(d))}`, stop: () => c.kill() })); });
@@ -40,16 +44,23 @@ for (const s of specs) {
     opts = { ...common, name, scriptPath: out, modulesRoot: join(BUILD_DIR, "ab") };
     if (spec.startsWith("js+assets")) opts.assets = assets;
   }
-  const mf = new Miniflare(opts);
-  await mf.ready;
-  const { execSync } = await import("node:child_process");
-  // Miniflare's workerd is a child of this process: another workerd on the machine never counts.
-  const pid = Number(String(execSync(`pgrep -n -x -P ${process.pid} workerd`)).trim());
+  let stop, pid, url;
+  if (opts.assets) {
+    const mf = new Miniflare(opts);
+    url = (await mf.ready).toString().replace(/\/$/, "");
+    stop = () => mf.dispose();
+    const { execSync } = await import("node:child_process");
+    // Miniflare's workerd is a child of this process: another workerd on the machine never counts.
+    pid = Number(String(execSync(`pgrep -n -x -P ${process.pid} workerd`)).trim());
+  } else {
+    const modules = opts.name === "edgegate" ? edgegateModules(opts.modulesRoot) : [{ name: "w.js", esModule: opts.scriptPath }];
+    const v8Flags = process.env.V8_FLAGS ? process.env.V8_FLAGS.split(" ") : [];
+    ({ stop, pid, url } = await serveWorker({ name, dir: join(BUILD_DIR, "ab", `workerd-${name}`), modules, bindings: workerBindings, v8Flags }));
+  }
   if (live.some((w) => w.pid === pid)) throw new Error(`bench/ab: ${name} has no workerd of its own`);
-  const url = (await mf.ready).toString().replace(/\/$/, "");
   const r = await fetch(url + "/api/data", { headers: { authorization: `Bearer ${token}` } });
   console.error(name, "check", r.status, (await r.text()).slice(0, 80));
-  live.push({ name, url, mf, pid, rps: [], cpu: [] });
+  live.push({ name, url, stop, pid, rps: [], cpu: [] });
 }
 import { readFileSync } from "node:fs";
 const TICKS = Number(String((await import("node:child_process")).execSync("getconf CLK_TCK")).trim()) || 100;
@@ -60,5 +71,5 @@ if (WARM > 0) for (const w of live) await run(w.url, WARM);
 for (let round = 0; round < ROUNDS; round++) for (const w of live) { await run(w.url, 1); const c0 = cpuOf(w.pid); const r = await run(w.url, DUR); w.rps.push(r.requests.total / DUR); w.cpu.push((cpuOf(w.pid) - c0) / r.requests.total); if (r.non2xx) console.error(w.name, "non2xx", r.non2xx); }
 const base = med(live[0].rps);
 for (const w of live) { const m = med(w.rps); console.log(w.name.padEnd(20), m.toFixed(0).padStart(6), "rps", ((1e6 / m - 1e6 / base)).toFixed(0).padStart(5), "us overhead", "workerd cpu us/req", med(w.cpu).toFixed(0), w.cpu.map((x) => x.toFixed(0)).join(" "), "|", w.rps.map((x) => x.toFixed(0)).join(" ")); }
-for (const w of live) await w.mf.dispose();
+for (const w of live) await w.stop();
 origin.stop();

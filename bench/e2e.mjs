@@ -1,12 +1,14 @@
-// End-to-end load benchmark in workerd (Miniflare 4): the same node origin on loopback, the same
-// keys, three workers: (a) pass-through, (b) @clerk/backend verifyToken + proxy, (c) edgegate.
+// End-to-end load benchmark in workerd: the same node origin on loopback, the same keys, three
+// workers: (a) pass-through, (b) @clerk/backend verifyToken + proxy, (c) edgegate. The
+// like-for-like rows run under `workerd serve` directly; the "+assets" rows under Miniflare 4,
+// whose asset router they need.
 // Load with autocannon, 16 connections. The four workers run side by side and are loaded in
 // turn, round-robin, ROUNDS times per mode (a short warm-up before each measured run); each
 // figure is the median over the rounds, so that a burst of other load on the machine hits every
 // variant alike instead of one.
 //   warm: the same valid token on every request
 //   cold: a distinct valid token on every request (pre-minted pool; repeats are counted)
-// Also times the worker's start-up in workerd (Miniflare ready, first request).
+// Also times the worker's start-up in workerd (runtime listening, first request).
 // Writes bench/results/e2e.json.tmp; bench/report.mjs turns it into the table, JSON and chart.
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -28,6 +30,7 @@ import {
   nowSeconds,
   sessionClaims,
 } from "../tests/e2e/helpers.mjs";
+import { edgegateModules, serveWorker } from "./workerd.mjs";
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -128,7 +131,17 @@ const ASSETS = {
   assetConfig: { html_handling: "none", not_found_handling: "none" },
 };
 
-async function startVariant(variant, bindings, withAssets) {
+/** A like-for-like variant under `workerd serve` (bench/workerd.mjs). */
+function startWorkerd(variant, bindings) {
+  const modules =
+    variant === "edgegate"
+      ? edgegateModules(BUILD_DIR)
+      : [{ name: `${variant}.js`, esModule: join(BENCH_BUILD, `${variant}.js`) }];
+  return serveWorker({ name: variant, dir: join(BENCH_BUILD, `workerd-${variant}`), modules, bindings });
+}
+
+async function startMiniflare(variant, bindings, withAssets) {
+
   const common = {
     modules: true,
     compatibilityDate: compatibilityDate(),
@@ -162,8 +175,12 @@ async function startVariant(variant, bindings, withAssets) {
   const mf = new Miniflare(opts);
   const url = (await mf.ready).toString().replace(/\/$/, "");
   const readyMs = performance.now() - t0;
-  return { mf, url, readyMs, pid: newestWorkerd() };
+  return { stop: () => mf.dispose(), url, readyMs, pid: newestWorkerd(), runtime: "miniflare" };
 }
+
+/** Like-for-like rows run in workerd itself; "+assets" rows need Miniflare's asset router. */
+const startVariant = (variant, bindings, withAssets) =>
+  withAssets ? startMiniflare(variant, bindings, true) : startWorkerd(variant, bindings);
 
 /** Sequential requests: the first one (the isolate's first) and the median of the rest. */
 async function firstRequest(url, token) {
@@ -314,7 +331,7 @@ try {
     if (live.some((other) => other.pid === w.pid)) throw new Error(`bench/e2e: ${v.label} has no workerd of its own (pid ${w.pid})`);
     live.push({ ...v, ...w, cursor: { next: 0, repeats: 0 } });
     const first = await firstRequest(w.url, warmToken[v.alg]);
-    results.startup[v.label] = { miniflare_ready_ms: w.readyMs, ...first };
+    results.startup[v.label] = { runtime: w.runtime, ready_ms: w.readyMs, ...first };
   }
   for (const mode of ["warm", "cold"]) {
     for (let round = 0; round < ROUNDS; round++) {
@@ -343,6 +360,7 @@ try {
         p99_ms: m("p99_ms"),
         workerd_cpu_us_per_req: m("workerd_cpu_us_per_req"),
         assets_router: Boolean(w.assets),
+        runtime: w.runtime,
         requests: sum("requests"),
         non2xx: sum("non2xx"),
         errors: sum("errors"),
@@ -353,7 +371,7 @@ try {
     }
   }
 } finally {
-  for (const w of live) await w.mf.dispose();
+  for (const w of live) await w.stop();
   origin.stop();
 }
 results.elapsed_s = (performance.now() - started) / 1000;

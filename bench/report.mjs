@@ -127,7 +127,7 @@ const f = (x, d = 0) => (x == null || Number.isNaN(x) ? "n/a" : x.toFixed(d));
 const sign = (x, d = 1) => (x >= 0 ? "+" : "") + x.toFixed(d);
 const lines = [];
 lines.push(
-  `End to end in workerd (Miniflare), ${e2e.config.connections} connections, loopback origin; each figure the median of ${e2e.config.rounds} interleaved ${e2e.config.duration_s} s runs (after ${e2e.config.warmup_s} s warm-up each); commit ${commit}`,
+  `End to end in workerd (`workerd serve`; the +assets rows under Miniflare, for its asset router), ${e2e.config.connections} connections, loopback origin; each figure the median of ${e2e.config.rounds} interleaved ${e2e.config.duration_s} s runs (after ${e2e.config.warmup_s} s warm-up each); commit ${commit}`,
   "",
   "| variant | mode | req/s (min–max) | p50 ms | p99 ms | overhead/req µs | vs clerk overhead | p50 vs pass-through | workerd CPU µs/req | CPU overhead µs (vs clerk) | non-2xx / errors |",
   "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -144,7 +144,8 @@ lines.push(`| wasm compile, node ${startup.node} (fresh process, median of ${sta
 lines.push(`| wasm compile, every function up front (--no-wasm-lazy-compilation) | ${f(startup.node_compile_eager_ms, 2)} ms |`);
 lines.push(`| wasm instantiate, node | ${f(startup.node_instantiate_ms, 2)} ms |`);
 for (const [label, s] of Object.entries(e2e.startup)) {
-  lines.push(`| ${label}: Miniflare ready / first request / steady request | ${f(s.miniflare_ready_ms)} / ${f(s.first_ms, 1)} / ${f(s.steady_ms, 1)} ms |`);
+  const runtime = s.runtime === "miniflare" ? "Miniflare" : "workerd";
+  lines.push(`| ${label}: ${runtime} ready / first request / steady request | ${f(s.ready_ms)} / ${f(s.first_ms, 1)} / ${f(s.steady_ms, 1)} ms |`);
 }
 if (steps) {
   lines.push(

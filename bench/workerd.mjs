@@ -1,0 +1,109 @@
+// Serves one worker with `workerd serve` (the runtime Cloudflare runs, from the `workerd` npm
+// package), with no Miniflare in front, for the benchmarks (bench/e2e.mjs, bench/ab.mjs).
+//
+// Why not Miniflare: it routes every request through its own entry worker first, a second JS
+// worker in the same process that rebuilds the request and its `cf` object. On this kind of
+// machine that is about 0.85 ms of CPU per request, twice the pass-through worker's own cost,
+// and nothing like it runs in the worker's process on Cloudflare. Miniflare stays for what only
+// it has (the asset router of the "+assets" rows, and the e2e test suite).
+import { spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { connect, createServer } from "node:net";
+import { join, relative } from "node:path";
+import { ROOT, compatibilityDate } from "../tests/e2e/helpers.mjs";
+
+const WORKERD = join(ROOT, "node_modules", ".bin", "workerd");
+
+/** The modules of an edgegate build folder (build/ or a copy), named as its imports name them. */
+export function edgegateModules(dir) {
+  return [
+    { name: "index.js", esModule: join(dir, "index.js") },
+    { name: "worker/shim.mjs", esModule: join(dir, "worker", "shim.mjs") },
+    { name: "worker/index.wasm", wasm: join(dir, "worker", "index.wasm") },
+  ];
+}
+
+/** A free loopback port (the kernel's pick; workerd binds it right after). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function listening(port) {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+const capnpString = (s) => JSON.stringify(String(s));
+
+/**
+ * Starts workerd with one worker: `modules` [{ name, esModule | wasm: file }], text `bindings`,
+ * optional `v8Flags` (for example `--perf-basic-prof` for a profile). The capnp config is
+ * written into `dir` (embed paths are relative to it). stdout and stderr are drained, as
+ * Miniflare drains them, so a log line is still written. Resolves once the socket listens:
+ * { url, pid (workerd's own, for its CPU time), readyMs, runtime: "workerd", stop() }.
+ */
+export async function serveWorker({ name, dir, modules, bindings = {}, v8Flags = [] }) {
+  const port = await freePort();
+  mkdirSync(dir, { recursive: true });
+  const embed = (file) => capnpString(relative(dir, file));
+  const moduleList = modules.map((m) =>
+    m.wasm
+      ? `(name = ${capnpString(m.name)}, wasm = embed ${embed(m.wasm)})`
+      : `(name = ${capnpString(m.name)}, esModule = embed ${embed(m.esModule)})`,
+  );
+  const bindingList = Object.entries(bindings).map(([k, v]) => `(name = ${capnpString(k)}, text = ${capnpString(v)})`);
+  const config = `# Written by bench/workerd.mjs for ${name}.
+using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .worker),
+    # The default outbound: the origin is on loopback, which workerd's default "internet" refuses.
+    (name = "internet", network = (allow = ["public", "private", "local"])),
+  ],
+  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
+  v8Flags = [${v8Flags.map(capnpString).join(", ")}],
+);
+const worker :Workerd.Worker = (
+  modules = [${moduleList.join(", ")}],
+  compatibilityDate = ${capnpString(compatibilityDate())},
+  bindings = [${bindingList.join(", ")}],
+);
+`;
+  const configPath = join(dir, "config.capnp");
+  writeFileSync(configPath, config);
+  const started = performance.now();
+  const child = spawn(WORKERD, ["serve", configPath], { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stdout.resume();
+  child.stderr.on("data", (d) => {
+    if (stderr.length < 4096) stderr += d;
+  });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  for (let i = 0; !(await listening(port)); i++) {
+    if (child.exitCode !== null) throw new Error(`bench/workerd: workerd for ${name} exited: ${stderr}`);
+    if (i >= 400) {
+      child.kill("SIGKILL");
+      throw new Error(`bench/workerd: workerd for ${name} did not listen within 20 s: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const readyMs = performance.now() - started;
+  const stop = async () => {
+    if (child.exitCode === null) child.kill("SIGTERM");
+    await exited;
+  };
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid, readyMs, runtime: "workerd", stop };
+}
