@@ -147,31 +147,35 @@ function logLine(open, started) {
  * timer does, and a fetch given up on is cancelled by the runtime anyway once the request it
  * belongs to has its response (nothing here is kept alive with waitUntil).
  */
-const TIMED_OUT = Symbol("timed out");
-
 function fetchWithin(url, init, timeoutMs, then) {
   init.redirect = "manual";
   init.cache = "no-store";
-  let timer;
-  const timeout = new Promise((resolve) => {
-    timer = setTimeout(resolve, timeoutMs, TIMED_OUT);
-  });
   let pending;
   try {
     pending = fetch(url, init);
   } catch (error) {
     pending = Promise.reject(error);
   }
-  return Promise.race([pending, timeout]).then(
-    (response) => {
+  // One promise settled by whichever comes first, rather than Promise.race over a second timer
+  // promise: two promises and two reactions fewer per request. `settled` makes the loser a no-op.
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (kind, response) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      return response === TIMED_OUT ? then(1, null) : then(0, response);
-    },
-    () => {
-      clearTimeout(timer);
-      return then(2, null);
-    },
-  );
+      try {
+        resolve(then(kind, response));
+      } catch (error) {
+        reject(error);
+      }
+    };
+    const timer = setTimeout(settle, timeoutMs, 1, null);
+    pending.then(
+      (response) => settle(0, response),
+      () => settle(2, null),
+    );
+  });
 }
 
 // WebCrypto: parameters built once, each key imported once per instance.
@@ -184,6 +188,9 @@ const VERIFY_PARAMS = {
   ES256: { name: "ECDSA", hash: "SHA-256" },
 };
 let cryptoKeys = [];
+// The imported keys themselves, once their import has settled: a cold request then awaits only
+// its verify, not an already-settled import as well.
+let readyKeys = [];
 
 function cryptoKey(index) {
   if (!cryptoKeys[index]) {
@@ -191,11 +198,17 @@ function cryptoKey(index) {
     const cut = text.indexOf("\n");
     const alg = text.slice(0, cut);
     if (cut < 0 || !IMPORT_PARAMS[alg]) return Promise.reject(new Error("no such key"));
-    cryptoKeys[index] = crypto.subtle.importKey("jwk", JSON.parse(text.slice(cut + 1)), IMPORT_PARAMS[alg], false, ["verify"]);
-    // A failed import is tried again by the next request that needs the key.
-    cryptoKeys[index].catch(() => {
-      cryptoKeys[index] = undefined;
-    });
+    const imported = crypto.subtle.importKey("jwk", JSON.parse(text.slice(cut + 1)), IMPORT_PARAMS[alg], false, ["verify"]);
+    cryptoKeys[index] = imported;
+    imported.then(
+      (key) => {
+        if (cryptoKeys[index] === imported) readyKeys[index] = key;
+      },
+      // A failed import is tried again by the next request that needs the key.
+      () => {
+        if (cryptoKeys[index] === imported) cryptoKeys[index] = undefined;
+      },
+    );
   }
   return cryptoKeys[index];
 }
@@ -209,7 +222,7 @@ async function verify(step) {
   const bytes = wasm.signatureInput();
   let verified = false;
   try {
-    const key = await cryptoKey(keyIndex);
+    const key = readyKeys[keyIndex] ?? (await cryptoKey(keyIndex));
     verified = await crypto.subtle.verify(VERIFY_PARAMS[alg], key, bytes.subarray(messageLen), bytes.subarray(0, messageLen));
   } catch (error) {
     // Fails closed: the signature counts as not verified.
@@ -333,6 +346,7 @@ export default {
       scheduleReinit();
       configured = false;
       cryptoKeys = [];
+      readyKeys = [];
     }
     try {
       const response = run(request, env);
