@@ -127,7 +127,7 @@ const f = (x, d = 0) => (x == null || Number.isNaN(x) ? "n/a" : x.toFixed(d));
 const sign = (x, d = 1) => (x >= 0 ? "+" : "") + x.toFixed(d);
 const lines = [];
 lines.push(
-  `End to end in workerd (`workerd serve`; the +assets rows under Miniflare, for its asset router), ${e2e.config.connections} connections, loopback origin; each figure the median of ${e2e.config.rounds} interleaved ${e2e.config.duration_s} s runs (after ${e2e.config.warmup_s} s warm-up each); commit ${commit}`,
+  `End to end in workerd ("workerd serve"; the +assets rows under Miniflare, for its asset router), ${e2e.config.connections} connections, loopback origin; each figure the median of ${e2e.config.rounds} interleaved ${e2e.config.duration_s} s runs (after ${e2e.config.warmup_s} s warm-up each); commit ${commit}`,
   "",
   "| variant | mode | req/s (min–max) | p50 ms | p99 ms | overhead/req µs | vs clerk overhead | p50 vs pass-through | workerd CPU µs/req | CPU overhead µs (vs clerk) | non-2xx / errors |",
   "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -155,7 +155,7 @@ if (steps) {
     "| stage | RS256 | ES256 |",
     "|---|---:|---:|",
     `| warm request: decide (cached token) + finish | ${f(steps.RS256.warm_request_us, 1)} µs | ${f(steps.ES256.warm_request_us, 1)} µs |`,
-    `| cold request: decide + signatureInput + decide with the answer + finish (WebCrypto apart) | ${f(steps.RS256.cold_request_us, 1)} µs | ${f(steps.ES256.cold_request_us, 1)} µs |`,
+    `| cold request: decide (with its guess) + signatureInput + settleGuess + finish (WebCrypto apart) | ${f(steps.RS256.cold_request_us, 1)} µs | ${f(steps.ES256.cold_request_us, 1)} µs |`,
     `| WebCrypto verify (node's crypto.subtle, key imported once) | ${f(steps.RS256.webcrypto_verify_us, 1)} µs | ${f(steps.ES256.webcrypto_verify_us, 1)} µs |`,
   );
 }

@@ -2,8 +2,10 @@
 // the exact calls the worker's entry (src/edge/shim.js) makes into wasm for one request, in a
 // loop, with the glue and the wasm as build/ holds them.
 //   warm: decide (a cached token) + finish, i.e. the two calls of a warm proxied request
-//   cold: decide (answers V) + signatureInput + decide with the answer + finish; the WebCrypto
-//         verify itself is timed apart (`webcrypto_verify`), as node's crypto.subtle does it
+//   cold: decide (answers V, with the step guessed as if the check passed) + signatureInput +
+//         settleGuess + finish; the WebCrypto verify itself is timed apart
+//         (`webcrypto_verify`), as node's crypto.subtle does it. (A build from before guesses
+//         decides again with the answer instead.)
 // Each figure is the median over ROUNDS rounds of the mean over ITERATIONS requests, after a
 // warm-up long enough for V8 to tier the wasm up. Prints one JSON object on stdout.
 //   node bench/steps.mjs [--rounds N] [--iterations N] [--build DIR (default build/)] [--alg RS256|ES256]
@@ -70,6 +72,13 @@ const RESPONSE_BLOB = headerBlob([
 ]);
 
 /** Field `n` of a step answer (one field per line), found as the entry's reader finds it. */
+/** Everything after the first `n` fields. */
+function after(text, n) {
+  let start = 0;
+  for (let i = 0; i < n; i++) start = text.indexOf("\n", start) + 1;
+  return text.slice(start);
+}
+
 function field(text, n) {
   let start = 0;
   for (let i = 0; i < n; i++) start = text.indexOf("\n", start) + 1;
@@ -118,7 +127,10 @@ async function measure(alg, glue) {
       const messageLen = Number(field(text, 4));
       const bytes = glue.signatureInput();
       const ok = verified ? await crypto.subtle.verify(verifyParams, key, bytes.subarray(messageLen), bytes.subarray(0, messageLen)) : true;
-      text = glue.decide("GET", URL, blob, started, random, question + (ok ? ":1" : ":0"), false);
+      // As the entry does: the guessed step once the check passed, else decide again.
+      const guess = field(text, 5);
+      if (guess !== "" && glue.settleGuess && glue.settleGuess(Number(guess), question, ok)) text = after(text, 6);
+      else text = glue.decide("GET", URL, blob, started, random, question + (ok ? ":1" : ":0"), false);
     }
     if (text[0] !== "P") throw new Error(`bench/steps: expected a proxy step, got ${JSON.stringify(text.slice(0, 80))}`);
     const out = glue.finish(Number(field(text, 1)), 0, 200, RESPONSE_BLOB);

@@ -14,17 +14,24 @@
 //! Answers are matched to questions by a SHA-256 of key index, algorithm and the token's own
 //! SHA-256 (which fixes the signed bytes and signature), so an answer can only ever settle the
 //! exact check it was given for.
+//!
+//! A cold token would so cost two pipeline runs. Instead, the run that asks the question goes
+//! on as if the check had passed and hands that outcome along with the `V` step, as a *guess*:
+//! the entry acts on it only if WebCrypto says yes for that very question and
+//! [`Isolate::settle_guess`] confirms it; any other answer drops it and the pipeline runs again
+//! with the real answer. Nothing of a guess takes effect before then: its cache inserts are
+//! held back, and its fetch id is forgotten when the guess is dropped.
 
 use crate::app::{self, Decision, Gateway, Inbound, LogRecord, Outcome, ProxyPlan};
 use crate::authenticate::SignatureBackend;
 use crate::browser::{OutageProbe, ProbeResult, PROBE_TIMEOUT_MS};
-use crate::cache::{TokenCache, TokenDigest, DEFAULT_CAPACITY};
+use crate::cache::{HeldInsert, TokenCache, TokenDigest, DEFAULT_CAPACITY};
 use crate::crypto::{hex_lower, plausible_signature};
 use crate::http::{self, HeaderEdit, HeaderList};
 use crate::keys::{Alg, KeySet};
 use crate::response::{self, AuthStatus, Rejection};
 use sha2::{Digest, Sha256};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -67,6 +74,18 @@ pub struct SignatureQuestion {
     pub message_len: usize,
 }
 
+/// At most this many guesses awaiting their signature check per isolate; as with
+/// [`MAX_IN_FLIGHT`], only an entry that stopped settling them could reach it, and they are then
+/// forgotten (their requests run the pipeline again) rather than kept growing.
+pub const MAX_GUESSES: usize = 1024;
+
+/// An outcome worked out on the assumption that a signature check passes.
+struct Guess {
+    question_id: String,
+    held: Vec<HeldInsert>,
+    fetch_id: Option<u32>,
+}
+
 /// Everything built once per isolate.
 pub struct Isolate {
     gateway: Result<Rc<Gateway>, Vec<String>>,
@@ -75,6 +94,8 @@ pub struct Isolate {
     in_flight: HashMap<u32, InFlight>,
     next_id: u32,
     question: Option<SignatureQuestion>,
+    guesses: HashMap<u32, Guess>,
+    next_guess: u32,
 }
 
 /// A setting problem, for the one log line per setting at start-up (never the value).
@@ -110,6 +131,8 @@ impl Isolate {
             in_flight: HashMap::new(),
             next_id: 0,
             question: None,
+            guesses: HashMap::new(),
+            next_guess: 0,
         };
         (isolate, problems)
     }
@@ -170,8 +193,10 @@ impl Isolate {
             keys: &gateway.gate.keys,
             answers,
             asked: RefCell::new(None),
+            assumed: Cell::new(false),
         };
         let fapi_status = self.outage.status(now_ms);
+        self.cache.borrow_mut().hold_inserts();
         let pipeline = app::handle(
             inbound,
             &gateway,
@@ -181,21 +206,72 @@ impl Isolate {
             &backend,
             fapi_status,
         );
-        let Some(decision) = poll_once(pipeline) else {
-            return match backend.asked.into_inner() {
-                Some(question) => {
-                    let line = wire::verify(&question);
-                    self.question = Some(question);
-                    line
+        let decision = poll_once(pipeline);
+        let held = self.cache.borrow_mut().take_held();
+        let question = backend.asked.into_inner();
+        match (decision, question) {
+            (Some(decision), None) => {
+                self.cache.borrow_mut().apply_held(held);
+                self.plan(decision, probed, inbound)
+            }
+            // Ran to an outcome on an assumed check: a guess, unless the outcome is a probe
+            // (that path is rare, and asks again after the probe anyway).
+            (Some(decision), Some(question))
+                if backend.assumed.get()
+                    && !matches!(decision.outcome, Outcome::CheckOutage { .. }) =>
+            {
+                let fetch_id =
+                    matches!(decision.outcome, Outcome::Proxy(_) | Outcome::Asset { .. })
+                        .then_some(self.next_id);
+                let step = self.plan(decision, probed, inbound);
+                let guess_id = self.next_guess;
+                self.next_guess = self.next_guess.wrapping_add(1);
+                if self.guesses.len() >= MAX_GUESSES {
+                    self.guesses.clear();
                 }
-                // Only the signature backend ever suspends the pipeline.
-                None => wire::respond(
-                    &response::render(&Rejection::Misconfigured),
-                    &LogRecord::default(),
-                ),
-            };
+                self.guesses.insert(
+                    guess_id,
+                    Guess {
+                        question_id: question.id.clone(),
+                        held,
+                        fetch_id,
+                    },
+                );
+                let line = wire::verify(&question, Some((guess_id, &step)));
+                self.question = Some(question);
+                line
+            }
+            // Waiting for a check (or a guess not worth keeping): ask, and run again once it is
+            // answered. Whatever the run would have inserted is dropped.
+            (_, Some(question)) => {
+                let line = wire::verify(&question, None);
+                self.question = Some(question);
+                line
+            }
+            // Only the signature backend ever suspends the pipeline.
+            (None, None) => wire::respond(
+                &response::render(&Rejection::Misconfigured),
+                &LogRecord::default(),
+            ),
+        }
+    }
+
+    /// Settles the guess `decide` handed along with a `V` step, once the entry has the check's
+    /// answer: `true` (act on the guessed step) only when `verified` and the guess exists and
+    /// was made on `question_id`. Otherwise the guess is dropped (its held inserts discarded,
+    /// its fetch id forgotten) and the entry runs `decide` again with the answer.
+    pub fn settle_guess(&mut self, guess_id: u32, question_id: &str, verified: bool) -> bool {
+        let Some(guess) = self.guesses.remove(&guess_id) else {
+            return false;
         };
-        self.plan(decision, probed, inbound)
+        if verified && guess.question_id == question_id {
+            self.cache.borrow_mut().apply_held(guess.held);
+            return true;
+        }
+        if let Some(id) = guess.fetch_id {
+            self.in_flight.remove(&id);
+        }
+        false
     }
 
     fn plan(&mut self, decision: Decision, probed: bool, inbound: &Inbound<'_>) -> String {
@@ -302,13 +378,16 @@ fn poll_once<F: Future>(future: F) -> Option<F::Output> {
     }
 }
 
-/// Answers signature checks from `answers`; the first check it has no answer for is recorded
-/// and never resolves. Structural misfits (wrong algorithm for the key, a signature of the wrong
-/// length, ECDSA `r`/`s` out of range) are answered `false` here, the same as RustCrypto would.
+/// Answers signature checks from `answers`. The first check it has no answer for is recorded
+/// and assumed to pass (`assumed`), so that the run can go on to a guess; any further unanswered
+/// check never resolves. Structural misfits (wrong algorithm for the key, a signature of the
+/// wrong length, ECDSA `r`/`s` out of range) are answered `false` here, the same as RustCrypto
+/// would.
 struct ReplayBackend<'a> {
     keys: &'a KeySet,
     answers: &'a [(&'a str, bool)],
     asked: RefCell<Option<SignatureQuestion>>,
+    assumed: Cell<bool>,
 }
 
 struct Answer(Option<bool>);
@@ -343,19 +422,21 @@ impl SignatureBackend for ReplayBackend<'_> {
             return Answer(Some(*verified));
         }
         let mut asked = self.asked.borrow_mut();
-        if asked.is_none() {
-            let mut bytes = Vec::with_capacity(message.len() + signature.len());
-            bytes.extend_from_slice(message);
-            bytes.extend_from_slice(signature);
-            *asked = Some(SignatureQuestion {
-                id,
-                key_index,
-                alg,
-                bytes,
-                message_len: message.len(),
-            });
+        if asked.is_some() {
+            return Answer(None);
         }
-        Answer(None)
+        let mut bytes = Vec::with_capacity(message.len() + signature.len());
+        bytes.extend_from_slice(message);
+        bytes.extend_from_slice(signature);
+        *asked = Some(SignatureQuestion {
+            id,
+            key_index,
+            alg,
+            bytes,
+            message_len: message.len(),
+        });
+        self.assumed.set(true);
+        Answer(Some(true))
     }
 }
 
@@ -398,7 +479,10 @@ pub fn parse_answers(text: &str) -> Vec<(&str, bool)> {
 /// - `P id method url timeout_ms forward_body edits`: fetch the origin with the request's
 ///   headers so edited, then `finish(id)`.
 /// - `A id asset_url`: fetch from ASSETS, then `finish(id)`.
-/// - `V question_id key_index alg message_len`: verify (bytes from `question`), decide again.
+/// - `V question_id key_index alg message_len guess_id step`: verify (bytes from `question`);
+///   if it verified and `settle_guess(guess_id, question_id, true)` confirms, do what `step`
+///   (an `R`, `P` or `A` answer) says; otherwise decide again with the answer. `guess_id` is
+///   empty, and `step` absent, when there is no guess.
 /// - `O probe_url timeout_ms`: probe the Frontend API, record it, decide again with `probed`.
 /// - `S status log edits`: the fetched response with its headers so edited (from `finish`).
 /// - `W log`: the fetched response itself (from `finish`).
@@ -478,12 +562,21 @@ pub mod wire {
         out
     }
 
-    pub fn verify(q: &SignatureQuestion) -> String {
-        let mut out = start("V", 128);
+    /// With a guess: its id as one more field, then the guessed step itself as the rest.
+    /// Without: an empty field.
+    pub fn verify(q: &SignatureQuestion, guess: Option<(u32, &str)>) -> String {
+        let mut out = start("V", 128 + guess.map_or(0, |(_, step)| step.len()));
         field(&mut out, &q.id);
         number(&mut out, q.key_index as u64);
         field(&mut out, q.alg.as_str());
         number(&mut out, q.message_len as u64);
+        match guess {
+            Some((id, step)) => {
+                number(&mut out, u64::from(id));
+                out.push_str(step);
+            }
+            None => out.push('\n'),
+        }
         out
     }
 
@@ -502,7 +595,7 @@ pub mod wire {
             "R" | "S" => 3,
             "P" => 6,
             "A" => 3,
-            "V" => 5,
+            "V" => 6,
             "O" => 3,
             "W" => 2,
             _ => 1,

@@ -76,6 +76,26 @@ fn answer(iso: &Isolate, step: &str) -> String {
     format!("{}:{}", question.id, if ok { 1 } else { 0 })
 }
 
+/// The question a `V` step asks (its first five fields), without the guess that comes with it.
+fn asked(step: &str) -> Vec<&str> {
+    let (fields, _, _) = wire::read(step);
+    assert_eq!(
+        fields[0], "V",
+        "expected a signature question, got {step:?}"
+    );
+    fields[..5].to_vec()
+}
+
+/// A `V` step's guess: its id and the guessed step.
+fn guess_of(step: &str) -> (u32, &str) {
+    let (fields, _, rest) = wire::read(step);
+    assert_eq!(
+        fields[0], "V",
+        "expected a signature question, got {step:?}"
+    );
+    (fields[5].parse().expect("a guess id"), rest)
+}
+
 /// A fresh isolate, a request with a valid token, and the entry's answer to its first step.
 fn verified_once() -> (Isolate, HeaderList, String) {
     let mut iso = isolate(&[]);
@@ -165,7 +185,7 @@ fn a_failed_check_is_401_and_is_not_cached() {
     assert_eq!(log_json(fields[2])["reason"], "token-invalid-signature");
     assert_eq!(iso.cache_stats().0, 0);
     // The next request asks again.
-    assert_eq!(decide(&mut iso, &headers, ""), first);
+    assert_eq!(asked(&decide(&mut iso, &headers, "")), asked(&first));
 }
 
 #[test]
@@ -175,9 +195,88 @@ fn an_answer_only_settles_the_question_it_names() {
     let headers = request_headers(&t);
     let first = decide(&mut iso, &headers, "");
     let wrong = format!("{}:1", "0".repeat(64));
-    assert_eq!(decide(&mut iso, &headers, &wrong), first);
-    assert_eq!(decide(&mut iso, &headers, "garbage,:,x:2"), first);
+    assert_eq!(asked(&decide(&mut iso, &headers, &wrong)), asked(&first));
+    assert_eq!(
+        asked(&decide(&mut iso, &headers, "garbage,:,x:2")),
+        asked(&first)
+    );
     assert_eq!(iso.cache_stats().0, 0);
+}
+
+#[test]
+fn a_cold_request_carries_its_guess_which_a_passed_check_confirms() {
+    let mut iso = isolate(&[]);
+    let headers = request_headers(&token());
+    let first = decide(&mut iso, &headers, "");
+    let verdict = answer(&iso, &first);
+    assert!(verdict.ends_with(":1"));
+    let question = asked(&first)[1].to_owned();
+    let (guess, step) = guess_of(&first);
+    // The guessed step is what the pipeline gives once the check has passed.
+    let (fields, edits, _) = wire::read(step);
+    assert_eq!(fields[0], "P", "{step:?}");
+    assert_eq!(fields[3], "http://127.0.0.1:9000/api/data?x=1");
+    assert!(edits.contains(&("X-Auth-User-Id", "user_123")), "{edits:?}");
+    // Nothing of it took effect yet: the token is not cached.
+    assert_eq!(iso.cache_stats().0, 0);
+    assert!(iso.settle_guess(guess, &question, true));
+    assert_eq!(iso.cache_stats().0, 1);
+    // A guess is settled once.
+    assert!(!iso.settle_guess(guess, &question, true));
+    // Its fetch is the one `finish` knows.
+    let id: u32 = fields[1].parse().unwrap();
+    let done = iso.finish(id, Fetched::Response(200), HeaderList::default());
+    assert!(done.starts_with("S\n200\n"), "{done:?}");
+    // The same token again is warm.
+    assert!(decide(&mut iso, &headers, "").starts_with("P\n"));
+}
+
+#[test]
+fn a_guess_is_dropped_unless_its_own_check_passed() {
+    let mut iso = isolate(&[]);
+    let headers = request_headers(&token());
+    let first = decide(&mut iso, &headers, "");
+    let question = asked(&first)[1].to_owned();
+    let (guess, step) = guess_of(&first);
+    let (fields, _, _) = wire::read(step);
+    let fetch: u32 = fields[1].parse().unwrap();
+    // A failed check drops the guess and its fetch; nothing is cached.
+    assert!(!iso.settle_guess(guess, &question, false));
+    assert_eq!(iso.cache_stats().0, 0);
+    let forgotten = iso.finish(fetch, Fetched::Response(200), HeaderList::default());
+    assert!(forgotten.starts_with("R\n500\n"), "{forgotten:?}");
+    assert!(
+        !iso.settle_guess(guess, &question, true),
+        "dropped for good"
+    );
+    // The pipeline then runs again with the answer: 401.
+    let refused = decide(&mut iso, &headers, &format!("{question}:0"));
+    assert!(refused.starts_with("R\n401\n"), "{refused:?}");
+
+    // Another question's answer never confirms a guess.
+    let again = decide(&mut iso, &headers, "");
+    let (guess, _) = guess_of(&again);
+    assert!(!iso.settle_guess(guess, &"0".repeat(64), true));
+    assert_eq!(iso.cache_stats().0, 0);
+    // Nor does an unknown guess id.
+    assert!(!iso.settle_guess(guess.wrapping_add(7), &question, true));
+}
+
+#[test]
+fn two_requests_with_one_cold_token_each_get_their_own_guess() {
+    let mut iso = isolate(&[]);
+    let headers = request_headers(&token());
+    let a = decide(&mut iso, &headers, "");
+    let b = decide(&mut iso, &headers, "");
+    assert_eq!(asked(&a), asked(&b));
+    let (guess_a, step_a) = guess_of(&a);
+    let (guess_b, step_b) = guess_of(&b);
+    assert_ne!(guess_a, guess_b);
+    assert_ne!(step_a, step_b, "each has its own fetch id");
+    let question = asked(&a)[1].to_owned();
+    assert!(!iso.settle_guess(guess_b, &question, false));
+    assert!(iso.settle_guess(guess_a, &question, true));
+    assert_eq!(iso.cache_stats().0, 1);
 }
 
 #[test]

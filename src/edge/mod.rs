@@ -98,6 +98,15 @@ pub fn signature_input() -> Vec<u8> {
     })
 }
 
+/// Settles the guess a `V` step carried, with WebCrypto's answer to its question: `true` means
+/// the entry may act on the guessed step; `false`, that it must decide again with the answer.
+#[wasm_bindgen(js_name = settleGuess)]
+pub fn settle_guess(guess_id: u32, question_id: &str, verified: bool) -> bool {
+    with_isolate(false, |iso| {
+        iso.settle_guess(guess_id, question_id, verified)
+    })
+}
+
 /// `alg\njwk` for the key at `index`, or "" past the last key.
 #[wasm_bindgen(js_name = keyJwk)]
 pub fn key_jwk(index: u32) -> String {

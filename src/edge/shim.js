@@ -3,7 +3,8 @@
 // answers with what to do next (respond, verify a signature, probe, fetch the origin or an
 // asset), the I/O happens here, and `finish` turns the fetched response into the client's. So
 // no Rust future is ever parked across an await and a request costs two calls into wasm on the
-// warm path. Nothing here decides anything; it reads the step answers (the "wire", one field per
+// warm path, three on a cold one (the `V` step carries the outcome guessed as if its signature
+// check passed, which `settleGuess` confirms once WebCrypto has said so). Nothing here decides anything; it reads the step answers (the "wire", one field per
 // line, see `isolate::wire`) and does what they say.
 //
 // Recovery: a Rust panic aborts the wasm instance (panic = "abort"), leaving its memory in an
@@ -213,9 +214,8 @@ function cryptoKey(index) {
   return cryptoKeys[index];
 }
 
-/** `V question key alg message_len` (kind already read): the answer, `question:1` or `question:0`. */
+/** `V question key alg message_len` (kind and question already read): whether it verified. */
 async function verify(step) {
-  const question = step.field();
   const keyIndex = Number(step.field());
   const alg = step.field();
   const messageLen = Number(step.field());
@@ -228,7 +228,7 @@ async function verify(step) {
     // Fails closed: the signature counts as not verified.
     console.error(JSON.stringify({ level: "error", event: "webcrypto-failed", message: String(error?.message ?? error) }));
   }
-  return question + (verified === true ? ":1" : ":0");
+  return verified === true;
 }
 
 /** `R status log headers body`. */
@@ -310,7 +310,15 @@ async function settle(request, env, started, headers, random, text) {
     const kind = step.text.charCodeAt(0);
     if (kind === 86 /* V */) {
       step.field();
-      answers += (answers ? "," : "") + (await verify(step));
+      const question = step.field();
+      const verified = await verify(step);
+      // The outcome worked out as if this check passed: acted on only when it did and the
+      // gateway confirms the guess; otherwise the pipeline runs again with the answer.
+      const guess = step.field();
+      if (guess !== "" && wasm.settleGuess(Number(guess), question, verified)) {
+        return act(new Wire(step.rest()), request, env, started);
+      }
+      answers += (answers ? "," : "") + question + (verified ? ":1" : ":0");
     } else if (kind === 79 /* O */) {
       step.field();
       const url = step.field();
