@@ -2,10 +2,10 @@
 // workers: (a) pass-through, (b) @clerk/backend verifyToken + proxy, (c) edgegate. The
 // like-for-like rows run under `workerd serve` directly; the "+assets" rows under Miniflare 4,
 // whose asset router they need.
-// Load with autocannon, 16 connections. The four workers run side by side and are loaded in
-// turn, round-robin, ROUNDS times per mode (a short warm-up before each measured run); each
-// figure is the median over the rounds, so that a burst of other load on the machine hits every
-// variant alike instead of one.
+// Load with autocannon, 16 connections. The variants are loaded in turn, round-robin, ROUNDS
+// times per mode, each measured run in a workerd process of its own started for it (a short
+// warm-up before each); each figure is the median over the rounds, so that a burst of other
+// load on the machine, or one unlucky process, hits every variant alike instead of one.
 //   warm: the same valid token on every request
 //   cold: a distinct valid token on every request (pre-minted pool; repeats are counted)
 // Also times the worker's start-up in workerd (runtime listening, first request).
@@ -198,6 +198,13 @@ async function firstRequest(url, token) {
   return { first_ms: first, steady_ms: rest[Math.floor(rest.length / 2)] };
 }
 
+/** One request, which must be proxied: a fresh process is up and configured. */
+async function checkRequest(url, token) {
+  const res = await fetch(url + PATH, { headers: { authorization: `Bearer ${token}` } });
+  const body = await res.text();
+  if (res.status !== 200) throw new Error(`check request answered ${res.status}: ${body}`);
+}
+
 // --- load --------------------------------------------------------------------------------------
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
@@ -320,27 +327,39 @@ const results = {
   startup: {},
 };
 const live = [];
+let current = null; // the variant running now, stopped on the way out if a run fails
 try {
-  for (const v of variants) {
-    const bindings = {
-      CLERK_JWT_KEY: keys[v.alg].publicPem,
-      AUTHORIZED_PARTIES: APP_ORIGIN,
-      ORIGIN_URL: origin.url,
-    };
-    const w = await startVariant(v.variant, bindings, v.assets);
-    if (live.some((other) => other.pid === w.pid)) throw new Error(`bench/e2e: ${v.label} has no workerd of its own (pid ${w.pid})`);
-    live.push({ ...v, ...w, cursor: { next: 0, repeats: 0 } });
-    const first = await firstRequest(w.url, warmToken[v.alg]);
-    results.startup[v.label] = { runtime: w.runtime, ready_ms: w.readyMs, ...first };
-  }
+  const bindingsOf = (v) => ({
+    CLERK_JWT_KEY: keys[v.alg].publicPem,
+    AUTHORIZED_PARTIES: APP_ORIGIN,
+    ORIGIN_URL: origin.url,
+  });
+  for (const v of variants) live.push({ ...v, cursor: { next: 0, repeats: 0 } });
   for (const mode of ["warm", "cold"]) {
     for (let round = 0; round < ROUNDS; round++) {
-      // Rotate the order each round as well.
+      // Rotate the order each round as well. Every measured run gets a fresh workerd: how one
+      // process happens to be placed and compiled stays with it for as long as it runs (two
+      // full runs with one process per variant differed by 40-60%), so the median over rounds
+      // is then a median over processes too.
       for (let k = 0; k < live.length; k++) {
-        const w = live[(k + round) % live.length];
-        const tokens = mode === "warm" ? [warmToken[w.alg]] : pool[w.alg];
-        const r = await measure(w.url, w.label, mode, tokens, w.cursor, w.pid);
-        results.rounds.push({ label: w.label, variant: w.variant, alg: w.alg, mode, round, ...r });
+        const v = live[(k + round) % live.length];
+        const w = await startVariant(v.variant, bindingsOf(v), v.assets);
+        current = w;
+        try {
+          if (!results.startup[v.label]) {
+            const first = await firstRequest(w.url, warmToken[v.alg]);
+            results.startup[v.label] = { runtime: w.runtime, ready_ms: w.readyMs, ...first };
+          } else {
+            await checkRequest(w.url, warmToken[v.alg]);
+          }
+          v.runtime = w.runtime;
+          const tokens = mode === "warm" ? [warmToken[v.alg]] : pool[v.alg];
+          const r = await measure(w.url, v.label, mode, tokens, v.cursor, w.pid);
+          results.rounds.push({ label: v.label, variant: v.variant, alg: v.alg, mode, round, pid: w.pid, ...r });
+        } finally {
+          current = null;
+          await w.stop();
+        }
       }
     }
     for (const w of live) {
@@ -371,7 +390,7 @@ try {
     }
   }
 } finally {
-  for (const w of live) await w.stop();
+  if (current) await current.stop();
   origin.stop();
 }
 results.elapsed_s = (performance.now() - started) / 1000;
