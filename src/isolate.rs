@@ -227,7 +227,11 @@ impl Isolate {
                 let guess_id = self.next_guess;
                 self.next_guess = self.next_guess.wrapping_add(1);
                 if self.guesses.len() >= MAX_GUESSES {
-                    self.guesses.clear();
+                    for (_, forgotten) in self.guesses.drain() {
+                        if let Some(id) = forgotten.fetch_id {
+                            self.in_flight.remove(&id);
+                        }
+                    }
                 }
                 self.guesses.insert(
                     guess_id,

@@ -8,7 +8,7 @@ use common::{claims_with, mint, pem_set, public_pem, rsa, NOW_MS, ORIGIN};
 use edgegate::app::Inbound;
 use edgegate::crypto::verify_signature;
 use edgegate::http::{apply_edits, header_edits, HeaderEdit, HeaderList};
-use edgegate::isolate::{parse_answers, wire, Fetched, Isolate};
+use edgegate::isolate::{parse_answers, wire, Fetched, Isolate, MAX_GUESSES};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -277,6 +277,25 @@ fn two_requests_with_one_cold_token_each_get_their_own_guess() {
     assert!(!iso.settle_guess(guess_b, &question, false));
     assert!(iso.settle_guess(guess_a, &question, true));
     assert_eq!(iso.cache_stats().0, 1);
+}
+
+#[test]
+fn unsettled_guesses_are_capped_and_forget_their_fetches() {
+    let mut iso = isolate(&[]);
+    let first = decide(&mut iso, &request_headers(&token()), "");
+    let question = asked(&first)[1].to_owned();
+    let (guess, step) = guess_of(&first);
+    let fetch: u32 = wire::read(step).0[1].parse().unwrap();
+    // An entry that never settles its guesses: each cold request makes one more (its token is
+    // never cached), and the oldest are forgotten, fetch ids and all, once the cap is reached.
+    let headers = request_headers(&token());
+    for _ in 0..MAX_GUESSES {
+        assert!(decide(&mut iso, &headers, "").starts_with("V\n"));
+    }
+    assert!(!iso.settle_guess(guess, &question, true));
+    let forgotten = iso.finish(fetch, Fetched::Response(200), HeaderList::default());
+    assert!(forgotten.starts_with("R\n500\n"), "{forgotten:?}");
+    assert_eq!(iso.cache_stats().0, 0);
 }
 
 #[test]
