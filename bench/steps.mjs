@@ -72,13 +72,6 @@ const RESPONSE_BLOB = headerBlob([
 ]);
 
 /** Field `n` of a step answer (one field per line), found as the entry's reader finds it. */
-/** Everything after the first `n` fields. */
-function after(text, n) {
-  let start = 0;
-  for (let i = 0; i < n; i++) start = text.indexOf("\n", start) + 1;
-  return text.slice(start);
-}
-
 function field(text, n) {
   let start = 0;
   for (let i = 0; i < n; i++) start = text.indexOf("\n", start) + 1;
@@ -86,6 +79,12 @@ function field(text, n) {
   return text.slice(start, end < 0 ? text.length : end);
 }
 
+/** Everything after the first `n` fields. */
+function after(text, n) {
+  let start = 0;
+  for (let i = 0; i < n; i++) start = text.indexOf("\n", start) + 1;
+  return text.slice(start);
+}
 
 async function measure(alg, glue) {
   const keys = generateKeys(alg);

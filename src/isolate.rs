@@ -31,7 +31,7 @@ use crate::http::{self, HeaderEdit, HeaderList};
 use crate::keys::{Alg, KeySet};
 use crate::response::{self, AuthStatus, Rejection};
 use sha2::{Digest, Sha256};
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -193,7 +193,6 @@ impl Isolate {
             keys: &gateway.gate.keys,
             answers,
             asked: RefCell::new(None),
-            assumed: Cell::new(false),
         };
         let fapi_status = self.outage.status(now_ms);
         self.cache.borrow_mut().hold_inserts();
@@ -212,18 +211,14 @@ impl Isolate {
         match (decision, question) {
             (Some(decision), None) => {
                 self.cache.borrow_mut().apply_held(held);
-                self.plan(decision, probed, inbound)
+                self.plan(decision, probed, inbound).0
             }
-            // Ran to an outcome on an assumed check: a guess, unless the outcome is a probe
+            // Ran to an outcome on the assumed check: a guess, unless the outcome is a probe
             // (that path is rare, and asks again after the probe anyway).
             (Some(decision), Some(question))
-                if backend.assumed.get()
-                    && !matches!(decision.outcome, Outcome::CheckOutage { .. }) =>
+                if !matches!(decision.outcome, Outcome::CheckOutage { .. }) =>
             {
-                let fetch_id =
-                    matches!(decision.outcome, Outcome::Proxy(_) | Outcome::Asset { .. })
-                        .then_some(self.next_id);
-                let step = self.plan(decision, probed, inbound);
+                let (step, fetch_id) = self.plan(decision, probed, inbound);
                 let guess_id = self.next_guess;
                 self.next_guess = self.next_guess.wrapping_add(1);
                 if self.guesses.len() >= MAX_GUESSES {
@@ -278,11 +273,17 @@ impl Isolate {
         false
     }
 
-    fn plan(&mut self, decision: Decision, probed: bool, inbound: &Inbound<'_>) -> String {
+    /// The step for a decision, and the id of the fetch it asks for, if any.
+    fn plan(
+        &mut self,
+        decision: Decision,
+        probed: bool,
+        inbound: &Inbound<'_>,
+    ) -> (String, Option<u32>) {
         let Decision { outcome, mut log } = decision;
         match outcome {
-            Outcome::Respond(plan) => wire::respond(&plan, &log),
-            Outcome::CheckOutage { url } if !probed => wire::probe(&url, PROBE_TIMEOUT_MS),
+            Outcome::Respond(plan) => (wire::respond(&plan, &log), None),
+            Outcome::CheckOutage { url } if !probed => (wire::probe(&url, PROBE_TIMEOUT_MS), None),
             Outcome::CheckOutage { .. } => {
                 // The probe's result is recorded before the second run, which therefore never
                 // asks again; answer as a gateway fault rather than loop.
@@ -290,7 +291,7 @@ impl Isolate {
                 log.outcome = "refused";
                 log.reason = Some(rejection.code());
                 log.fault = Some(rejection.fault().as_str());
-                wire::respond(&response::render(&rejection), &log)
+                (wire::respond(&response::render(&rejection), &log), None)
             }
             Outcome::Asset { path, auth_status } => {
                 let id = self.next_fetch_id();
@@ -301,14 +302,17 @@ impl Isolate {
                         log,
                     },
                 );
-                wire::asset(id, &app::asset_url(inbound.url, &path))
+                (
+                    wire::asset(id, &app::asset_url(inbound.url, &path)),
+                    Some(id),
+                )
             }
             Outcome::Proxy(plan) => {
                 let id = self.next_fetch_id();
                 let edits = http::header_edits(inbound.headers, &plan.headers);
                 let line = wire::proxy(id, &plan, &edits);
                 self.in_flight.insert(id, InFlight::Origin { plan, log });
-                line
+                (line, Some(id))
             }
         }
     }
@@ -383,7 +387,7 @@ fn poll_once<F: Future>(future: F) -> Option<F::Output> {
 }
 
 /// Answers signature checks from `answers`. The first check it has no answer for is recorded
-/// and assumed to pass (`assumed`), so that the run can go on to a guess; any further unanswered
+/// (`asked`) and assumed to pass, so that the run can go on to a guess; any further unanswered
 /// check never resolves. Structural misfits (wrong algorithm for the key, a signature of the
 /// wrong length, ECDSA `r`/`s` out of range) are answered `false` here, the same as RustCrypto
 /// would.
@@ -391,7 +395,6 @@ struct ReplayBackend<'a> {
     keys: &'a KeySet,
     answers: &'a [(&'a str, bool)],
     asked: RefCell<Option<SignatureQuestion>>,
-    assumed: Cell<bool>,
 }
 
 struct Answer(Option<bool>);
@@ -439,7 +442,6 @@ impl SignatureBackend for ReplayBackend<'_> {
             bytes,
             message_len: message.len(),
         });
-        self.assumed.set(true);
         Answer(Some(true))
     }
 }

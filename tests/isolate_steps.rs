@@ -4,11 +4,12 @@
 
 mod common;
 
-use common::{claims_with, mint, pem_set, public_pem, rsa, NOW_MS, ORIGIN};
+use common::{claims_with, keys, mint, pem_set, public_pem, rsa, NOW_MS, ORIGIN};
 use edgegate::app::Inbound;
 use edgegate::crypto::verify_signature;
 use edgegate::http::{apply_edits, header_edits, HeaderEdit, HeaderList};
 use edgegate::isolate::{parse_answers, wire, Fetched, Isolate, MAX_GUESSES};
+use edgegate::keys::parse_key_set;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -277,6 +278,49 @@ fn two_requests_with_one_cold_token_each_get_their_own_guess() {
     assert!(!iso.settle_guess(guess_b, &question, false));
     assert!(iso.settle_guess(guess_a, &question, true));
     assert_eq!(iso.cache_stats().0, 1);
+}
+
+#[test]
+fn with_two_keys_a_failed_first_guess_gives_way_to_the_next_keys() {
+    // Two PEM blocks and a token without a kid, signed by the second key: the first guess is
+    // made on the first key, fails, and is dropped with its fetch; the second is confirmed.
+    let both = format!("{}{}", public_pem(&keys().rsa_a), public_pem(&keys().rsa_b));
+    let set = parse_key_set(&both).unwrap();
+    let mut iso = isolate(&[("CLERK_JWT_KEY", both.as_str())]);
+    let signed = mint(&keys().rsa_b, json!({}), &claims_with(json!({})));
+    let headers = request_headers(&signed);
+    let webcrypto = |iso: &Isolate| {
+        let q = iso.question().unwrap();
+        let (message, signature) = q.bytes.split_at(q.message_len);
+        verify_signature(
+            &set.get(q.key_index).unwrap().material,
+            q.alg,
+            message,
+            signature,
+        )
+    };
+    let first = decide(&mut iso, &headers, "");
+    let q1 = asked(&first)[1].to_owned();
+    assert_eq!(asked(&first)[2], "0");
+    let (g1, step1) = guess_of(&first);
+    let fetch1: u32 = wire::read(step1).0[1].parse().unwrap();
+    assert!(!webcrypto(&iso));
+    assert!(!iso.settle_guess(g1, &q1, false));
+
+    let second = decide(&mut iso, &headers, &format!("{q1}:0"));
+    let q2 = asked(&second)[1].to_owned();
+    assert_eq!(asked(&second)[2], "1");
+    let (g2, step2) = guess_of(&second);
+    let fetch2: u32 = wire::read(step2).0[1].parse().unwrap();
+    assert!(webcrypto(&iso));
+    assert!(iso.settle_guess(g2, &q2, true));
+    assert_eq!(iso.cache_stats().0, 1);
+    let dropped = iso.finish(fetch1, Fetched::Response(200), HeaderList::default());
+    assert!(dropped.starts_with("R\n500\n"), "{dropped:?}");
+    let proxied = iso.finish(fetch2, Fetched::Response(200), HeaderList::default());
+    assert!(proxied.starts_with("S\n200\n"), "{proxied:?}");
+    // Warm from now on.
+    assert!(decide(&mut iso, &headers, "").starts_with("P\n"));
 }
 
 #[test]
