@@ -45,6 +45,11 @@ addEventListener("error", (event) => noteTrap(event.error));
 
 // --- settings, once per isolate (and again into a fresh instance after a trap) --------------
 let configured = false;
+// Counts fresh instances: a request that began on an earlier one must not hand it the ids it
+// was given there (fetches, guesses), which the fresh instance numbers anew.
+let instanceGeneration = 0;
+// A fetch id no instance hands out in practice (ids count up from 0): `finish` answers 500.
+const STALE_FETCH_ID = 0xffffffff;
 
 function configure(env) {
   const settings = {};
@@ -262,19 +267,21 @@ function fetchedResponse(text, fetched, started) {
   }
 }
 
-function finishFetch(id, kind, response, started) {
-  const text = wasm.finish(id, kind, response?.status ?? 0, response ? headerBlob(response.headers) : "");
+function finishFetch(id, generation, kind, response, started) {
+  const live = generation === instanceGeneration ? id : STALE_FETCH_ID;
+  const text = wasm.finish(live, kind, response?.status ?? 0, response ? headerBlob(response.headers) : "");
   return fetchedResponse(text, response, started);
 }
 
 async function assetAndFinish(id, url, env, started) {
+  const generation = instanceGeneration;
   let response = null;
   try {
     response = await env.ASSETS.fetch(url);
   } catch {
     // No ASSETS binding, or the fetch failed: `finish` answers 500.
   }
-  return finishFetch(id, response ? 0 : 2, response, started);
+  return finishFetch(id, generation, response ? 0 : 2, response, started);
 }
 
 /** Does what one step says: a Response, a promise of one, or `null` to decide again. */
@@ -290,7 +297,8 @@ function act(step, request, env, started) {
       const forwardBody = step.field() === "1";
       const init = { method, headers: step.edit(new Headers(request.headers)) };
       if (forwardBody && request.body) init.body = request.body;
-      return fetchWithin(url, init, timeoutMs, (kind, response) => finishFetch(id, kind, response, started));
+      const generation = instanceGeneration;
+      return fetchWithin(url, init, timeoutMs, (kind, response) => finishFetch(id, generation, kind, response, started));
     }
     case "A": {
       const id = Number(step.field());
@@ -305,6 +313,7 @@ function act(step, request, env, started) {
 async function settle(request, env, started, headers, random, text) {
   let answers = "";
   let probed = false;
+  const generation = instanceGeneration;
   for (let round = 0; round < 8; round++) {
     const step = new Wire(text);
     const kind = step.text.charCodeAt(0);
@@ -315,7 +324,8 @@ async function settle(request, env, started, headers, random, text) {
       // The outcome worked out as if this check passed: acted on only when it did and the
       // gateway confirms the guess; otherwise the pipeline runs again with the answer.
       const guess = step.field();
-      if (guess !== "" && wasm.settleGuess(Number(guess), question, verified)) {
+      // (After a fresh instance replaced this one, its guess ids mean nothing: decide again.)
+      if (guess !== "" && generation === instanceGeneration && wasm.settleGuess(Number(guess), question, verified)) {
         return act(new Wire(step.rest()), request, env, started);
       }
       answers += (answers ? "," : "") + question + (verified ? ":1" : ":0");
@@ -352,6 +362,7 @@ export default {
       console.error(JSON.stringify({ level: "error", event: "wasm-reinit" }));
       state.criticalError = false;
       scheduleReinit();
+      instanceGeneration++;
       configured = false;
       cryptoKeys = [];
       readyKeys = [];

@@ -219,5 +219,8 @@ describe("replay and oversized input", () => {
     results.forEach((res, i) => assert.equal(res.status, i % 2 ? 401 : 200, `request ${i}`));
     await Promise.all(results.map((res) => res.arrayBuffer()));
     assert.equal(origin.count - before, 4, "only the genuine token's requests reached the origin");
+    // Afterwards: the forged token was not cached, the genuine one was.
+    assert.equal((await worker.fetch("/again", { headers: bearer(forged) })).status, 401);
+    assert.equal((await worker.fetch("/again", { headers: bearer(fresh) })).status, 200);
   });
 });
