@@ -232,6 +232,26 @@ describe("outage grace", () => {
     return `__session=${token}; __client_uat=${now - expAgo - 90}`;
   };
 
+  test("a_forged_expired_token_gets_no_grace_and_never_reaches_the_origin", async () => {
+    // Expired like a grace candidate, but signed by another key: the run that assumes the
+    // signature passed ends at the outage probe, which is never acted on as a guess.
+    const other = generateKeys("RS256");
+    const now = nowSeconds();
+    const forged = mintToken({
+      privatePem: other.privatePem,
+      claims: sessionClaims({ azp: APP_ORIGIN, iat: now - 90, nbf: now - 90, exp: now - 30 }),
+    });
+    const before = origin.count;
+    for (const round of [1, 2]) {
+      const res = await graceOn.fetch("/dash", pageLoad(`__session=${forged}; __client_uat=${now - 120}`));
+      await res.arrayBuffer();
+      assert.notEqual(res.status, 200, `request ${round}`);
+      assert.notEqual(res.headers.get("x-edgegate-auth-status"), "grace", `request ${round}`);
+      assert.equal(res.headers.get("x-edgegate-auth-reason"), "token-invalid-signature", `request ${round}`);
+    }
+    assert.equal(origin.count, before);
+  });
+
   test("frontend_api_down_and_grace_on_reaches_origin_with_grace_header", async () => {
     const before = origin.count;
     const res = await graceOn.fetch("/dash", pageLoad(staleCookie(graceOn)));
