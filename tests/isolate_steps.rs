@@ -97,6 +97,11 @@ fn guess_of(step: &str) -> (u32, &str) {
     (fields[5].parse().expect("a guess id"), rest)
 }
 
+/// `finish` for a fetch that answered 200 with no headers.
+fn finished(iso: &mut Isolate, fetch: u32) -> String {
+    iso.finish(fetch, Fetched::Response(200), HeaderList::default())
+}
+
 /// A fresh isolate, a request with a valid token, and the entry's answer to its first step.
 fn verified_once() -> (Isolate, HeaderList, String) {
     let mut iso = isolate(&[]);
@@ -226,7 +231,7 @@ fn a_cold_request_carries_its_guess_which_a_passed_check_confirms() {
     assert!(!iso.settle_guess(guess, &question, true));
     // Its fetch is the one `finish` knows.
     let id: u32 = fields[1].parse().unwrap();
-    let done = iso.finish(id, Fetched::Response(200), HeaderList::default());
+    let done = finished(&mut iso, id);
     assert!(done.starts_with("S\n200\n"), "{done:?}");
     // The same token again is warm.
     assert!(decide(&mut iso, &headers, "").starts_with("P\n"));
@@ -244,7 +249,7 @@ fn a_guess_is_dropped_unless_its_own_check_passed() {
     // A failed check drops the guess and its fetch; nothing is cached.
     assert!(!iso.settle_guess(guess, &question, false));
     assert_eq!(iso.cache_stats().0, 0);
-    let forgotten = iso.finish(fetch, Fetched::Response(200), HeaderList::default());
+    let forgotten = finished(&mut iso, fetch);
     assert!(forgotten.starts_with("R\n500\n"), "{forgotten:?}");
     assert!(
         !iso.settle_guess(guess, &question, true),
@@ -315,9 +320,9 @@ fn with_two_keys_a_failed_first_guess_gives_way_to_the_next_keys() {
     assert!(webcrypto(&iso));
     assert!(iso.settle_guess(g2, &q2, true));
     assert_eq!(iso.cache_stats().0, 1);
-    let dropped = iso.finish(fetch1, Fetched::Response(200), HeaderList::default());
+    let dropped = finished(&mut iso, fetch1);
     assert!(dropped.starts_with("R\n500\n"), "{dropped:?}");
-    let proxied = iso.finish(fetch2, Fetched::Response(200), HeaderList::default());
+    let proxied = finished(&mut iso, fetch2);
     assert!(proxied.starts_with("S\n200\n"), "{proxied:?}");
     // Warm from now on.
     assert!(decide(&mut iso, &headers, "").starts_with("P\n"));
@@ -337,7 +342,7 @@ fn unsettled_guesses_are_capped_and_forget_their_fetches() {
         assert!(decide(&mut iso, &headers, "").starts_with("V\n"));
     }
     assert!(!iso.settle_guess(guess, &question, true));
-    let forgotten = iso.finish(fetch, Fetched::Response(200), HeaderList::default());
+    let forgotten = finished(&mut iso, fetch);
     assert!(forgotten.starts_with("R\n500\n"), "{forgotten:?}");
     assert_eq!(iso.cache_stats().0, 0);
 }
