@@ -4,8 +4,9 @@
 // asset), the I/O happens here, and `finish` turns the fetched response into the client's. So
 // no Rust future is ever parked across an await and a request costs two calls into wasm on the
 // warm path, three on a cold one (the `V` step carries the outcome guessed as if its signature
-// check passed, which `settleGuess` confirms once WebCrypto has said so). Nothing here decides anything; it reads the step answers (the "wire", one field per
-// line, see `isolate::wire`) and does what they say.
+// check passed, which `settleGuess` confirms once WebCrypto has said so). Nothing here decides
+// anything; it reads the step answers (the "wire", one field per line, see `isolate::wire`) and
+// does what they say.
 //
 // Recovery: a Rust panic aborts the wasm instance (panic = "abort"), leaving its memory in an
 // unknown state. The worker crate's panic hook marks `globalThis.__worker_init_state`; a trap
