@@ -86,6 +86,15 @@ struct Guess {
     fetch_id: Option<u32>,
 }
 
+impl Guess {
+    /// Drops the guess, and the fetch it planned with it: nothing of it takes effect.
+    fn drop_fetch(self, in_flight: &mut HashMap<u32, InFlight>) {
+        if let Some(id) = self.fetch_id {
+            in_flight.remove(&id);
+        }
+    }
+}
+
 /// Everything built once per isolate.
 pub struct Isolate {
     gateway: Result<Rc<Gateway>, Vec<String>>,
@@ -223,9 +232,7 @@ impl Isolate {
                 self.next_guess = self.next_guess.wrapping_add(1);
                 if self.guesses.len() >= MAX_GUESSES {
                     for (_, forgotten) in self.guesses.drain() {
-                        if let Some(id) = forgotten.fetch_id {
-                            self.in_flight.remove(&id);
-                        }
+                        forgotten.drop_fetch(&mut self.in_flight);
                     }
                 }
                 self.guesses.insert(
@@ -267,9 +274,7 @@ impl Isolate {
             self.cache.borrow_mut().apply_held(guess.held);
             return true;
         }
-        if let Some(id) = guess.fetch_id {
-            self.in_flight.remove(&id);
-        }
+        guess.drop_fetch(&mut self.in_flight);
         false
     }
 
