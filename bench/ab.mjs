@@ -16,7 +16,7 @@ import { join } from "node:path";
 import autocannon from "autocannon";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
-import { edgegateModules, serveWorker } from "./workerd.mjs";
+import { cpuMicros as cpuOf, edgegateModules, newestChildWorkerd, serveWorker } from "./workerd.mjs";
 import { APP_ORIGIN, BUILD_DIR, ROOT, WWW_DIR, compatibilityDate, generateKeys, median as med, mintToken, nowSeconds, sessionClaims } from "../tests/e2e/helpers.mjs";
 const DUR = Number(process.env.DUR ?? 3), ROUNDS = Number(process.env.ROUNDS ?? 3), CONN = 16;
 const origin = await new Promise((res) => { const c = spawn(process.execPath, [join(ROOT, "bench/origin.mjs")], { stdio: ["ignore", "pipe", "inherit"] }); c.stdout.once("data", (d) => res({ url: `http://127.0.0.1:${Number(String(d))}`, stop: () => c.kill() })); });
@@ -49,9 +49,7 @@ for (const s of specs) {
     const mf = new Miniflare(opts);
     url = (await mf.ready).toString().replace(/\/$/, "");
     stop = () => mf.dispose();
-    const { execSync } = await import("node:child_process");
-    // Miniflare's workerd is a child of this process: another workerd on the machine never counts.
-    pid = Number(String(execSync(`pgrep -n -x -P ${process.pid} workerd`)).trim());
+    pid = newestChildWorkerd();
   } else {
     const modules = opts.name === "edgegate" ? edgegateModules(opts.modulesRoot) : [{ name: "w.js", esModule: opts.scriptPath }];
     const v8Flags = process.env.V8_FLAGS ? process.env.V8_FLAGS.split(" ") : [];
@@ -62,9 +60,6 @@ for (const s of specs) {
   console.error(name, "check", r.status, (await r.text()).slice(0, 80));
   live.push({ name, url, stop, pid, rps: [], cpu: [] });
 }
-import { readFileSync } from "node:fs";
-const TICKS = Number(String((await import("node:child_process")).execSync("getconf CLK_TCK")).trim()) || 100;
-const cpuOf = (pid) => { const s = readFileSync(`/proc/${pid}/stat`, "utf8"); const f = s.slice(s.lastIndexOf(")") + 2).split(" "); return ((Number(f[11]) + Number(f[12])) * 1e6) / TICKS; };
 const run = (url, d) => new Promise((res, rej) => autocannon({ url: url + "/api/data", connections: CONN, duration: d, headers: { authorization: `Bearer ${token}` } }, (e, r) => e ? rej(e) : res(r)));
 const WARM = Number(process.env.WARM ?? 0);
 if (WARM > 0) for (const w of live) await run(w.url, WARM);

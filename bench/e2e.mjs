@@ -10,8 +10,8 @@
 //   cold: a distinct valid token on every request (pre-minted pool; repeats are counted)
 // Also times the worker's start-up in workerd (runtime listening, first request).
 // Writes bench/results/e2e.json.tmp; bench/report.mjs turns it into the table, JSON and chart.
-import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { performance } from "node:perf_hooks";
@@ -30,7 +30,7 @@ import {
   nowSeconds,
   sessionClaims,
 } from "../tests/e2e/helpers.mjs";
-import { edgegateModules, serveWorker } from "./workerd.mjs";
+import { cpuMicros, edgegateModules, newestChildWorkerd, serveWorker } from "./workerd.mjs";
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -99,26 +99,6 @@ async function mintPool(key, count, now) {
 }
 
 // --- workers in workerd ------------------------------------------------------------------------
-/** Clock ticks per second of /proc's CPU times (USER_HZ). */
-const CLOCK_TICKS = Number(String(execFileSync("getconf", ["CLK_TCK"])).trim()) || 100;
-
-/** CPU time (user + system, µs) a process has used so far, from /proc. */
-function cpuMicros(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  // Fields after the command name, which is in parentheses and may itself hold ") ".
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
-}
-
-/**
- * The workerd this harness's newest Miniflare instance started: Miniflare spawns workerd as a
- * child of this process, one per instance, and variants start in turn. Only our own children
- * count, so another workerd on the machine is never measured.
- */
-function newestWorkerd() {
-  return Number(String(execFileSync("pgrep", ["-n", "-x", "-P", String(process.pid), "workerd"])).trim());
-}
-
 // Miniflare runs a worker that has an [assets] binding behind its asset router, a second JS
 // worker in the same workerd that every request passes through first (on Cloudflare that
 // routing happens outside the worker's isolate). The like-for-like rows run every variant
@@ -140,8 +120,8 @@ function startWorkerd(variant, bindings) {
   return serveWorker({ name: variant, dir: join(BENCH_BUILD, `workerd-${variant}`), modules, bindings });
 }
 
-async function startMiniflare(variant, bindings, withAssets) {
-
+/** A "+assets" variant under Miniflare, behind its asset router. */
+async function startMiniflare(variant, bindings) {
   const common = {
     modules: true,
     compatibilityDate: compatibilityDate(),
@@ -170,39 +150,36 @@ async function startMiniflare(variant, bindings, withAssets) {
           scriptPath: join(BENCH_BUILD, `${variant}.js`),
           modulesRoot: BENCH_BUILD,
         };
-  if (withAssets) opts.assets = ASSETS;
+  opts.assets = ASSETS;
   const t0 = performance.now();
   const mf = new Miniflare(opts);
   const url = (await mf.ready).toString().replace(/\/$/, "");
   const readyMs = performance.now() - t0;
-  return { stop: () => mf.dispose(), url, readyMs, pid: newestWorkerd(), runtime: "miniflare" };
+  return { stop: () => mf.dispose(), url, readyMs, pid: newestChildWorkerd(), runtime: "miniflare" };
 }
 
 /** Like-for-like rows run in workerd itself; "+assets" rows need Miniflare's asset router. */
 const startVariant = (variant, bindings, withAssets) =>
-  withAssets ? startMiniflare(variant, bindings, true) : startWorkerd(variant, bindings);
+  withAssets ? startMiniflare(variant, bindings) : startWorkerd(variant, bindings);
 
 /** Sequential requests: the first one (the isolate's first) and the median of the rest. */
 async function firstRequest(url, token) {
   const once = async () => {
     const t = performance.now();
-    const res = await fetch(url + PATH, { headers: { authorization: `Bearer ${token}` } });
-    const body = await res.text();
-    if (res.status !== 200) throw new Error(`first request answered ${res.status}: ${body}`);
+    await checkRequest(url, token);
     return performance.now() - t;
   };
   const first = await once();
   const rest = [];
   for (let i = 0; i < 30; i++) rest.push(await once());
-  rest.sort((a, b) => a - b);
-  return { first_ms: first, steady_ms: rest[Math.floor(rest.length / 2)] };
+  return { first_ms: first, steady_ms: median(rest) };
 }
 
 /** One request, which must be proxied: a fresh process is up and configured. */
 async function checkRequest(url, token) {
   const res = await fetch(url + PATH, { headers: { authorization: `Bearer ${token}` } });
   const body = await res.text();
-  if (res.status !== 200) throw new Error(`check request answered ${res.status}: ${body}`);
+  if (res.status !== 200) throw new Error(`a request to ${url} answered ${res.status}: ${body}`);
 }
 
 // --- load --------------------------------------------------------------------------------------
@@ -327,7 +304,6 @@ const results = {
   startup: {},
 };
 const live = [];
-let current = null; // the variant running now, stopped on the way out if a run fails
 try {
   const bindingsOf = (v) => ({
     CLERK_JWT_KEY: keys[v.alg].publicPem,
@@ -344,7 +320,6 @@ try {
       for (let k = 0; k < live.length; k++) {
         const v = live[(k + round) % live.length];
         const w = await startVariant(v.variant, bindingsOf(v), v.assets);
-        current = w;
         try {
           if (!results.startup[v.label]) {
             const first = await firstRequest(w.url, warmToken[v.alg]);
@@ -357,7 +332,6 @@ try {
           const r = await measure(w.url, v.label, mode, tokens, v.cursor, w.pid);
           results.rounds.push({ label: v.label, variant: v.variant, alg: v.alg, mode, round, pid: w.pid, ...r });
         } finally {
-          current = null;
           await w.stop();
         }
       }
@@ -390,7 +364,6 @@ try {
     }
   }
 } finally {
-  if (current) await current.stop();
   origin.stop();
 }
 results.elapsed_s = (performance.now() - started) / 1000;

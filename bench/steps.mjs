@@ -73,10 +73,9 @@ const RESPONSE_BLOB = headerBlob([
 
 /** Field `n` of a step answer (one field per line), found as the entry's reader finds it. */
 function field(text, n) {
-  let start = 0;
-  for (let i = 0; i < n; i++) start = text.indexOf("\n", start) + 1;
-  const end = text.indexOf("\n", start);
-  return text.slice(start, end < 0 ? text.length : end);
+  const rest = after(text, n);
+  const end = rest.indexOf("\n");
+  return end < 0 ? rest : rest.slice(0, end);
 }
 
 /** Everything after the first `n` fields. */

@@ -1,18 +1,39 @@
 // Serves one worker with `workerd serve` (the runtime Cloudflare runs, from the `workerd` npm
-// package), with no Miniflare in front, for the benchmarks (bench/e2e.mjs, bench/ab.mjs).
+// package), with no Miniflare in front, for the benchmarks (bench/e2e.mjs, bench/ab.mjs); and
+// the CPU time of a workerd, however it was started.
 //
 // Why not Miniflare: it routes every request through its own entry worker first, a second JS
 // worker in the same process that rebuilds the request and its `cf` object. On this kind of
 // machine that is about 0.85 ms of CPU per request, twice the pass-through worker's own cost,
 // and nothing like it runs in the worker's process on Cloudflare. Miniflare stays for what only
 // it has (the asset router of the "+assets" rows, and the e2e test suite).
-import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { join, relative } from "node:path";
 import { ROOT, compatibilityDate } from "../tests/e2e/helpers.mjs";
 
 const WORKERD = join(ROOT, "node_modules", ".bin", "workerd");
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ). */
+const CLOCK_TICKS = Number(String(execFileSync("getconf", ["CLK_TCK"])).trim()) || 100;
+
+/** CPU time (user + system, µs) a process has used so far, from /proc. */
+export function cpuMicros(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name, which is in parentheses and may itself hold ") ".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+}
+
+/**
+ * The workerd this process's newest Miniflare instance started: Miniflare spawns workerd as a
+ * child of this process, one per instance. Only our own children count, so another workerd on
+ * the machine is never measured.
+ */
+export function newestChildWorkerd() {
+  return Number(String(execFileSync("pgrep", ["-n", "-x", "-P", String(process.pid), "workerd"])).trim());
+}
 
 /** The modules of an edgegate build folder (build/ or a copy), named as its imports name them. */
 export function edgegateModules(dir) {
