@@ -33,6 +33,7 @@ pub const SETTING_NAMES: &[&str] = &[
     "ISSUER",
     "AUDIENCE",
     "AZP_MISSING",
+    "SID_MISSING",
     "PENDING_SESSIONS",
     "MAX_TOKEN_BYTES",
     "PUBLISHABLE_KEY",
@@ -44,6 +45,7 @@ pub const SETTING_NAMES: &[&str] = &[
     "ORIGIN_ASSERTION_SECRET",
     "FORWARD_CLAIMS",
     "FORWARD_TOKEN",
+    "STRIP_REQUEST_HEADERS",
     "CORS_PREFLIGHT",
 ];
 
@@ -137,6 +139,7 @@ impl Gateway {
             browser::frontend_api_base(gate.frontend_api_url.as_ref(), publishable.as_ref());
         let proxy = ProxySettings {
             forward_token: gate.forward_token,
+            strip_request_headers: gate.strip_request_headers.clone(),
             forward_claims: gate.forward_claims.clone(),
             assertion_secret: gate.origin_assertion_secret.clone(),
             assertion_audience: origin.origin(),
@@ -180,6 +183,9 @@ pub struct ProxyPlan {
     pub auth_status: AuthStatus,
     /// `Set-Cookie`s the gateway adds to the origin's response (clearing a refused handshake).
     pub extra_response_cookies: Vec<String>,
+    /// A CORS preflight passed to the origin without a token: the client gets the origin's
+    /// status and CORS headers only ([`preflight_response`]).
+    pub preflight: bool,
     origin: Rc<Origin>,
     public: PublicUrl,
 }
@@ -404,6 +410,25 @@ pub fn response_headers(
     headers
 }
 
+/// What an unauthenticated CORS preflight passed to the origin gives the client: the origin's
+/// status and its `Access-Control-*` headers, no body and no other header, so a preflight
+/// (which carries no token by design) can never read a protected route's content.
+pub fn preflight_response(status: u16, origin_headers: &HeaderList) -> ResponsePlan {
+    let headers = origin_headers
+        .iter()
+        .filter(|(name, _)| {
+            name.get(..15)
+                .is_some_and(|p| p.eq_ignore_ascii_case("access-control-"))
+        })
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        .collect();
+    ResponsePlan {
+        status,
+        headers,
+        body: String::new(),
+    }
+}
+
 /// The session as `/__edgegate/session` shows it: the CLI's `auth` fields plus `expires_at`.
 /// Built by hand rather than through `Serialize`, which would add a second JSON code path to
 /// the worker.
@@ -512,7 +537,12 @@ pub async fn handle<B: SignatureBackend>(
         Ok(p) => p,
         Err(e) => {
             log.path = "-".to_owned();
-            return refuse(Rejection::BadRequest { reason: e.code() }, log);
+            let rejection = if e == routes::PathError::TooLong {
+                Rejection::UriTooLong { reason: e.code() }
+            } else {
+                Rejection::BadRequest { reason: e.code() }
+            };
+            return refuse(rejection, log);
         }
     };
     log.path = path.clone();
@@ -536,6 +566,11 @@ pub async fn handle<B: SignatureBackend>(
         gw.routes.classify(&path)
     };
     let is_public = matches!(access, Access::Public);
+
+    let bearer = inbound
+        .headers
+        .get("authorization")
+        .and_then(session::bearer_token);
 
     // Phase `handshake`: a browser coming back from Clerk's Frontend API.
     let jar = session::CookieJar::from_headers(inbound.headers);
@@ -583,18 +618,29 @@ pub async fn handle<B: SignatureBackend>(
                     reason,
                     clear_cookies: clears,
                 } => {
-                    handshake_refused = Some(reason.code());
-                    clear_cookies = clears;
+                    // A failed handshake never outranks a Bearer token (a crafted link must not
+                    // sign that request out), and only a request that could have started a
+                    // handshake clears the cookies of one in progress.
+                    let could_handshake = bearer.is_none()
+                        && browser::is_eligible(
+                            inbound.method,
+                            inbound.headers.get("sec-fetch-dest"),
+                            inbound.headers.get("accept"),
+                        );
+                    if could_handshake {
+                        clear_cookies = clears;
+                    }
+                    if bearer.is_none() {
+                        handshake_refused = Some(reason.code());
+                    } else {
+                        log.detail = Some("handshake-refused-bearer-used");
+                    }
                 }
             }
         }
     }
 
     // Phase `token`.
-    let bearer = inbound
-        .headers
-        .get("authorization")
-        .and_then(session::bearer_token);
     let validation = &gw.gate.validation;
     let keep_ms = validation
         .clock_skew_ms
@@ -961,6 +1007,14 @@ fn proxy_plan(
     now_ms: i64,
     auth_status: AuthStatus,
 ) -> ProxyPlan {
+    // Without FORWARD_TOKEN the origin gets none of Clerk's token-bearing parameters either.
+    let stripped;
+    let query = if gw.proxy.forward_token {
+        query
+    } else {
+        stripped = proxy::strip_token_params(query);
+        stripped.as_deref()
+    };
     let path_and_query = match query {
         Some(q) => format!("{path}?{q}"),
         None => path.to_owned(),
@@ -987,6 +1041,7 @@ fn proxy_plan(
         origin: Rc::clone(&gw.origin),
         public: public.clone(),
         extra_response_cookies: Vec::new(),
+        preflight,
     }
 }
 

@@ -967,6 +967,10 @@ pub async fn verify_handshake_token<B: SignatureBackend>(
     backend: &B,
 ) -> Result<(Vec<String>, Vec<DroppedCookie>), HandshakeError> {
     let prepared = prepare(token, keys, max_token_bytes).map_err(HandshakeError::Token)?;
+    // Clerk mints handshake tokens with the session category: a template's never is one.
+    if prepared.is_template() {
+        return Err(HandshakeError::Token(TokenError::TypeMismatch));
+    }
     verify_prepared(&prepared, &TokenDigest::of(token), backend)
         .await
         .map_err(HandshakeError::Token)?;

@@ -273,6 +273,7 @@ mod tests {
             azp: None,
             iss: None,
             aud: None,
+            template: false,
         })
     }
 

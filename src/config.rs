@@ -3,6 +3,7 @@
 //! reads an environment. A [`ConfigError`] names the setting and the problem, never the value.
 
 use crate::keys::{parse_key_set, KeySet};
+use crate::proxy::HeaderPattern;
 use crate::token::{Validation, DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_TOKEN_BYTES, MAX_CLOCK_SKEW_MS};
 use std::fmt;
 use url::Url;
@@ -54,6 +55,8 @@ pub struct Gate {
     pub origin_assertion_secret: Option<Vec<u8>>,
     pub forward_claims: Vec<String>,
     pub forward_token: bool,
+    /// `STRIP_REQUEST_HEADERS`: the user's own names, stripped with the default list.
+    pub strip_request_headers: Vec<HeaderPattern>,
     pub preflight: PreflightMode,
 }
 
@@ -226,6 +229,7 @@ impl Gate {
             65_536,
         ) as usize;
         let allow_missing_azp = r.choice("AZP_MISSING", &["reject", "allow"]) == Some("allow");
+        let allow_missing_sid = r.choice("SID_MISSING", &["reject", "allow"]) == Some("allow");
         let pending_is_signed_in =
             r.choice("PENDING_SESSIONS", &["signed-out", "signed-in"]) == Some("signed-in");
         let issuer = r.raw("ISSUER");
@@ -239,6 +243,7 @@ impl Gate {
         };
         let mut validation = Validation::default().with_authorized_parties(&parties);
         validation.allow_missing_azp = allow_missing_azp;
+        validation.allow_missing_sid = allow_missing_sid;
         validation.clock_skew_ms = clock_skew_ms;
         validation.issuer = issuer;
         validation.audience = audience;
@@ -315,6 +320,19 @@ impl Gate {
             }
         }
         let forward_token = r.bool("FORWARD_TOKEN", true);
+        let mut strip_request_headers = Vec::new();
+        for entry in r.list("STRIP_REQUEST_HEADERS") {
+            match HeaderPattern::parse(&entry) {
+                Some(p) => strip_request_headers.push(p),
+                None => {
+                    r.problem(
+                        "STRIP_REQUEST_HEADERS",
+                        "each entry must be a header name, or a name prefix ending in *",
+                    );
+                    break;
+                }
+            }
+        }
         let preflight = match r.choice("CORS_PREFLIGHT", &["origin", "edge"]) {
             Some("edge") => PreflightMode::AnswerAtEdge,
             _ => PreflightMode::PassToOrigin,
@@ -339,6 +357,7 @@ impl Gate {
                 origin_assertion_secret,
                 forward_claims,
                 forward_token,
+                strip_request_headers,
                 preflight,
             }),
             _ => Err(r.problems),

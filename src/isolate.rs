@@ -337,6 +337,9 @@ impl Isolate {
     pub fn finish(&mut self, id: u32, fetched: Fetched, headers: HeaderList) -> String {
         match (self.in_flight.remove(&id), fetched) {
             (Some(InFlight::Origin { log, .. }), Fetched::Response(101)) => wire::untouched(&log),
+            (Some(InFlight::Origin { plan, log }), Fetched::Response(status)) if plan.preflight => {
+                wire::respond(&app::preflight_response(status, &headers), &log)
+            }
             (Some(InFlight::Origin { plan, log }), Fetched::Response(status)) => {
                 let planned = app::response_headers(&plan, status, &headers);
                 wire::stream(status, &http::header_edits(&headers, &planned), &log)

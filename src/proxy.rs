@@ -8,9 +8,13 @@
 //!    `Trailer`, `Transfer-Encoding`, `Upgrade`, every `Proxy-*`) and every header named in
 //!    `Connection`, except that a WebSocket upgrade keeps `Upgrade` and gets `Connection: Upgrade`;
 //!    every `X-Auth-*` and `X-Edgegate-*` in any case and with `_` for `-`; `Host` (the fetch sets
-//!    the origin's); `Forwarded`, `X-Forwarded-*`, `X-Real-IP`, `X-Request-Id` (replaced below).
-//!    With `FORWARD_TOKEN=false` also `Authorization` and every `__session*` cookie; with
-//!    `FORWARD_TOKEN=true` only the first `Authorization` header (the one verified) is kept.
+//!    the origin's); `Forwarded`, `X-Forwarded-*`, `X-Real-IP`, `X-Request-Id` (replaced below);
+//!    every name on [`DEFAULT_STRIPPED_HEADERS`] (path, method and host overrides, Next.js's
+//!    `x-middleware-subrequest`, Clerk's `x-clerk-*`) and on `STRIP_REQUEST_HEADERS`.
+//!    With `FORWARD_TOKEN=false` also `Authorization`, every token-bearing Clerk cookie
+//!    ([`is_token_cookie`]) and, in the query, Clerk's token-bearing parameters
+//!    ([`strip_token_params`]); with `FORWARD_TOKEN=true` only the first `Authorization` header
+//!    (the one verified) is kept.
 //! 2. Set: `X-Forwarded-For` (from `CF-Connecting-IP`), `X-Forwarded-Host`/`X-Forwarded-Proto`
 //!    (from the validated public URL), `X-Request-Id`; with a session `X-Auth-User-Id`,
 //!    `X-Auth-Session-Id`, `X-Auth-Org-Id`, `X-Auth-Org-Role`, `X-Auth-Org-Slug`,
@@ -72,11 +76,94 @@ const REPLACED: &[&str] = &[
     "x-request-id",
 ];
 
+/// Request headers a client must never get through to the origin, whatever the settings (SECURITY.md
+/// lists them too). A trailing `*` is a prefix. Compared on
+/// the normalised name (lower case, `_` read as `-`).
+/// - `x-original-url`, `x-original-uri`, `x-rewrite-url`, `x-envoy-original-path`,
+///   `x-forwarded-*` (`-prefix`, `-uri`, `-path`, `-scheme`, `-ssl`, `-server`, ...): path,
+///   host and scheme overrides that frameworks and proxies honour (IIS, Symfony, Laravel,
+///   Spring, Envoy, Express), so an authorised `/public/x` could be served as `/admin`.
+///   edgegate sets its own `X-Forwarded-For`/`-Host`/`-Proto` after stripping.
+/// - `x-original-host`: a host override some frameworks honour like `X-Forwarded-Host`.
+/// - `x-http-method-override`, `x-http-method`, `x-method-override`: method overrides, so a
+///   `GET` allowed through could act as a `DELETE`.
+/// - `x-middleware-subrequest`: Next.js's internal header; a client sending it skips the app's
+///   middleware (CVE-2025-29927), Clerk's `clerkMiddleware` included.
+/// - `x-clerk-*`: Clerk's middleware's internal request headers (`x-clerk-auth-status`,
+///   `-reason`, `-message`, `-token`, `-signature`, `x-clerk-request-data`,
+///   `x-clerk-redirect-to`, ...), which the app behind trusts as Clerk's own verdict.
+/// - `x-client-ip`, `x-cluster-client-ip`: client-address overrides that IP libraries read
+///   before `X-Forwarded-For`.
+pub const DEFAULT_STRIPPED_HEADERS: &[&str] = &[
+    "x-original-url",
+    "x-original-uri",
+    "x-rewrite-url",
+    "x-envoy-original-path",
+    "x-forwarded-*",
+    "x-original-host",
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+    "x-middleware-subrequest",
+    "x-clerk-*",
+    "x-client-ip",
+    "x-cluster-client-ip",
+];
+
+/// A header name, or a name prefix (written with a trailing `*`), in normalised form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderPattern {
+    Exact(String),
+    Prefix(String),
+}
+
+impl HeaderPattern {
+    /// Parses a `STRIP_REQUEST_HEADERS` entry: a header name, or a non-empty name prefix
+    /// followed by `*`; any case, `_` read as `-`. `None` when it is neither.
+    pub fn parse(entry: &str) -> Option<HeaderPattern> {
+        let entry = entry.trim();
+        let (name, prefix) = match entry.strip_suffix('*') {
+            Some(head) => (head, true),
+            None => (entry, false),
+        };
+        // `*` is a token character, but anywhere but last it would read as a wildcard.
+        if name.is_empty() || !is_token(name) || name.contains('*') {
+            return None;
+        }
+        let name = normalized_name(name).into_owned();
+        Some(if prefix {
+            HeaderPattern::Prefix(name)
+        } else {
+            HeaderPattern::Exact(name)
+        })
+    }
+
+    /// True when the normalised header name matches.
+    pub fn matches(&self, normalized: &str) -> bool {
+        match self {
+            HeaderPattern::Exact(n) => normalized == n,
+            HeaderPattern::Prefix(p) => normalized.starts_with(p.as_str()),
+        }
+    }
+}
+
+/// True for a name on [`DEFAULT_STRIPPED_HEADERS`] (`normalized` as [`normalized_name`] gives).
+fn is_default_stripped(normalized: &str) -> bool {
+    DEFAULT_STRIPPED_HEADERS
+        .iter()
+        .any(|entry| match entry.strip_suffix('*') {
+            Some(prefix) => normalized.starts_with(prefix),
+            None => normalized == *entry,
+        })
+}
+
 /// Proxy settings, parsed once per isolate.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct ProxySettings {
     /// `FORWARD_TOKEN` (default true).
     pub forward_token: bool,
+    /// `STRIP_REQUEST_HEADERS`, stripped in addition to [`DEFAULT_STRIPPED_HEADERS`].
+    pub strip_request_headers: Vec<HeaderPattern>,
     /// `FORWARD_CLAIMS`: claim names; invalid header tokens are skipped (see
     /// [`valid_claim_name`], which the settings parser should apply).
     pub forward_claims: Vec<String>,
@@ -90,6 +177,7 @@ impl fmt::Debug for ProxySettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProxySettings")
             .field("forward_token", &self.forward_token)
+            .field("strip_request_headers", &self.strip_request_headers)
             .field("forward_claims", &self.forward_claims)
             .field(
                 "assertion_secret",
@@ -229,13 +317,64 @@ pub fn is_websocket_upgrade(headers: &HeaderList) -> bool {
     }) && connection_tokens(headers).iter().any(|t| t == "upgrade")
 }
 
-/// Removes every `__session*` pair. A runtime that joins repeated `Cookie` headers with `, `
-/// (the Fetch `Headers` rule) hides a second header's pairs after a comma, so a pair is also
-/// dropped when any comma-separated part of it names a `__session*` cookie.
+/// Cookie name prefixes of Clerk's token-bearing cookies: the session token, the handshake
+/// token, refresh tokens and the development browser token. `__client_uat` (a timestamp) and
+/// the handshake state cookie carry no token and are kept.
+pub const TOKEN_COOKIE_PREFIXES: &[&str] = &[
+    "__session",
+    "__clerk_handshake",
+    "__refresh",
+    "__clerk_db_jwt",
+];
+
+/// True for the name of one of Clerk's token-bearing cookies (see [`TOKEN_COOKIE_PREFIXES`]; the
+/// FAPI's `__client` too, should it ever reach this domain).
+pub fn is_token_cookie(name: &str) -> bool {
+    name == "__client" || TOKEN_COOKIE_PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+/// Query parameters of Clerk's that carry tokens: the handshake payload (session tokens), its
+/// nonce, the development browser token, and the legacy dev session.
+pub const TOKEN_QUERY_PARAMS: &[&str] = &[
+    "__clerk_handshake",
+    "__clerk_handshake_nonce",
+    "__clerk_db_jwt",
+    "__dev_session",
+    "__session",
+];
+
+/// The query without Clerk's token-bearing parameters (see [`TOKEN_QUERY_PARAMS`]; names
+/// percent-decoded and compared case-insensitively); the other pairs are kept byte for byte.
+/// `None` when nothing is left.
+pub fn strip_token_params(query: Option<&str>) -> Option<String> {
+    let kept: Vec<&str> = query?
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .filter(|pair| {
+            let raw = pair
+                .split_once('=')
+                .map_or(*pair, |(n, _)| n)
+                .replace('+', " ");
+            let name = percent_encoding::percent_decode_str(&raw).decode_utf8_lossy();
+            !TOKEN_QUERY_PARAMS
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(name.trim()))
+        })
+        .collect();
+    if kept.is_empty() {
+        None
+    } else {
+        Some(kept.join("&"))
+    }
+}
+
+/// Removes every pair of a token-bearing cookie ([`is_token_cookie`]). A runtime that joins
+/// repeated `Cookie` headers with `, ` (the Fetch `Headers` rule) hides a second header's pairs
+/// after a comma, so a pair is also dropped when any comma-separated part of it names one.
 fn strip_session_cookies(value: &str) -> String {
     let names_session = |part: &str| {
         let name = part.split_once('=').map_or(part, |(n, _)| n).trim();
-        name.starts_with("__session")
+        is_token_cookie(name)
     };
     value
         .split(';')
@@ -254,7 +393,14 @@ pub fn plan_headers(facts: &RequestFacts<'_>, settings: &ProxySettings) -> Vec<(
     let mut seen_authorization = false;
     for (name, value) in facts.headers.iter() {
         let lower = normalized_name(name);
-        if is_identity_header(&lower) || REPLACED.contains(&&*lower) {
+        if is_identity_header(&lower)
+            || REPLACED.contains(&&*lower)
+            || is_default_stripped(&lower)
+            || settings
+                .strip_request_headers
+                .iter()
+                .any(|p| p.matches(&lower))
+        {
             continue;
         }
         if lower == "upgrade" && websocket {
@@ -550,10 +696,46 @@ pub fn rewrite_location(location: &str, origin: &Origin, public: &PublicUrl) -> 
     Some(out)
 }
 
+/// True when the origin's `Cache-Control` says `private` or `no-store` (a directive, in any
+/// case, with or without a value), so no shared cache keeps the response.
+fn cache_is_private(origin_headers: &HeaderList) -> bool {
+    origin_headers
+        .get_all("cache-control")
+        .flat_map(|v| v.split(','))
+        .map(|d| d.split_once('=').map_or(d, |(n, _)| n).trim())
+        .any(|d| d.eq_ignore_ascii_case("private") || d.eq_ignore_ascii_case("no-store"))
+}
+
+/// The names a response to an authenticated request must vary on, so a shared cache never
+/// serves one user's response to another.
+pub const AUTH_VARY: &[&str] = &["Authorization", "Cookie"];
+
+/// The origin's `Vary` names with [`AUTH_VARY`] added where missing, as one value; `None` when
+/// the origin already varies on `*`.
+fn merged_vary(origin_headers: &HeaderList) -> Option<String> {
+    let mut names: Vec<&str> = origin_headers
+        .get_all("vary")
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .collect();
+    if names.contains(&"*") {
+        return None;
+    }
+    for add in AUTH_VARY {
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(add)) {
+            names.push(add);
+        }
+    }
+    Some(names.join(", "))
+}
+
 /// The origin response's headers as sent to the client: hop-by-hop headers and those named in
 /// `Connection` removed (a 101 keeps `Upgrade` and `Connection`), the origin's own
 /// `X-Edgegate-*` removed, `Location` rewritten (see [`rewrite_location`]), several `Set-Cookie`
-/// kept several, and `X-Edgegate-Auth-Status` added.
+/// kept several, and `X-Edgegate-Auth-Status` added. For an authenticated request (signed in or
+/// in grace) whose response the origin did not mark `private` or `no-store`, `Vary` gains
+/// `Authorization, Cookie` (merged with the origin's `Vary` into one header).
 pub fn response_headers(
     origin_headers: &HeaderList,
     status: u16,
@@ -562,9 +744,18 @@ pub fn response_headers(
     auth_status: AuthStatus,
 ) -> Vec<(String, String)> {
     let named = connection_tokens(origin_headers);
+    let authenticated = matches!(auth_status, AuthStatus::SignedIn | AuthStatus::Grace);
+    let vary = if authenticated && !cache_is_private(origin_headers) {
+        merged_vary(origin_headers)
+    } else {
+        None
+    };
     let mut out = Vec::new();
     for (name, value) in origin_headers.iter() {
         let lower = normalized_name(name);
+        if vary.is_some() && lower == "vary" {
+            continue;
+        }
         if status == 101 && (lower == "upgrade" || lower == "connection") {
             out.push((name.to_string(), value.to_string()));
             continue;
@@ -578,6 +769,9 @@ pub fn response_headers(
             continue;
         }
         out.push((name.to_string(), value.to_string()));
+    }
+    if let Some(vary) = vary {
+        out.push(("Vary".to_string(), vary));
     }
     out.push((
         "X-Edgegate-Auth-Status".to_string(),

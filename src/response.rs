@@ -60,6 +60,8 @@ pub enum Rejection {
     Forbidden { reason: &'static str },
     /// The request itself is unusable (e.g. a refused path).
     BadRequest { reason: &'static str },
+    /// The path, canonicalised, is longer than the gateway takes (414).
+    UriTooLong { reason: &'static str },
     /// A method the gateway's own paths do not take (they are read-only).
     MethodNotAllowed { reason: &'static str },
     /// The origin could not be reached. `auth` is the request's session state.
@@ -79,6 +81,7 @@ impl Rejection {
             Rejection::Unauthenticated { reason, .. }
             | Rejection::Forbidden { reason }
             | Rejection::BadRequest { reason }
+            | Rejection::UriTooLong { reason }
             | Rejection::MethodNotAllowed { reason } => reason,
             Rejection::OriginUnreachable { .. } => "origin-unreachable",
             Rejection::OriginTimeout { .. } => "origin-timeout",
@@ -92,6 +95,7 @@ impl Rejection {
             Rejection::Unauthenticated { .. }
             | Rejection::Forbidden { .. }
             | Rejection::BadRequest { .. }
+            | Rejection::UriTooLong { .. }
             | Rejection::MethodNotAllowed { .. } => Fault::Client,
             Rejection::OriginUnreachable { .. } | Rejection::OriginTimeout { .. } => Fault::Origin,
             Rejection::Misconfigured | Rejection::HealthInvalid { .. } => Fault::Config,
@@ -179,6 +183,11 @@ pub fn render(rejection: &Rejection) -> ResponsePlan {
             400,
             Some(JSON),
             json!({"error": "bad-request", "reason": reason}).to_string(),
+        ),
+        Rejection::UriTooLong { reason } => (
+            414,
+            Some(JSON),
+            json!({"error": "uri-too-long", "reason": reason}).to_string(),
         ),
         Rejection::MethodNotAllowed { reason } => {
             headers.push(h("Allow", "GET, HEAD"));

@@ -9,7 +9,9 @@
 //!   characters; a raw backslash; `%2F`/`%5C` (encoded slash and backslash); a raw `;` (path
 //!   parameters, which servlet containers strip before routing); a `%` not followed by two hex
 //!   digits; percent-encoded bytes that are not UTF-8 (overlong `%C0%AF` and the like); `..`
-//!   that would climb above the root; more than 16 KiB.
+//!   that would climb above the root; a double-encoded dot, slash or backslash (`%252e`,
+//!   `%252f`, `%255c`, any case, also through more layers); more than 16 KiB, raw or
+//!   canonical (a request gets 414 for that one).
 //! - normalised: percent-encoded unreserved characters (`A-Z a-z 0-9 - . _ ~`, so `%2E` too) are
 //!   decoded; other escapes get uppercase hex; characters outside RFC 3986 `pchar` (space, `"`,
 //!   `<`, `>`, `[`, `]`, `^`, `` ` ``, `{`, `|`, `}`, `#`, `?`, non-ASCII) are percent-encoded;
@@ -56,6 +58,7 @@ pub enum PathError {
     BadPercentEncoding,
     InvalidUtf8,
     EscapesRoot,
+    DoubleEncoded,
 }
 
 impl PathError {
@@ -71,6 +74,7 @@ impl PathError {
             PathError::BadPercentEncoding => "path-bad-percent-encoding",
             PathError::InvalidUtf8 => "path-invalid-utf8",
             PathError::EscapesRoot => "path-escapes-root",
+            PathError::DoubleEncoded => "path-double-encoded",
         }
     }
 }
@@ -162,6 +166,23 @@ fn canonical_segment(seg: &str, decoded: &mut Vec<u8>) -> Result<String, PathErr
     Ok(out)
 }
 
+/// True when a canonical segment holds an encoded `%` followed (through any further layers of
+/// `25`) by the hex of a dot, a slash or a backslash (`%252e`, `%252F`, `%25255c`, any case): a server that
+/// decodes twice would see a dot segment, a new segment or a backslash that was never matched.
+fn is_double_encoded(canonical_segment: &str) -> bool {
+    canonical_segment.match_indices("%25").any(|(at, _)| {
+        let mut rest = canonical_segment.get(at + 3..).unwrap_or("");
+        while rest.starts_with("25") {
+            rest = rest.get(2..).unwrap_or("");
+        }
+        rest.get(..2).is_some_and(|hex| {
+            ["2e", "2f", "5c"]
+                .iter()
+                .any(|bad| bad.eq_ignore_ascii_case(hex))
+        })
+    })
+}
+
 /// The canonical form of a raw request path (without query), or why it is refused. See the
 /// module documentation for the rules.
 pub fn canonical_path(raw_path: &str) -> Result<String, PathError> {
@@ -181,6 +202,9 @@ pub fn canonical_path(raw_path: &str) -> Result<String, PathError> {
     while let Some(seg) = segments.next() {
         let last = segments.peek().is_none();
         let canon = canonical_segment(seg, &mut decoded)?;
+        if is_double_encoded(&canon) {
+            return Err(PathError::DoubleEncoded);
+        }
         decoded.push(b'/');
         match canon.as_str() {
             "" | "." => trailing_slash = last,
@@ -206,6 +230,11 @@ pub fn canonical_path(raw_path: &str) -> Result<String, PathError> {
     }
     if out.is_empty() || trailing_slash {
         out.push('/');
+    }
+    // The limit holds for the canonical form too (escapes expand a path up to threefold), so a
+    // canonical path always canonicalises to itself.
+    if out.len() > MAX_PATH_LEN {
+        return Err(PathError::TooLong);
     }
     Ok(out)
 }

@@ -447,3 +447,149 @@ fn non_ascii_hosts_in_settings_are_refused_with_the_punycode_hint() {
         ("ORIGIN_URL", "https://xn--mnchen-3ya.example"),
     ]);
 }
+
+fn proxied(d: &Decision) -> &edgegate::app::ProxyPlan {
+    match &d.outcome {
+        Outcome::Proxy(plan) => plan,
+        other => panic!("expected a proxy plan, got {other:?}"),
+    }
+}
+
+#[test]
+fn override_and_internal_headers_never_reach_the_origin_and_users_add_their_own() {
+    let gw = gateway(&[("STRIP_REQUEST_HEADERS", "X-Internal-Secret, x-tenant-*")]);
+    let bearer = format!("Bearer {}", token(json!({})));
+    let d = request(
+        &gw,
+        "GET",
+        "https://app.example.com/blog/x",
+        &[
+            ("authorization", &bearer),
+            ("X-Original-URL", "/admin"),
+            ("x_rewrite_url", "/admin"),
+            ("X-HTTP-Method-Override", "DELETE"),
+            ("X-Forwarded-Prefix", "/admin"),
+            ("x-middleware-subrequest", "middleware"),
+            ("X-Clerk-Auth-Status", "signed-in"),
+            ("x_clerk_whatever", "1"),
+            ("x-internal-secret", "s"),
+            ("X_Tenant_Id", "t"),
+            ("x-tenantless", "kept"),
+            ("x-custom", "kept"),
+        ],
+    );
+    let plan = proxied(&d);
+    let names: Vec<String> = plan
+        .headers
+        .iter()
+        .map(|(n, _)| n.to_ascii_lowercase())
+        .collect();
+    for gone in [
+        "x-original-url",
+        "x_rewrite_url",
+        "x-http-method-override",
+        "x-forwarded-prefix",
+        "x-middleware-subrequest",
+        "x-clerk-auth-status",
+        "x_clerk_whatever",
+        "x-internal-secret",
+        "x_tenant_id",
+    ] {
+        assert!(
+            !names.contains(&gone.to_owned()),
+            "{gone} reached the origin"
+        );
+    }
+    assert_eq!(header(&plan.headers, "x-tenantless"), Some("kept"));
+    assert_eq!(header(&plan.headers, "x-custom"), Some("kept"));
+    assert_eq!(header(&plan.headers, "x-auth-user-id"), Some("user_123"));
+}
+
+#[test]
+fn strip_request_headers_entries_are_validated() {
+    let s = settings(&[("STRIP_REQUEST_HEADERS", "x-ok, bad header")]);
+    let Err(problems) = Gateway::from_settings(&|name: &str| s.get(name).cloned()) else {
+        panic!("accepted an invalid entry");
+    };
+    assert!(problems
+        .iter()
+        .any(|p| p.setting == "STRIP_REQUEST_HEADERS"));
+    for bad in ["*", "x-a*b", "x-é"] {
+        let s = settings(&[("STRIP_REQUEST_HEADERS", bad)]);
+        assert!(
+            Gateway::from_settings(&|name: &str| s.get(name).cloned()).is_err(),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn machine_tokens_are_never_sessions_whatever_azp_missing_says() {
+    let gw = gateway(&[("AZP_MISSING", "allow")]);
+    let m2m = token(json!({"sub": "mch_2vYV", "sid": null, "azp": null, "scopes": "mch_1"}));
+    let sessionless = token(json!({"sid": null}));
+    for t in [&m2m, &sessionless] {
+        let bearer = format!("Bearer {t}");
+        let d = request(
+            &gw,
+            "GET",
+            "https://app.example.com/api/x",
+            &[("authorization", &bearer)],
+        );
+        let (status, headers, body) = respond(&d);
+        assert_eq!(status, 401);
+        assert_eq!(body["reason"], "token-type-mismatch");
+        assert_eq!(
+            header(headers, "x-edgegate-auth-reason"),
+            Some("token-type-mismatch")
+        );
+        // On a public route the origin sees a signed-out request, never the machine as a user.
+        let d = request(
+            &gw,
+            "GET",
+            "https://app.example.com/blog/x",
+            &[("authorization", &bearer)],
+        );
+        assert_eq!(header(&proxied(&d).headers, "x-auth-user-id"), None);
+    }
+    let gw = gateway(&[("AZP_MISSING", "allow"), ("SID_MISSING", "allow")]);
+    let bearer = format!("Bearer {m2m}");
+    let d = request(
+        &gw,
+        "GET",
+        "https://app.example.com/api/x",
+        &[("authorization", &bearer)],
+    );
+    assert_eq!(respond(&d).2["reason"], "token-type-mismatch");
+    let bearer = format!("Bearer {sessionless}");
+    let d = request(
+        &gw,
+        "GET",
+        "https://app.example.com/api/x",
+        &[("authorization", &bearer)],
+    );
+    assert_eq!(
+        header(&proxied(&d).headers, "x-auth-user-id"),
+        Some("user_123")
+    );
+}
+
+#[test]
+fn double_encoded_paths_are_400_and_overlong_canonical_paths_414() {
+    let gw = gateway(&[]);
+    for path in ["/public/%252e%252e/admin", "/x%252Fadmin", "/x/%255Cadmin"] {
+        let d = request(&gw, "GET", &format!("https://app.example.com{path}"), &[]);
+        let (status, _, body) = respond(&d);
+        assert_eq!(status, 400, "{path}");
+        assert_eq!(body["reason"], "path-double-encoded");
+    }
+    let fits = format!("https://app.example.com/blog/{}", "é".repeat(2000));
+    assert!(matches!(
+        request(&gw, "GET", &fits, &[]).outcome,
+        Outcome::Proxy(_)
+    ));
+    let expanding = format!("https://app.example.com/{}", "é".repeat(5000));
+    let (status, _, body) = respond(&request(&gw, "GET", &expanding, &[]));
+    assert_eq!(status, 414);
+    assert_eq!(body["reason"], "path-too-long");
+}

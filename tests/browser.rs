@@ -902,7 +902,7 @@ fn handshake_token_refusals() {
     let bad_typ = handshake_token(&fx().key, json!({"typ": "at+jwt"}), good_claims());
     assert_eq!(
         refused(&resolve(&bad_typ, Some("S"), Some("S"))),
-        "handshake-token-invalid"
+        "handshake-token-type-mismatch"
     );
     assert_eq!(
         refused(&resolve("a.b.c", Some("S"), Some("S"))),

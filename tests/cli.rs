@@ -459,3 +459,56 @@ fn help_exits_0() {
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).contains("edgegate verify"));
 }
+
+#[test]
+fn verify_refuses_machine_tokens_and_sessionless_tokens_as_type_mismatch() {
+    let (rs, es) = keydirs();
+    let party: &[&str] = &["--authorized-party", ORIGIN];
+    let allow: &[&str] = &["--authorized-party", ORIGIN, "--allow-missing-sid"];
+    for dir in [rs, es] {
+        let machine = [
+            mint(
+                dir,
+                &[
+                    "--sub",
+                    "mch_2vYVtest",
+                    "--claims",
+                    r#"{"sid":null,"scopes":"mch_1"}"#,
+                ],
+            ),
+            mint(dir, &["--claims", r#"{"jti":"mt_2xKa9Bgv"}"#]),
+            mint(dir, &["--header", r#"{"typ":"at+jwt"}"#]),
+            mint(dir, &["--claims", r#"{"sid":null,"client_id":"client_1"}"#]),
+            mint(dir, &["--header", r#"{"cat":"cl_B7d4PD333AAA"}"#]),
+        ];
+        for token in &machine {
+            for flags in [party, allow] {
+                let (code, out, _) = verify(dir, token, flags);
+                assert_eq!(code, Some(1), "{out} {flags:?}");
+                assert_eq!(out["reason"], "token-type-mismatch", "{flags:?}");
+            }
+        }
+        let sessionless = mint(dir, &["--claims", r#"{"sid":null}"#]);
+        let (code, out, _) = verify(dir, &sessionless, party);
+        assert_eq!(
+            (code, out["reason"].clone()),
+            (Some(1), json!("token-type-mismatch"))
+        );
+        let (code, out, _) = verify(dir, &sessionless, allow);
+        assert_eq!(code, Some(0), "{out}");
+        assert_eq!(out["auth"]["session_id"], Value::Null);
+        let template = mint(
+            dir,
+            &[
+                "--header",
+                r#"{"cat":"cl_B7d4PD222AAA"}"#,
+                "--claims",
+                r#"{"sid":null}"#,
+            ],
+        );
+        let (code, _, _) = verify(dir, &template, party);
+        assert_eq!(code, Some(1));
+        let (code, out, _) = verify(dir, &template, allow);
+        assert_eq!(code, Some(0), "{out}");
+    }
+}

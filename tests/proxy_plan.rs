@@ -7,8 +7,9 @@ use edgegate::forwarded::PublicUrl;
 use edgegate::http::HeaderList;
 use edgegate::proxy::{
     assertion, claim_header_value, header_value, is_identity_header, is_websocket_upgrade,
-    plan_headers, request_id, response_headers, rewrite_location, valid_claim_name, Origin,
-    OriginError, ProxySettings, RequestFacts,
+    plan_headers, request_id, response_headers, rewrite_location, strip_token_params,
+    valid_claim_name, HeaderPattern, Origin, OriginError, ProxySettings, RequestFacts,
+    DEFAULT_STRIPPED_HEADERS,
 };
 use edgegate::response::AuthStatus;
 use hmac::{Hmac, Mac};
@@ -50,6 +51,7 @@ fn public() -> PublicUrl {
 fn settings() -> ProxySettings {
     ProxySettings {
         forward_token: true,
+        strip_request_headers: vec![],
         forward_claims: vec![],
         assertion_secret: None,
         assertion_audience: "https://origin.internal".into(),
@@ -269,6 +271,94 @@ fn forward_token_false_strips_authorization_and_session_cookies() {
     for (_, v) in out.iter() {
         assert!(!v.contains("tok"), "{v}");
     }
+}
+
+#[test]
+fn forward_token_false_strips_every_token_bearing_clerk_cookie() {
+    let inbound = hl(&[(
+        "Cookie",
+        "__clerk_handshake=hs; __refresh_1Z8AzTQD=r; __clerk_db_jwt=d; __clerk_db_jwt_x=d2; \
+         __client=c; __client_uat=17; __client_uat_x=18; __edgegate_hs_state=s; theme=dark",
+    )]);
+    let s = ProxySettings {
+        forward_token: false,
+        ..settings()
+    };
+    let out = plan(&inbound, None, &s);
+    assert_eq!(
+        out.get("cookie"),
+        Some("__client_uat=17; __client_uat_x=18; __edgegate_hs_state=s; theme=dark")
+    );
+    // With FORWARD_TOKEN=true the origin gets the cookies as sent.
+    let out = plan(&inbound, None, &settings());
+    assert!(out
+        .get("cookie")
+        .is_some_and(|c| c.contains("__clerk_handshake=hs")));
+}
+
+#[test]
+fn token_bearing_query_parameters_are_stripped_others_kept_byte_for_byte() {
+    assert_eq!(
+        strip_token_params(Some(
+            "a=1&__clerk_handshake=eyJ&%5F%5Fclerk_db_jwt=x&__CLERK_HANDSHAKE_NONCE=n&b=%20&__dev_session=d&__session=s"
+        ))
+        .as_deref(),
+        Some("a=1&b=%20")
+    );
+    assert_eq!(strip_token_params(Some("__clerk_handshake=x")), None);
+    assert_eq!(strip_token_params(None), None);
+    assert_eq!(
+        strip_token_params(Some("__clerk_handshakes=1&x")).as_deref(),
+        Some("__clerk_handshakes=1&x")
+    );
+}
+
+#[test]
+fn default_stripped_headers_go_in_every_spelling_and_user_patterns_add_to_them() {
+    let inbound = hl(&[
+        ("X-Original-URL", "/admin"),
+        ("X-Rewrite-Url", "/admin"),
+        ("x-http-method-override", "DELETE"),
+        ("X_HTTP_METHOD", "DELETE"),
+        ("X-Method-Override", "DELETE"),
+        ("X-Forwarded-Prefix", "/admin"),
+        ("X-Forwarded-Uri", "/admin"),
+        ("x_forwarded_path", "/admin"),
+        ("X-Envoy-Original-Path", "/admin"),
+        (
+            "X-Middleware-Subrequest",
+            "middleware:middleware:middleware",
+        ),
+        ("x-clerk-auth-status", "signed-in"),
+        ("X-Clerk-Auth-Reason", "r"),
+        ("x-clerk-auth-message", "m"),
+        ("x-clerk-auth-token", "t"),
+        ("x-clerk-auth-signature", "s"),
+        ("x-clerk-request-data", "d"),
+        ("X_CLERK_REDIRECT_TO", "/"),
+        ("x-clerk-anything-else", "1"),
+        ("x-mine", "1"),
+        ("x-team-a", "1"),
+        ("x-kept", "1"),
+    ]);
+    let s = ProxySettings {
+        strip_request_headers: vec![
+            HeaderPattern::parse("X_Mine").expect("name"),
+            HeaderPattern::parse("x-team-*").expect("prefix"),
+        ],
+        ..settings()
+    };
+    let out = plan(&inbound, None, &s);
+    let names: Vec<String> = out.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
+    assert!(names.contains(&"x-kept".to_owned()));
+    for (n, _) in inbound.iter() {
+        if n != "x-kept" {
+            assert!(!names.contains(&n.to_ascii_lowercase()), "{n}");
+        }
+    }
+    assert!(DEFAULT_STRIPPED_HEADERS.contains(&"x-clerk-*"));
+    assert_eq!(HeaderPattern::parse("*"), None);
+    assert_eq!(HeaderPattern::parse("a b"), None);
 }
 
 #[test]
@@ -589,6 +679,52 @@ fn response_headers_strip_hop_by_hop_keep_set_cookies_and_rewrite_location() {
         vec!["signed-out"]
     );
     assert_eq!(out.get("content-type"), Some("text/html"));
+}
+
+#[test]
+fn authenticated_responses_vary_on_authorization_and_cookie_unless_private() {
+    let o = Origin::parse("https://origin.internal").expect("origin");
+    let vary = |headers: &[(&str, &str)], status: AuthStatus| {
+        let out = HeaderList(response_headers(&hl(headers), 200, &o, &public(), status));
+        out.get_all("vary").map(str::to_owned).collect::<Vec<_>>()
+    };
+    let public_cache = [("Cache-Control", "public, max-age=600")];
+    assert_eq!(
+        vary(&public_cache, AuthStatus::SignedIn),
+        vec!["Authorization, Cookie"]
+    );
+    assert_eq!(
+        vary(&public_cache, AuthStatus::Grace),
+        vec!["Authorization, Cookie"]
+    );
+    assert_eq!(
+        vary(&[], AuthStatus::SignedIn),
+        vec!["Authorization, Cookie"]
+    );
+    assert_eq!(
+        vary(
+            &[("Vary", "Accept-Encoding"), ("vary", "cookie")],
+            AuthStatus::SignedIn
+        ),
+        vec!["Accept-Encoding, cookie, Authorization"]
+    );
+    assert_eq!(vary(&[("Vary", "*")], AuthStatus::SignedIn), vec!["*"]);
+    for private in [
+        "private",
+        "no-store",
+        "max-age=0, Private=\"set-cookie\"",
+        "NO-STORE",
+    ] {
+        assert_eq!(
+            vary(
+                &[("Cache-Control", private), ("Vary", "Origin")],
+                AuthStatus::SignedIn
+            ),
+            vec!["Origin"],
+            "{private}"
+        );
+    }
+    assert!(vary(&public_cache, AuthStatus::SignedOut).is_empty());
 }
 
 #[test]

@@ -122,7 +122,43 @@ fn unreserved_escapes_are_decoded_and_others_uppercased() {
     assert_eq!(canon("/%7euser").as_deref(), Ok("/~user"));
     assert_eq!(canon("/a%20b").as_deref(), Ok("/a%20b"));
     assert_eq!(canon("/a%2ab").as_deref(), Ok("/a%2Ab"));
-    assert_eq!(canon("/a%252Fb").as_deref(), Ok("/a%252Fb"));
+    assert_eq!(canon("/a%2520b").as_deref(), Ok("/a%2520b"));
+}
+
+#[test]
+fn double_encoded_dots_slashes_and_backslashes_are_refused() {
+    for path in [
+        "/a%252Fb",
+        "/a%252fb",
+        "/%252e%252e/admin",
+        "/public/%252E%252E/admin",
+        "/x/%255c..%255cadmin",
+        "/x%255C",
+        "/%25252e%25252e/admin",
+        // Decoded once by edgegate itself ('2' and 'e' are unreserved), so still double-encoded.
+        "/%25%32%65%25%32%65/admin",
+        "/%25%32%66",
+    ] {
+        assert_eq!(canon(path), Err(PathError::DoubleEncoded), "{path}");
+    }
+    assert_eq!(PathError::DoubleEncoded.code(), "path-double-encoded");
+    // Other double-encoded bytes, and a lone encoded percent, are no traversal.
+    assert_eq!(canon("/100%25").as_deref(), Ok("/100%25"));
+    assert_eq!(canon("/a%252").as_deref(), Ok("/a%252"));
+    assert_eq!(canon("/%2541").as_deref(), Ok("/%2541"));
+}
+
+#[test]
+fn the_length_limit_holds_for_the_canonical_form() {
+    use edgegate::routes::MAX_PATH_LEN;
+    // Each raw 2-byte character becomes a 6-byte escape: short raw, too long canonical.
+    let expanding = format!("/{}", "é".repeat(MAX_PATH_LEN / 4));
+    assert!(expanding.len() <= MAX_PATH_LEN);
+    assert_eq!(canon(&expanding), Err(PathError::TooLong));
+    let fits = format!("/{}", "é".repeat((MAX_PATH_LEN - 1) / 6));
+    let c = canon(&fits).expect("fits");
+    assert!(c.len() <= MAX_PATH_LEN);
+    assert_eq!(canon(&c).as_deref(), Ok(c.as_str()));
 }
 
 #[test]

@@ -337,14 +337,7 @@ fn token_invalid_nesting_too_deep() {
 
 #[test]
 fn token_invalid_typ_not_jwt() {
-    for typ in [
-        json!("JWS"),
-        json!("jwt"),
-        json!("at+jwt"),
-        json!(""),
-        json!(5),
-        json!(null),
-    ] {
+    for typ in [json!("JWS"), json!("jwt"), json!(""), json!(5), json!(null)] {
         if typ.is_null() {
             // Absent typ is fine.
             let t = signed_raw(rsa(), &header(json!({"typ": null})), &payload());

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 const USAGE: &str = "usage:
   edgegate verify --key FILE --token TOKEN|- [--now UNIX_SECONDS] [--authorized-party ORIGIN]...
                   [--issuer ISS] [--audience AUD] [--clock-skew-ms N] [--allow-missing-azp]
-                  [--pending-signed-in] [--max-token-bytes N]
+                  [--allow-missing-sid] [--pending-signed-in] [--max-token-bytes N]
   edgegate keygen [--alg RS256|ES256] [--out DIR]
   edgegate mint --key PRIVATE_KEY_FILE [--sub USER_ID] [--azp ORIGIN] [--ttl SECONDS]
                 [--now UNIX_SECONDS] [--kid KID] [--claims JSON] [--header JSON]";
@@ -87,6 +87,7 @@ fn verify(mut args: Args) -> Result<ExitCode, String> {
     let skew = parse_num::<i64>("--clock-skew-ms", args.take_one("--clock-skew-ms")?)?;
     let max_bytes = parse_num::<usize>("--max-token-bytes", args.take_one("--max-token-bytes")?)?;
     let allow_missing_azp = args.take_flag("--allow-missing-azp");
+    let allow_missing_sid = args.take_flag("--allow-missing-sid");
     let pending_signed_in = args.take_flag("--pending-signed-in");
     args.finish()?;
 
@@ -106,6 +107,7 @@ fn verify(mut args: Args) -> Result<ExitCode, String> {
         eprintln!("edgegate: no --authorized-party given: azp is not checked");
     }
     validation.allow_missing_azp = allow_missing_azp;
+    validation.allow_missing_sid = allow_missing_sid;
     validation.issuer = issuer;
     if !audience.is_empty() {
         validation.audience = Some(audience);

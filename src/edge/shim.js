@@ -262,6 +262,9 @@ function fetchedResponse(text, fetched, started) {
       logLine(step.field(), started);
       return fetched;
     case "R":
+      // A response of the gateway's own replaces the fetched one (an origin failure, or a
+      // preflight's status and CORS headers alone): its body is never read.
+      fetched?.body?.cancel().catch(() => {});
       return ownResponse(step, started);
     default:
       throw new Error("edgegate: unreadable finish step");

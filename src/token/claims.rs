@@ -20,6 +20,8 @@ pub struct SessionClaims {
     pub azp: Option<String>,
     pub iss: Option<String>,
     pub aud: Option<Vec<String>>,
+    /// The header's `cat` named a JWT-template token.
+    pub template: bool,
 }
 
 fn timestamp(map: &Map<String, Value>, name: &'static str) -> Result<Option<i64>, TokenError> {
@@ -115,12 +117,18 @@ impl SessionClaims {
             azp,
             iss,
             aud,
+            template: false,
         })
     }
 
-    /// The per-request checks, in Clerk's order where Clerk has them: `azp`, `exp`, `nbf`,
-    /// `iat`; then edgegate's `iss`, `aud` and pending-session rule. `now_ms` is Unix ms.
+    /// The per-request checks: first the token class (a token without `sid`, or a JWT-template
+    /// token, is not a session unless `SID_MISSING=allow`), then in Clerk's order where Clerk
+    /// has them: `azp`, `exp`, `nbf`, `iat`; then edgegate's `iss`, `aud` and pending-session
+    /// rule. `now_ms` is Unix ms.
     pub fn check(&self, v: &Validation, now_ms: i64) -> Result<(), TokenError> {
+        if !v.allow_missing_sid && (self.template || self.auth.session_id.is_none()) {
+            return Err(TokenError::TypeMismatch);
+        }
         match &self.azp {
             Some(azp) => {
                 if !v.authorized_parties.is_empty() {

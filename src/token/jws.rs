@@ -13,6 +13,13 @@ use serde_json::Value;
 /// that stamp every class alike.
 pub const SESSION_CATEGORIES: &[&str] = &["cl_B7d4PD111AAA", "cl_I7d4PD111III"];
 
+/// The `cat` of Clerk's JWT-template tokens: accepted only with `SID_MISSING=allow`.
+pub const TEMPLATE_CATEGORY: &str = "cl_B7d4PD222AAA";
+
+/// `typ` values of OAuth 2.0 access tokens (RFC 9068), compared case-insensitively as media
+/// types are.
+pub const ACCESS_TOKEN_TYPES: &[&str] = &["at+jwt", "application/at+jwt"];
+
 /// Header members that change how the token must be processed; edgegate implements none of them.
 const FORBIDDEN_HEADER_MEMBERS: &[&str] = &["crit", "b64", "zip", "enc"];
 
@@ -23,6 +30,8 @@ pub struct Header {
     pub alg: Alg,
     pub kid: Option<String>,
     pub cat: Option<String>,
+    /// `typ` names an OAuth access token (`at+jwt`): a machine token, never a session.
+    pub access_token: bool,
 }
 
 /// A decoded compact JWS whose signature has not been checked yet.
@@ -100,11 +109,14 @@ fn check_header(map: &serde_json::Map<String, Value>) -> Result<Header, TokenErr
     {
         return Err(TokenError::ForbiddenHeader);
     }
-    match map.get("typ") {
-        None => {}
-        Some(Value::String(t)) if t == "JWT" => {}
+    let access_token = match map.get("typ") {
+        None => false,
+        Some(Value::String(t)) if t == "JWT" => false,
+        Some(Value::String(t)) if ACCESS_TOKEN_TYPES.iter().any(|a| a.eq_ignore_ascii_case(t)) => {
+            true
+        }
         Some(_) => return Err(TokenError::Invalid(Malformed::Typ)),
-    }
+    };
     let kid = match map.get("kid") {
         None => None,
         Some(Value::String(k)) => Some(k.clone()),
@@ -115,13 +127,32 @@ fn check_header(map: &serde_json::Map<String, Value>) -> Result<Header, TokenErr
         Some(Value::String(c)) => Some(c.clone()),
         Some(_) => return Err(TokenError::Invalid(Malformed::Cat)),
     };
-    Ok(Header { alg, kid, cat })
+    Ok(Header {
+        alg,
+        kid,
+        cat,
+        access_token,
+    })
 }
 
-/// True when the header's `cat` marks a session token (or is absent).
-pub fn is_session_category(header: &Header) -> bool {
-    match &header.cat {
-        None => true,
-        Some(c) => SESSION_CATEGORIES.contains(&c.as_str()),
+/// The class of token a header's `cat` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Category {
+    /// A session token, no `cat` (tokens minted before Clerk's categories), or the value of
+    /// instances that stamp every class alike.
+    Session,
+    /// A JWT-template token.
+    Template,
+    /// Anything else: machine tokens and classes edgegate does not know.
+    Other,
+}
+
+/// The class of token the header's `cat` names.
+pub fn category(header: &Header) -> Category {
+    match header.cat.as_deref() {
+        None => Category::Session,
+        Some(c) if SESSION_CATEGORIES.contains(&c) => Category::Session,
+        Some(TEMPLATE_CATEGORY) => Category::Template,
+        Some(_) => Category::Other,
     }
 }

@@ -9,6 +9,7 @@
 pub mod claims;
 pub mod error;
 pub mod jws;
+pub mod machine;
 
 pub use claims::SessionClaims;
 pub use error::{Malformed, TokenError};
@@ -41,6 +42,9 @@ pub struct Validation {
     pub audience: Option<Vec<String>>,
     /// `PENDING_SESSIONS=signed-in`.
     pub pending_is_signed_in: bool,
+    /// `SID_MISSING=allow`: accept tokens without `sid` and JWT-template tokens (machine
+    /// tokens stay refused).
+    pub allow_missing_sid: bool,
     pub max_token_bytes: usize,
 }
 
@@ -53,6 +57,7 @@ impl Default for Validation {
             issuer: None,
             audience: None,
             pending_is_signed_in: false,
+            allow_missing_sid: false,
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
         }
     }
@@ -82,6 +87,7 @@ pub struct Prepared {
     signature: Vec<u8>,
     payload: Map<String, Value>,
     candidates: Vec<usize>,
+    template: bool,
 }
 
 impl Prepared {
@@ -94,13 +100,19 @@ impl Prepared {
     pub fn signature(&self) -> &[u8] {
         &self.signature
     }
+    /// The header's `cat` named a JWT-template token.
+    pub fn is_template(&self) -> bool {
+        self.template
+    }
     /// Indices into the [`KeySet`] of the keys that may have signed this token.
     pub fn candidates(&self) -> &[usize] {
         &self.candidates
     }
     /// Call only after the signature verified with one of the candidates.
     pub fn into_claims(self) -> Result<SessionClaims, TokenError> {
-        SessionClaims::from_payload(self.payload)
+        let mut claims = SessionClaims::from_payload(self.payload)?;
+        claims.template = self.template;
+        Ok(claims)
     }
     /// The raw payload, for callers with their own claim rules (the handshake token).
     pub fn into_payload(self) -> Map<String, Value> {
@@ -108,12 +120,18 @@ impl Prepared {
     }
 }
 
-/// Shape, header, category and key choice: everything before the signature.
+/// Shape, header, token class and key choice: everything before the signature. A machine
+/// token (`typ: at+jwt`, a machine `cat`, a machine payload, see [`machine`]) is refused here,
+/// before any key is tried, as Clerk refuses it before verifying.
 pub fn prepare(token: &str, keys: &KeySet, max_token_bytes: usize) -> Result<Prepared, TokenError> {
     let jws = decode_compact(token, max_token_bytes)?;
     let payload =
         parse_object(&jws.payload).map_err(|e| jws::json_error(e, Malformed::PayloadJson))?;
-    if !jws::is_session_category(&jws.header) {
+    let category = jws::category(&jws.header);
+    if jws.header.access_token
+        || category == jws::Category::Other
+        || machine::is_machine_payload(&payload)
+    {
         return Err(TokenError::TypeMismatch);
     }
     let candidates = select_keys(keys, &jws.header)?;
@@ -123,6 +141,7 @@ pub fn prepare(token: &str, keys: &KeySet, max_token_bytes: usize) -> Result<Pre
         header: jws.header,
         payload,
         candidates,
+        template: category == jws::Category::Template,
     })
 }
 

@@ -4,6 +4,7 @@
 
 use common::{claims, claims_with, jwks_set, mint, pem_set, public_pem, reject_code, verify};
 use edgegate::keys::parse_key_set;
+use edgegate::token::{verify_token, TokenError};
 use serde_json::json;
 
 #[test]
@@ -39,11 +40,73 @@ fn happy_path_with_clerk_header() {
 
 #[test]
 fn minimal_claims_are_enough() {
-    let c = common::obj(json!({"sub": "user_1", "exp": common::NOW_S + 5, "azp": common::ORIGIN}));
+    let c = common::obj(json!({"sub": "user_1", "sid": "sess_1", "exp": common::NOW_S + 5, "azp": common::ORIGIN}));
     let auth = verify(&mint(signer(), json!({}), &c), &pem_set(signer())).expect("minimal");
     assert_eq!(auth.user_id, "user_1");
-    assert_eq!(auth.session_id, None);
+    assert_eq!(auth.session_id.as_deref(), Some("sess_1"));
     assert_eq!(auth.session_status, None);
+}
+
+#[test]
+fn a_token_without_sid_is_no_session_unless_allowed() {
+    let c = common::obj(json!({"sub": "user_1", "exp": common::NOW_S + 5, "azp": common::ORIGIN}));
+    let token = mint(signer(), json!({}), &c);
+    let keys = pem_set(signer());
+    assert_eq!(verify(&token, &keys), Err(TokenError::TypeMismatch));
+    let mut allow = common::validation();
+    allow.allow_missing_sid = true;
+    let auth = verify_token(&token, &keys, &allow, common::NOW_MS).expect("allowed");
+    assert_eq!(auth.session_id, None);
+}
+
+#[test]
+fn machine_tokens_are_refused_even_when_sid_may_be_missing() {
+    let keys = pem_set(signer());
+    let mut allow = common::validation();
+    allow.allow_missing_sid = true;
+    let m2m = common::obj(json!({
+        "sub": "mch_2vYVtestTESTtestTESTtestTESTtest", "aud": ["mch_1xxxxx"],
+        "exp": common::NOW_S + 300, "iat": common::NOW_S, "nbf": common::NOW_S - 10,
+        "jti": "mt_2xKa9Bgv7NxMRDFyQw8LpZ3cTmU1vHjE", "scopes": "mch_1xxxxx mch_2xxxxx",
+    }));
+    let oauth = common::obj(json!({
+        "sub": "user_2vYVtestTESTtestTESTtestTESTtest", "client_id": "client_2VTWUzvGC5UhdJCNx6xG1D98edc",
+        "scope": "read:foo write:bar", "jti": "oat_2xKa9Bgv7NxMRDFyQw8LpZ3cTmU1vHjE",
+        "exp": common::NOW_S + 300, "iat": common::NOW_S, "azp": common::ORIGIN,
+    }));
+    let cases = [
+        ("m2m", mint(signer(), json!({}), &m2m)),
+        ("m2m with cat", mint(signer(), json!({"cat": "cl_B7d4PD333AAA"}), &m2m)),
+        ("m2m subject, sid and azp", mint(signer(), json!({}), &common::claims_with(json!({"sub": "mch_1"})))),
+        ("m2m token id", mint(signer(), json!({}), &common::claims_with(json!({"jti": "mt_1"})))),
+        ("oauth", mint(signer(), json!({}), &oauth)),
+        ("oauth typ", mint(signer(), json!({"typ": "at+jwt"}), &common::claims())),
+        ("oauth media typ", mint(signer(), json!({"typ": "application/at+jwt"}), &common::claims())),
+        ("oauth token id", mint(signer(), json!({}), &common::claims_with(json!({"jti": "oat_1"})))),
+        ("client_id without sid", mint(signer(), json!({}), &common::claims_with(json!({"sid": null, "client_id": "c"})))),
+    ];
+    for (name, token) in cases {
+        assert_eq!(verify(&token, &keys), Err(TokenError::TypeMismatch), "{name}");
+        assert_eq!(
+            verify_token(&token, &keys, &allow, common::NOW_MS),
+            Err(TokenError::TypeMismatch),
+            "{name}, SID_MISSING=allow"
+        );
+    }
+}
+
+#[test]
+fn jwt_template_tokens_pass_only_when_sid_may_be_missing() {
+    let keys = pem_set(signer());
+    let template = mint(
+        signer(),
+        json!({"cat": "cl_B7d4PD222AAA"}),
+        &common::claims_with(json!({"sid": null})),
+    );
+    assert_eq!(verify(&template, &keys), Err(TokenError::TypeMismatch));
+    let mut allow = common::validation();
+    allow.allow_missing_sid = true;
+    assert!(verify_token(&template, &keys, &allow, common::NOW_MS).is_ok());
 }
 
 #[test]
