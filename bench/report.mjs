@@ -154,8 +154,8 @@ if (steps) {
     "",
     "| stage | RS256 | ES256 |",
     "|---|---:|---:|",
-    `| warm request: decide (cached token) + finish | ${f(steps.RS256.warm_request_us, 1)} µs | ${f(steps.ES256.warm_request_us, 1)} µs |`,
-    `| cold request: decide (with its guess) + signatureInput + settleGuess + finish (WebCrypto apart) | ${f(steps.RS256.cold_request_us, 1)} µs | ${f(steps.ES256.cold_request_us, 1)} µs |`,
+    `| warm request: start (cached token) + resumeFetched | ${f(steps.RS256.warm_request_us, 1)} µs | ${f(steps.ES256.warm_request_us, 1)} µs |`,
+    `| cold request: start + signatureInput + resumeVerified + resumeFetched (WebCrypto apart) | ${f(steps.RS256.cold_request_us, 1)} µs | ${f(steps.ES256.cold_request_us, 1)} µs |`,
     `| WebCrypto verify (node's crypto.subtle, key imported once) | ${f(steps.RS256.webcrypto_verify_us, 1)} µs | ${f(steps.ES256.webcrypto_verify_us, 1)} µs |`,
   );
 }
@@ -167,8 +167,8 @@ const stageLabel = {
   claims: "claims (SessionClaims::check)",
   cache_hit: "cache hit (TokenCache::get)",
   verify_token: "verify_token (all, uncached)",
-  pipeline_warm: "app::handle, cached token (whole pure pipeline)",
-  edge_warm_step: "Isolate::decide + finish, cached token (all Rust work of a warm request)",
+  pipeline_warm: "Pipeline::start + resume, cached token (whole pure pipeline)",
+  edge_warm_step: "start + resume with wire text, cached token (all Rust work of a warm request)",
 };
 for (const s of stageNames) lines.push(`| ${stageLabel[s]} | ${ns(stages.rs256[s])} | ${ns(stages.es256[s])} |`);
 lines.push("", "Targets (issue 5)", "", "| target | met | measured |", "|---|---|---|");

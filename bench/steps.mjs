@@ -1,11 +1,10 @@
 // The release wasm's own cost per request, in node (V8, as workerd), outside any runtime I/O:
 // the exact calls the worker's entry (src/edge/shim.js) makes into wasm for one request, in a
 // loop, with the glue and the wasm as build/ holds them.
-//   warm: decide (a cached token) + finish, i.e. the two calls of a warm proxied request
-//   cold: decide (answers V, with the step guessed as if the check passed) + signatureInput +
-//         settleGuess + finish; the WebCrypto verify itself is timed apart
-//         (`webcrypto_verify`), as node's crypto.subtle does it. (A build from before guesses
-//         decides again with the answer instead.)
+//   warm: start (a cached token) + resumeFetched, i.e. the two calls of a warm proxied request
+//   cold: start (answers V) + signatureInput + resumeVerified (answers P) + resumeFetched; the
+//         WebCrypto verify itself is timed apart (`webcrypto_verify`), as node's crypto.subtle
+//         does it.
 // Each figure is the median over ROUNDS rounds of the mean over ITERATIONS requests, after a
 // warm-up long enough for V8 to tier the wasm up. Prints one JSON object on stdout.
 //   node bench/steps.mjs [--rounds N] [--iterations N] [--build DIR (default build/)] [--alg RS256|ES256]
@@ -118,20 +117,17 @@ async function measure(alg, glue) {
   // One request's calls, as the entry makes them. `verified` answers the signature question.
   async function request(blob, verified) {
     const started = Date.now();
-    let text = glue.decide("GET", URL, blob, started, random, "", false);
-    if (text[0] === "V") {
+    let text = glue.start("GET", URL, blob, started, random);
+    const id = Number(field(text, 1));
+    while (text[0] === "V") {
       asked++;
-      const question = field(text, 1);
       const messageLen = Number(field(text, 4));
       const bytes = glue.signatureInput();
       const ok = verified ? await crypto.subtle.verify(verifyParams, key, bytes.subarray(messageLen), bytes.subarray(0, messageLen)) : true;
-      // As the entry does: the guessed step once the check passed, else decide again.
-      const guess = field(text, 5);
-      if (guess !== "" && glue.settleGuess && glue.settleGuess(Number(guess), question, ok)) text = after(text, 6);
-      else text = glue.decide("GET", URL, blob, started, random, question + (ok ? ":1" : ":0"), false);
+      text = glue.resumeVerified(id, ok);
     }
     if (text[0] !== "P") throw new Error(`bench/steps: expected a proxy step, got ${JSON.stringify(text.slice(0, 80))}`);
-    const out = glue.finish(Number(field(text, 1)), 0, 200, RESPONSE_BLOB);
+    const out = glue.resumeFetched(id, 0, 200, RESPONSE_BLOB);
     if (out[0] !== "S") throw new Error(`bench/steps: expected a stream step, got ${JSON.stringify(out.slice(0, 80))}`);
   }
 
@@ -143,9 +139,9 @@ async function measure(alg, glue) {
     const t0 = performance.now();
     for (let i = 0; i < ITERATIONS; i++) {
       const started = Date.now();
-      const text = glue.decide("GET", URL, warmBlob, started, random, "", false);
+      const text = glue.start("GET", URL, warmBlob, started, random);
       if (text[0] !== "P") throw new Error(`bench/steps: warm request was not proxied: ${text.slice(0, 80)}`);
-      glue.finish(Number(field(text, 1)), 0, 200, RESPONSE_BLOB);
+      glue.resumeFetched(Number(field(text, 1)), 0, 200, RESPONSE_BLOB);
     }
     return ((performance.now() - t0) * 1000) / ITERATIONS;
   };

@@ -4,26 +4,20 @@
 //! Stages: `parse` (token::prepare: base64, header and payload JSON, key choice), `signature`
 //! (check_signature, RS256 and ES256), `claims` (SessionClaims::check, the per-request policy),
 //! `cache_hit` (TokenCache::get of a remembered token), `verify_token` (all of it, uncached), and
-//! `pipeline_warm` (app::handle for a proxied request whose token is in the cache: everything the
-//! worker does per request except the runtime's own I/O), and `edge_warm_step` (the same request
-//! as the worker's entry drives it: header blob parsed, `Isolate::decide`, `Isolate::finish`).
+//! `pipeline_warm` (`Pipeline::start` and `resume` for a proxied request whose token is in the
+//! cache: everything the worker decides per request), and `edge_warm_step` (the same request as
+//! the worker's entry drives it: header blob parsed, both steps written as wire text).
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use edgegate::app::{handle, Gateway, Inbound};
-use edgegate::authenticate::RustCryptoBackend;
-use edgegate::browser::FapiStatus;
 use edgegate::cache::TokenCache;
 use edgegate::http::{self, HeaderList};
-use edgegate::isolate::{Fetched, Isolate};
 use edgegate::keys::{parse_key_set, Alg, KeySet};
 use edgegate::mint::{mint_token, session_claims, SigningKey};
+use edgegate::pipeline::{Event, Fetched, Pipeline, Request, Step};
 use edgegate::token::{check_signature, prepare, verify_signed_claims, verify_token, Validation};
+use edgegate::wire;
 use serde_json::{Map, Value};
-use std::cell::RefCell;
-use std::future::Future;
-use std::pin::pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const AZP: &str = "https://app.edgegate.test";
@@ -46,17 +40,6 @@ fn fixture(alg: Alg, now_s: i64) -> Fixture {
         keys,
         public_pem,
         token,
-    }
-}
-
-/// Polls a future that never waits (RustCrypto backend, no I/O) to completion.
-fn run_ready<F: Future>(f: F) -> F::Output {
-    let mut f = pin!(f);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
     }
 }
 
@@ -111,58 +94,17 @@ fn stages(c: &mut Criterion) {
                 .find(|(k, _)| *k == n)
                 .map(|(_, v)| v.clone())
         };
-        let gw = match Gateway::from_settings(&lookup) {
-            Ok(g) => g,
-            Err(e) => panic!(
-                "settings: {:?}",
-                e.iter().map(|p| p.setting).collect::<Vec<_>>()
-            ),
-        };
         let headers = HeaderList::from(vec![
             ("host".to_owned(), "127.0.0.1:8787".to_owned()),
             ("authorization".to_owned(), format!("Bearer {}", fx.token)),
             ("accept".to_owned(), "*/*".to_owned()),
             ("user-agent".to_owned(), "autocannon".to_owned()),
         ]);
-        let inbound = Inbound {
-            method: "GET",
-            url: "http://127.0.0.1:8787/api/data",
-            headers: &headers,
+        let request = Request {
+            method: "GET".to_owned(),
+            url: "http://127.0.0.1:8787/api/data".to_owned(),
+            headers: headers.clone(),
         };
-        let cache = RefCell::new(TokenCache::new(1024));
-        let backend = RustCryptoBackend {
-            keys: &gw.gate.keys,
-        };
-        let first = run_ready(handle(
-            &inbound,
-            &gw,
-            now_ms,
-            [7u8; 32],
-            &cache,
-            &backend,
-            FapiStatus::Unknown,
-        ));
-        assert_eq!(first.log.outcome, "proxy", "pipeline fixture must proxy");
-        g.bench_function("pipeline_warm", |b| {
-            b.iter(|| {
-                let d = run_ready(handle(
-                    &inbound,
-                    &gw,
-                    now_ms,
-                    [7u8; 32],
-                    &cache,
-                    &backend,
-                    FapiStatus::Unknown,
-                ));
-                black_box(d.log.to_json(200, 0))
-            })
-        });
-
-        // The whole Rust side of a warm request in the worker: `Isolate::decide` (pipeline plus
-        // the proxy step on the wire) and `Isolate::finish` (the origin's headers in, edits out).
-        let (mut iso, problems) = Isolate::from_settings(&lookup);
-        assert!(problems.is_empty(), "isolate settings must be valid");
-        let blob = http::header_blob(headers.iter());
         let origin_headers = HeaderList::from(vec![
             ("content-type".to_owned(), "application/json".to_owned()),
             ("content-length".to_owned(), "24".to_owned()),
@@ -171,30 +113,53 @@ fn stages(c: &mut Criterion) {
                 "Tue, 01 Dec 2026 12:00:00 GMT".to_owned(),
             ),
         ]);
-        let step = |iso: &mut Isolate, answers: &[(&str, bool)]| {
-            let parsed = http::parse_header_blob(&blob);
-            let inbound = Inbound {
-                method: "GET",
-                url: "http://127.0.0.1:8787/api/data",
-                headers: &parsed,
-            };
-            iso.decide(&inbound, now_ms, [7u8; 32], answers, false)
-        };
-        let first = step(&mut iso, &[]);
-        if first.starts_with("V\n") {
-            let id = iso.question().map(|q| q.id.clone()).unwrap_or_default();
-            let proxied = step(&mut iso, &[(id.as_str(), true)]);
-            assert!(proxied.starts_with("P\n"), "edge step fixture must proxy");
+        let (mut pipeline, problems) = Pipeline::from_settings(&lookup);
+        assert!(problems.is_empty(), "pipeline settings must be valid");
+        // The first request verifies the token (RustCrypto in WebCrypto's place) and caches it.
+        let (id, mut step) = pipeline.start(request.clone(), now_ms, [7u8; 32]);
+        while let Step::Verify(q) = &step {
+            let ok = fx.keys.get(q.key_index).is_some_and(|k| {
+                edgegate::crypto::verify_signature(&k.material, q.alg, q.message(), q.signature())
+            });
+            step = pipeline.resume(id, Event::Verified(ok));
         }
+        assert!(
+            matches!(step, Step::FetchOrigin(_)),
+            "pipeline fixture must proxy"
+        );
+        let ok = Event::Fetched {
+            fetched: Fetched::Response(200),
+            headers: origin_headers.clone(),
+        };
+        pipeline.resume(id, ok.clone());
+        g.bench_function("pipeline_warm", |b| {
+            b.iter(|| {
+                let (id, step) = pipeline.start(request.clone(), now_ms, [7u8; 32]);
+                black_box(&step);
+                black_box(pipeline.resume(id, ok.clone()))
+            })
+        });
+
+        // The whole Rust side of a warm request in the worker: the header blob parsed, `start`
+        // and `resume` with the origin's headers, each step written as wire text.
+        let blob = http::header_blob(headers.iter());
         g.bench_function("edge_warm_step", |b| {
             b.iter(|| {
-                let proxied = step(&mut iso, &[]);
-                let id = proxied
-                    .split('\n')
-                    .nth(1)
-                    .and_then(|f| f.parse::<u32>().ok())
-                    .unwrap_or(0);
-                black_box(iso.finish(id, Fetched::Response(200), origin_headers.clone()))
+                let request = Request {
+                    method: "GET".to_owned(),
+                    url: "http://127.0.0.1:8787/api/data".to_owned(),
+                    headers: http::parse_header_blob(&blob),
+                };
+                let (id, step) = pipeline.start(request, now_ms, [7u8; 32]);
+                black_box(wire::encode(id, &step));
+                let done = pipeline.resume(
+                    id,
+                    Event::Fetched {
+                        fetched: Fetched::Response(200),
+                        headers: origin_headers.clone(),
+                    },
+                );
+                black_box(wire::encode(id, &done))
             })
         });
         g.finish();

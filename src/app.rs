@@ -1,24 +1,17 @@
-//! The request pipeline as a pure function: a request's facts in, an [`Outcome`] out.
-//!
-//! Phases, in order: `url` (parse) → `path` (canonicalise) → `gateway` (`/__edgegate/*`) →
-//! `public_url` (forwarded headers) → `preflight` → `token` (find, verify through the cache and
-//! the signature backend) → `route` (public / rule) → `authorise` → `plan` (proxy header plan
-//! or refusal). The edge executes the outcome; nothing here performs I/O or reads a clock.
+//! The gateway's settings-derived state ([`Gateway`]) and the pieces the pipeline's phases
+//! (`crate::pipeline`) build their answers from: the decision types ([`Decision`], [`Outcome`],
+//! [`ProxyPlan`]), the log record, the gateway's own paths, the proxy plan and the response
+//! side of a proxied request. Nothing here performs I/O or reads a clock.
 
 use crate::auth::Auth;
-use crate::authenticate::{signed_claims, SignatureBackend};
 use crate::browser::{self, FapiStatus};
-use crate::cache::TokenCache;
-use crate::config::{ConfigError, Gate, PreflightMode};
+use crate::config::{ConfigError, Gate};
 use crate::forwarded::{self, PublicUrl};
-use crate::http::HeaderList;
+use crate::http::{self, HeaderEdit, HeaderList};
 use crate::proxy::{self, Origin, ProxySettings, RequestFacts};
 use crate::response::{self, AuthStatus, Rejection, ResponsePlan};
-use crate::routes::{self, Access, RouteTable};
-use crate::session::{self, TokenSource};
-use crate::token::{SessionClaims, TokenError};
+use crate::routes::{self, RouteTable};
 use serde_json::{json, Value};
-use std::cell::RefCell;
 use std::rc::Rc;
 
 /// Every setting the gateway reads (the edge looks each up once per isolate).
@@ -159,7 +152,34 @@ impl Gateway {
         })
     }
 
-    fn allowed_hosts(&self, own: &PublicUrl) -> Vec<String> {
+    /// True when this request is for the sign-in page itself on this host (always public, so the
+    /// sign-in redirect cannot loop).
+    pub(crate) fn sign_in_is_here(&self, public: &PublicUrl, canonical: &str) -> bool {
+        let Some(configured) = self.gate.sign_in_url.as_deref() else {
+            return false;
+        };
+        if configured.starts_with('/') {
+            return false; // already in the route table as always public
+        }
+        match PublicUrl::from_request_url(configured) {
+            Some(target) => {
+                let target_path = target.path_and_query.split('?').next().unwrap_or("/");
+                target.authority() == public.authority()
+                    && routes::canonical_path(target_path).is_ok_and(|p| p == canonical)
+            }
+            None => false,
+        }
+    }
+
+    /// How long past `exp` a cached token may serve: clock skew plus outage grace.
+    pub(crate) fn keep_ms(&self) -> i64 {
+        self.gate
+            .validation
+            .clock_skew_ms
+            .saturating_add(self.gate.outage_grace_seconds.saturating_mul(1000))
+    }
+
+    pub(crate) fn allowed_hosts(&self, own: &PublicUrl) -> Vec<String> {
         match &self.gate.allowed_hosts {
             Some(hosts) => hosts.clone(),
             None => {
@@ -177,6 +197,8 @@ pub struct ProxyPlan {
     pub url: String,
     pub method: String,
     pub headers: Vec<(String, String)>,
+    /// `headers` as edits to the request's own headers (what the edge applies to its copy).
+    pub edits: Vec<HeaderEdit>,
     /// False for preflights and bodiless methods.
     pub forward_body: bool,
     pub timeout_ms: u64,
@@ -194,21 +216,16 @@ pub struct ProxyPlan {
 #[derive(Debug, Clone)]
 pub enum Outcome {
     Proxy(ProxyPlan),
-    /// Serve this path (inside www/) from the ASSETS binding.
+    /// Serve this asset (a www/ file at this URL) from the ASSETS binding.
     Asset {
-        path: String,
+        url: String,
         auth_status: AuthStatus,
     },
     Respond(ResponsePlan),
-    /// Outage grace needs to know whether Clerk's Frontend API is up: probe `url` (about 1.5 s
-    /// timeout), record the answer, and call [`handle`] again.
-    CheckOutage {
-        url: String,
-    },
 }
 
 /// One JSON log line per request; never tokens, secrets or header values.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogRecord {
     pub request_id: String,
     pub method: String,
@@ -337,7 +354,7 @@ pub struct Decision {
 
 const BODILESS: &[&str] = &["GET", "HEAD", "OPTIONS"];
 
-fn refuse(rejection: Rejection, mut log: LogRecord) -> Decision {
+pub(crate) fn refuse(rejection: Rejection, mut log: LogRecord) -> Decision {
     log.outcome = "refused";
     log.reason = Some(rejection.code());
     log.fault = Some(rejection.fault().as_str());
@@ -348,7 +365,7 @@ fn refuse(rejection: Rejection, mut log: LogRecord) -> Decision {
     }
 }
 
-fn json_plan(status: u16, body: Value, auth_status: AuthStatus) -> ResponsePlan {
+pub(crate) fn json_plan(status: u16, body: Value, auth_status: AuthStatus) -> ResponsePlan {
     ResponsePlan {
         status,
         headers: vec![
@@ -447,36 +464,8 @@ pub fn session_json(auth: &Auth) -> Value {
     })
 }
 
-/// The session state the pipeline settled on.
-struct SessionState {
-    /// The verified claims, or the public reason code why there is no session.
-    claims: Result<Rc<SessionClaims>, &'static str>,
-    /// Accepted under outage grace.
-    grace: bool,
-}
-
-impl SessionState {
-    fn status(&self) -> AuthStatus {
-        match (&self.claims, self.grace) {
-            (Ok(_), true) => AuthStatus::Grace,
-            (Ok(_), false) => AuthStatus::SignedIn,
-            (Err(_), _) => AuthStatus::SignedOut,
-        }
-    }
-    fn auth(&self) -> Option<&Auth> {
-        self.claims.as_ref().ok().map(|c| &c.auth)
-    }
-}
-
-fn signed_out(reason: &'static str) -> SessionState {
-    SessionState {
-        claims: Err(reason),
-        grace: false,
-    }
-}
-
 /// Turns the browser module's redirect plan into a response plan.
-fn browser_plan(plan: browser::ResponsePlan) -> ResponsePlan {
+pub(crate) fn browser_plan(plan: browser::ResponsePlan) -> ResponsePlan {
     let mut headers: Vec<(String, String)> = plan
         .headers
         .into_iter()
@@ -493,443 +482,7 @@ fn browser_plan(plan: browser::ResponsePlan) -> ResponsePlan {
     }
 }
 
-/// Runs the pipeline for one request. `fapi_status` is the per-isolate outage-check result; when
-/// outage grace needs a fresh one the outcome is [`Outcome::CheckOutage`] and the edge calls
-/// again with the answer.
-#[allow(clippy::too_many_arguments)]
-pub async fn handle<B: SignatureBackend>(
-    inbound: &Inbound<'_>,
-    gw: &Gateway,
-    now_ms: i64,
-    random: [u8; 32],
-    cache: &RefCell<TokenCache>,
-    backend: &B,
-    fapi_status: FapiStatus,
-) -> Decision {
-    let mut id_bytes = [0u8; 16];
-    id_bytes.copy_from_slice(random.get(..16).unwrap_or(&[0u8; 16]));
-    let request_id = proxy::request_id(inbound.headers.get("cf-ray"), &id_bytes);
-    let mut log = LogRecord {
-        request_id: request_id.clone(),
-        method: inbound.method.to_owned(),
-        auth_status: AuthStatus::SignedOut.as_str(),
-        token_source: "none",
-        ..LogRecord::default()
-    };
-
-    // Phase `url`.
-    let Some(own) = PublicUrl::from_request_url(inbound.url) else {
-        return refuse(Rejection::BadRequest { reason: "bad-url" }, log);
-    };
-    let raw_path = own
-        .path_and_query
-        .split('?')
-        .next()
-        .unwrap_or("/")
-        .to_owned();
-    let query = own
-        .path_and_query
-        .split_once('?')
-        .map(|(_, q)| q.to_owned());
-
-    // Phase `path`.
-    let path = match routes::canonical_path(&raw_path) {
-        Ok(p) => p,
-        Err(e) => {
-            log.path = "-".to_owned();
-            let rejection = if e == routes::PathError::TooLong {
-                Rejection::UriTooLong { reason: e.code() }
-            } else {
-                Rejection::BadRequest { reason: e.code() }
-            };
-            return refuse(rejection, log);
-        }
-    };
-    log.path = path.clone();
-
-    // Phase `public_url`.
-    let derived = forwarded::public_url(&own, inbound.headers, gw.gate.trust_forwarded);
-    log.forwarded_issues = derived
-        .issues
-        .iter()
-        .map(|i| format!("{}:{}", i.source, i.error.code()))
-        .collect();
-    let allowed_hosts = gw.allowed_hosts(&own);
-    let public = forwarded::redirect_target(&derived.url, &own, &allowed_hosts);
-    let gateway_own = path == GATEWAY_PREFIX || path.starts_with("/__edgegate/");
-    let preflight = response::is_cors_preflight(inbound.method, inbound.headers);
-
-    // Phase `route`: needed before the session, since public routes never start a handshake.
-    let access = if gateway_own || preflight || sign_in_is_here(gw, &public, &path) {
-        Access::Public
-    } else {
-        gw.routes.classify(&path)
-    };
-    let is_public = matches!(access, Access::Public);
-
-    let bearer = inbound
-        .headers
-        .get("authorization")
-        .and_then(session::bearer_token);
-
-    // Phase `handshake`: a browser coming back from Clerk's Frontend API.
-    let jar = session::CookieJar::from_headers(inbound.headers);
-    let cookie_list: Vec<(&str, &str)> = jar.iter().collect();
-    let mut clear_cookies: Vec<String> = Vec::new();
-    let mut handshake_refused: Option<&'static str> = None;
-    if let Some(pk) = &gw.publishable {
-        let browser_cookies = browser::ClerkCookies::read(&cookie_list, Some(pk), now_ms);
-        let params = browser::HandshakeParams::from_query(query.as_deref());
-        if let Some(hs_token) = params
-            .handshake
-            .as_deref()
-            .or(browser_cookies.handshake.as_deref())
-        {
-            let public_str = public.to_string();
-            let request = browser::HandshakeRequest {
-                public_url: &public_str,
-                token: hs_token,
-                state_cookie: browser_cookies.state.as_deref(),
-                state_param: params.state.as_deref(),
-            };
-            match browser::resolve_handshake(
-                &request,
-                &gw.gate.keys,
-                browser::HANDSHAKE_MAX_TOKEN_BYTES,
-                gw.gate.validation.clock_skew_ms,
-                now_ms,
-                backend,
-            )
-            .await
-            {
-                browser::HandshakeResolution::Redirect { plan, dropped } => {
-                    log.outcome = "handshake-resolved";
-                    log.auth_status = AuthStatus::Handshake.as_str();
-                    log.dropped_cookies = dropped
-                        .iter()
-                        .map(|d| format!("{}:{}", d.name.as_deref().unwrap_or("?"), d.reason))
-                        .collect();
-                    return Decision {
-                        outcome: Outcome::Respond(browser_plan(plan)),
-                        log,
-                    };
-                }
-                browser::HandshakeResolution::Refused {
-                    reason,
-                    clear_cookies: clears,
-                } => {
-                    // A failed handshake never outranks a Bearer token (a crafted link must not
-                    // sign that request out), and only a request that could have started a
-                    // handshake clears the cookies of one in progress.
-                    let could_handshake = bearer.is_none()
-                        && browser::is_eligible(
-                            inbound.method,
-                            inbound.headers.get("sec-fetch-dest"),
-                            inbound.headers.get("accept"),
-                        );
-                    if could_handshake {
-                        clear_cookies = clears;
-                    }
-                    if bearer.is_none() {
-                        handshake_refused = Some(reason.code());
-                    } else {
-                        log.detail = Some("handshake-refused-bearer-used");
-                    }
-                }
-            }
-        }
-    }
-
-    // Phase `token`.
-    let validation = &gw.gate.validation;
-    let keep_ms = validation
-        .clock_skew_ms
-        .saturating_add(gw.gate.outage_grace_seconds.saturating_mul(1000));
-    let verify = |token: String| async move {
-        signed_claims(
-            &token,
-            &gw.gate.keys,
-            validation.max_token_bytes,
-            cache,
-            keep_ms,
-            now_ms,
-            backend,
-        )
-        .await
-    };
-    let state: SessionState = if preflight {
-        signed_out(TokenError::Missing.code())
-    } else if let Some(reason) = handshake_refused {
-        log.token_source = "handshake";
-        signed_out(reason)
-    } else if let Some(token) = bearer {
-        log.token_source = "header";
-        match verify(token.to_owned()).await {
-            Ok(claims) => match claims.check(validation, now_ms) {
-                Ok(()) => SessionState {
-                    claims: Ok(claims),
-                    grace: false,
-                },
-                Err(TokenError::Expired) => match browser::grace_applies(
-                    &claims,
-                    validation,
-                    gw.gate.outage_grace_seconds,
-                    None,
-                    now_ms,
-                    fapi_status,
-                ) {
-                    browser::GraceDecision::Accept { .. } => SessionState {
-                        claims: Ok(claims),
-                        grace: true,
-                    },
-                    browser::GraceDecision::NeedOutageCheck => {
-                        return check_outage(gw, log);
-                    }
-                    browser::GraceDecision::No => signed_out(TokenError::Expired.code()),
-                },
-                Err(e) => signed_out(e.code()),
-            },
-            Err(e) => {
-                log.detail = e.detail();
-                signed_out(e.code())
-            }
-        }
-    } else if let Some(pk) = &gw.publishable {
-        // Browser session: Clerk's cookie rules, with the handshake when they call for it.
-        let cookies = browser::ClerkCookies::read(&cookie_list, Some(pk), now_ms);
-        log.token_source = if cookies.session.is_some() {
-            "cookie"
-        } else {
-            "none"
-        };
-        let verified = match cookies.session.clone() {
-            Some(token) => Some(verify(token).await),
-            None => None,
-        };
-        let outcome = match &verified {
-            None => browser::SessionOutcome::Missing,
-            Some(Ok(claims)) => browser::SessionOutcome::Verified(claims),
-            Some(Err(e)) => {
-                log.detail = e.detail();
-                browser::SessionOutcome::Unverified(*e)
-            }
-        };
-        let params = browser::HandshakeParams::from_query(query.as_deref());
-        let request = browser::BrowserRequest {
-            method: inbound.method,
-            sec_fetch_dest: inbound.headers.get("sec-fetch-dest"),
-            accept: inbound.headers.get("accept"),
-            is_public,
-            instance: Some(pk.instance),
-            client_uat: cookies.client_uat,
-            dev_browser_present: cookies.dev_browser.is_some() || params.dev_browser.is_some(),
-            dev_browser_in_query: params.dev_browser.is_some(),
-            redirect_count: cookies.redirect_count,
-            session: outcome,
-            validation,
-            outage_grace_seconds: gw.gate.outage_grace_seconds,
-            fapi_status: if gw.fapi_base.is_some() {
-                fapi_status
-            } else {
-                FapiStatus::Up
-            },
-            now_ms,
-        };
-        match browser::browser_decision(&request) {
-            browser::BrowserDecision::SignedIn => match verified {
-                Some(Ok(claims)) => SessionState {
-                    claims: Ok(claims),
-                    grace: false,
-                },
-                _ => signed_out(TokenError::Missing.code()),
-            },
-            browser::BrowserDecision::Grace { .. } => match verified {
-                Some(Ok(claims)) => SessionState {
-                    claims: Ok(claims),
-                    grace: true,
-                },
-                _ => signed_out(TokenError::Missing.code()),
-            },
-            browser::BrowserDecision::NeedOutageCheck => return check_outage(gw, log),
-            browser::BrowserDecision::Handshake { reason }
-                if gw.fapi_base.is_some() && fapi_status == FapiStatus::Unknown =>
-            {
-                // A handshake is a round trip through the Frontend API: when it is down the
-                // browser would land on an error page, so look first (cached for 30 s).
-                let _ = reason;
-                return check_outage(gw, log);
-            }
-            browser::BrowserDecision::Handshake { reason } if fapi_status == FapiStatus::Down => {
-                log.detail = Some("frontend-api-unreachable");
-                signed_out(reason.code())
-            }
-            browser::BrowserDecision::Handshake { reason } => {
-                let dev_browser = browser::dev_browser_for_handshake(
-                    pk.instance,
-                    params.dev_browser.as_deref(),
-                    cookies.dev_browser.as_deref(),
-                );
-                let redirect = gw.fapi_base.as_deref().map(|base| {
-                    browser::handshake_redirect(
-                        base,
-                        &public.to_string(),
-                        cookies.suffixed,
-                        reason,
-                        dev_browser,
-                        &random,
-                        cookies.redirect_count,
-                    )
-                });
-                match redirect {
-                    Some(Ok(plan)) => {
-                        log.outcome = "handshake";
-                        log.reason = Some(reason.code());
-                        log.auth_status = AuthStatus::Handshake.as_str();
-                        return Decision {
-                            outcome: Outcome::Respond(browser_plan(plan)),
-                            log,
-                        };
-                    }
-                    Some(Err(browser::RedirectError::RedirectLoop)) => {
-                        signed_out(browser::Reason::RedirectLoop.code())
-                    }
-                    _ => signed_out(reason.code()),
-                }
-            }
-            browser::BrowserDecision::SignedOut { reason } => signed_out(reason.code()),
-        }
-    } else {
-        match session::find_session_token(inbound.headers, None) {
-            TokenSource::None => signed_out(TokenError::Missing.code()),
-            source => {
-                log.token_source = source.kind();
-                let token = source.token().unwrap_or_default().to_owned();
-                match verify(token).await {
-                    Ok(claims) => match claims.check(validation, now_ms) {
-                        Ok(()) => SessionState {
-                            claims: Ok(claims),
-                            grace: false,
-                        },
-                        Err(e) => signed_out(e.code()),
-                    },
-                    Err(e) => {
-                        log.detail = e.detail();
-                        signed_out(e.code())
-                    }
-                }
-            }
-        }
-    };
-    let auth_status = state.status();
-    log.auth_status = auth_status.as_str();
-    if state.grace {
-        log.grace = true;
-    }
-
-    // Phase `gateway`: the gateway's own paths.
-    if gateway_own {
-        return gateway_path(
-            inbound,
-            gw,
-            &path,
-            &state,
-            auth_status,
-            log,
-            fapi_status,
-            &public,
-        );
-    }
-
-    // Phase `preflight`.
-    if preflight {
-        return match gw.gate.preflight {
-            PreflightMode::PassToOrigin => {
-                log.outcome = "proxy-preflight";
-                let plan = proxy_plan(
-                    inbound,
-                    gw,
-                    None,
-                    &public,
-                    &path,
-                    query.as_deref(),
-                    &request_id,
-                    now_ms,
-                    AuthStatus::SignedOut,
-                );
-                Decision {
-                    outcome: Outcome::Proxy(plan),
-                    log,
-                }
-            }
-            PreflightMode::AnswerAtEdge => {
-                log.outcome = "preflight";
-                let mut plan = json_plan(204, Value::Null, AuthStatus::SignedOut);
-                plan.body = String::new();
-                plan.headers.retain(|(n, _)| n != "Content-Type");
-                Decision {
-                    outcome: Outcome::Respond(plan),
-                    log,
-                }
-            }
-        };
-    }
-
-    // Phase `authorise`.
-    let verdict = match (&access, &state.claims) {
-        (Access::Public, _) => Ok(()),
-        (Access::Protected { .. }, Err(reason)) => {
-            let page_load = response::is_page_load(inbound.method, inbound.headers);
-            let sign_in = gw
-                .gate
-                .sign_in_url
-                .as_deref()
-                .map(|target| sign_in_target(target, &public))
-                .map(|target| response::sign_in_location(&target, &public.to_string()));
-            Err(Rejection::Unauthenticated {
-                reason,
-                page_load,
-                sign_in,
-            })
-        }
-        (Access::Protected { rules }, Ok(claims)) => routes::authorize_all(rules, &claims.auth)
-            .map_err(|forbidden| Rejection::Forbidden {
-                reason: forbidden.code(),
-            }),
-    };
-
-    // Phase `plan`.
-    let decision = match verdict {
-        Err(rejection) => {
-            let mut d = refuse(rejection, log);
-            if let Outcome::Respond(plan) = &mut d.outcome {
-                // A 403 is a signed-in (or grace) session that lacks a right.
-                set_auth_status(plan, auth_status);
-            }
-            d
-        }
-        Ok(()) => {
-            log.outcome = "proxy";
-            let plan = proxy_plan(
-                inbound,
-                gw,
-                state.auth(),
-                &public,
-                &path,
-                query.as_deref(),
-                &request_id,
-                now_ms,
-                auth_status,
-            );
-            Decision {
-                outcome: Outcome::Proxy(plan),
-                log,
-            }
-        }
-    };
-    with_cleared_cookies(decision, clear_cookies)
-}
-
-fn set_auth_status(plan: &mut ResponsePlan, status: AuthStatus) {
+pub(crate) fn set_auth_status(plan: &mut ResponsePlan, status: AuthStatus) {
     for (name, value) in plan.headers.iter_mut() {
         if name.eq_ignore_ascii_case("x-edgegate-auth-status") {
             *value = status.as_str().to_owned();
@@ -938,7 +491,7 @@ fn set_auth_status(plan: &mut ResponsePlan, status: AuthStatus) {
 }
 
 /// Adds `Set-Cookie` headers that clear a refused handshake's cookies to whatever follows.
-fn with_cleared_cookies(mut decision: Decision, clear: Vec<String>) -> Decision {
+pub(crate) fn with_cleared_cookies(mut decision: Decision, clear: Vec<String>) -> Decision {
     if clear.is_empty() {
         return decision;
     }
@@ -954,21 +507,8 @@ fn with_cleared_cookies(mut decision: Decision, clear: Vec<String>) -> Decision 
     decision
 }
 
-fn check_outage(gw: &Gateway, mut log: LogRecord) -> Decision {
-    log.outcome = "outage-check";
-    let url = gw
-        .fapi_base
-        .as_deref()
-        .map(browser::probe_url)
-        .unwrap_or_default();
-    Decision {
-        outcome: Outcome::CheckOutage { url },
-        log,
-    }
-}
-
 /// `SIGN_IN_URL` as an absolute URL: a path is resolved against the public origin.
-fn sign_in_target(configured: &str, public: &PublicUrl) -> String {
+pub(crate) fn sign_in_target(configured: &str, public: &PublicUrl) -> String {
     if configured.starts_with('/') {
         format!("{}{}", public.origin(), configured)
     } else {
@@ -976,27 +516,8 @@ fn sign_in_target(configured: &str, public: &PublicUrl) -> String {
     }
 }
 
-/// True when this request is for the sign-in page itself on this host (always public, so the
-/// sign-in redirect cannot loop).
-fn sign_in_is_here(gw: &Gateway, public: &PublicUrl, canonical: &str) -> bool {
-    let Some(configured) = gw.gate.sign_in_url.as_deref() else {
-        return false;
-    };
-    if configured.starts_with('/') {
-        return false; // already in the route table as always public
-    }
-    match PublicUrl::from_request_url(configured) {
-        Some(target) => {
-            let target_path = target.path_and_query.split('?').next().unwrap_or("/");
-            target.authority() == public.authority()
-                && routes::canonical_path(target_path).is_ok_and(|p| p == canonical)
-        }
-        None => false,
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
-fn proxy_plan(
+pub(crate) fn proxy_plan(
     inbound: &Inbound<'_>,
     gw: &Gateway,
     auth: Option<&Auth>,
@@ -1031,10 +552,12 @@ fn proxy_plan(
         now: now_ms.div_euclid(1000),
     };
     let preflight = response::is_cors_preflight(inbound.method, inbound.headers);
+    let headers = proxy::plan_headers(&facts, &gw.proxy);
     ProxyPlan {
         url: gw.origin.join(path, query),
         method: inbound.method.to_owned(),
-        headers: proxy::plan_headers(&facts, &gw.proxy),
+        edits: http::header_edits(inbound.headers, &headers),
+        headers,
         forward_body: !preflight && !BODILESS.contains(&inbound.method),
         timeout_ms: gw.gate.upstream_timeout_ms,
         auth_status,
@@ -1046,11 +569,11 @@ fn proxy_plan(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn gateway_path(
+pub(crate) fn gateway_path(
     inbound: &Inbound<'_>,
     gw: &Gateway,
     path: &str,
-    state: &SessionState,
+    state: &crate::pipeline::session::SessionState,
     auth_status: AuthStatus,
     mut log: LogRecord,
     fapi_status: FapiStatus,
@@ -1129,7 +652,7 @@ fn gateway_path(
             };
             Decision {
                 outcome: Outcome::Asset {
-                    path: asset,
+                    url: asset_url(inbound.url, &asset),
                     auth_status,
                 },
                 log,

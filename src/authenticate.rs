@@ -1,99 +1,97 @@
-//! From a token string to verified, typed claims, through the per-isolate cache and a pluggable
-//! signature backend: WebCrypto at the edge (asynchronous), RustCrypto natively. The pure core
-//! calls this without knowing which backend or runtime it runs on.
+//! From a token string to verified, typed claims, through the per-isolate cache, as a small
+//! state machine with no I/O: [`authenticate`] answers from the cache or asks for one signature
+//! check at a time ([`Authn::Verify`]); the caller runs the check (WebCrypto at the edge,
+//! RustCrypto natively) and hands the answer to [`PendingToken::answer`]. The candidate keys are
+//! tried one after the other, so any number of configured keys works.
 
 use crate::cache::{TokenCache, TokenDigest};
-use crate::crypto::verify_signature;
-use crate::keys::{Alg, KeySet};
-use crate::token::{prepare, Prepared, SessionClaims, TokenError};
-use std::cell::RefCell;
-use std::future::Future;
+use crate::keys::KeySet;
+use crate::token::{prepare, Candidates, SessionClaims, SignatureCheck, TokenError};
 use std::rc::Rc;
 
-/// A signature backend. `key_index` indexes the [`KeySet`] the token was prepared against;
-/// `message` and `signature` are the token's signing input and decoded signature, and `token`
-/// the digest of the whole token they came from (a backend that has to name the check, as the
-/// edge's does for WebCrypto, can name it by that instead of hashing the bytes again).
-pub trait SignatureBackend {
-    fn verify(
-        &self,
-        key_index: usize,
-        alg: Alg,
-        message: &[u8],
-        signature: &[u8],
-        token: &TokenDigest,
-    ) -> impl Future<Output = bool>;
+/// A session token waiting for a signature check.
+#[derive(Debug, Clone)]
+pub struct PendingToken {
+    candidates: Candidates,
+    digest: TokenDigest,
+    token: String,
 }
 
-/// The RustCrypto backend (native, CLI, tests; fallback in wasm).
-pub struct RustCryptoBackend<'a> {
-    pub keys: &'a KeySet,
+/// Where authenticating a token stands.
+#[derive(Debug)]
+pub enum Authn {
+    /// Decided: the signature-verified claims (per-request policy NOT applied), or why not.
+    Done(Result<Rc<SessionClaims>, TokenError>),
+    /// Run [`PendingToken::check`], then call [`PendingToken::answer`] with the result.
+    Verify(PendingToken),
 }
 
-impl SignatureBackend for RustCryptoBackend<'_> {
-    async fn verify(
-        &self,
-        key_index: usize,
-        alg: Alg,
-        message: &[u8],
-        signature: &[u8],
-        _token: &TokenDigest,
-    ) -> bool {
-        self.keys
-            .get(key_index)
-            .is_some_and(|k| verify_signature(&k.material, alg, message, signature))
-    }
-}
-
-/// The signature-verified claims of `token`: from `cache` when this exact token verified before,
-/// else parsed, checked by `backend` and remembered. Per-request policy is NOT applied here.
-/// `keep_ms` is how long past `exp` a cached entry may serve (clock skew plus outage grace).
-pub async fn signed_claims<B: SignatureBackend>(
+/// Starts authenticating `token`: a cache hit (this exact token verified before) is decided at
+/// once; otherwise the token is prepared and its first signature check asked for.
+pub fn authenticate(
     token: &str,
     keys: &KeySet,
     max_token_bytes: usize,
-    cache: &RefCell<TokenCache>,
-    keep_ms: i64,
+    cache: &mut TokenCache,
     now_ms: i64,
-    backend: &B,
-) -> Result<Rc<SessionClaims>, TokenError> {
+) -> Authn {
     if token.len() > max_token_bytes {
-        return Err(TokenError::TooLarge);
+        return Authn::Done(Err(TokenError::TooLarge));
     }
-    let digest = match cache.borrow_mut().lookup(token, now_ms) {
-        Ok(hit) => return Ok(hit),
+    let digest = match cache.lookup(token, now_ms) {
+        Ok(hit) => return Authn::Done(Ok(hit)),
         Err(digest) => digest,
     };
-    let prepared = prepare(token, keys, max_token_bytes)?;
-    verify_prepared(&prepared, &digest, backend).await?;
-    let claims = Rc::new(prepared.into_claims()?);
-    cache
-        .borrow_mut()
-        .insert_digested(&digest, token, Rc::clone(&claims), keep_ms, now_ms);
-    Ok(claims)
+    let prepared = match prepare(token, keys, max_token_bytes) {
+        Ok(p) => p,
+        Err(e) => return Authn::Done(Err(e)),
+    };
+    match Candidates::first(prepared, keys) {
+        Some(candidates) => Authn::Verify(PendingToken {
+            candidates,
+            digest,
+            token: token.to_owned(),
+        }),
+        None => Authn::Done(Err(TokenError::InvalidSignature)),
+    }
 }
 
-/// The signature step for a prepared token (`digest` is the whole token's): any candidate key
-/// that verifies it will do.
-pub async fn verify_prepared<B: SignatureBackend>(
-    prepared: &Prepared,
-    digest: &TokenDigest,
-    backend: &B,
-) -> Result<(), TokenError> {
-    let alg = prepared.header().alg;
-    for &index in prepared.candidates() {
-        if backend
-            .verify(
-                index,
-                alg,
-                prepared.signing_input(),
-                prepared.signature(),
-                digest,
-            )
-            .await
-        {
-            return Ok(());
+impl PendingToken {
+    /// The signature check to run now.
+    pub fn check(&self) -> SignatureCheck<'_> {
+        self.candidates.check()
+    }
+
+    /// Takes the check's result: verified → the claims are typed and remembered in `cache`
+    /// (`keep_ms` past `exp`: clock skew plus outage grace); refused → the next candidate key,
+    /// or `token-invalid-signature` when none is left.
+    pub fn answer(
+        self,
+        verified: bool,
+        keys: &KeySet,
+        cache: &mut TokenCache,
+        keep_ms: i64,
+        now_ms: i64,
+    ) -> Authn {
+        if !verified {
+            return match self.candidates.next(keys) {
+                Some(candidates) => Authn::Verify(PendingToken { candidates, ..self }),
+                None => Authn::Done(Err(TokenError::InvalidSignature)),
+            };
+        }
+        match self.candidates.into_prepared().into_claims() {
+            Ok(claims) => {
+                let claims = Rc::new(claims);
+                cache.insert_digested(
+                    &self.digest,
+                    &self.token,
+                    Rc::clone(&claims),
+                    keep_ms,
+                    now_ms,
+                );
+                Authn::Done(Ok(claims))
+            }
+            Err(e) => Authn::Done(Err(e)),
         }
     }
-    Err(TokenError::InvalidSignature)
 }

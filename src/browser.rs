@@ -5,15 +5,13 @@
 //! This module owns: publishable-key parsing and the cookie suffix ([`PublishableKey`]), the
 //! choice of suffixed or unsuffixed cookies ([`ClerkCookies::read`]), the cookie-session decision
 //! ([`browser_decision`]), the handshake redirect ([`handshake_redirect`]), the handshake
-//! resolution ([`resolve_handshake`]), and the grace mode ([`grace_applies`], [`OutageProbe`]).
+//! resolution ([`begin_handshake`], [`finish_handshake`]), and the grace mode ([`grace_applies`], [`OutageProbe`]).
 //!
 //! Nothing here touches `worker`, reads a clock (every function takes `now_ms`, Unix ms) or draws
 //! randomness (the state value comes in as bytes). No input can make it panic.
 
-use crate::authenticate::{verify_prepared, SignatureBackend};
-use crate::cache::TokenDigest;
 use crate::keys::KeySet;
-use crate::token::{prepare, SessionClaims, TokenError, Validation};
+use crate::token::{prepare, Candidates, Prepared, SessionClaims, TokenError, Validation};
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
 use base64::engine::DecodePaddingMode;
@@ -954,29 +952,6 @@ pub fn handshake_cookies(
     Ok((keep, dropped))
 }
 
-/// Verifies a handshake token with the configured keys (the core's shape, header, `cat`, key and
-/// signature rules: a JWT-template or machine token is refused) and checks its payload
-/// ([`handshake_cookies`]). The signature goes through the same backend as session tokens
-/// (WebCrypto in the worker, RustCrypto natively).
-pub async fn verify_handshake_token<B: SignatureBackend>(
-    token: &str,
-    keys: &KeySet,
-    max_token_bytes: usize,
-    clock_skew_ms: i64,
-    now_ms: i64,
-    backend: &B,
-) -> Result<(Vec<String>, Vec<DroppedCookie>), HandshakeError> {
-    let prepared = prepare(token, keys, max_token_bytes).map_err(HandshakeError::Token)?;
-    // Clerk mints handshake tokens with the session category: a template's never is one.
-    if prepared.is_template() {
-        return Err(HandshakeError::Token(TokenError::TypeMismatch));
-    }
-    verify_prepared(&prepared, &TokenDigest::of(token), backend)
-        .await
-        .map_err(HandshakeError::Token)?;
-    handshake_cookies(&prepared.into_payload(), clock_skew_ms, now_ms)
-}
-
 /// A request that carries a handshake token.
 #[derive(Debug, Clone, Copy)]
 pub struct HandshakeRequest<'a> {
@@ -1007,58 +982,73 @@ pub enum HandshakeResolution {
     },
 }
 
-/// Resolves a handshake: the state first (missing or different → refused with
-/// `handshake-state-mismatch`, before the token is even parsed), then the token
-/// ([`verify_handshake_token`]; pass [`HANDSHAKE_MAX_TOKEN_BYTES`] as the size limit), then the
-/// redirect. An edge preferring WebCrypto can do the same in pieces: [`state_matches`],
-/// `token::prepare`, its own signature check, then [`handshake_cookies`] on the payload.
-pub async fn resolve_handshake<B: SignatureBackend>(
+/// The first half of a handshake resolution, before the signature: the state (missing or
+/// different → refused with `handshake-state-mismatch`, before the token is even parsed), the
+/// public URL, then the token's shape, header and key choice (pass
+/// [`HANDSHAKE_MAX_TOKEN_BYTES`]; a JWT-template or machine token is refused). Then run the
+/// candidates' signature checks and call [`finish_handshake`].
+pub fn begin_handshake(
     req: &HandshakeRequest<'_>,
     keys: &KeySet,
     max_token_bytes: usize,
-    clock_skew_ms: i64,
-    now_ms: i64,
-    backend: &B,
-) -> HandshakeResolution {
-    let clears = || vec![clear_cookie(HANDSHAKE), clear_cookie(STATE_NAME)];
+) -> Result<(Candidates, Url), HandshakeResolution> {
     if !state_matches(req.state_cookie, req.state_param) {
-        return HandshakeResolution::Refused {
-            reason: Reason::HandshakeStateMismatch,
-            clear_cookies: clears(),
-        };
+        return Err(handshake_refusal(Reason::HandshakeStateMismatch));
     }
     let Some(public) = http_url(req.public_url) else {
-        return HandshakeResolution::Refused {
-            reason: Reason::HandshakeInvalid(HandshakeError::BadUrl),
-            clear_cookies: clears(),
-        };
+        return Err(handshake_refusal(Reason::HandshakeInvalid(
+            HandshakeError::BadUrl,
+        )));
     };
-    match verify_handshake_token(
-        req.token,
-        keys,
-        max_token_bytes,
-        clock_skew_ms,
-        now_ms,
-        backend,
-    )
-    .await
-    {
+    let token_error = |e| handshake_refusal(Reason::HandshakeInvalid(HandshakeError::Token(e)));
+    let prepared = prepare(req.token, keys, max_token_bytes).map_err(token_error)?;
+    // Clerk mints handshake tokens with the session category: a template's never is one.
+    if prepared.is_template() {
+        return Err(token_error(TokenError::TypeMismatch));
+    }
+    match Candidates::first(prepared, keys) {
+        Some(candidates) => Ok((candidates, public)),
+        None => Err(token_error(TokenError::InvalidSignature)),
+    }
+}
+
+/// The second half, once a candidate key verified the token: the payload's rules
+/// ([`handshake_cookies`]) and the redirect back to `public` without the handshake parameters.
+/// (When no candidate verifies it, the refusal is [`handshake_refusal`] with
+/// `token-invalid-signature`.)
+pub fn finish_handshake(
+    prepared: Prepared,
+    public: &Url,
+    clock_skew_ms: i64,
+    now_ms: i64,
+) -> HandshakeResolution {
+    match handshake_cookies(&prepared.into_payload(), clock_skew_ms, now_ms) {
         Ok((mut set_cookies, dropped)) => {
-            set_cookies.extend(clears());
+            set_cookies.extend(handshake_clears());
             HandshakeResolution::Redirect {
                 plan: ResponsePlan {
                     status: 307,
-                    location: rewrite_url(&public, HANDSHAKE_PARAMS, None),
+                    location: rewrite_url(public, HANDSHAKE_PARAMS, None),
                     headers: handshake_headers(),
                     set_cookies,
                 },
                 dropped,
             }
         }
-        Err(e) => HandshakeResolution::Refused {
-            reason: Reason::HandshakeInvalid(e),
-            clear_cookies: clears(),
-        },
+        Err(e) => handshake_refusal(Reason::HandshakeInvalid(e)),
+    }
+}
+
+/// The cookies a finished or refused handshake clears.
+fn handshake_clears() -> Vec<String> {
+    vec![clear_cookie(HANDSHAKE), clear_cookie(STATE_NAME)]
+}
+
+/// A refused handshake: signed out with `reason`, its cookies cleared.
+pub fn handshake_refusal(reason: Reason) -> HandshakeResolution {
+    HandshakeResolution::Refused {
+        reason,
+        clear_cookies: handshake_clears(),
     }
 }
 

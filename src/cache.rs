@@ -56,16 +56,6 @@ impl Entry {
     }
 }
 
-/// An insert held back while a pipeline runs on an assumed signature (see
-/// [`TokenCache::hold_inserts`]): applied only once the check it assumed has really passed.
-pub struct HeldInsert {
-    digest: TokenDigest,
-    token: String,
-    claims: Rc<SessionClaims>,
-    keep_ms: i64,
-    now_ms: i64,
-}
-
 pub struct TokenCache {
     entries: HashMap<[u8; 32], Entry>,
     order: VecDeque<[u8; 32]>,
@@ -76,8 +66,6 @@ pub struct TokenCache {
     last_sweep_ms: i64,
     hits: u64,
     misses: u64,
-    /// `Some` while inserts are held back instead of made.
-    held: Option<Vec<HeldInsert>>,
 }
 
 impl TokenCache {
@@ -90,29 +78,8 @@ impl TokenCache {
             last_sweep_ms: i64::MIN,
             hits: 0,
             misses: 0,
-            held: None,
         }
     }
-
-    /// From now until [`TokenCache::take_held`], inserts are kept aside rather than made: a
-    /// pipeline run that assumed a signature was good must not leave its token in the cache
-    /// before the check has really passed. Lookups are unaffected.
-    pub fn hold_inserts(&mut self) {
-        self.held = Some(Vec::new());
-    }
-
-    /// Ends holding and gives the inserts held since [`TokenCache::hold_inserts`].
-    pub fn take_held(&mut self) -> Vec<HeldInsert> {
-        self.held.take().unwrap_or_default()
-    }
-
-    /// Makes held inserts, once what they depended on is known to hold.
-    pub fn apply_held(&mut self, held: Vec<HeldInsert>) {
-        for h in held {
-            self.insert_digested(&h.digest, &h.token, h.claims, h.keep_ms, h.now_ms);
-        }
-    }
-
     /// The claims of a token verified earlier, if it is still remembered and is the same token.
     pub fn get(&mut self, token: &str, now_ms: i64) -> Option<Rc<SessionClaims>> {
         self.lookup(token, now_ms).ok()
@@ -170,16 +137,6 @@ impl TokenCache {
         keep_ms: i64,
         now_ms: i64,
     ) {
-        if let Some(held) = self.held.as_mut() {
-            held.push(HeldInsert {
-                digest: *digest,
-                token: token.to_owned(),
-                claims,
-                keep_ms,
-                now_ms,
-            });
-            return;
-        }
         let key = digest.0;
         let useless_after_ms = claims.exp.saturating_mul(1000).saturating_add(keep_ms);
         if useless_after_ms < now_ms {
@@ -283,28 +240,6 @@ mod tests {
         cache.insert("a.b.c", claims(100), 5000, 0);
         assert!(cache.get("a.b.c", 0).is_some());
         assert!(cache.get("a.b.d", 0).is_none());
-    }
-
-    #[test]
-    fn held_inserts_are_made_only_when_applied() {
-        let mut cache = TokenCache::new(4);
-        cache.hold_inserts();
-        cache.insert("a.b.c", claims(100), 5000, 0);
-        assert!(cache.get("a.b.c", 0).is_none());
-        let held = cache.take_held();
-        assert_eq!(held.len(), 1);
-        // Holding has ended: inserts are made again.
-        cache.insert("d.e.f", claims(100), 5000, 0);
-        assert!(cache.get("d.e.f", 0).is_some());
-        assert!(cache.get("a.b.c", 0).is_none());
-        cache.apply_held(held);
-        assert!(cache.get("a.b.c", 0).is_some());
-        // Dropped held inserts leave nothing behind.
-        cache.hold_inserts();
-        cache.insert("g.h.i", claims(100), 5000, 0);
-        drop(cache.take_held());
-        assert!(cache.get("g.h.i", 0).is_none());
-        assert_eq!(cache.len(), 2);
     }
 
     #[test]

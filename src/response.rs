@@ -33,6 +33,8 @@ pub enum Fault {
     Client,
     Origin,
     Config,
+    /// The gateway's own limits (requests in flight).
+    Gateway,
 }
 
 impl Fault {
@@ -41,6 +43,7 @@ impl Fault {
             Fault::Client => "client",
             Fault::Origin => "origin",
             Fault::Config => "config",
+            Fault::Gateway => "gateway",
         }
     }
 }
@@ -70,6 +73,9 @@ pub enum Rejection {
     OriginTimeout { auth: AuthStatus },
     /// Settings are invalid (500, generic body; the log line names the setting).
     Misconfigured,
+    /// The gateway cannot take the request now (503 with `Retry-After`): too many requests in
+    /// flight (`gateway-busy`), or one it no longer knows (`request-expired`).
+    Unavailable { reason: &'static str },
     /// `GET /__edgegate/health` with invalid settings: 503 naming the settings (never values).
     HealthInvalid { problems: Vec<String> },
 }
@@ -87,6 +93,7 @@ impl Rejection {
             Rejection::OriginTimeout { .. } => "origin-timeout",
             Rejection::Misconfigured => "misconfigured",
             Rejection::HealthInvalid { .. } => "misconfigured",
+            Rejection::Unavailable { reason } => reason,
         }
     }
 
@@ -99,6 +106,7 @@ impl Rejection {
             | Rejection::MethodNotAllowed { .. } => Fault::Client,
             Rejection::OriginUnreachable { .. } | Rejection::OriginTimeout { .. } => Fault::Origin,
             Rejection::Misconfigured | Rejection::HealthInvalid { .. } => Fault::Config,
+            Rejection::Unavailable { .. } => Fault::Gateway,
         }
     }
 
@@ -208,6 +216,14 @@ pub fn render(rejection: &Rejection) -> ResponsePlan {
             json!({"error": "origin-timeout"}).to_string(),
         ),
         Rejection::Misconfigured => (500, Some(JSON), json!({"error": "internal"}).to_string()),
+        Rejection::Unavailable { reason } => {
+            headers.push(h("Retry-After", "1"));
+            (
+                503,
+                Some(JSON),
+                json!({"error": "unavailable", "reason": reason}).to_string(),
+            )
+        }
         Rejection::HealthInvalid { problems } => (
             503,
             Some(JSON),

@@ -4,27 +4,15 @@
 mod common;
 
 use common::{claims_with, mint, public_pem, rsa, NOW_MS, ORIGIN};
-use edgegate::app::{handle, misconfigured, Decision, Gateway, Inbound, Outcome};
-use edgegate::authenticate::RustCryptoBackend;
-use edgegate::browser::FapiStatus;
-use edgegate::cache::TokenCache;
-use edgegate::http::HeaderList;
+use edgegate::app::{misconfigured, Gateway, Inbound, LogRecord};
+use edgegate::crypto::verify_signature;
+use edgegate::http::{apply_edits, HeaderList};
+use edgegate::keys::{parse_key_set, KeySet};
+use edgegate::pipeline::{Pipeline, Request, Step};
+use edgegate::response::ResponsePlan;
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
-
-/// Drives a future that never waits on I/O (the RustCrypto backend is synchronous).
-fn run<F: Future>(fut: F) -> F::Output {
-    let mut fut = pin!(fut);
-    let mut cx = Context::from_waker(Waker::noop());
-    match fut.as_mut().poll(&mut cx) {
-        Poll::Ready(v) => v,
-        Poll::Pending => panic!("the pipeline waited on something"),
-    }
-}
 
 fn settings(extra: &[(&str, &str)]) -> HashMap<String, String> {
     let mut s: HashMap<String, String> = [
@@ -43,44 +31,104 @@ fn settings(extra: &[(&str, &str)]) -> HashMap<String, String> {
     s
 }
 
-fn gateway(extra: &[(&str, &str)]) -> Gateway {
+/// The pipeline for some settings, and the keys to play WebCrypto's part with.
+struct Gw {
+    keys: KeySet,
+    /// One pipeline (one isolate: one token cache) for every request of a test.
+    pipeline: RefCell<Pipeline>,
+}
+
+fn gateway(extra: &[(&str, &str)]) -> Gw {
     let s = settings(extra);
-    match Gateway::from_settings(&|name: &str| s.get(name).cloned()) {
-        Ok(g) => g,
-        Err(problems) => panic!("settings refused: {problems:?}"),
+    if let Err(problems) = Gateway::from_settings(&|name: &str| s.get(name).cloned()) {
+        panic!("settings refused: {problems:?}");
+    }
+    let keys = parse_key_set(&s["CLERK_JWT_KEY"]).expect("keys");
+    let pipeline = Pipeline::from_settings(&|name: &str| s.get(name).cloned()).0;
+    Gw {
+        keys,
+        pipeline: RefCell::new(pipeline),
     }
 }
 
-fn request(gw: &Gateway, method: &str, url: &str, headers: &[(&str, &str)]) -> Decision {
-    let cache = RefCell::new(TokenCache::new(16));
-    request_with_cache(gw, method, url, headers, &cache)
+/// A fetch the pipeline asked for, with the request's headers as edited.
+#[derive(Debug)]
+struct Fetch {
+    url: String,
+    headers: Vec<(String, String)>,
+    forward_body: bool,
 }
 
-fn request_with_cache(
-    gw: &Gateway,
-    method: &str,
-    url: &str,
-    headers: &[(&str, &str)],
-    cache: &RefCell<TokenCache>,
-) -> Decision {
+#[derive(Debug)]
+enum Outcome {
+    Proxy(Fetch),
+    Respond(ResponsePlan),
+    Asset { url: String },
+}
+
+struct Decision {
+    outcome: Outcome,
+    log: LogRecord,
+}
+
+/// Runs a request to its first step that is not a signature check, verifying those natively.
+fn request(gw: &Gw, method: &str, url: &str, headers: &[(&str, &str)]) -> Decision {
     let headers: HeaderList = headers.iter().copied().collect();
-    let inbound = Inbound {
-        method,
-        url,
-        headers: &headers,
-    };
-    let backend = RustCryptoBackend {
-        keys: &gw.gate.keys,
-    };
-    run(handle(
-        &inbound,
-        gw,
+    let mut pipeline = gw.pipeline.borrow_mut();
+    let (id, mut step) = pipeline.start(
+        Request {
+            method: method.to_owned(),
+            url: url.to_owned(),
+            headers: headers.clone(),
+        },
         NOW_MS,
         [7u8; 32],
-        cache,
-        &backend,
-        FapiStatus::Unknown,
-    ))
+    );
+    loop {
+        step = match step {
+            Step::Verify(q) => {
+                let ok = gw.keys.get(q.key_index).is_some_and(|k| {
+                    verify_signature(&k.material, q.alg, q.message(), q.signature())
+                });
+                pipeline.resume(id, edgegate::pipeline::Event::Verified(ok))
+            }
+            Step::Respond { plan, log } => {
+                return Decision {
+                    outcome: Outcome::Respond(plan),
+                    log,
+                }
+            }
+            Step::FetchOrigin(f) => {
+                // The origin answers 200 with no headers: the log line comes with the answer.
+                let answered = pipeline.resume(
+                    id,
+                    edgegate::pipeline::Event::Fetched {
+                        fetched: edgegate::pipeline::Fetched::Response(200),
+                        headers: HeaderList::new(),
+                    },
+                );
+                let log = match answered {
+                    Step::Stream { log, .. } | Step::Respond { log, .. } => log,
+                    _ => LogRecord::default(),
+                };
+                return Decision {
+                    outcome: Outcome::Proxy(Fetch {
+                        url: f.url,
+                        headers: apply_edits(&headers, &f.edits).0,
+                        forward_body: f.forward_body,
+                    }),
+                    log,
+                };
+            }
+            Step::FetchAsset { url } => {
+                return Decision {
+                    outcome: Outcome::Asset { url },
+                    log: LogRecord::default(),
+                }
+            }
+            other => panic!("unexpected step {other:?}"),
+        };
+    }
 }
 
 fn token(changes: Value) -> String {
@@ -340,7 +388,9 @@ fn gateway_paths_health_session_and_assets() {
     assert_eq!(body["expires_at"], json!(NOW_MS / 1000 + 60));
 
     let d = request(&gw, "GET", "https://app.example.com/__edgegate/", &[]);
-    assert!(matches!(&d.outcome, Outcome::Asset { path, .. } if path == "/index.html"));
+    assert!(
+        matches!(&d.outcome, Outcome::Asset { url } if url == "https://app.example.com/index.html")
+    );
     let (status, _, _) = respond(&request(
         &gw,
         "POST",
@@ -353,27 +403,24 @@ fn gateway_paths_health_session_and_assets() {
 #[test]
 fn a_cached_token_is_still_checked_for_expiry_and_policy() {
     let gw = gateway(&[]);
-    let cache = RefCell::new(TokenCache::new(16));
     let bearer = format!("Bearer {}", token(json!({})));
-    let first = request_with_cache(
+    let first = request(
         &gw,
         "GET",
         "https://app.example.com/api",
         &[("authorization", &bearer)],
-        &cache,
     );
     assert!(matches!(first.outcome, Outcome::Proxy(_)));
-    assert_eq!(cache.borrow().len(), 1);
+    assert_eq!(gw.pipeline.borrow().cache_stats().0, 1);
     // Same token, same cache, but a role rule: the cache never remembers a decision.
-    let second = request_with_cache(
+    let second = request(
         &gw,
         "GET",
         "https://app.example.com/admin",
         &[("authorization", &bearer)],
-        &cache,
     );
     assert_eq!(respond(&second).0, 403);
-    assert_eq!(cache.borrow().stats().0, 1);
+    assert_eq!(gw.pipeline.borrow().cache_stats().1 .0, 1);
 }
 
 #[test]
@@ -448,7 +495,7 @@ fn non_ascii_hosts_in_settings_are_refused_with_the_punycode_hint() {
     ]);
 }
 
-fn proxied(d: &Decision) -> &edgegate::app::ProxyPlan {
+fn proxied(d: &Decision) -> &Fetch {
     match &d.outcome {
         Outcome::Proxy(plan) => plan,
         other => panic!("expected a proxy plan, got {other:?}"),

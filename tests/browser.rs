@@ -4,7 +4,6 @@
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use edgegate::authenticate::RustCryptoBackend;
 use edgegate::browser::*;
 use edgegate::keys::{parse_key_set, Alg, KeySet};
 use edgegate::mint::{mint_token, session_claims, SigningKey};
@@ -777,26 +776,35 @@ fn good_claims() -> Value {
 const PUBLIC: &str =
     "https://app.example.com/dash?x=1&__clerk_handshake=T&__clerk_help=1&__clerk_db_jwt=d&__edgegate_hs_state=S";
 
-/// Drives a future that never waits (the RustCrypto backend is synchronous).
-fn run<F: std::future::Future>(fut: F) -> F::Output {
-    let mut fut = std::pin::pin!(fut);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match fut.as_mut().poll(&mut cx) {
-        std::task::Poll::Ready(v) => v,
-        std::task::Poll::Pending => panic!("waited on something"),
-    }
-}
-
 fn resolve_with(req: &HandshakeRequest<'_>) -> HandshakeResolution {
     let keys = &fx().keys;
-    run(resolve_handshake(
-        req,
-        keys,
-        8192,
-        5000,
-        NOW_MS,
-        &RustCryptoBackend { keys },
-    ))
+    // The pipeline's sequence, with RustCrypto checking each candidate.
+    let (mut candidates, public) = match begin_handshake(req, keys, 8192) {
+        Ok(started) => started,
+        Err(refused) => return refused,
+    };
+    loop {
+        let check = candidates.check();
+        let ok = keys.get(check.key_index).is_some_and(|k| {
+            edgegate::crypto::verify_signature(
+                &k.material,
+                check.alg,
+                check.message,
+                check.signature,
+            )
+        });
+        if ok {
+            return finish_handshake(candidates.into_prepared(), &public, 5000, NOW_MS);
+        }
+        match candidates.next(keys) {
+            Some(next) => candidates = next,
+            None => {
+                return handshake_refusal(Reason::HandshakeInvalid(HandshakeError::Token(
+                    TokenError::InvalidSignature,
+                )))
+            }
+        }
+    }
 }
 
 fn resolve(token: &str, cookie: Option<&str>, param: Option<&str>) -> HandshakeResolution {

@@ -1,13 +1,13 @@
 //! The wasm exports the worker's JavaScript entry (src/edge/shim.js) calls: the per-isolate
-//! [`Isolate`], built once from the settings, driven one synchronous step at a time. Every call
-//! is plain strings and numbers in, a wire string out (see `isolate::wire`); the entry does the
-//! I/O (origin and asset fetches, WebCrypto, the clock, randomness, logging) and nothing here
-//! waits on a promise. Nothing here decides: that is `isolate` and `app`.
+//! [`Pipeline`], built once from the settings. `start` and the `resume*` calls take plain
+//! strings and numbers and answer with a step in the wire format (`crate::wire`); the entry does
+//! the I/O (origin and asset fetches, WebCrypto, the clock, randomness, logging) and nothing here
+//! waits on a promise. Nothing here decides: that is `pipeline`.
 
 use crate::app;
-use crate::browser::ProbeResult;
 use crate::http;
-use crate::isolate::{self, Fetched, Isolate};
+use crate::pipeline::{Event, Pipeline, Request, RequestId, Step};
+use crate::wire;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::wasm_bindgen;
 
@@ -18,14 +18,22 @@ use wasm_bindgen::prelude::wasm_bindgen;
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 thread_local! {
-    static ISOLATE: RefCell<Option<Isolate>> = const { RefCell::new(None) };
+    static PIPELINE: RefCell<Option<Pipeline>> = const { RefCell::new(None) };
+    /// The bytes of the last `V` step's signature check (message then signature).
+    static QUESTION: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-fn with_isolate<T>(default: T, f: impl FnOnce(&mut Isolate) -> T) -> T {
-    ISOLATE.with(|slot| match slot.borrow_mut().as_mut() {
-        Some(isolate) => f(isolate),
+fn with_pipeline<T>(default: T, f: impl FnOnce(&mut Pipeline) -> T) -> T {
+    PIPELINE.with(|slot| match slot.borrow_mut().as_mut() {
+        Some(pipeline) => f(pipeline),
         None => default,
     })
+}
+
+/// The wire format's version (the entry refuses to run with another).
+#[wasm_bindgen(js_name = wireVersion)]
+pub fn wire_version() -> u32 {
+    wire::VERSION
 }
 
 /// Every setting name edgegate reads, one per line.
@@ -34,12 +42,12 @@ pub fn setting_names() -> String {
     app::SETTING_NAMES.join("\n")
 }
 
-/// Builds the isolate from the settings (a JSON object of name to string) once; later calls do
+/// Builds the pipeline from the settings (a JSON object of name to string) once; later calls do
 /// nothing. Returns the log lines for invalid settings (names and problems, never values), one
 /// per line.
 #[wasm_bindgen]
 pub fn configure(settings_json: &str) -> String {
-    if ISOLATE.with(|slot| slot.borrow().is_some()) {
+    if PIPELINE.with(|slot| slot.borrow().is_some()) {
         return String::new();
     }
     let settings: serde_json::Map<String, serde_json::Value> =
@@ -50,8 +58,8 @@ pub fn configure(settings_json: &str) -> String {
             .and_then(|v| v.as_str())
             .map(str::to_owned)
     };
-    let (built, problems) = Isolate::from_settings(&lookup);
-    ISOLATE.with(|slot| *slot.borrow_mut() = Some(built));
+    let (built, problems) = Pipeline::from_settings(&lookup);
+    PIPELINE.with(|slot| *slot.borrow_mut() = Some(built));
     problems
         .iter()
         .map(|p| {
@@ -62,86 +70,89 @@ pub fn configure(settings_json: &str) -> String {
         .join("\n")
 }
 
-/// One pipeline run (see [`Isolate::decide`]). `headers` is a header blob
-/// ([`http::parse_header_blob`]), `random` 32 bytes, `answers` the signature checks done so far.
+/// The step's wire text; a `V` step's bytes are kept for [`signature_input`].
+fn answer(id: RequestId, step: Step) -> String {
+    if let Step::Verify(q) = &step {
+        QUESTION.with(|slot| *slot.borrow_mut() = q.bytes.clone());
+    }
+    wire::encode(id, &step)
+}
+
+/// Starts a request (see `Pipeline::start`). `headers` is a header blob
+/// ([`http::parse_header_blob`]), `random` 32 bytes.
 #[wasm_bindgen]
-pub fn decide(
-    method: &str,
-    url: &str,
-    headers: &str,
-    now_ms: f64,
-    random: &[u8],
-    answers: &str,
-    probed: bool,
-) -> String {
-    let headers = http::parse_header_blob(headers);
-    let inbound = app::Inbound {
-        method,
-        url,
-        headers: &headers,
+pub fn start(method: &str, url: &str, headers: &str, now_ms: f64, random: &[u8]) -> String {
+    let request = Request {
+        method: method.to_owned(),
+        url: url.to_owned(),
+        headers: http::parse_header_blob(headers),
     };
     let mut seed = [0u8; 32];
     for (slot, byte) in seed.iter_mut().zip(random) {
         *slot = *byte;
     }
-    let answers = isolate::parse_answers(answers);
-    with_isolate(String::new(), |iso| {
-        iso.decide(&inbound, now_ms as i64, seed, &answers, probed)
+    with_pipeline(String::new(), |p| {
+        let (id, step) = p.start(request, now_ms as i64, seed);
+        answer(id, step)
     })
 }
 
-/// The bytes of the signature check the last `decide` asked for: signed input, then signature.
+/// The bytes of the signature check the last `V` step asked for: signed input, then signature.
 #[wasm_bindgen(js_name = signatureInput)]
 pub fn signature_input() -> Vec<u8> {
-    with_isolate(Vec::new(), |iso| {
-        iso.question().map(|q| q.bytes.clone()).unwrap_or_default()
+    QUESTION.with(|slot| std::mem::take(&mut *slot.borrow_mut()))
+}
+
+fn resume(id: u32, event: Event) -> String {
+    with_pipeline(String::new(), |p| {
+        let step = p.resume(id, event);
+        answer(id, step)
     })
 }
 
-/// Settles the guess a `V` step carried, with WebCrypto's answer to its question: `true` means
-/// the entry may act on the guessed step; `false`, that it must decide again with the answer.
-#[wasm_bindgen(js_name = settleGuess)]
-pub fn settle_guess(guess_id: u32, question_id: &str, verified: bool) -> bool {
-    with_isolate(false, |iso| {
-        iso.settle_guess(guess_id, question_id, verified)
-    })
+/// WebCrypto's answer to request `id`'s `V` step.
+#[wasm_bindgen(js_name = resumeVerified)]
+pub fn resume_verified(id: u32, verified: bool) -> String {
+    resume(id, Event::Verified(verified))
+}
+
+/// The outage probe's result for request `id` (`kind` as in `wire::probed`).
+#[wasm_bindgen(js_name = resumeProbed)]
+pub fn resume_probed(id: u32, kind: u32, status: u16) -> String {
+    resume(id, Event::Probed(wire::probed(kind, status)))
+}
+
+/// How request `id`'s fetch ended (`kind` as in `wire::fetched`), with the response's header
+/// blob.
+#[wasm_bindgen(js_name = resumeFetched)]
+pub fn resume_fetched(id: u32, kind: u32, status: u16, headers: &str) -> String {
+    let headers = http::parse_header_blob(headers);
+    resume(
+        id,
+        Event::Fetched {
+            fetched: wire::fetched(kind, status),
+            headers,
+        },
+    )
+}
+
+/// The step for a request begun on a wasm instance that was replaced since (503).
+#[wasm_bindgen]
+pub fn expired() -> String {
+    wire::encode(0, &Pipeline::expired())
 }
 
 /// `alg\njwk` for the key at `index`, or "" past the last key.
 #[wasm_bindgen(js_name = keyJwk)]
 pub fn key_jwk(index: u32) -> String {
-    with_isolate(String::new(), |iso| {
-        iso.key_jwk(index as usize)
+    with_pipeline(String::new(), |p| {
+        p.key_jwk(index as usize)
             .map(|(alg, jwk)| format!("{}\n{jwk}", alg.as_str()))
             .unwrap_or_default()
     })
 }
 
-/// An outage probe's result: `kind` 0 = response with `status`, 1 = timed out, 2 = failed.
-#[wasm_bindgen(js_name = recordProbe)]
-pub fn record_probe(kind: u32, status: u16, now_ms: f64) {
-    let result = match kind {
-        0 => ProbeResult::Status(status),
-        1 => ProbeResult::TimedOut,
-        _ => ProbeResult::ConnectFailed,
-    };
-    with_isolate((), |iso| iso.record_probe(result, now_ms as i64));
-}
-
-/// The client's response for fetch `id` (see [`Isolate::finish`]): `kind` as in
-/// [`record_probe`], `headers` the fetched response's header blob.
-#[wasm_bindgen]
-pub fn finish(id: u32, kind: u32, status: u16, headers: &str) -> String {
-    let fetched = match kind {
-        0 => Fetched::Response(status),
-        1 => Fetched::TimedOut,
-        _ => Fetched::Failed,
-    };
-    let headers = http::parse_header_blob(headers);
-    with_isolate(String::new(), |iso| iso.finish(id, fetched, headers))
-}
-
 #[worker::event(start)]
-fn start() {
+fn start_hook() {
     console_error_panic_hook::set_once();
 }

@@ -1,12 +1,11 @@
 // The worker's JavaScript entry (worker-build's CUSTOM_SHIM). It instantiates the wasm once per
-// isolate and drives the Rust gateway (src/isolate.rs) one synchronous step at a time: `decide`
-// answers with what to do next (respond, verify a signature, probe, fetch the origin or an
-// asset), the I/O happens here, and `finish` turns the fetched response into the client's. So
-// no Rust future is ever parked across an await and a request costs two calls into wasm on the
-// warm path, three on a cold one (the `V` step carries the outcome guessed as if its signature
-// check passed, which `settleGuess` confirms once WebCrypto has said so). Nothing here decides
-// anything; it reads the step answers (the "wire", one field per line, see `isolate::wire`) and
-// does what they say.
+// isolate and executes the steps of the Rust edge core (src/pipeline/): `start` runs a request's
+// phases until one needs the outside world and answers with a step (respond, verify a signature,
+// probe the Frontend API, fetch the origin or an asset); this file does what the step says and
+// hands the result back with `resumeVerified`, `resumeProbed` or `resumeFetched`, which answer
+// with the next step. Nothing here decides anything; the steps' text form is `src/wire.rs`.
+// A warm request costs two calls into wasm (`start`, `resumeFetched`); a cold one a third per
+// signature check.
 //
 // Recovery: a Rust panic aborts the wasm instance (panic = "abort"), leaving its memory in an
 // unknown state. The worker crate's panic hook marks `globalThis.__worker_init_state`; a trap
@@ -46,11 +45,12 @@ addEventListener("error", (event) => noteTrap(event.error));
 
 // --- settings, once per isolate (and again into a fresh instance after a trap) --------------
 let configured = false;
-// Counts fresh instances: a request that began on an earlier one must not hand it the ids it
-// was given there (fetches, guesses), which the fresh instance numbers anew.
+// Counts fresh instances: a request that began on an earlier one must not hand the fresh one
+// the id it was given there (the fresh instance numbers its requests anew); it gets the
+// gateway's "request-expired" answer (`expired`) instead.
 let instanceGeneration = 0;
-// A fetch id no instance hands out in practice (ids count up from 0): `finish` answers 500.
-const STALE_FETCH_ID = 0xffffffff;
+
+if (wasm.wireVersion() !== 2) throw new Error("edgegate: the entry and the wasm disagree on the wire version");
 
 function configure(env) {
   const settings = {};
@@ -220,7 +220,7 @@ function cryptoKey(index) {
   return cryptoKeys[index];
 }
 
-/** `V question key alg message_len` (kind and question already read): whether it verified. */
+/** `V key alg message_len` (kind and id already read): whether it verified. */
 async function verify(step) {
   const keyIndex = Number(step.field());
   const alg = step.field();
@@ -237,7 +237,7 @@ async function verify(step) {
   return verified === true;
 }
 
-/** `R status log headers body`. */
+/** `R status log headers body` (kind and id already read). */
 function ownResponse(step, started) {
   const status = Number(step.field());
   logLine(step.field(), started);
@@ -246,10 +246,12 @@ function ownResponse(step, started) {
   return new Response(body === "" ? null : body, { status, headers });
 }
 
-/** The answer of `finish` for a fetched response: `S`, `W` or `R`. */
+/** The step after a fetch: `S`, `W` or `R` (which replaces the fetched response). */
 function fetchedResponse(text, fetched, started) {
   const step = new Wire(text);
-  switch (step.field()) {
+  const kind = step.field();
+  step.field(); // the id
+  switch (kind) {
     case "S": {
       step.field(); // the status: the fetched response's own
       logLine(step.field(), started);
@@ -267,96 +269,76 @@ function fetchedResponse(text, fetched, started) {
       fetched?.body?.cancel().catch(() => {});
       return ownResponse(step, started);
     default:
-      throw new Error("edgegate: unreadable finish step");
+      throw new Error("edgegate: unreadable step after a fetch");
   }
 }
 
-function finishFetch(id, generation, kind, response, started) {
-  const live = generation === instanceGeneration ? id : STALE_FETCH_ID;
-  const text = wasm.finish(live, kind, response?.status ?? 0, response ? headerBlob(response.headers) : "");
-  return fetchedResponse(text, response, started);
+/** Hands a result back to request `id`, unless the instance was replaced since it started. */
+function resumed(generation, call) {
+  return generation === instanceGeneration ? call() : wasm.expired();
 }
 
-async function assetAndFinish(id, url, env, started) {
-  const generation = instanceGeneration;
-  let response = null;
-  try {
-    response = await env.ASSETS.fetch(url);
-  } catch {
-    // No ASSETS binding, or the fetch failed: `finish` answers 500.
-  }
-  return finishFetch(id, generation, response ? 0 : 2, response, started);
-}
-
-/** Does what one step says: a Response, a promise of one, or `null` to decide again. */
-function act(step, request, env, started) {
-  switch (step.field()) {
+/**
+ * Does what step `text` says, and what each step after it says, until the request is over:
+ * a Response, or a promise of one.
+ */
+function drive(text, request, env, started, generation) {
+  const step = new Wire(text);
+  const kind = step.field();
+  const id = Number(step.field());
+  switch (kind) {
     case "R":
       return ownResponse(step, started);
+    case "V":
+      return verify(step).then((ok) =>
+        drive(resumed(generation, () => wasm.resumeVerified(id, ok)), request, env, started, generation),
+      );
+    case "O": {
+      const url = step.field();
+      const timeoutMs = Number(step.field());
+      return fetchWithin(url, { method: "GET" }, timeoutMs, (kind, response) =>
+        drive(resumed(generation, () => wasm.resumeProbed(id, kind, response?.status ?? 0)), request, env, started, generation),
+      );
+    }
     case "P": {
-      const id = Number(step.field());
       const method = step.field();
       const url = step.field();
       const timeoutMs = Number(step.field());
       const forwardBody = step.field() === "1";
       const init = { method, headers: step.edit(new Headers(request.headers)) };
       if (forwardBody && request.body) init.body = request.body;
-      const generation = instanceGeneration;
       return fetchWithin(url, init, timeoutMs, (kind, response) => finishFetch(id, generation, kind, response, started));
     }
-    case "A": {
-      const id = Number(step.field());
-      return assetAndFinish(id, step.field(), env, started);
-    }
+    case "A":
+      return assetAndFinish(id, generation, step.field(), env, started);
     default:
       throw new Error("edgegate: unreadable step");
   }
 }
 
-/** The steps that wait before deciding again: signature checks and the outage probe. */
-async function settle(request, env, started, headers, random, text) {
-  let answers = "";
-  let probed = false;
-  const generation = instanceGeneration;
-  for (let round = 0; round < 8; round++) {
-    const step = new Wire(text);
-    const kind = step.text.charCodeAt(0);
-    if (kind === 86 /* V */) {
-      step.field();
-      const question = step.field();
-      const verified = await verify(step);
-      // The outcome worked out as if this check passed: acted on only when it did and the
-      // gateway confirms the guess; otherwise the pipeline runs again with the answer.
-      const guess = step.field();
-      // (After a fresh instance replaced this one, its guess ids mean nothing: decide again.)
-      if (guess !== "" && generation === instanceGeneration && wasm.settleGuess(Number(guess), question, verified)) {
-        return act(new Wire(step.rest()), request, env, started);
-      }
-      answers += (answers ? "," : "") + question + (verified ? ":1" : ":0");
-    } else if (kind === 79 /* O */) {
-      step.field();
-      const url = step.field();
-      const timeoutMs = Number(step.field());
-      const got = await fetchWithin(url, { method: "GET" }, timeoutMs, (kind, response) => ({ kind, response }));
-      wasm.recordProbe(got.kind, got.response?.status ?? 0, started);
-      probed = true;
-    } else {
-      return act(step, request, env, started);
-    }
-    text = wasm.decide(request.method, request.url, headers, started, random, answers, probed);
+function finishFetch(id, generation, kind, response, started) {
+  const text = resumed(generation, () =>
+    wasm.resumeFetched(id, kind, response?.status ?? 0, response ? headerBlob(response.headers) : ""),
+  );
+  return fetchedResponse(text, response, started);
+}
+
+async function assetAndFinish(id, generation, url, env, started) {
+  let response = null;
+  try {
+    response = await env.ASSETS.fetch(url);
+  } catch {
+    // No ASSETS binding, or the fetch failed: the gateway answers 500.
   }
-  throw new Error("edgegate: too many steps");
+  return finishFetch(id, generation, response ? 0 : 2, response, started);
 }
 
 function run(request, env) {
   if (!configured) configure(env);
   const started = Date.now();
-  const headers = headerBlob(request.headers);
   const random = crypto.getRandomValues(new Uint8Array(32));
-  const text = wasm.decide(request.method, request.url, headers, started, random, "", false);
-  const kind = text.charCodeAt(0);
-  if (kind === 86 /* V */ || kind === 79 /* O */) return settle(request, env, started, headers, random, text);
-  return act(new Wire(text), request, env, started);
+  const text = wasm.start(request.method, request.url, headerBlob(request.headers), started, random);
+  return drive(text, request, env, started, instanceGeneration);
 }
 
 export default {

@@ -6,17 +6,18 @@
 //! [`Prepared::candidates`] → [`Prepared::into_claims`] → [`SessionClaims::check`].
 //! [`verify_token`] runs the whole pipeline with the RustCrypto backend.
 
+pub mod candidates;
 pub mod claims;
 pub mod error;
 pub mod jws;
 pub mod machine;
 
+pub use candidates::{verify_candidates, Candidates, SignatureCheck};
 pub use claims::SessionClaims;
 pub use error::{Malformed, TokenError};
 pub use jws::{decode_compact, CompactJws, Header};
 
 use crate::auth::Auth;
-use crate::crypto::verify_signature;
 use crate::json::parse_object;
 use crate::keys::{KeySelectError, KeySet};
 use serde_json::{Map, Value};
@@ -155,17 +156,13 @@ fn select_keys(keys: &KeySet, header: &Header) -> Result<Vec<usize>, TokenError>
 
 /// Checks the signature of a prepared token with the RustCrypto backend.
 pub fn check_signature(prepared: &Prepared, keys: &KeySet) -> Result<(), TokenError> {
-    let ok = prepared.candidates.iter().any(|&i| {
-        keys.get(i).is_some_and(|key| {
-            verify_signature(
-                &key.material,
-                prepared.header.alg,
-                prepared.signing_input(),
-                prepared.signature(),
-            )
-        })
-    });
-    if ok {
+    if verify_candidates(
+        keys,
+        prepared.header.alg,
+        &prepared.candidates,
+        prepared.signing_input(),
+        prepared.signature(),
+    ) {
         Ok(())
     } else {
         Err(TokenError::InvalidSignature)
@@ -204,17 +201,13 @@ pub fn verify_jws(
 ) -> Result<Vec<u8>, TokenError> {
     let jws = decode_compact(token, max_token_bytes)?;
     let candidates = select_keys(keys, &jws.header)?;
-    let ok = candidates.iter().any(|&i| {
-        keys.get(i).is_some_and(|key| {
-            verify_signature(
-                &key.material,
-                jws.header.alg,
-                jws.signing_input.as_bytes(),
-                &jws.signature,
-            )
-        })
-    });
-    if ok {
+    if verify_candidates(
+        keys,
+        jws.header.alg,
+        &candidates,
+        jws.signing_input.as_bytes(),
+        &jws.signature,
+    ) {
         Ok(jws.payload)
     } else {
         Err(TokenError::InvalidSignature)

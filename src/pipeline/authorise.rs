@@ -1,0 +1,134 @@
+//! Phases `authorise` and `plan`: with the session settled, the gateway's own paths, CORS
+//! preflights, the route's rules, and then either the proxy plan or the refusal.
+
+use super::facts::Ctx;
+use super::session::SessionState;
+use crate::app::{self, Decision, Gateway, Outcome};
+use crate::config::PreflightMode;
+use crate::response::{self, AuthStatus, Rejection};
+use crate::routes::{self, Access};
+
+/// The decision for a request whose session is settled.
+pub fn decide(
+    mut ctx: Ctx,
+    gw: &Gateway,
+    state: &SessionState,
+    fapi: crate::browser::FapiStatus,
+) -> Decision {
+    let auth_status = state.status();
+    ctx.log.auth_status = auth_status.as_str();
+    ctx.log.grace = state.grace;
+    if ctx.gateway_own {
+        let inbound = ctx.inbound();
+        return app::gateway_path(
+            &inbound,
+            gw,
+            &ctx.path,
+            state,
+            auth_status,
+            ctx.log.clone(),
+            fapi,
+            &ctx.public,
+        );
+    }
+    if ctx.preflight {
+        return preflight(ctx, gw);
+    }
+    let clear = std::mem::take(&mut ctx.clear_cookies);
+    app::with_cleared_cookies(authorise(ctx, gw, state, auth_status), clear)
+}
+
+fn preflight(mut ctx: Ctx, gw: &Gateway) -> Decision {
+    match gw.gate.preflight {
+        PreflightMode::PassToOrigin => {
+            ctx.log.outcome = "proxy-preflight";
+            let plan = app::proxy_plan(
+                &ctx.inbound(),
+                gw,
+                None,
+                &ctx.public,
+                &ctx.path,
+                ctx.query.as_deref(),
+                &ctx.request_id,
+                ctx.now_ms,
+                AuthStatus::SignedOut,
+            );
+            Decision {
+                outcome: Outcome::Proxy(plan),
+                log: ctx.log,
+            }
+        }
+        PreflightMode::AnswerAtEdge => {
+            ctx.log.outcome = "preflight";
+            let mut plan = app::json_plan(204, serde_json::Value::Null, AuthStatus::SignedOut);
+            plan.body = String::new();
+            plan.headers.retain(|(n, _)| n != "Content-Type");
+            Decision {
+                outcome: Outcome::Respond(plan),
+                log: ctx.log,
+            }
+        }
+    }
+}
+
+fn authorise(
+    mut ctx: Ctx,
+    gw: &Gateway,
+    state: &SessionState,
+    auth_status: AuthStatus,
+) -> Decision {
+    let access = if ctx.is_public {
+        Access::Public
+    } else {
+        gw.routes.classify(&ctx.path)
+    };
+    let verdict = match (&access, &state.claims) {
+        (Access::Public, _) => Ok(()),
+        (Access::Protected { .. }, Err(reason)) => {
+            let page_load = response::is_page_load(&ctx.req.method, &ctx.req.headers);
+            let sign_in = gw
+                .gate
+                .sign_in_url
+                .as_deref()
+                .map(|target| app::sign_in_target(target, &ctx.public))
+                .map(|target| response::sign_in_location(&target, &ctx.public.to_string()));
+            Err(Rejection::Unauthenticated {
+                reason,
+                page_load,
+                sign_in,
+            })
+        }
+        (Access::Protected { rules }, Ok(claims)) => routes::authorize_all(rules, &claims.auth)
+            .map_err(|forbidden| Rejection::Forbidden {
+                reason: forbidden.code(),
+            }),
+    };
+    match verdict {
+        Err(rejection) => {
+            let mut d = app::refuse(rejection, ctx.log);
+            if let Outcome::Respond(plan) = &mut d.outcome {
+                // A 403 is a signed-in (or grace) session that lacks a right.
+                app::set_auth_status(plan, auth_status);
+            }
+            d
+        }
+        Ok(()) => {
+            ctx.log.outcome = "proxy";
+            let plan = app::proxy_plan(
+                &ctx.inbound(),
+                gw,
+                state.auth(),
+                &ctx.public,
+                &ctx.path,
+                ctx.query.as_deref(),
+                &ctx.request_id,
+                ctx.now_ms,
+                auth_status,
+            );
+            Decision {
+                outcome: Outcome::Proxy(plan),
+                log: ctx.log,
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Phase `facts`: what a request is, before any token is looked at. The URL and its canonical
+//! path (a refused path ends the request here), the public URL from the forwarded headers, the
+//! gateway's own paths, whether it is a CORS preflight, the Bearer token and the cookies. The
+//! result, [`Ctx`], is owned: a request waiting for a signature check keeps it in the request
+//! table and picks up where it stopped.
+
+use super::Request;
+use crate::app::{Gateway, Inbound, LogRecord, GATEWAY_PREFIX};
+use crate::forwarded::{self, PublicUrl};
+use crate::proxy;
+use crate::response::{self, AuthStatus, Rejection};
+use crate::routes::{self, PathError};
+use crate::session::{self, CookieJar};
+
+/// One request's facts and what the phases found so far.
+pub struct Ctx {
+    pub req: Request,
+    pub now_ms: i64,
+    pub random: [u8; 32],
+    pub request_id: String,
+    pub log: LogRecord,
+    /// The public URL, allow-listed for redirects (`forwarded::redirect_target`).
+    pub public: PublicUrl,
+    /// The canonical path: what is matched and what is forwarded.
+    pub path: String,
+    pub query: Option<String>,
+    /// Under `/__edgegate/`.
+    pub gateway_own: bool,
+    pub preflight: bool,
+    /// No session needed (public route, gateway path, preflight, the sign-in page).
+    pub is_public: bool,
+    /// `Authorization: Bearer <token>`.
+    pub bearer: Option<String>,
+    /// The request's cookies (name, value), in order.
+    pub cookies: Vec<(String, String)>,
+    /// Set by the handshake phase when a handshake was refused: the request is signed out for it.
+    pub handshake_refused: Option<&'static str>,
+    /// `Set-Cookie`s clearing a refused handshake, sent with whatever response follows.
+    pub clear_cookies: Vec<String>,
+    /// The outage probe already ran for this request.
+    pub probed: bool,
+}
+
+impl Ctx {
+    /// A borrowed view of the request, for the planners.
+    pub fn inbound(&self) -> Inbound<'_> {
+        Inbound {
+            method: &self.req.method,
+            url: &self.req.url,
+            headers: &self.req.headers,
+        }
+    }
+}
+
+/// Reads the facts of `req`, or refuses it (boxed: the refusal is the rare path) (a URL that does not parse, a refused path).
+pub fn read(
+    req: Request,
+    gw: &Gateway,
+    now_ms: i64,
+    random: [u8; 32],
+) -> Result<Ctx, Box<(Rejection, LogRecord)>> {
+    let mut id_bytes = [0u8; 16];
+    for (slot, byte) in id_bytes.iter_mut().zip(random.iter()) {
+        *slot = *byte;
+    }
+    let request_id = proxy::request_id(req.headers.get("cf-ray"), &id_bytes);
+    let mut log = LogRecord {
+        request_id: request_id.clone(),
+        method: req.method.clone(),
+        auth_status: AuthStatus::SignedOut.as_str(),
+        token_source: "none",
+        ..LogRecord::default()
+    };
+    let Some(own) = PublicUrl::from_request_url(&req.url) else {
+        return Err(Box::new((Rejection::BadRequest { reason: "bad-url" }, log)));
+    };
+    let (raw_path, query) = match own.path_and_query.split_once('?') {
+        Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
+        None => (own.path_and_query.clone(), None),
+    };
+    let path = match routes::canonical_path(&raw_path) {
+        Ok(p) => p,
+        Err(e) => {
+            log.path = "-".to_owned();
+            let rejection = if e == PathError::TooLong {
+                Rejection::UriTooLong { reason: e.code() }
+            } else {
+                Rejection::BadRequest { reason: e.code() }
+            };
+            return Err(Box::new((rejection, log)));
+        }
+    };
+    log.path = path.clone();
+
+    let derived = forwarded::public_url(&own, &req.headers, gw.gate.trust_forwarded);
+    log.forwarded_issues = derived
+        .issues
+        .iter()
+        .map(|i| format!("{}:{}", i.source, i.error.code()))
+        .collect();
+    let public = forwarded::redirect_target(&derived.url, &own, &gw.allowed_hosts(&own));
+    let gateway_own = path == GATEWAY_PREFIX || path.starts_with("/__edgegate/");
+    let preflight = response::is_cors_preflight(&req.method, &req.headers);
+    // Needed before the session, since public routes never start a handshake.
+    let is_public = gateway_own
+        || preflight
+        || gw.sign_in_is_here(&public, &path)
+        || matches!(gw.routes.classify(&path), routes::Access::Public);
+    let bearer = req
+        .headers
+        .get("authorization")
+        .and_then(session::bearer_token)
+        .map(str::to_owned);
+    let cookies = CookieJar::from_headers(&req.headers)
+        .iter()
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        .collect();
+    Ok(Ctx {
+        req,
+        now_ms,
+        random,
+        request_id,
+        log,
+        public,
+        path,
+        query,
+        gateway_own,
+        preflight,
+        is_public,
+        bearer,
+        cookies,
+        handshake_refused: None,
+        clear_cookies: Vec::new(),
+        probed: false,
+    })
+}

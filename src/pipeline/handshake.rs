@@ -1,0 +1,100 @@
+//! Phase `handshake`: a browser coming back from Clerk's Frontend API with `__clerk_handshake`
+//! (query parameter, else cookie). A resolved handshake answers with the redirect that plants
+//! the session; a refused one signs the request out, within two limits (a crafted link must
+//! neither sign a request out nor wipe a handshake in progress): a Bearer token outranks it, and
+//! only a request that could have started a handshake clears its cookies.
+
+use super::facts::Ctx;
+use crate::app::Gateway;
+use crate::browser::{
+    self, HandshakeError, HandshakeParams, HandshakeRequest, HandshakeResolution, Reason,
+};
+use crate::token::{Candidates, TokenError};
+use url::Url;
+
+/// Where the handshake phase left the request.
+pub enum Handshake {
+    /// No handshake, or a refused one (recorded in the context): go on to the session.
+    Continue,
+    /// Resolved: answer with this redirect.
+    Resolved(browser::ResponsePlan, Vec<browser::DroppedCookie>),
+    /// The token needs its signature checked with the current candidate.
+    Verify(Candidates, Url),
+}
+
+/// Starts the phase.
+pub fn begin(ctx: &mut Ctx, gw: &Gateway) -> Handshake {
+    let Some(pk) = &gw.publishable else {
+        return Handshake::Continue;
+    };
+    let cookies = browser::ClerkCookies::read(&ctx.cookies, Some(pk), ctx.now_ms);
+    let params = HandshakeParams::from_query(ctx.query.as_deref());
+    let Some(token) = params.handshake.as_deref().or(cookies.handshake.as_deref()) else {
+        return Handshake::Continue;
+    };
+    let public = ctx.public.to_string();
+    let request = HandshakeRequest {
+        public_url: &public,
+        token,
+        state_cookie: cookies.state.as_deref(),
+        state_param: params.state.as_deref(),
+    };
+    match browser::begin_handshake(&request, &gw.gate.keys, browser::HANDSHAKE_MAX_TOKEN_BYTES) {
+        Ok((candidates, url)) => Handshake::Verify(candidates, url),
+        Err(resolution) => settle(ctx, resolution),
+    }
+}
+
+/// Takes the answer to the current candidate's check: the next candidate, or the resolution.
+pub fn answer(
+    ctx: &mut Ctx,
+    gw: &Gateway,
+    candidates: Candidates,
+    public: Url,
+    verified: bool,
+) -> Handshake {
+    if !verified {
+        return match candidates.next(&gw.gate.keys) {
+            Some(next) => Handshake::Verify(next, public),
+            None => settle(
+                ctx,
+                browser::handshake_refusal(Reason::HandshakeInvalid(HandshakeError::Token(
+                    TokenError::InvalidSignature,
+                ))),
+            ),
+        };
+    }
+    let resolution = browser::finish_handshake(
+        candidates.into_prepared(),
+        &public,
+        gw.gate.validation.clock_skew_ms,
+        ctx.now_ms,
+    );
+    settle(ctx, resolution)
+}
+
+fn settle(ctx: &mut Ctx, resolution: HandshakeResolution) -> Handshake {
+    match resolution {
+        HandshakeResolution::Redirect { plan, dropped } => Handshake::Resolved(plan, dropped),
+        HandshakeResolution::Refused {
+            reason,
+            clear_cookies,
+        } => {
+            let could_handshake = ctx.bearer.is_none()
+                && browser::is_eligible(
+                    &ctx.req.method,
+                    ctx.req.headers.get("sec-fetch-dest"),
+                    ctx.req.headers.get("accept"),
+                );
+            if could_handshake {
+                ctx.clear_cookies = clear_cookies;
+            }
+            if ctx.bearer.is_none() {
+                ctx.handshake_refused = Some(reason.code());
+            } else {
+                ctx.log.detail = Some("handshake-refused-bearer-used");
+            }
+            Handshake::Continue
+        }
+    }
+}

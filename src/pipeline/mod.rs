@@ -1,0 +1,501 @@
+//! The edge core: one request as a sans-IO state machine, in the manner of rustls's unbuffered
+//! API. [`Pipeline::start`] runs a request's phases until one needs the outside world and
+//! returns a [`Step`] saying what the caller must do; the caller does it and hands the result
+//! back with [`Pipeline::resume`], and the request goes on exactly where it stopped. Nothing is
+//! guessed or replayed, and no Rust future is parked across a JavaScript await: a waiting
+//! request's state lives in the bounded [`RequestTable`].
+//!
+//! Phases, in order, each in the module named for what it decides:
+//! [`facts`] (URL, canonical path, public URL, own paths) → [`handshake`] (a browser back from
+//! Clerk's Frontend API) → [`session`] (token source, cache, signature, policy, grace, Clerk's
+//! cookie rules) → [`authorise`] (gateway paths, preflights, route rules, the proxy plan or the
+//! refusal) → [`respond`] (the fetched response as the client gets it). Refusals become HTTP in
+//! one place, `response::render`.
+//!
+//! Pure: time, randomness and settings come in as parameters; no `worker` or JavaScript types.
+
+pub mod authorise;
+pub mod facts;
+pub mod handshake;
+pub mod respond;
+pub mod session;
+pub mod table;
+
+use crate::app::{self, Decision, Gateway, Inbound, LogRecord, Outcome};
+use crate::authenticate::PendingToken;
+use crate::browser::{self, OutageProbe, ProbeResult, PROBE_TIMEOUT_MS};
+use crate::cache::{TokenCache, DEFAULT_CAPACITY};
+use crate::config::ConfigError;
+use crate::http::{HeaderEdit, HeaderList};
+use crate::keys::Alg;
+use crate::response::{AuthStatus, Rejection, ResponsePlan};
+use crate::token::{Candidates, SignatureCheck};
+use facts::Ctx;
+pub use respond::Fetched;
+use session::{Session, Source, Verified};
+use std::rc::Rc;
+pub use table::{RequestId, RequestTable};
+
+/// At most this many requests wait per isolate (for a signature check, the outage probe or a
+/// fetch). A new request that would wait while the table is full is refused at once with 503
+/// and `Retry-After`; the requests already waiting are not touched.
+pub const MAX_REQUESTS_IN_FLIGHT: usize = 8192;
+
+/// How long a signature check may take before its request is dropped.
+const VERIFY_DEADLINE_MS: i64 = 10_000;
+/// How long past `UPSTREAM_TIMEOUT_MS` (or the probe's timeout) a request may wait for the
+/// caller's answer before it is dropped.
+const DEADLINE_SLACK_MS: i64 = 10_000;
+
+/// A request as the runtime handed it to the worker.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    /// The full URL as the worker received it.
+    pub url: String,
+    pub headers: HeaderList,
+}
+
+/// One signature check the caller must run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureQuestion {
+    pub key_index: usize,
+    pub alg: Alg,
+    /// `signing input || signature`, split at `message_len`.
+    pub bytes: Vec<u8>,
+    pub message_len: usize,
+}
+
+impl SignatureQuestion {
+    fn of(check: SignatureCheck<'_>) -> SignatureQuestion {
+        let mut bytes = Vec::with_capacity(check.message.len() + check.signature.len());
+        bytes.extend_from_slice(check.message);
+        bytes.extend_from_slice(check.signature);
+        SignatureQuestion {
+            key_index: check.key_index,
+            alg: check.alg,
+            bytes,
+            message_len: check.message.len(),
+        }
+    }
+
+    /// The signed bytes.
+    pub fn message(&self) -> &[u8] {
+        self.bytes.get(..self.message_len).unwrap_or(&[])
+    }
+
+    /// The signature.
+    pub fn signature(&self) -> &[u8] {
+        self.bytes.get(self.message_len..).unwrap_or(&[])
+    }
+}
+
+/// A request to the origin the caller must send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OriginFetch {
+    pub method: String,
+    pub url: String,
+    /// Edits to a copy of the request's own headers (`http::apply_edits` gives the result).
+    pub edits: Vec<HeaderEdit>,
+    /// Send the request's body (false for bodiless methods and preflights).
+    pub forward_body: bool,
+    /// Give up waiting for the response headers after this long: resume with
+    /// [`Fetched::TimedOut`] (a body that is already streaming is never cut).
+    pub timeout_ms: u64,
+}
+
+/// What the caller must do next. Every step but the waiting ones ends the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Send this response and log `log` (add `duration_ms`). The request is over.
+    Respond { plan: ResponsePlan, log: LogRecord },
+    /// Verify the signature (WebCrypto, with the key at `key_index` as `Pipeline::key_jwk`
+    /// exports it), then `resume(id, Event::Verified(ok))`. A failed or thrown check is `false`.
+    Verify(SignatureQuestion),
+    /// `GET url` within `timeout_ms`, then `resume(id, Event::Probed(result))`.
+    Probe { url: String, timeout_ms: u64 },
+    /// Send this request to the origin (redirects never followed, nothing cached), then
+    /// `resume(id, Event::Fetched { .. })` with the response's status and headers, or with the
+    /// timeout or failure.
+    FetchOrigin(OriginFetch),
+    /// Fetch `url` from the `ASSETS` binding, then `resume(id, Event::Fetched { .. })`.
+    FetchAsset { url: String },
+    /// Send the fetched response on, its headers edited. The request is over.
+    Stream {
+        status: u16,
+        edits: Vec<HeaderEdit>,
+        log: LogRecord,
+    },
+    /// Send the fetched response on untouched (a WebSocket upgrade). The request is over.
+    PassThrough { log: LogRecord },
+}
+
+/// What the caller hands back to [`Pipeline::resume`].
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// The answer to [`Step::Verify`].
+    Verified(bool),
+    /// The answer to [`Step::Probe`].
+    Probed(ProbeResult),
+    /// The answer to [`Step::FetchOrigin`] and [`Step::FetchAsset`]: how the fetch ended, and
+    /// the response's headers when there is one.
+    Fetched {
+        fetched: Fetched,
+        headers: HeaderList,
+    },
+}
+
+/// A request waiting for the outside world.
+enum Waiting {
+    Handshake {
+        ctx: Box<Ctx>,
+        candidates: Box<Candidates>,
+        public: url::Url,
+    },
+    Session {
+        ctx: Box<Ctx>,
+        source: Box<Source>,
+        pending: Box<PendingToken>,
+    },
+    Probe {
+        ctx: Box<Ctx>,
+        source: Box<Source>,
+        verified: Verified,
+    },
+    Origin(Box<respond::OriginWait>),
+    Asset {
+        auth: AuthStatus,
+        log: LogRecord,
+    },
+}
+
+/// Where running the phases left a request. (Lives only between two calls; boxing the larger
+/// variant would cost an allocation per request.)
+#[allow(clippy::large_enum_variant)]
+enum Flow {
+    /// Over: this is the last step.
+    Done(Step),
+    /// Park this state and give the caller this step.
+    Wait(Waiting, Step, i64),
+}
+
+/// Everything built once per isolate, and the requests in flight.
+pub struct Pipeline {
+    gateway: Result<Rc<Gateway>, Vec<String>>,
+    cache: TokenCache,
+    outage: OutageProbe,
+    table: RequestTable<Waiting>,
+}
+
+impl Pipeline {
+    /// Parses and validates every setting once. Invalid settings still give a pipeline: it
+    /// answers 500 (503 on the health path) and names the settings; the problems are returned
+    /// for the start-up log (never values).
+    pub fn from_settings<F: Fn(&str) -> Option<String>>(
+        lookup: &F,
+    ) -> (Pipeline, Vec<ConfigError>) {
+        let (gateway, problems) = match Gateway::from_settings(lookup) {
+            Ok(g) => (Ok(Rc::new(g)), Vec::new()),
+            Err(problems) => (
+                Err(problems.iter().map(|p| p.setting.to_owned()).collect()),
+                problems,
+            ),
+        };
+        let pipeline = Pipeline {
+            gateway,
+            cache: TokenCache::new(DEFAULT_CAPACITY),
+            outage: OutageProbe::new(),
+            table: RequestTable::new(MAX_REQUESTS_IN_FLIGHT),
+        };
+        (pipeline, problems)
+    }
+
+    /// The public key at `index` as a JWK (JSON text) with its algorithm, for WebCrypto's
+    /// `importKey`; `None` past the last key.
+    pub fn key_jwk(&self, index: usize) -> Option<(Alg, String)> {
+        let gateway = self.gateway.as_ref().ok()?;
+        let key = gateway.gate.keys.get(index)?;
+        let fields: serde_json::Map<String, serde_json::Value> = key
+            .material
+            .public_jwk()
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), serde_json::Value::String(value)))
+            .collect();
+        Some((key.alg(), serde_json::Value::Object(fields).to_string()))
+    }
+
+    /// Starts a request. `now_ms` (Unix ms) and `random` (32 bytes) serve the whole request.
+    pub fn start(&mut self, request: Request, now_ms: i64, random: [u8; 32]) -> (RequestId, Step) {
+        self.table.sweep(now_ms);
+        let id = self.table.allocate();
+        let gateway = match &self.gateway {
+            Ok(g) => Rc::clone(g),
+            Err(problems) => return (id, misconfigured(&request, problems)),
+        };
+        let mut ctx = match facts::read(request, &gateway, now_ms, random) {
+            Ok(ctx) => ctx,
+            Err(refusal) => {
+                let (rejection, log) = *refusal;
+                return (id, done(app::refuse(rejection, log)));
+            }
+        };
+        let flow = match handshake::begin(&mut ctx, &gateway) {
+            handshake::Handshake::Continue => self.session(ctx, &gateway),
+            other => self.after_handshake(ctx, &gateway, other),
+        };
+        (id, self.park(id, flow, now_ms))
+    }
+
+    /// Goes on with request `id` once the caller has done what its last step asked. An `id` the
+    /// table no longer holds (dropped at its deadline, or never parked) is answered 503.
+    pub fn resume(&mut self, id: RequestId, event: Event) -> Step {
+        let (Some(waiting), Ok(gateway)) = (self.table.take(id), self.gateway.clone()) else {
+            return unavailable("request-expired", LogRecord::default());
+        };
+        let (flow, now_ms) = match (waiting, event) {
+            (
+                Waiting::Handshake {
+                    mut ctx,
+                    candidates,
+                    public,
+                },
+                Event::Verified(ok),
+            ) => {
+                let now = ctx.now_ms;
+                let next = handshake::answer(&mut ctx, &gateway, *candidates, public, ok);
+                (self.after_handshake(*ctx, &gateway, next), now)
+            }
+            (
+                Waiting::Session {
+                    mut ctx,
+                    source,
+                    pending,
+                },
+                Event::Verified(ok),
+            ) => {
+                let now = ctx.now_ms;
+                let fapi = self.outage.status(now);
+                let next = session::answer(
+                    &mut ctx,
+                    &gateway,
+                    &mut self.cache,
+                    &source,
+                    *pending,
+                    ok,
+                    fapi,
+                );
+                (self.after_session(*ctx, &gateway, *source, next), now)
+            }
+            (
+                Waiting::Probe {
+                    mut ctx,
+                    source,
+                    verified,
+                },
+                Event::Probed(result),
+            ) => {
+                let now = ctx.now_ms;
+                self.outage.record(result, now);
+                ctx.probed = true;
+                let fapi = self.outage.status(now);
+                let next = session::decide(&mut ctx, &gateway, &source, verified, fapi);
+                (self.after_session(*ctx, &gateway, *source, next), now)
+            }
+            (Waiting::Origin(wait), Event::Fetched { fetched, headers }) => {
+                return respond::origin(*wait, fetched, &headers);
+            }
+            (Waiting::Asset { auth, log }, Event::Fetched { fetched, .. }) => {
+                return respond::asset(auth, log, fetched);
+            }
+            // An answer to another question than the one asked: the caller is broken.
+            (_, _) => return unavailable("request-expired", LogRecord::default()),
+        };
+        self.park(id, flow, now_ms)
+    }
+
+    fn park(&mut self, id: RequestId, flow: Flow, now_ms: i64) -> Step {
+        match flow {
+            Flow::Done(step) => step,
+            Flow::Wait(waiting, step, wait_ms) => {
+                let deadline = now_ms.saturating_add(wait_ms);
+                match self.table.park(id, waiting, deadline) {
+                    Ok(()) => step,
+                    Err(waiting) => busy(waiting),
+                }
+            }
+        }
+    }
+
+    fn after_handshake(&mut self, mut ctx: Ctx, gw: &Rc<Gateway>, h: handshake::Handshake) -> Flow {
+        match h {
+            handshake::Handshake::Continue => self.session(ctx, gw),
+            handshake::Handshake::Resolved(plan, dropped) => {
+                let mut log = std::mem::take(&mut ctx.log);
+                log.outcome = "handshake-resolved";
+                log.auth_status = AuthStatus::Handshake.as_str();
+                log.dropped_cookies = dropped
+                    .iter()
+                    .map(|d| format!("{}:{}", d.name.as_deref().unwrap_or("?"), d.reason))
+                    .collect();
+                Flow::Done(respond_step(app::browser_plan(plan), log))
+            }
+            handshake::Handshake::Verify(candidates, public) => {
+                let step = Step::Verify(SignatureQuestion::of(candidates.check()));
+                let waiting = Waiting::Handshake {
+                    ctx: Box::new(ctx),
+                    candidates: Box::new(candidates),
+                    public,
+                };
+                Flow::Wait(waiting, step, VERIFY_DEADLINE_MS)
+            }
+        }
+    }
+
+    fn session(&mut self, mut ctx: Ctx, gw: &Rc<Gateway>) -> Flow {
+        let source = session::source(&mut ctx, gw);
+        let fapi = self.outage.status(ctx.now_ms);
+        let next = session::begin(&mut ctx, gw, &mut self.cache, &source, fapi);
+        self.after_session(ctx, gw, source, next)
+    }
+
+    fn after_session(&mut self, ctx: Ctx, gw: &Rc<Gateway>, source: Source, s: Session) -> Flow {
+        match s {
+            Session::Decided(state) => {
+                let fapi = self.outage.status(ctx.now_ms);
+                self.plan(authorise::decide(ctx, gw, &state, fapi), gw)
+            }
+            Session::Respond(decision) => self.plan(decision, gw),
+            Session::Verify(pending) => {
+                let step = Step::Verify(SignatureQuestion::of(pending.check()));
+                let waiting = Waiting::Session {
+                    ctx: Box::new(ctx),
+                    source: Box::new(source),
+                    pending: Box::new(pending),
+                };
+                Flow::Wait(waiting, step, VERIFY_DEADLINE_MS)
+            }
+            // The probe's result is recorded before deciding again, which therefore never asks
+            // twice; should it, answer as a gateway fault rather than loop.
+            Session::Probe(_) if ctx.probed => {
+                Flow::Done(done(app::refuse(Rejection::Misconfigured, ctx.log)))
+            }
+            Session::Probe(verified) => {
+                let url = gw
+                    .fapi_base
+                    .as_deref()
+                    .map(browser::probe_url)
+                    .unwrap_or_default();
+                let mut ctx = ctx;
+                ctx.log.outcome = "outage-check";
+                let step = Step::Probe {
+                    url,
+                    timeout_ms: PROBE_TIMEOUT_MS,
+                };
+                let waiting = Waiting::Probe {
+                    ctx: Box::new(ctx),
+                    source: Box::new(source),
+                    verified,
+                };
+                Flow::Wait(waiting, step, PROBE_TIMEOUT_MS as i64 + DEADLINE_SLACK_MS)
+            }
+        }
+    }
+
+    /// The step for a decision: a response, or a fetch to wait for.
+    fn plan(&mut self, decision: Decision, gw: &Gateway) -> Flow {
+        let Decision { outcome, log } = decision;
+        match outcome {
+            Outcome::Respond(plan) => Flow::Done(respond_step(plan, log)),
+            Outcome::Asset { url, auth_status } => {
+                let step = Step::FetchAsset { url };
+                let wait = gw.gate.upstream_timeout_ms as i64 + DEADLINE_SLACK_MS;
+                Flow::Wait(
+                    Waiting::Asset {
+                        auth: auth_status,
+                        log,
+                    },
+                    step,
+                    wait,
+                )
+            }
+            Outcome::Proxy(plan) => {
+                let (fetch, wait) = respond::origin_fetch(plan, log);
+                let timeout = wait.plan.timeout_ms;
+                let step = Step::FetchOrigin(fetch);
+                Flow::Wait(
+                    Waiting::Origin(Box::new(wait)),
+                    step,
+                    timeout as i64 + DEADLINE_SLACK_MS,
+                )
+            }
+        }
+    }
+
+    /// The answer to a request the caller can no longer resume (it began on a wasm instance
+    /// that was replaced since): 503 `request-expired`.
+    pub fn expired() -> Step {
+        unavailable("request-expired", LogRecord::default())
+    }
+
+    /// Requests waiting now.
+    pub fn in_flight(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Cache entries and (hits, misses), for tests and the bench.
+    pub fn cache_stats(&self) -> (usize, (u64, u64)) {
+        (self.cache.len(), self.cache.stats())
+    }
+}
+
+fn respond_step(plan: ResponsePlan, log: LogRecord) -> Step {
+    Step::Respond { plan, log }
+}
+
+fn done(decision: Decision) -> Step {
+    match decision.outcome {
+        Outcome::Respond(plan) => respond_step(plan, decision.log),
+        // Only refusals come here.
+        _ => unavailable("request-expired", decision.log),
+    }
+}
+
+fn misconfigured(request: &Request, problems: &[String]) -> Step {
+    let inbound = Inbound {
+        method: &request.method,
+        url: &request.url,
+        headers: &request.headers,
+    };
+    let plan = app::misconfigured(&inbound, problems);
+    let log = LogRecord {
+        method: request.method.clone(),
+        outcome: "refused",
+        reason: Some(Rejection::Misconfigured.code()),
+        fault: Some(Rejection::Misconfigured.fault().as_str()),
+        auth_status: AuthStatus::SignedOut.as_str(),
+        token_source: "none",
+        ..LogRecord::default()
+    };
+    respond_step(plan, log)
+}
+
+/// 503 with `Retry-After` for a request that cannot be kept waiting or is no longer known.
+fn unavailable(reason: &'static str, log: LogRecord) -> Step {
+    done(app::refuse(Rejection::Unavailable { reason }, log))
+}
+
+/// The table is full: this request is refused, the waiting ones are not touched.
+fn busy(waiting: Waiting) -> Step {
+    let mut log = match waiting {
+        Waiting::Handshake { ctx, .. }
+        | Waiting::Session { ctx, .. }
+        | Waiting::Probe { ctx, .. } => ctx.log,
+        Waiting::Origin(wait) => wait.log,
+        Waiting::Asset { log, .. } => log,
+    };
+    log.detail = Some(IN_FLIGHT_FULL);
+    unavailable("gateway-busy", log)
+}
+
+/// The log detail of a request refused because the table is full (it names the cap).
+pub const IN_FLIGHT_FULL: &str = "requests in flight at MAX_REQUESTS_IN_FLIGHT (8192)";

@@ -1,0 +1,103 @@
+//! Phase `respond`: the fetched response as the client gets it. The origin's headers pass the
+//! response-side plan (hop-by-hop removed, `Location` rewritten, `Vary` for signed-in
+//! responses, the auth status added); an unauthenticated preflight gets the origin's status and
+//! CORS headers only; a WebSocket upgrade passes untouched; a failed or slow origin gets the
+//! gateway's 502 or 504.
+
+use super::{OriginFetch, Step};
+use crate::app::{self, LogRecord, ProxyPlan};
+use crate::http::{self, HeaderEdit, HeaderList};
+use crate::response::{self, AuthStatus, Rejection};
+
+/// How a fetch the pipeline asked for ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fetched {
+    /// Response headers arrived with this status.
+    Response(u16),
+    /// `UPSTREAM_TIMEOUT_MS` passed before the response headers.
+    TimedOut,
+    /// Connection refused, DNS, a runtime error, or no ASSETS binding.
+    Failed,
+}
+
+/// An origin fetch in flight: what the response side needs of the plan.
+pub struct OriginWait {
+    pub plan: ProxyPlan,
+    pub log: LogRecord,
+}
+
+/// The fetch to hand the caller, and what to keep while it runs (the plan without its headers,
+/// which the fetch now carries as edits).
+pub fn origin_fetch(mut plan: ProxyPlan, log: LogRecord) -> (OriginFetch, OriginWait) {
+    let fetch = OriginFetch {
+        method: std::mem::take(&mut plan.method),
+        url: std::mem::take(&mut plan.url),
+        edits: std::mem::take(&mut plan.edits),
+        forward_body: plan.forward_body,
+        timeout_ms: plan.timeout_ms,
+    };
+    plan.headers = Vec::new();
+    (fetch, OriginWait { plan, log })
+}
+
+/// The client's response to an origin fetch.
+pub fn origin(wait: OriginWait, fetched: Fetched, headers: &HeaderList) -> Step {
+    let OriginWait { plan, log } = wait;
+    match fetched {
+        Fetched::Response(101) => Step::PassThrough { log },
+        Fetched::Response(status) if plan.preflight => Step::Respond {
+            plan: app::preflight_response(status, headers),
+            log,
+        },
+        Fetched::Response(status) => {
+            let planned = app::response_headers(&plan, status, headers);
+            Step::Stream {
+                status,
+                edits: http::header_edits(headers, &planned),
+                log,
+            }
+        }
+        Fetched::TimedOut => refused(
+            Rejection::OriginTimeout {
+                auth: plan.auth_status,
+            },
+            log,
+        ),
+        Fetched::Failed => refused(
+            Rejection::OriginUnreachable {
+                auth: plan.auth_status,
+            },
+            log,
+        ),
+    }
+}
+
+/// The client's response to an asset fetch: the asset with the auth status, or 500 (no
+/// `ASSETS` binding is a deployment mistake).
+pub fn asset(auth: AuthStatus, log: LogRecord, fetched: Fetched) -> Step {
+    match fetched {
+        Fetched::Response(status) => Step::Stream {
+            status,
+            edits: vec![
+                HeaderEdit::Delete("x-edgegate-auth-status".to_owned()),
+                HeaderEdit::Append(
+                    "X-Edgegate-Auth-Status".to_owned(),
+                    auth.as_str().to_owned(),
+                ),
+            ],
+            log,
+        },
+        _ => refused(Rejection::Misconfigured, log),
+    }
+}
+
+fn refused(rejection: Rejection, log: LogRecord) -> Step {
+    let d = app::refuse(rejection, log);
+    match d.outcome {
+        app::Outcome::Respond(plan) => Step::Respond { plan, log: d.log },
+        _ => Step::Respond {
+            plan: response::render(&Rejection::Misconfigured),
+            log: d.log,
+        },
+    }
+}

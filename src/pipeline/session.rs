@@ -1,0 +1,308 @@
+//! Phase `session`: which token the request carries and what it is worth. The token source
+//! (Bearer header, Clerk's cookies with a publishable key, else the plain `__session` cookie),
+//! one verify-check-refuse sequence for every source (the cache, then one signature check at a
+//! time, then the per-request policy), outage grace, and for cookie sessions Clerk's cookie rules
+//! with the handshake they may call for.
+
+use super::facts::Ctx;
+use crate::app::{browser_plan, Decision, Gateway, Outcome};
+use crate::auth::Auth;
+use crate::authenticate::{authenticate, Authn, PendingToken};
+use crate::browser::{self, ClerkCookies, FapiStatus, GraceDecision, HandshakeParams};
+use crate::cache::TokenCache;
+use crate::response::AuthStatus;
+use crate::session::{self, TokenSource};
+use crate::token::{SessionClaims, TokenError};
+use std::rc::Rc;
+
+/// The session state the phase settled on.
+pub struct SessionState {
+    /// The verified claims, or the public reason code why there is no session.
+    pub claims: Result<Rc<SessionClaims>, &'static str>,
+    /// Accepted under outage grace.
+    pub grace: bool,
+}
+
+impl SessionState {
+    pub fn status(&self) -> AuthStatus {
+        match (&self.claims, self.grace) {
+            (Ok(_), true) => AuthStatus::Grace,
+            (Ok(_), false) => AuthStatus::SignedIn,
+            (Err(_), _) => AuthStatus::SignedOut,
+        }
+    }
+    pub fn auth(&self) -> Option<&Auth> {
+        self.claims.as_ref().ok().map(|c| &c.auth)
+    }
+}
+
+fn signed_out(reason: &'static str) -> SessionState {
+    SessionState {
+        claims: Err(reason),
+        grace: false,
+    }
+}
+
+/// Where the request's token comes from.
+pub enum Source {
+    /// No token to look at: a preflight, or a refused handshake signed the request out.
+    Decided(&'static str),
+    /// `Authorization: Bearer`; never handshaken.
+    Bearer(String),
+    /// Clerk's cookies, read with the publishable key's suffix rules.
+    Cookies(ClerkCookies),
+    /// No publishable key: the `__session` cookie (or none).
+    Plain(TokenSource),
+}
+
+impl Source {
+    fn token(&self) -> Option<&str> {
+        match self {
+            Source::Decided(_) => None,
+            Source::Bearer(t) => Some(t),
+            Source::Cookies(c) => c.session.as_deref(),
+            Source::Plain(s) => s.token(),
+        }
+    }
+}
+
+/// A token's worth once authenticated: `None` when there was no token.
+pub type Verified = Option<Result<Rc<SessionClaims>, TokenError>>;
+
+/// Where the session phase left the request.
+pub enum Session {
+    Decided(SessionState),
+    /// Run the pending token's signature check, then [`answer`].
+    Verify(PendingToken),
+    /// Outage grace needs Clerk's Frontend API status: probe it, record it, then [`decide`].
+    Probe(Verified),
+    /// Answer now (the handshake redirect).
+    Respond(Decision),
+}
+
+/// The token source of the request.
+pub fn source(ctx: &mut Ctx, gw: &Gateway) -> Source {
+    let source = if ctx.preflight {
+        Source::Decided(TokenError::Missing.code())
+    } else if let Some(reason) = ctx.handshake_refused {
+        Source::Decided(reason)
+    } else if let Some(token) = &ctx.bearer {
+        Source::Bearer(token.clone())
+    } else if let Some(pk) = &gw.publishable {
+        Source::Cookies(ClerkCookies::read(&ctx.cookies, Some(pk), ctx.now_ms))
+    } else {
+        Source::Plain(session::find_session_token(&ctx.req.headers, None))
+    };
+    ctx.log.token_source = match &source {
+        Source::Decided(_) if ctx.handshake_refused.is_some() => "handshake",
+        Source::Decided(_) => "none",
+        Source::Bearer(_) => "header",
+        Source::Cookies(c) if c.session.is_some() => "cookie",
+        Source::Cookies(_) => "none",
+        Source::Plain(s) => s.kind(),
+    };
+    source
+}
+
+/// Authenticates the source's token (from the cache, or asking for a signature check) and
+/// decides.
+pub fn begin(
+    ctx: &mut Ctx,
+    gw: &Gateway,
+    cache: &mut TokenCache,
+    source: &Source,
+    fapi: FapiStatus,
+) -> Session {
+    let Some(token) = source.token() else {
+        return decide(ctx, gw, source, None, fapi);
+    };
+    let v = &gw.gate.validation;
+    match authenticate(token, &gw.gate.keys, v.max_token_bytes, cache, ctx.now_ms) {
+        Authn::Done(result) => decide(ctx, gw, source, Some(result), fapi),
+        Authn::Verify(pending) => Session::Verify(pending),
+    }
+}
+
+/// Takes the answer to the pending token's check: the next check, or the decision.
+pub fn answer(
+    ctx: &mut Ctx,
+    gw: &Gateway,
+    cache: &mut TokenCache,
+    source: &Source,
+    pending: PendingToken,
+    verified: bool,
+    fapi: FapiStatus,
+) -> Session {
+    let keep_ms = gw.keep_ms();
+    match pending.answer(verified, &gw.gate.keys, cache, keep_ms, ctx.now_ms) {
+        Authn::Done(result) => decide(ctx, gw, source, Some(result), fapi),
+        Authn::Verify(next) => Session::Verify(next),
+    }
+}
+
+/// The session decision for an authenticated (or absent) token.
+pub fn decide(
+    ctx: &mut Ctx,
+    gw: &Gateway,
+    source: &Source,
+    verified: Verified,
+    fapi: FapiStatus,
+) -> Session {
+    if let Some(Err(e)) = &verified {
+        ctx.log.detail = e.detail().or(ctx.log.detail);
+    }
+    match source {
+        Source::Decided(reason) => Session::Decided(signed_out(reason)),
+        Source::Bearer(_) => token_session(ctx, gw, verified, true, fapi),
+        Source::Plain(_) => token_session(ctx, gw, verified, false, fapi),
+        Source::Cookies(cookies) => cookie_session(ctx, gw, cookies, verified, fapi),
+    }
+}
+
+/// A token that is not a browser session (the Bearer header, or the plain cookie without a
+/// publishable key): the policy check, and for a Bearer token outage grace.
+fn token_session(
+    ctx: &Ctx,
+    gw: &Gateway,
+    verified: Verified,
+    grace_allowed: bool,
+    fapi: FapiStatus,
+) -> Session {
+    let claims = match verified {
+        None => return Session::Decided(signed_out(TokenError::Missing.code())),
+        Some(Err(e)) => return Session::Decided(signed_out(e.code())),
+        Some(Ok(claims)) => claims,
+    };
+    let v = &gw.gate.validation;
+    match claims.check(v, ctx.now_ms) {
+        Ok(()) => Session::Decided(SessionState {
+            claims: Ok(claims),
+            grace: false,
+        }),
+        Err(TokenError::Expired) if grace_allowed => {
+            let grace = gw.gate.outage_grace_seconds;
+            match browser::grace_applies(&claims, v, grace, None, ctx.now_ms, fapi) {
+                GraceDecision::Accept { .. } => Session::Decided(SessionState {
+                    claims: Ok(claims),
+                    grace: true,
+                }),
+                GraceDecision::NeedOutageCheck => Session::Probe(Some(Ok(claims))),
+                GraceDecision::No => Session::Decided(signed_out(TokenError::Expired.code())),
+            }
+        }
+        Err(e) => Session::Decided(signed_out(e.code())),
+    }
+}
+
+/// A cookie session: Clerk's cookie rules ([`browser::browser_decision`]), with the handshake
+/// when they call for it.
+fn cookie_session(
+    ctx: &mut Ctx,
+    gw: &Gateway,
+    cookies: &ClerkCookies,
+    verified: Verified,
+    fapi: FapiStatus,
+) -> Session {
+    let Some(pk) = &gw.publishable else {
+        return Session::Decided(signed_out(TokenError::Missing.code()));
+    };
+    let outcome = match &verified {
+        None => browser::SessionOutcome::Missing,
+        Some(Ok(claims)) => browser::SessionOutcome::Verified(claims),
+        Some(Err(e)) => browser::SessionOutcome::Unverified(*e),
+    };
+    let params = HandshakeParams::from_query(ctx.query.as_deref());
+    let request = browser::BrowserRequest {
+        method: &ctx.req.method,
+        sec_fetch_dest: ctx.req.headers.get("sec-fetch-dest"),
+        accept: ctx.req.headers.get("accept"),
+        is_public: ctx.is_public,
+        instance: Some(pk.instance),
+        client_uat: cookies.client_uat,
+        dev_browser_present: cookies.dev_browser.is_some() || params.dev_browser.is_some(),
+        dev_browser_in_query: params.dev_browser.is_some(),
+        redirect_count: cookies.redirect_count,
+        session: outcome,
+        validation: &gw.gate.validation,
+        outage_grace_seconds: gw.gate.outage_grace_seconds,
+        fapi_status: if gw.fapi_base.is_some() {
+            fapi
+        } else {
+            FapiStatus::Up
+        },
+        now_ms: ctx.now_ms,
+    };
+    let with_claims = |verified: Verified, grace: bool| match verified {
+        Some(Ok(claims)) => SessionState {
+            claims: Ok(claims),
+            grace,
+        },
+        _ => signed_out(TokenError::Missing.code()),
+    };
+    match browser::browser_decision(&request) {
+        browser::BrowserDecision::SignedIn => Session::Decided(with_claims(verified, false)),
+        browser::BrowserDecision::Grace { .. } => Session::Decided(with_claims(verified, true)),
+        browser::BrowserDecision::NeedOutageCheck => Session::Probe(verified),
+        browser::BrowserDecision::Handshake { .. }
+            if gw.fapi_base.is_some() && fapi == FapiStatus::Unknown =>
+        {
+            // A handshake is a round trip through the Frontend API: when it is down the
+            // browser would land on an error page, so look first (cached for 30 s).
+            Session::Probe(verified)
+        }
+        browser::BrowserDecision::Handshake { reason } if fapi == FapiStatus::Down => {
+            ctx.log.detail = Some("frontend-api-unreachable");
+            Session::Decided(signed_out(reason.code()))
+        }
+        browser::BrowserDecision::Handshake { reason } => {
+            handshake_redirect(ctx, gw, cookies, &params, reason)
+        }
+        browser::BrowserDecision::SignedOut { reason } => {
+            Session::Decided(signed_out(reason.code()))
+        }
+    }
+}
+
+fn handshake_redirect(
+    ctx: &mut Ctx,
+    gw: &Gateway,
+    cookies: &ClerkCookies,
+    params: &HandshakeParams,
+    reason: browser::Reason,
+) -> Session {
+    let Some(pk) = &gw.publishable else {
+        return Session::Decided(signed_out(reason.code()));
+    };
+    let dev_browser = browser::dev_browser_for_handshake(
+        pk.instance,
+        params.dev_browser.as_deref(),
+        cookies.dev_browser.as_deref(),
+    );
+    let redirect = gw.fapi_base.as_deref().map(|base| {
+        browser::handshake_redirect(
+            base,
+            &ctx.public.to_string(),
+            cookies.suffixed,
+            reason,
+            dev_browser,
+            &ctx.random,
+            cookies.redirect_count,
+        )
+    });
+    match redirect {
+        Some(Ok(plan)) => {
+            let mut log = std::mem::take(&mut ctx.log);
+            log.outcome = "handshake";
+            log.reason = Some(reason.code());
+            log.auth_status = AuthStatus::Handshake.as_str();
+            Session::Respond(Decision {
+                outcome: Outcome::Respond(browser_plan(plan)),
+                log,
+            })
+        }
+        Some(Err(browser::RedirectError::RedirectLoop)) => {
+            Session::Decided(signed_out(browser::Reason::RedirectLoop.code()))
+        }
+        _ => Session::Decided(signed_out(reason.code())),
+    }
+}
