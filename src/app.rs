@@ -536,10 +536,7 @@ pub(crate) fn proxy_plan(
         stripped = proxy::strip_token_params(query);
         stripped.as_deref()
     };
-    let path_and_query = match query {
-        Some(q) => format!("{path}?{q}"),
-        None => path.to_owned(),
-    };
+    let path_and_query = gw.origin.path_and_query(path, query);
     let facts = RequestFacts {
         method: inbound.method,
         headers: inbound.headers,
@@ -552,7 +549,15 @@ pub(crate) fn proxy_plan(
         now: now_ms.div_euclid(1000),
     };
     let preflight = response::is_cors_preflight(inbound.method, inbound.headers);
-    let headers = proxy::plan_headers(&facts, &gw.proxy);
+    let mut headers = proxy::plan_headers(&facts, &gw.proxy);
+    if preflight {
+        // A preflight is never an upgrade (the runtime would send it as a WebSocket handshake).
+        let upgrade = |n: &str, v: &str| {
+            n.eq_ignore_ascii_case("upgrade")
+                || (n.eq_ignore_ascii_case("connection") && v.eq_ignore_ascii_case("upgrade"))
+        };
+        headers.retain(|(n, v)| !upgrade(n, v));
+    }
     ProxyPlan {
         url: gw.origin.join(path, query),
         method: inbound.method.to_owned(),

@@ -29,8 +29,8 @@
 //! # Origin assertion (`X-Edgegate-Assertion`)
 //! A compact JWS, `alg` HS256, `typ` JWT, keyed with the `ORIGIN_ASSERTION_SECRET` bytes. Claims:
 //! `iss` = `"edgegate"`, `aud` = the `ORIGIN_URL` origin (`https://origin.example`), `iat` = now,
-//! `exp` = `iat + 60`, `jti` = the request id, `htm` = the method, `htu` = the forwarded path and
-//! query; with a session also `sub` (user id), `sid`, `org_id`, `org_role`, `org_slug`, `act`
+//! `exp` = `iat + 60`, `jti` = the request id, `htm` = the method, `htu` = the path and query
+//! exactly as the origin receives them (with `ORIGIN_URL`'s base path); with a session also `sub` (user id), `sid`, `org_id`, `org_role`, `org_slug`, `act`
 //! (the impersonator's user id) and `grace: true` in outage grace. An origin checks: the
 //! signature with the shared secret (constant-time), `alg` exactly HS256, `iss`, `aud` equal to its
 //! own origin, `exp` in the future and `iat` not in the future (a few seconds' skew), `htm`/`htu`
@@ -334,14 +334,34 @@ pub fn is_token_cookie(name: &str) -> bool {
 }
 
 /// Query parameters of Clerk's that carry tokens: the handshake payload (session tokens), its
-/// nonce, the development browser token, and the legacy dev session.
+/// nonce, the development browser token, the legacy dev session, and sign-in tickets and
+/// invitation tokens (credentials clerk-js redeems on the page).
 pub const TOKEN_QUERY_PARAMS: &[&str] = &[
     "__clerk_handshake",
     "__clerk_handshake_nonce",
     "__clerk_db_jwt",
     "__dev_session",
     "__session",
+    "__clerk_ticket",
+    "__clerk_invitation_token",
 ];
+
+/// A `Referer` without Clerk's token-bearing query parameters (the page a request came from
+/// can carry a ticket or a handshake); `None` when nothing is left to send.
+pub fn strip_referer(referer: &str) -> Option<String> {
+    let (before, fragment) = referer
+        .split_once('#')
+        .map_or((referer, None), |(b, f)| (b, Some(f)));
+    let _ = fragment; // browsers never send a fragment; one that comes is dropped
+    match before.split_once('?') {
+        None => Some(before.to_owned()),
+        Some((base, query)) => Some(match strip_token_params(Some(query)) {
+            Some(kept) => format!("{base}?{kept}"),
+            None => base.to_owned(),
+        }),
+    }
+    .filter(|r| !r.is_empty())
+}
 
 /// The query without Clerk's token-bearing parameters (see [`TOKEN_QUERY_PARAMS`]; names
 /// percent-decoded and compared case-insensitively); the other pairs are kept byte for byte.
@@ -415,6 +435,12 @@ pub fn plan_headers(facts: &RequestFacts<'_>, settings: &ProxySettings) -> Vec<(
                 continue;
             }
             seen_authorization = true;
+        }
+        if lower == "referer" && !settings.forward_token {
+            if let Some(kept) = strip_referer(value) {
+                out.push((name.to_string(), kept));
+            }
+            continue;
         }
         if lower == "cookie" && !settings.forward_token {
             let kept = strip_session_cookies(value);
@@ -611,25 +637,35 @@ impl Origin {
         }
     }
 
-    /// The URL to fetch: origin + base path + canonical path + `?query` (when the request had
-    /// one; characters never valid in a query are percent-encoded).
+    /// The URL to fetch: origin + [`Origin::path_and_query`].
     pub fn join(&self, canonical_path: &str, query: Option<&str>) -> String {
         let mut out = String::with_capacity(
             self.host.len() + self.base_path.len() + canonical_path.len() + 16,
         );
         self.push_origin(&mut out);
+        self.push_path_and_query(&mut out, canonical_path, query);
+        out
+    }
+
+    /// The path and query the origin receives (and the assertion's `htu`): base path +
+    /// canonical path + `?query` (when the request had one; characters never valid in a query
+    /// are percent-encoded).
+    pub fn path_and_query(&self, canonical_path: &str, query: Option<&str>) -> String {
+        let mut out = String::with_capacity(self.base_path.len() + canonical_path.len() + 16);
+        self.push_path_and_query(&mut out, canonical_path, query);
+        out
+    }
+
+    fn push_path_and_query(&self, out: &mut String, canonical_path: &str, query: Option<&str>) {
         out.push_str(&self.base_path);
-        if canonical_path.starts_with('/') {
-            out.push_str(canonical_path);
-        } else {
+        if !canonical_path.starts_with('/') {
             out.push('/');
-            out.push_str(canonical_path);
         }
+        out.push_str(canonical_path);
         if let Some(q) = query {
             out.push('?');
             out.push_str(&sanitize_query(q));
         }
-        out
     }
 }
 
@@ -696,13 +732,14 @@ pub fn rewrite_location(location: &str, origin: &Origin, public: &PublicUrl) -> 
     Some(out)
 }
 
-/// True when the origin's `Cache-Control` says `private` or `no-store` (a directive, in any
-/// case, with or without a value), so no shared cache keeps the response.
+/// True when the origin's `Cache-Control` says `private` or `no-store` (any case), so no
+/// shared cache keeps the response. `private="field"` does not count: it keeps only those
+/// fields out of a shared cache, and the body stays shareable (RFC 9111, 5.2.2.7).
 fn cache_is_private(origin_headers: &HeaderList) -> bool {
     origin_headers
         .get_all("cache-control")
         .flat_map(|v| v.split(','))
-        .map(|d| d.split_once('=').map_or(d, |(n, _)| n).trim())
+        .map(str::trim)
         .any(|d| d.eq_ignore_ascii_case("private") || d.eq_ignore_ascii_case("no-store"))
 }
 

@@ -166,11 +166,14 @@ fn canonical_segment(seg: &str, decoded: &mut Vec<u8>) -> Result<String, PathErr
     Ok(out)
 }
 
-/// True when a canonical segment holds an encoded `%` followed (through any further layers of
-/// `25`) by the hex of a dot, a slash or a backslash (`%252e`, `%252F`, `%25255c`, any case): a server that
-/// decodes twice would see a dot segment, a new segment or a backslash that was never matched.
+/// True when a canonical segment is double-encoded into something edgegate would refuse or
+/// resolve: an encoded `%` followed (through any further layers of `25`) by the hex of a dot, a
+/// slash or a backslash (`%252e`, `%252F`, `%25255c`, any case), or a segment that, decoded two
+/// to four times (as a server that decodes more than once would), holds a `/`, `\`, `;`, a
+/// control character or bytes that are not UTF-8, or is `.` or `..` (`%2525%2532%2565`,
+/// `%25c0%25ae`, `%253b`, `%2500`).
 fn is_double_encoded(canonical_segment: &str) -> bool {
-    canonical_segment.match_indices("%25").any(|(at, _)| {
+    let escaped_separator = canonical_segment.match_indices("%25").any(|(at, _)| {
         let mut rest = canonical_segment.get(at + 3..).unwrap_or("");
         while rest.starts_with("25") {
             rest = rest.get(2..).unwrap_or("");
@@ -180,7 +183,32 @@ fn is_double_encoded(canonical_segment: &str) -> bool {
                 .iter()
                 .any(|bad| bad.eq_ignore_ascii_case(hex))
         })
-    })
+    });
+    escaped_separator || hides_something_when_decoded_again(canonical_segment)
+}
+
+fn hides_something_when_decoded_again(canonical_segment: &str) -> bool {
+    // Layer 1 is what every origin sees (the canonical rules cover it); layers 2 to 4 are what a
+    // server that decodes again would see.
+    let mut layer: Vec<u8> =
+        percent_encoding::percent_decode(canonical_segment.as_bytes()).collect();
+    for _ in 0..3 {
+        if !layer.contains(&b'%') {
+            return false;
+        }
+        let next: Vec<u8> = percent_encoding::percent_decode(&layer).collect();
+        if next == layer {
+            return false;
+        }
+        let bad_byte = next
+            .iter()
+            .any(|b| matches!(b, b'/' | b'\\' | b';') || b.is_ascii_control());
+        if bad_byte || next == b"." || next == b".." || std::str::from_utf8(&next).is_err() {
+            return true;
+        }
+        layer = next;
+    }
+    false
 }
 
 /// The canonical form of a raw request path (without query), or why it is refused. See the

@@ -289,6 +289,16 @@ fn forward_token_false_strips_every_token_bearing_clerk_cookie() {
         out.get("cookie"),
         Some("__client_uat=17; __client_uat_x=18; __edgegate_hs_state=s; theme=dark")
     );
+    // The page a request came from can carry a ticket or a handshake: its Referer loses them.
+    let with_referer = hl(&[(
+        "Referer",
+        "https://app.example.com/sign-in?__clerk_ticket=t&next=%2F&__clerk_handshake=h",
+    )]);
+    let out = plan(&with_referer, None, &s);
+    assert_eq!(
+        out.get("referer"),
+        Some("https://app.example.com/sign-in?next=%2F")
+    );
     // With FORWARD_TOKEN=true the origin gets the cookies as sent.
     let out = plan(&inbound, None, &settings());
     assert!(out
@@ -306,6 +316,10 @@ fn token_bearing_query_parameters_are_stripped_others_kept_byte_for_byte() {
         Some("a=1&b=%20")
     );
     assert_eq!(strip_token_params(Some("__clerk_handshake=x")), None);
+    assert_eq!(
+        strip_token_params(Some("__clerk_ticket=t&__clerk_invitation_token=i&k=v")).as_deref(),
+        Some("k=v")
+    );
     assert_eq!(strip_token_params(None), None);
     assert_eq!(
         strip_token_params(Some("__clerk_handshakes=1&x")).as_deref(),
@@ -709,12 +723,15 @@ fn authenticated_responses_vary_on_authorization_and_cookie_unless_private() {
         vec!["Accept-Encoding, cookie, Authorization"]
     );
     assert_eq!(vary(&[("Vary", "*")], AuthStatus::SignedIn), vec!["*"]);
-    for private in [
-        "private",
-        "no-store",
-        "max-age=0, Private=\"set-cookie\"",
-        "NO-STORE",
-    ] {
+    // `private="field"` keeps only that field out of a shared cache: the body is still shared.
+    assert_eq!(
+        vary(
+            &[("Cache-Control", "public, private=\"set-cookie\"")],
+            AuthStatus::SignedIn
+        ),
+        vec!["Authorization, Cookie"]
+    );
+    for private in ["private", "no-store", "max-age=0, Private", "NO-STORE"] {
         assert_eq!(
             vary(
                 &[("Cache-Control", private), ("Vary", "Origin")],

@@ -138,6 +138,11 @@ fn double_encoded_dots_slashes_and_backslashes_are_refused() {
         // Decoded once by edgegate itself ('2' and 'e' are unreserved), so still double-encoded.
         "/%25%32%65%25%32%65/admin",
         "/%25%32%66",
+        // Three layers, overlong dots, and a double-encoded `;` and NUL.
+        "/blog/%2525%2532%2565%2525%2532%2565/admin",
+        "/blog/%25c0%25ae%25c0%25ae/admin",
+        "/x%253bjsessionid=1",
+        "/x%2500",
     ] {
         assert_eq!(canon(path), Err(PathError::DoubleEncoded), "{path}");
     }

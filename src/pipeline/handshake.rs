@@ -1,8 +1,10 @@
 //! Phase `handshake`: a browser coming back from Clerk's Frontend API with `__clerk_handshake`
 //! (query parameter, else cookie). A resolved handshake answers with the redirect that plants
-//! the session; a refused one signs the request out, within two limits (a crafted link must
-//! neither sign a request out nor wipe a handshake in progress): a Bearer token outranks it, and
-//! only a request that could have started a handshake clears its cookies.
+//! the session. A refused one signs out, and clears the handshake's cookies of, only a request
+//! that could have started a handshake (a page load without a Bearer token): a crafted link must
+//! neither sign a request out nor wipe a handshake in progress, and a leftover handshake cookie
+//! must not sign out every fetch a page makes. Any other request goes on with its Bearer token or
+//! session cookie, the refusal logged.
 
 use super::facts::Ctx;
 use crate::app::Gateway;
@@ -88,11 +90,13 @@ fn settle(ctx: &mut Ctx, resolution: HandshakeResolution) -> Handshake {
                 );
             if could_handshake {
                 ctx.clear_cookies = clear_cookies;
-            }
-            if ctx.bearer.is_none() {
                 ctx.handshake_refused = Some(reason.code());
-            } else {
+            } else if ctx.bearer.is_some() {
                 ctx.log.detail = Some("handshake-refused-bearer-used");
+            } else {
+                // A leftover handshake cookie must not sign out every fetch a page makes: the
+                // request goes on with its session cookie, as Clerk's does.
+                ctx.log.detail = Some("handshake-refused-ignored");
             }
             Handshake::Continue
         }

@@ -44,11 +44,11 @@ pub fn origin_fetch(mut plan: ProxyPlan, log: LogRecord) -> (OriginFetch, Origin
 pub fn origin(wait: OriginWait, fetched: Fetched, headers: &HeaderList) -> Step {
     let OriginWait { plan, log } = wait;
     match fetched {
-        Fetched::Response(101) => Step::PassThrough { log },
         Fetched::Response(status) if plan.preflight => Step::Respond {
             plan: app::preflight_response(status, headers),
             log,
         },
+        Fetched::Response(101) => Step::PassThrough { log },
         Fetched::Response(status) => {
             let planned = app::response_headers(&plan, status, headers);
             Step::Stream {

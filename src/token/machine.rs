@@ -3,8 +3,9 @@
 //! marks (`typ: at+jwt`, a machine `cat`) are read in [`super::jws`].
 //!
 //! Clerk's own test (`isMachineJwt`) looks at `typ` and a `mch_` subject only; edgegate also
-//! refuses Clerk's machine token ids and any `client_id` or `scopes` claim on a token without
-//! `sid`, since no session token carries them.
+//! refuses Clerk's machine token ids and a `client_id` claim on a token without `sid` (an OAuth
+//! access token's shape; no session token carries one). A `scopes` claim alone is not taken as
+//! a mark: JWT templates for Hasura or Supabase often carry one.
 
 use serde_json::{Map, Value};
 
@@ -24,7 +25,7 @@ fn string_claim<'a>(payload: &'a Map<String, Value>, name: &str) -> Option<&'a s
 }
 
 /// True when the payload is a machine token's: a `mch_` subject, an `mt_`/`oat_` token id, or
-/// `client_id` or `scopes` without a `sid`.
+/// `client_id` without a `sid`.
 pub fn is_machine_payload(payload: &Map<String, Value>) -> bool {
     if string_claim(payload, "sub")
         .is_some_and(|s| starts_with_ignore_case(s, MACHINE_SUBJECT_PREFIX))
@@ -39,7 +40,7 @@ pub fn is_machine_payload(payload: &Map<String, Value>) -> bool {
         return true;
     }
     let has_sid = payload.get("sid").is_some_and(|v| !v.is_null());
-    !has_sid && (payload.contains_key("client_id") || payload.contains_key("scopes"))
+    !has_sid && payload.contains_key("client_id")
 }
 
 #[cfg(test)]
@@ -62,7 +63,6 @@ mod tests {
             json!({"sub": "user_1", "sid": "sess_1", "jti": "mt_abc"}),
             json!({"sub": "user_1", "sid": "sess_1", "jti": "oat_abc"}),
             json!({"sub": "user_1", "client_id": "client_1"}),
-            json!({"sub": "user_1", "scopes": "a b"}),
             json!({"sub": "user_1", "sid": null, "client_id": "client_1"}),
         ] {
             assert!(is_machine_payload(&payload(p.clone())), "{p}");
@@ -78,6 +78,7 @@ mod tests {
             json!({"sub": "user_1", "sid": "sess_1", "client_id": "x"}),
             json!({"handshake": []}),
             json!({"sub": 5}),
+            json!({"sub": "user_1", "scopes": "a b"}),
         ] {
             assert!(!is_machine_payload(&payload(p.clone())), "{p}");
         }

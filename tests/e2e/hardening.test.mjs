@@ -346,11 +346,21 @@ describe("handshake leftovers", () => {
       headers: { "sec-fetch-dest": "document", accept: "text/html", cookie: "__clerk_handshake=inprogress" },
     });
     assert.ok(page.headers.getSetCookie().some((c) => c.startsWith("__clerk_handshake=;")), "page load clears");
+    // A page's fetch with a valid session and a leftover handshake cookie stays signed in.
+    const now = nowSeconds();
+    const cookieSession = session({ sub: "user_cookie", iat: now, nbf: now - 5 });
+    const fetchCall = await worker.fetch("/api/x", {
+      headers: { "sec-fetch-dest": "empty", cookie: `__session=${cookieSession}; __client_uat=${now - 10}; __clerk_handshake=junk` },
+    });
+    assert.equal(fetchCall.status, 200);
+    assert.equal(origin.last().headers["x-auth-user-id"], "user_cookie");
+    assert.deepEqual(fetchCall.headers.getSetCookie(), []);
   });
 
   test("with_forward_token_false_no_token_bearing_cookie_or_parameter_reaches_the_origin", async () => {
-    const res = await noToken.fetch("/public/page?a=1&__clerk_handshake=eyJhbGciOi.junk.sig&__clerk_db_jwt=dvb_x&b=2", {
+    const res = await noToken.fetch("/public/page?a=1&__clerk_handshake=eyJhbGciOi.junk.sig&__clerk_db_jwt=dvb_x&b=2&__clerk_ticket=ticket_secret", {
       headers: {
+        referer: "https://app.edgegate.test/sign-in?__clerk_ticket=referer_ticket&x=1",
         "sec-fetch-dest": "document",
         accept: "text/html",
         cookie:
@@ -365,6 +375,7 @@ describe("handshake leftovers", () => {
       assert.ok(!cookie.includes(secret), `${secret} reached the origin: ${cookie}`);
     }
     assert.ok(cookie.includes("theme=dark"));
+    assert.equal(seen.headers.referer, "https://app.edgegate.test/sign-in?x=1");
     assert.equal(seen.headers.authorization, undefined);
   });
 });
