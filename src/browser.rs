@@ -1148,9 +1148,4 @@ impl OutageProbe {
         self.last = Some((status, now_ms));
         status
     }
-
-    /// The last check, however old (for `/__edgegate/health`): status and when.
-    pub fn last(&self) -> Option<(FapiStatus, i64)> {
-        self.last
-    }
 }

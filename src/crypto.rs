@@ -1,7 +1,7 @@
 //! The signature primitive: `verify_signature(key, alg, message, signature)`, with the RustCrypto
-//! backend (`rsa`, `p256`). This is what runs natively (tests, CLI) and the fallback in wasm; the
-//! worker's fast path hands the same check to WebCrypto at the edge, and both pass the same
-//! Wycheproof vectors.
+//! backend (`rsa`, `p256`). This is what runs natively (tests, CLI); the worker hands the same
+//! check to WebCrypto at the edge, after the structural checks of `plausible_signature`, and
+//! both pass the same Wycheproof vectors.
 
 use crate::keys::{Alg, KeyMaterial};
 use rsa::signature::Verifier;
@@ -42,16 +42,4 @@ pub fn plausible_signature(key: &KeyMaterial, signature: &[u8]) -> bool {
             signature.len() == 64 && p256::ecdsa::Signature::from_slice(signature).is_ok()
         }
     }
-}
-
-/// Lower-case hex of `bytes` (request ids, signature question ids, key fingerprints), written
-/// from a table: `format!` per byte costs an allocation each, and this runs on every request.
-pub fn hex_lower(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-    out
 }

@@ -264,7 +264,7 @@ impl Key {
             }
         }
         let digest = Sha256::digest(material.public_numbers());
-        let fingerprint = crate::crypto::hex_lower(digest.get(..8).unwrap_or_default());
+        let fingerprint = crate::hex::hex_lower(digest.get(..8).unwrap_or_default());
         Ok(Key {
             kid,
             material,

@@ -12,6 +12,7 @@ pub mod cache;
 pub mod config;
 pub mod crypto;
 pub mod forwarded;
+pub mod hex;
 pub mod http;
 pub mod json;
 pub mod keys;

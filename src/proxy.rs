@@ -223,7 +223,7 @@ pub fn request_id(cf_ray: Option<&str>, random: &[u8; 16]) -> String {
             return ray.to_string();
         }
     }
-    crate::crypto::hex_lower(random)
+    crate::hex::hex_lower(random)
 }
 
 /// JSON with every non-ASCII character and DEL escaped as `\uXXXX`.
