@@ -4,7 +4,7 @@
 //! side of a proxied request. Nothing here performs I/O or reads a clock.
 
 use crate::auth::Auth;
-use crate::browser::{self, FapiStatus};
+use crate::clerk::{self, FapiStatus};
 use crate::config::{ConfigError, Gate};
 use crate::forwarded::{self, PublicUrl};
 use crate::http::{self, HeaderEdit, HeaderList};
@@ -61,7 +61,7 @@ pub struct Gateway {
     pub origin: Rc<Origin>,
     pub proxy: ProxySettings,
     /// `PUBLISHABLE_KEY`, parsed: cookie suffix, instance type, Frontend API host.
-    pub publishable: Option<browser::PublishableKey>,
+    pub publishable: Option<clerk::PublishableKey>,
     /// The Frontend API (handshake and outage check): `FRONTEND_API_URL` or from the key.
     pub fapi_base: Option<String>,
     /// Hosts of `AUTHORIZED_PARTIES`, for the default `ALLOWED_HOSTS`.
@@ -117,7 +117,7 @@ impl Gateway {
             return Err(problems);
         }
         let publishable = match gate.publishable_key.as_deref() {
-            Some(pk) => match browser::PublishableKey::parse(pk) {
+            Some(pk) => match clerk::PublishableKey::parse(pk) {
                 Some(parsed) => Some(parsed),
                 None => {
                     return Err(vec![ConfigError {
@@ -129,7 +129,7 @@ impl Gateway {
             None => None,
         };
         let fapi_base =
-            browser::frontend_api_base(gate.frontend_api_url.as_ref(), publishable.as_ref());
+            clerk::frontend_api_base(gate.frontend_api_url.as_ref(), publishable.as_ref());
         let proxy = ProxySettings {
             forward_token: gate.forward_token,
             strip_request_headers: gate.strip_request_headers.clone(),
@@ -465,7 +465,7 @@ pub fn session_json(auth: &Auth) -> Value {
 }
 
 /// Turns the browser module's redirect plan into a response plan.
-pub(crate) fn browser_plan(plan: browser::ResponsePlan) -> ResponsePlan {
+pub(crate) fn browser_plan(plan: clerk::ResponsePlan) -> ResponsePlan {
     let mut headers: Vec<(String, String)> = plan
         .headers
         .into_iter()

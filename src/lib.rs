@@ -7,8 +7,8 @@
 pub mod app;
 pub mod auth;
 pub mod authenticate;
-pub mod browser;
 pub mod cache;
+pub mod clerk;
 pub mod config;
 pub mod crypto;
 pub mod forwarded;

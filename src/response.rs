@@ -292,23 +292,26 @@ pub fn sign_in_location(sign_in_url: &str, return_to: &str) -> String {
     out
 }
 
-/// A browser navigation that may be redirected: `GET`/`HEAD` and `Sec-Fetch-Dest` `document` or
-/// `iframe`, or no `Sec-Fetch-Dest` and an `Accept` starting with `text/html`.
-pub fn is_page_load(method: &str, headers: &HeaderList) -> bool {
-    if method != "GET" && method != "HEAD" {
-        return false;
-    }
-    match headers.get("sec-fetch-dest") {
-        Some(dest) => {
-            let d = dest.trim();
-            d.eq_ignore_ascii_case("document") || d.eq_ignore_ascii_case("iframe")
-        }
-        None => headers.get("accept").is_some_and(|a| {
+/// The one navigation classifier: `Sec-Fetch-Dest` `document` or `iframe` (an empty one counts
+/// as absent, as in Clerk), or, without it, an `Accept` that starts with `text/html`. The
+/// methods that may be redirected are the caller's: [`is_page_load`] for the sign-in redirect,
+/// `clerk::is_eligible` for Clerk's handshake (`GET` only).
+pub fn is_navigation(sec_fetch_dest: Option<&str>, accept: Option<&str>) -> bool {
+    match sec_fetch_dest.map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) => d.eq_ignore_ascii_case("document") || d.eq_ignore_ascii_case("iframe"),
+        None => accept.is_some_and(|a| {
             a.trim_start()
                 .get(..9)
                 .is_some_and(|p| p.eq_ignore_ascii_case("text/html"))
         }),
     }
+}
+
+/// A browser navigation that may be redirected to sign in: `GET`/`HEAD` and
+/// [`is_navigation`].
+pub fn is_page_load(method: &str, headers: &HeaderList) -> bool {
+    (method == "GET" || method == "HEAD")
+        && is_navigation(headers.get("sec-fetch-dest"), headers.get("accept"))
 }
 
 /// A CORS preflight: `OPTIONS` with `Origin` and `Access-Control-Request-Method`.

@@ -9,6 +9,20 @@ use std::collections::HashMap;
 pub const SESSION_COOKIE: &str = "__session";
 pub const CLIENT_UAT_COOKIE: &str = "__client_uat";
 
+/// The one cookie lookup: the first cookie called `name` with a non-empty value (first
+/// occurrence wins; an empty value counts as absent, as in Clerk), in a list of `(name, value)`
+/// pairs such as [`CookieJar::iter`] gives.
+pub fn cookie<'a, N: AsRef<str>, V: AsRef<str>>(
+    cookies: &'a [(N, V)],
+    name: &str,
+) -> Option<&'a str> {
+    cookies
+        .iter()
+        .find(|(n, _)| n.as_ref() == name)
+        .map(|(_, v)| v.as_ref())
+        .filter(|v| !v.is_empty())
+}
+
 /// Where the request's session token was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenSource {
@@ -68,7 +82,8 @@ pub fn find_session_token(headers: &HeaderList, suffix: Option<&str>) -> TokenSo
         return TokenSource::Bearer(token.to_string());
     }
     let jar = CookieJar::from_headers(headers);
-    let nonempty = |name: &str| jar.get(name).filter(|v| !v.is_empty()).map(str::to_owned);
+    let pairs: Vec<(&str, &str)> = jar.iter().collect();
+    let nonempty = |name: &str| cookie(&pairs, name).map(str::to_owned);
     if let Some(suffix) = suffix {
         let name = format!("{SESSION_COOKIE}_{suffix}");
         if let Some(value) = nonempty(&name) {

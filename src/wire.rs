@@ -23,7 +23,7 @@
 //! Fetch and probe `kind`: 0 = a response with `status`, 1 = timed out, 2 = failed.
 
 use crate::app::{push_decimal, LogRecord};
-use crate::browser::ProbeResult;
+use crate::clerk::ProbeResult;
 use crate::http::{push_edits, push_header_blob, HeaderEdit};
 use crate::pipeline::{Fetched, RequestId, Step};
 

@@ -4,7 +4,7 @@
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use edgegate::browser::*;
+use edgegate::clerk::*;
 use edgegate::keys::{parse_key_set, Alg, KeySet};
 use edgegate::mint::{mint_token, session_claims, SigningKey};
 use edgegate::token::{verify_signed_claims, SessionClaims, TokenError, Validation};

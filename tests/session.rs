@@ -1,6 +1,6 @@
 //! Token sources, cookie parsing and publishable-key helpers.
 
-use edgegate::browser::{cookie_suffix, Instance, PublishableKey};
+use edgegate::clerk::{cookie_suffix, Instance, PublishableKey};
 use edgegate::http::HeaderList;
 use edgegate::session::{bearer_token, find_session_token, CookieJar, TokenSource};
 use proptest::prelude::*;

@@ -13,7 +13,7 @@ pub fn decide(
     mut ctx: Ctx,
     gw: &Gateway,
     state: &SessionState,
-    fapi: crate::browser::FapiStatus,
+    fapi: crate::clerk::FapiStatus,
 ) -> Decision {
     let auth_status = state.status();
     ctx.log.auth_status = auth_status.as_str();

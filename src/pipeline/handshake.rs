@@ -8,7 +8,7 @@
 
 use super::facts::Ctx;
 use crate::app::Gateway;
-use crate::browser::{
+use crate::clerk::{
     self, HandshakeError, HandshakeParams, HandshakeRequest, HandshakeResolution, Reason,
 };
 use crate::token::{Candidates, TokenError};
@@ -19,7 +19,7 @@ pub enum Handshake {
     /// No handshake, or a refused one (recorded in the context): go on to the session.
     Continue,
     /// Resolved: answer with this redirect.
-    Resolved(browser::ResponsePlan, Vec<browser::DroppedCookie>),
+    Resolved(clerk::ResponsePlan, Vec<clerk::DroppedCookie>),
     /// The token needs its signature checked with the current candidate.
     Verify(Candidates, Url),
 }
@@ -29,7 +29,7 @@ pub fn begin(ctx: &mut Ctx, gw: &Gateway) -> Handshake {
     let Some(pk) = &gw.publishable else {
         return Handshake::Continue;
     };
-    let cookies = browser::ClerkCookies::read(&ctx.cookies, Some(pk), ctx.now_ms);
+    let cookies = clerk::ClerkCookies::read(&ctx.cookies, Some(pk), ctx.now_ms);
     let params = HandshakeParams::from_query(ctx.query.as_deref());
     let Some(token) = params.handshake.as_deref().or(cookies.handshake.as_deref()) else {
         return Handshake::Continue;
@@ -41,7 +41,7 @@ pub fn begin(ctx: &mut Ctx, gw: &Gateway) -> Handshake {
         state_cookie: cookies.state.as_deref(),
         state_param: params.state.as_deref(),
     };
-    match browser::begin_handshake(&request, &gw.gate.keys, browser::HANDSHAKE_MAX_TOKEN_BYTES) {
+    match clerk::begin_handshake(&request, &gw.gate.keys, clerk::HANDSHAKE_MAX_TOKEN_BYTES) {
         Ok((candidates, url)) => Handshake::Verify(candidates, url),
         Err(resolution) => settle(ctx, resolution),
     }
@@ -60,13 +60,13 @@ pub fn answer(
             Some(next) => Handshake::Verify(next, public),
             None => settle(
                 ctx,
-                browser::handshake_refusal(Reason::HandshakeInvalid(HandshakeError::Token(
+                clerk::handshake_refusal(Reason::HandshakeInvalid(HandshakeError::Token(
                     TokenError::InvalidSignature,
                 ))),
             ),
         };
     }
-    let resolution = browser::finish_handshake(
+    let resolution = clerk::finish_handshake(
         candidates.into_prepared(),
         &public,
         gw.gate.validation.clock_skew_ms,
@@ -83,7 +83,7 @@ fn settle(ctx: &mut Ctx, resolution: HandshakeResolution) -> Handshake {
             clear_cookies,
         } => {
             let could_handshake = ctx.bearer.is_none()
-                && browser::is_eligible(
+                && clerk::is_eligible(
                     &ctx.req.method,
                     ctx.req.headers.get("sec-fetch-dest"),
                     ctx.req.headers.get("accept"),

@@ -23,8 +23,8 @@ pub mod table;
 
 use crate::app::{self, Decision, Gateway, Inbound, LogRecord, Outcome};
 use crate::authenticate::PendingToken;
-use crate::browser::{self, OutageProbe, ProbeResult, PROBE_TIMEOUT_MS};
 use crate::cache::{TokenCache, DEFAULT_CAPACITY};
+use crate::clerk::{self, OutageProbe, ProbeResult, PROBE_TIMEOUT_MS};
 use crate::config::ConfigError;
 use crate::http::{HeaderEdit, HeaderList};
 use crate::keys::Alg;
@@ -383,7 +383,7 @@ impl Pipeline {
                 let url = gw
                     .fapi_base
                     .as_deref()
-                    .map(browser::probe_url)
+                    .map(clerk::probe_url)
                     .unwrap_or_default();
                 let mut ctx = ctx;
                 ctx.log.outcome = "outage-check";

@@ -8,8 +8,8 @@ use super::facts::Ctx;
 use crate::app::{browser_plan, Decision, Gateway, Outcome};
 use crate::auth::Auth;
 use crate::authenticate::{authenticate, Authn, PendingToken};
-use crate::browser::{self, ClerkCookies, FapiStatus, GraceDecision, HandshakeParams};
 use crate::cache::TokenCache;
+use crate::clerk::{self, ClerkCookies, FapiStatus, GraceDecision, HandshakeParams};
 use crate::response::AuthStatus;
 use crate::session::{self, TokenSource};
 use crate::token::{SessionClaims, TokenError};
@@ -181,7 +181,7 @@ fn token_session(
         }),
         Err(TokenError::Expired) if grace_allowed => {
             let grace = gw.gate.outage_grace_seconds;
-            match browser::grace_applies(&claims, v, grace, None, ctx.now_ms, fapi) {
+            match clerk::grace_applies(&claims, v, grace, None, ctx.now_ms, fapi) {
                 GraceDecision::Accept { .. } => Session::Decided(SessionState {
                     claims: Ok(claims),
                     grace: true,
@@ -194,7 +194,7 @@ fn token_session(
     }
 }
 
-/// A cookie session: Clerk's cookie rules ([`browser::browser_decision`]), with the handshake
+/// A cookie session: Clerk's cookie rules ([`clerk::browser_decision`]), with the handshake
 /// when they call for it.
 fn cookie_session(
     ctx: &mut Ctx,
@@ -207,12 +207,12 @@ fn cookie_session(
         return Session::Decided(signed_out(TokenError::Missing.code()));
     };
     let outcome = match &verified {
-        None => browser::SessionOutcome::Missing,
-        Some(Ok(claims)) => browser::SessionOutcome::Verified(claims),
-        Some(Err(e)) => browser::SessionOutcome::Unverified(*e),
+        None => clerk::SessionOutcome::Missing,
+        Some(Ok(claims)) => clerk::SessionOutcome::Verified(claims),
+        Some(Err(e)) => clerk::SessionOutcome::Unverified(*e),
     };
     let params = HandshakeParams::from_query(ctx.query.as_deref());
-    let request = browser::BrowserRequest {
+    let request = clerk::BrowserRequest {
         method: &ctx.req.method,
         sec_fetch_dest: ctx.req.headers.get("sec-fetch-dest"),
         accept: ctx.req.headers.get("accept"),
@@ -239,27 +239,25 @@ fn cookie_session(
         },
         _ => signed_out(TokenError::Missing.code()),
     };
-    match browser::browser_decision(&request) {
-        browser::BrowserDecision::SignedIn => Session::Decided(with_claims(verified, false)),
-        browser::BrowserDecision::Grace { .. } => Session::Decided(with_claims(verified, true)),
-        browser::BrowserDecision::NeedOutageCheck => Session::Probe(verified),
-        browser::BrowserDecision::Handshake { .. }
+    match clerk::browser_decision(&request) {
+        clerk::BrowserDecision::SignedIn => Session::Decided(with_claims(verified, false)),
+        clerk::BrowserDecision::Grace { .. } => Session::Decided(with_claims(verified, true)),
+        clerk::BrowserDecision::NeedOutageCheck => Session::Probe(verified),
+        clerk::BrowserDecision::Handshake { .. }
             if gw.fapi_base.is_some() && fapi == FapiStatus::Unknown =>
         {
             // A handshake is a round trip through the Frontend API: when it is down the
             // browser would land on an error page, so look first (cached for 30 s).
             Session::Probe(verified)
         }
-        browser::BrowserDecision::Handshake { reason } if fapi == FapiStatus::Down => {
+        clerk::BrowserDecision::Handshake { reason } if fapi == FapiStatus::Down => {
             ctx.log.detail = Some("frontend-api-unreachable");
             Session::Decided(signed_out(reason.code()))
         }
-        browser::BrowserDecision::Handshake { reason } => {
+        clerk::BrowserDecision::Handshake { reason } => {
             handshake_redirect(ctx, gw, cookies, &params, reason)
         }
-        browser::BrowserDecision::SignedOut { reason } => {
-            Session::Decided(signed_out(reason.code()))
-        }
+        clerk::BrowserDecision::SignedOut { reason } => Session::Decided(signed_out(reason.code())),
     }
 }
 
@@ -268,18 +266,18 @@ fn handshake_redirect(
     gw: &Gateway,
     cookies: &ClerkCookies,
     params: &HandshakeParams,
-    reason: browser::Reason,
+    reason: clerk::Reason,
 ) -> Session {
     let Some(pk) = &gw.publishable else {
         return Session::Decided(signed_out(reason.code()));
     };
-    let dev_browser = browser::dev_browser_for_handshake(
+    let dev_browser = clerk::dev_browser_for_handshake(
         pk.instance,
         params.dev_browser.as_deref(),
         cookies.dev_browser.as_deref(),
     );
     let redirect = gw.fapi_base.as_deref().map(|base| {
-        browser::handshake_redirect(
+        clerk::handshake_redirect(
             base,
             &ctx.public.to_string(),
             cookies.suffixed,
@@ -300,8 +298,8 @@ fn handshake_redirect(
                 log,
             })
         }
-        Some(Err(browser::RedirectError::RedirectLoop)) => {
-            Session::Decided(signed_out(browser::Reason::RedirectLoop.code()))
+        Some(Err(clerk::RedirectError::RedirectLoop)) => {
+            Session::Decided(signed_out(clerk::Reason::RedirectLoop.code()))
         }
         _ => Session::Decided(signed_out(reason.code())),
     }

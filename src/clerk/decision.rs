@@ -1,0 +1,174 @@
+//! The cookie-session decision: Clerk's `authenticateRequestWithTokenInCookie` rules, networkless.
+
+use super::grace::{grace_applies, GraceDecision};
+use super::names::MAX_HANDSHAKE_REDIRECTS;
+use super::publishable_key::Instance;
+use super::reason::Reason;
+
+use crate::token::{SessionClaims, TokenError, Validation};
+
+/// Eligible for a handshake (Clerk's `isRequestEligibleForHandshake`, plus GET only):
+/// `GET` and (`Sec-Fetch-Dest` `document` or `iframe`, or no `Sec-Fetch-Dest` and `Accept`
+/// starting with `text/html`). An empty `Sec-Fetch-Dest` counts as absent, as in Clerk.
+pub fn is_eligible(method: &str, sec_fetch_dest: Option<&str>, accept: Option<&str>) -> bool {
+    method == "GET" && crate::response::is_navigation(sec_fetch_dest, accept)
+}
+
+/// The outcome of verifying the cookie session token's signature, computed by the caller (the
+/// core's `prepare` + signature, or `authenticate::signed_claims` with its cache). The
+/// per-request policy (`SessionClaims::check`) is applied by [`browser_decision`].
+#[derive(Debug, Clone, Copy)]
+pub enum SessionOutcome<'a> {
+    /// No session cookie.
+    Missing,
+    /// Refused before or at the signature (size, shape, header, `cat`, key, signature, claim
+    /// types): the token says nothing trustworthy.
+    Unverified(TokenError),
+    /// The signature verified.
+    Verified(&'a SessionClaims),
+}
+
+/// What Clerk's Frontend API looks like from here (see [`OutageProbe`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FapiStatus {
+    /// Not checked recently.
+    Unknown,
+    Up,
+    Down,
+}
+
+/// The facts of one browser (cookie-carried) request. Use it only when the session token came
+/// from cookies: a `Authorization` header token is never handshaken.
+#[derive(Debug, Clone, Copy)]
+pub struct BrowserRequest<'a> {
+    pub method: &'a str,
+    pub sec_fetch_dest: Option<&'a str>,
+    pub accept: Option<&'a str>,
+    /// The route is public: never start a handshake.
+    pub is_public: bool,
+    /// From the publishable key; `None` when `PUBLISHABLE_KEY` is not set (no handshake then).
+    pub instance: Option<Instance>,
+    /// [`ClerkCookies::client_uat`].
+    pub client_uat: i64,
+    /// A dev-browser token in the cookie or the query.
+    pub dev_browser_present: bool,
+    /// `__clerk_db_jwt` in the query (development: Clerk's `dev-browser-sync`).
+    pub dev_browser_in_query: bool,
+    /// [`ClerkCookies::redirect_count`].
+    pub redirect_count: u32,
+    pub session: SessionOutcome<'a>,
+    /// The verification policy (`Gate::validation`).
+    pub validation: &'a Validation,
+    /// `OUTAGE_GRACE_SECONDS`.
+    pub outage_grace_seconds: i64,
+    pub fapi_status: FapiStatus,
+    pub now_ms: i64,
+}
+
+/// What to do with a cookie-session request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrowserDecision {
+    /// The session verified: signed in with its claims.
+    SignedIn,
+    /// Outage grace: signed in until `until_ms` (`X-Edgegate-Auth-Status: grace`, `X-Auth-Grace: 1`).
+    Grace { until_ms: i64 },
+    /// Grace might apply: run the outage check, record it, and decide again.
+    NeedOutageCheck,
+    /// Redirect to the Frontend API handshake ([`handshake_redirect`]).
+    Handshake { reason: Reason },
+    /// Signed out (the gateway's sign-in redirect or 401).
+    SignedOut { reason: Reason },
+}
+
+/// Clerk's cookie rules (`authenticateRequestWithTokenInCookie`), networkless. In order:
+/// 1. development instance with `__clerk_db_jwt` in the query → handshake `dev-browser-sync`;
+/// 2. no `__client_uat` (or 0) and no session → signed out, never a handshake (also on
+///    development instances, where Clerk would first handshake for `dev-browser-missing`);
+/// 3. session without client_uat → `session-token-but-no-client-uat`; client_uat without session
+///    → `client-uat-but-no-session-token`;
+/// 4. a token refused at or before its signature → signed out with the token's reason;
+/// 5. a verified token whose `iat` is older than client_uat → `session-token-iat-before-client-uat`;
+/// 6. the token's check: ok → signed in; expired → outage grace if it applies, else
+///    `session-token-expired`; `nbf` → `session-token-nbf`; `iat` future →
+///    `session-token-iat-in-the-future`; any other failure → signed out with the token's reason.
+///
+/// A handshake happens only when the request is eligible ([`is_eligible`]), not public, a
+/// publishable key is configured and fewer than 3 handshakes ran in a row; otherwise signed out
+/// with the same reason (`redirect-loop` for the last). On a development instance without a
+/// dev-browser token the handshake reason is `dev-browser-missing`, as in Clerk.
+pub fn browser_decision(input: &BrowserRequest<'_>) -> BrowserDecision {
+    let dev = input.instance == Some(Instance::Development);
+    if dev && input.dev_browser_in_query {
+        return maybe_handshake(input, Reason::DevBrowserSync);
+    }
+    let has_client = input.client_uat > 0;
+    let session = input.session;
+    let has_session = !matches!(session, SessionOutcome::Missing);
+    if !has_client && !has_session {
+        return BrowserDecision::SignedOut {
+            reason: Reason::SessionTokenAndUatMissing,
+        };
+    }
+    if !has_client {
+        return maybe_handshake(input, Reason::SessionTokenWithoutClientUat);
+    }
+    let claims = match session {
+        SessionOutcome::Missing => {
+            return maybe_handshake(input, Reason::ClientUatWithoutSessionToken)
+        }
+        SessionOutcome::Unverified(e) => {
+            return BrowserDecision::SignedOut {
+                reason: Reason::Token(e),
+            }
+        }
+        SessionOutcome::Verified(claims) => claims,
+    };
+    if claims.iat.is_some_and(|iat| iat < input.client_uat) {
+        return maybe_handshake(input, Reason::SessionTokenIatBeforeClientUat);
+    }
+    match claims.check(input.validation, input.now_ms) {
+        Ok(()) => BrowserDecision::SignedIn,
+        Err(TokenError::Expired) => {
+            match grace_applies(
+                claims,
+                input.validation,
+                input.outage_grace_seconds,
+                Some(input.client_uat),
+                input.now_ms,
+                input.fapi_status,
+            ) {
+                GraceDecision::Accept { until_ms } => BrowserDecision::Grace { until_ms },
+                GraceDecision::NeedOutageCheck => BrowserDecision::NeedOutageCheck,
+                GraceDecision::No => maybe_handshake(input, Reason::SessionTokenExpired),
+            }
+        }
+        Err(TokenError::NotActiveYet) => maybe_handshake(input, Reason::SessionTokenNbf),
+        Err(TokenError::IatInFuture) => maybe_handshake(input, Reason::SessionTokenIatInTheFuture),
+        Err(e) => BrowserDecision::SignedOut {
+            reason: Reason::Token(e),
+        },
+    }
+}
+
+pub(crate) fn maybe_handshake(input: &BrowserRequest<'_>, reason: Reason) -> BrowserDecision {
+    let eligible = input.instance.is_some()
+        && !input.is_public
+        && is_eligible(input.method, input.sec_fetch_dest, input.accept);
+    if !eligible {
+        return BrowserDecision::SignedOut { reason };
+    }
+    if input.redirect_count >= MAX_HANDSHAKE_REDIRECTS {
+        return BrowserDecision::SignedOut {
+            reason: Reason::RedirectLoop,
+        };
+    }
+    let reason = if input.instance == Some(Instance::Development)
+        && !input.dev_browser_present
+        && reason != Reason::DevBrowserSync
+    {
+        Reason::DevBrowserMissing
+    } else {
+        reason
+    };
+    BrowserDecision::Handshake { reason }
+}

@@ -1,0 +1,38 @@
+//! Clerk's browser protocol, networkless: the pure logic of Clerk's handshake (the token format,
+//! never a nonce), the cookie rules of Clerk's `authenticateRequest`, the login-CSRF state of a
+//! handshake, and the outage-grace decision. One module a concept:
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`names`] | cookie, parameter and limit names |
+//! | [`publishable_key`] | [`PublishableKey`]: instance, Frontend API, cookie suffix |
+//! | [`cookies`] | the suffixed-or-unsuffixed choice, [`ClerkCookies::read`] |
+//! | [`query`] | the handshake's query parameters and the URL rewrite |
+//! | [`reason`] | [`Reason`] and its codes |
+//! | [`decision`] | [`browser_decision`]: Clerk's cookie rules |
+//! | [`redirect`] | [`handshake_redirect`] |
+//! | [`handshake`] | [`begin_handshake`], [`finish_handshake`] |
+//! | [`grace`] | [`grace_applies`], [`OutageProbe`] |
+//!
+//! Nothing here touches `worker`, reads a clock (every function takes `now_ms`, Unix ms) or draws
+//! randomness (the state value comes in as bytes). No input can make it panic.
+
+pub mod cookies;
+pub mod decision;
+pub mod grace;
+pub mod handshake;
+pub mod names;
+pub mod publishable_key;
+pub mod query;
+pub mod reason;
+pub mod redirect;
+
+pub use cookies::*;
+pub use decision::*;
+pub use grace::*;
+pub use handshake::*;
+pub use names::*;
+pub use publishable_key::*;
+pub use query::*;
+pub use reason::*;
+pub use redirect::*;

@@ -1,0 +1,49 @@
+//! Reasons: why a cookie session is not signed in, or why a handshake starts, with Clerk's codes.
+
+use super::handshake::HandshakeError;
+
+use crate::token::TokenError;
+
+/// Why a cookie session is not signed in, or why a handshake starts. Codes match Clerk's
+/// `AuthErrorReason` where Clerk has one (they are sent to the Frontend API as
+/// `__clerk_hs_reason`); the others are edgegate's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    SessionTokenAndUatMissing,
+    ClientUatWithoutSessionToken,
+    SessionTokenWithoutClientUat,
+    SessionTokenIatBeforeClientUat,
+    SessionTokenExpired,
+    SessionTokenNbf,
+    SessionTokenIatInTheFuture,
+    DevBrowserMissing,
+    DevBrowserSync,
+    /// More than [`MAX_HANDSHAKE_REDIRECTS`] handshakes in a row.
+    RedirectLoop,
+    /// A handshake token without a matching state cookie and parameter.
+    HandshakeStateMismatch,
+    /// The handshake token failed verification.
+    HandshakeInvalid(HandshakeError),
+    /// The session token was refused for a reason no handshake can fix.
+    Token(TokenError),
+}
+
+impl Reason {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reason::SessionTokenAndUatMissing => "session-token-and-uat-missing",
+            Reason::ClientUatWithoutSessionToken => "client-uat-but-no-session-token",
+            Reason::SessionTokenWithoutClientUat => "session-token-but-no-client-uat",
+            Reason::SessionTokenIatBeforeClientUat => "session-token-iat-before-client-uat",
+            Reason::SessionTokenExpired => "session-token-expired",
+            Reason::SessionTokenNbf => "session-token-nbf",
+            Reason::SessionTokenIatInTheFuture => "session-token-iat-in-the-future",
+            Reason::DevBrowserMissing => "dev-browser-missing",
+            Reason::DevBrowserSync => "dev-browser-sync",
+            Reason::RedirectLoop => "redirect-loop",
+            Reason::HandshakeStateMismatch => "handshake-state-mismatch",
+            Reason::HandshakeInvalid(e) => e.code(),
+            Reason::Token(e) => e.code(),
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! The handshake redirect: the 307 to the Frontend API, its state cookie and loop counter.
+
+use super::names::{
+    DEV_BROWSER, MAX_HANDSHAKE_REDIRECTS, REDIRECT_COUNT_COOKIE, REDIRECT_COUNT_MAX_AGE_S,
+    STATE_MAX_AGE_S, STATE_NAME,
+};
+use super::publishable_key::Instance;
+use super::query::{rewrite_url, HANDSHAKE_PARAMS};
+use super::reason::Reason;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use url::Url;
+
+/// A response the edge builds as it is: status, `Location`, extra headers, `Set-Cookie`s (one
+/// header each, in order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponsePlan {
+    pub status: u16,
+    pub location: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub set_cookies: Vec<String>,
+}
+
+pub(crate) fn handshake_headers() -> Vec<(&'static str, String)> {
+    vec![
+        ("Cache-Control", "no-store".to_owned()),
+        ("X-Edgegate-Auth-Status", "handshake".to_owned()),
+    ]
+}
+
+pub(crate) fn clear_cookie(name: &str) -> String {
+    format!("{name}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax")
+}
+
+/// Length of the random input of a state value (base64url → 43 characters).
+pub const STATE_RANDOM_BYTES: usize = 32;
+
+/// The state value made from the caller's random bytes.
+pub fn state_value(random: &[u8; STATE_RANDOM_BYTES]) -> String {
+    URL_SAFE_NO_PAD.encode(random)
+}
+
+/// Why a handshake redirect could not be built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedirectError {
+    /// `redirect_count` reached [`MAX_HANDSHAKE_REDIRECTS`]: signed out, `redirect-loop`.
+    RedirectLoop,
+    /// The public URL or the Frontend API base is not an absolute http(s) URL.
+    BadUrl,
+}
+
+/// The 307 to `<FAPI>/v1/client/handshake`. `public_url` MUST be the validated public URL (the
+/// gateway's forwarded-header rules and `ALLOWED_HOSTS`), never a client-chosen host.
+///
+/// `redirect_url` is the public URL without any handshake parameter and the dev-browser token,
+/// with `__edgegate_hs_state=<state>` added; `suffixed_cookies` and `__clerk_hs_reason` follow;
+/// `__clerk_db_jwt` is added for development instances that have one. No `format=nonce`: the
+/// Frontend API then answers with the handshake token itself. Set-Cookie: the state cookie
+/// (HttpOnly, Secure, SameSite=Lax, Path=/, 5 minutes) and `__clerk_redirect_count` + 1 (3 s).
+#[allow(clippy::too_many_arguments)]
+pub fn handshake_redirect(
+    frontend_api_base: &str,
+    public_url: &str,
+    suffixed: bool,
+    reason: Reason,
+    dev_browser: Option<&str>,
+    random: &[u8; STATE_RANDOM_BYTES],
+    redirect_count: u32,
+) -> Result<ResponsePlan, RedirectError> {
+    if redirect_count >= MAX_HANDSHAKE_REDIRECTS {
+        return Err(RedirectError::RedirectLoop);
+    }
+    let public = http_url(public_url).ok_or(RedirectError::BadUrl)?;
+    let mut fapi = http_url(frontend_api_base).ok_or(RedirectError::BadUrl)?;
+    fapi.set_query(None);
+    fapi.set_fragment(None);
+    let path = format!("{}/v1/client/handshake", fapi.path().trim_end_matches('/'));
+    fapi.set_path(&path);
+
+    let state = state_value(random);
+    let redirect_url = rewrite_url(&public, HANDSHAKE_PARAMS, Some((STATE_NAME, &state)));
+    {
+        let mut q = fapi.query_pairs_mut();
+        q.append_pair("redirect_url", &redirect_url);
+        q.append_pair("suffixed_cookies", if suffixed { "true" } else { "false" });
+        q.append_pair("__clerk_hs_reason", reason.code());
+        if let Some(db) = dev_browser.filter(|d| !d.is_empty()) {
+            q.append_pair(DEV_BROWSER, db);
+        }
+    }
+    Ok(ResponsePlan {
+        status: 307,
+        location: fapi.into(),
+        headers: handshake_headers(),
+        set_cookies: vec![
+            format!(
+                "{STATE_NAME}={state}; Path=/; Max-Age={STATE_MAX_AGE_S}; HttpOnly; Secure; SameSite=Lax"
+            ),
+            format!(
+                "{REDIRECT_COUNT_COOKIE}={}; Path=/; Max-Age={REDIRECT_COUNT_MAX_AGE_S}; HttpOnly; Secure; SameSite=Lax",
+                redirect_count.saturating_add(1)
+            ),
+        ],
+    })
+}
+
+pub(crate) fn http_url(s: &str) -> Option<Url> {
+    let u = Url::parse(s).ok()?;
+    ((u.scheme() == "https" || u.scheme() == "http") && u.host().is_some()).then_some(u)
+}
+
+/// Development instances only: the dev-browser token goes to the handshake.
+pub fn dev_browser_for_handshake<'a>(
+    instance: Instance,
+    query: Option<&'a str>,
+    cookie: Option<&'a str>,
+) -> Option<&'a str> {
+    match instance {
+        Instance::Development => query.or(cookie).filter(|d| !d.is_empty()),
+        Instance::Production => None,
+    }
+}
