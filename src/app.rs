@@ -1,16 +1,15 @@
-//! The gateway's settings-derived state ([`Gateway`]) and the pieces the pipeline's phases
+//! The gateway's settings-derived state ([`Settings`]) and the pieces the pipeline's phases
 //! (`crate::pipeline`) build their answers from: the decision types ([`Decision`], [`Outcome`],
 //! [`ProxyPlan`]), the log record, the gateway's own paths, the proxy plan and the response
 //! side of a proxied request. Nothing here performs I/O or reads a clock.
 
 use crate::auth::Auth;
 use crate::clerk::{self, FapiStatus};
-use crate::config::{ConfigError, Gate};
-use crate::forwarded::{self, PublicUrl};
+use crate::config::Settings;
+use crate::forwarded::PublicUrl;
 use crate::http::{self, HeaderEdit, HeaderList};
-use crate::proxy::{self, Origin, ProxySettings, RequestFacts};
+use crate::proxy::{self, Origin, RequestFacts};
 use crate::response::{self, AuthStatus, Rejection, ResponsePlan};
-use crate::routes::{self, RouteTable};
 use serde_json::{json, Value};
 use std::rc::Rc;
 
@@ -51,144 +50,6 @@ pub struct Inbound<'a> {
     /// The full URL as the worker received it.
     pub url: &'a str,
     pub headers: &'a HeaderList,
-}
-
-/// Settings plus everything derived from them once per isolate.
-pub struct Gateway {
-    pub gate: Gate,
-    pub routes: RouteTable,
-    /// Shared with every proxy plan (which needs it again for `Location` rewriting).
-    pub origin: Rc<Origin>,
-    pub proxy: ProxySettings,
-    /// `PUBLISHABLE_KEY`, parsed: cookie suffix, instance type, Frontend API host.
-    pub publishable: Option<clerk::PublishableKey>,
-    /// The Frontend API (handshake and outage check): `FRONTEND_API_URL` or from the key.
-    pub fapi_base: Option<String>,
-    /// Hosts of `AUTHORIZED_PARTIES`, for the default `ALLOWED_HOSTS`.
-    party_hosts: Vec<String>,
-}
-
-impl Gateway {
-    pub fn from_settings<F: Fn(&str) -> Option<String>>(
-        lookup: &F,
-    ) -> Result<Gateway, Vec<ConfigError>> {
-        let gate = Gate::from_settings(lookup)?;
-        let mut problems = Vec::new();
-        let mut routes = RouteTable::from_settings(&gate.public_routes_raw, &gate.route_rules_raw)
-            .unwrap_or_else(|e| {
-                let setting = if e.setting == "PUBLIC_ROUTES" {
-                    "PUBLIC_ROUTES"
-                } else {
-                    "ROUTE_RULES"
-                };
-                problems.push(ConfigError {
-                    setting,
-                    problem: e.to_string(),
-                });
-                RouteTable::default()
-            });
-        if let Some(path) = gate.sign_in_url.as_deref().filter(|u| u.starts_with('/')) {
-            let path_only = path.split(['?', '#']).next().unwrap_or(path);
-            if routes.add_always_public(path_only).is_err() {
-                problems.push(ConfigError {
-                    setting: "SIGN_IN_URL",
-                    problem: "path is not usable".to_owned(),
-                });
-            }
-        }
-        let origin = Origin::parse(gate.origin.as_str()).map_err(|e| {
-            vec![ConfigError {
-                setting: "ORIGIN_URL",
-                problem: e.code().to_owned(),
-            }]
-        })?;
-        if let Some(bad) = gate
-            .forward_claims
-            .iter()
-            .find(|c| !proxy::valid_claim_name(c))
-        {
-            let _ = bad;
-            problems.push(ConfigError {
-                setting: "FORWARD_CLAIMS",
-                problem: "claim names must be header tokens of at most 64 characters".to_owned(),
-            });
-        }
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        let publishable = match gate.publishable_key.as_deref() {
-            Some(pk) => match clerk::PublishableKey::parse(pk) {
-                Some(parsed) => Some(parsed),
-                None => {
-                    return Err(vec![ConfigError {
-                        setting: "PUBLISHABLE_KEY",
-                        problem: "not a valid Clerk publishable key".to_owned(),
-                    }])
-                }
-            },
-            None => None,
-        };
-        let fapi_base =
-            clerk::frontend_api_base(gate.frontend_api_url.as_ref(), publishable.as_ref());
-        let proxy = ProxySettings {
-            forward_token: gate.forward_token,
-            strip_request_headers: gate.strip_request_headers.clone(),
-            forward_claims: gate.forward_claims.clone(),
-            assertion_secret: gate.origin_assertion_secret.clone(),
-            assertion_audience: origin.origin(),
-        };
-        let party_hosts = forwarded::default_allowed_hosts("", &gate.validation.authorized_parties)
-            .into_iter()
-            .filter(|h| !h.is_empty())
-            .collect();
-        Ok(Gateway {
-            gate,
-            routes,
-            origin: Rc::new(origin),
-            proxy,
-            publishable,
-            fapi_base,
-            party_hosts,
-        })
-    }
-
-    /// True when this request is for the sign-in page itself on this host (always public, so the
-    /// sign-in redirect cannot loop).
-    pub(crate) fn sign_in_is_here(&self, public: &PublicUrl, canonical: &str) -> bool {
-        let Some(configured) = self.gate.sign_in_url.as_deref() else {
-            return false;
-        };
-        if configured.starts_with('/') {
-            return false; // already in the route table as always public
-        }
-        match PublicUrl::from_request_url(configured) {
-            Some(target) => {
-                let target_path = target.path_and_query.split('?').next().unwrap_or("/");
-                target.authority() == public.authority()
-                    && routes::canonical_path(target_path).is_ok_and(|p| p == canonical)
-            }
-            None => false,
-        }
-    }
-
-    /// How long past `exp` a cached token may serve: clock skew plus outage grace.
-    pub(crate) fn keep_ms(&self) -> i64 {
-        self.gate
-            .validation
-            .clock_skew_ms
-            .saturating_add(self.gate.outage_grace_seconds.saturating_mul(1000))
-    }
-
-    pub(crate) fn allowed_hosts(&self, own: &PublicUrl) -> Vec<String> {
-        match &self.gate.allowed_hosts {
-            Some(hosts) => hosts.clone(),
-            None => {
-                let mut hosts = vec![own.authority()];
-                hosts.extend(self.party_hosts.iter().cloned());
-                hosts
-            }
-        }
-    }
 }
 
 /// A request the edge must send to the origin.
@@ -519,7 +380,7 @@ pub(crate) fn sign_in_target(configured: &str, public: &PublicUrl) -> String {
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn proxy_plan(
     inbound: &Inbound<'_>,
-    gw: &Gateway,
+    gw: &Settings,
     auth: Option<&Auth>,
     public: &PublicUrl,
     path: &str,
@@ -564,7 +425,7 @@ pub(crate) fn proxy_plan(
         edits: http::header_edits(inbound.headers, &headers),
         headers,
         forward_body: !preflight && !BODILESS.contains(&inbound.method),
-        timeout_ms: gw.gate.upstream_timeout_ms,
+        timeout_ms: gw.upstream_timeout_ms,
         auth_status,
         origin: Rc::clone(&gw.origin),
         public: public.clone(),
@@ -576,7 +437,7 @@ pub(crate) fn proxy_plan(
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gateway_path(
     inbound: &Inbound<'_>,
-    gw: &Gateway,
+    gw: &Settings,
     path: &str,
     state: &crate::pipeline::session::SessionState,
     auth_status: AuthStatus,
@@ -599,15 +460,15 @@ pub(crate) fn gateway_path(
             let body = json!({
                 "valid": true,
                 "version": env!("CARGO_PKG_VERSION"),
-                "keys": gw.gate.keys.labels(),
-                "algorithms": gw.gate.keys.keys.iter().map(|k| k.alg().as_str()).collect::<Vec<_>>(),
-                "trust_forwarded": gw.gate.trust_forwarded,
+                "keys": gw.keys.labels(),
+                "algorithms": gw.keys.keys.iter().map(|k| k.alg().as_str()).collect::<Vec<_>>(),
+                "trust_forwarded": gw.trust_forwarded,
                 "frontend_api": gw.fapi_base.as_ref().map(|_| match fapi_status {
                     FapiStatus::Up => "reachable",
                     FapiStatus::Down => "unreachable",
                     FapiStatus::Unknown => "unknown",
                 }),
-                "outage_grace_seconds": gw.gate.outage_grace_seconds,
+                "outage_grace_seconds": gw.outage_grace_seconds,
             });
             Decision {
                 outcome: Outcome::Respond(json_plan(200, body, auth_status)),
@@ -636,7 +497,7 @@ pub(crate) fn gateway_path(
                     log,
                 );
                 // The session page links its signed-out state to the sign-in page.
-                let target = gw.gate.sign_in_url.as_deref().map(|t| {
+                let target = gw.sign_in_url.as_deref().map(|t| {
                     let page = public.with_path_and_query("/__edgegate/");
                     response::sign_in_location(&sign_in_target(t, public), &page.to_string())
                 });

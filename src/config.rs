@@ -1,11 +1,17 @@
-//! Settings → a validated [`Gate`], once per isolate. Every setting is read through a lookup
+//! Settings → one validated [`Settings`], once per isolate, with everything derived from them
+//! (route table, origin, proxy settings, publishable key, Frontend API). Every problem is found
+//! in one pass. Every setting is read through a lookup
 //! function (the edge passes wrangler's vars and secrets; tests pass a map), so nothing here
 //! reads an environment. A [`ConfigError`] names the setting and the problem, never the value.
 
+use crate::clerk::PublishableKey;
+use crate::forwarded::PublicUrl;
 use crate::keys::{parse_key_set, KeySet};
-use crate::proxy::HeaderPattern;
+use crate::proxy::{HeaderPattern, Origin, ProxySettings};
+use crate::routes::RouteTable;
 use crate::token::{Validation, DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_TOKEN_BYTES, MAX_CLOCK_SKEW_MS};
 use std::fmt;
+use std::rc::Rc;
 use url::Url;
 
 /// Default `UPSTREAM_TIMEOUT_MS`.
@@ -36,27 +42,30 @@ pub enum PreflightMode {
     AnswerAtEdge,
 }
 
-/// Every setting, typed. Built once per isolate by [`Gate::from_settings`].
+/// Every setting, typed, and what is derived from them. Built once per isolate by
+/// [`Settings::from_settings`].
 #[derive(Debug, Clone)]
-pub struct Gate {
+pub struct Settings {
     pub keys: KeySet,
     pub validation: Validation,
-    pub origin: Url,
-    pub public_routes_raw: String,
-    pub route_rules_raw: String,
+    /// `ORIGIN_URL`; shared with every proxy plan (which needs it again for `Location`).
+    pub origin: Rc<Origin>,
+    /// `PUBLIC_ROUTES`, `ROUTE_RULES` and the sign-in path.
+    pub routes: RouteTable,
+    /// The outbound header plan's settings.
+    pub proxy: ProxySettings,
+    /// `PUBLISHABLE_KEY`, parsed: cookie suffix, instance type, Frontend API host.
+    pub publishable: Option<PublishableKey>,
+    /// The Frontend API (handshake and outage check): `FRONTEND_API_URL` or from the key.
+    pub fapi_base: Option<String>,
+    /// Hosts of `AUTHORIZED_PARTIES`, for the default `ALLOWED_HOSTS`.
+    pub party_hosts: Vec<String>,
     /// `SIGN_IN_URL`: an absolute http(s) URL, or a path on this host (starting with one `/`).
     pub sign_in_url: Option<String>,
-    pub publishable_key: Option<String>,
-    pub frontend_api_url: Option<Url>,
     pub outage_grace_seconds: i64,
     pub trust_forwarded: bool,
     pub allowed_hosts: Option<Vec<String>>,
     pub upstream_timeout_ms: u64,
-    pub origin_assertion_secret: Option<Vec<u8>>,
-    pub forward_claims: Vec<String>,
-    pub forward_token: bool,
-    /// `STRIP_REQUEST_HEADERS`: the user's own names, stripped with the default list.
-    pub strip_request_headers: Vec<HeaderPattern>,
     pub preflight: PreflightMode,
 }
 
@@ -182,12 +191,12 @@ fn origin_of(party: &str) -> Option<String> {
     Some(u.origin().ascii_serialization())
 }
 
-impl Gate {
+impl Settings {
     /// Reads and validates every setting. On failure returns every problem found (so health can
     /// list them all), each naming its setting.
     pub fn from_settings<F: Fn(&str) -> Option<String>>(
         lookup: &F,
-    ) -> Result<Gate, Vec<ConfigError>> {
+    ) -> Result<Settings, Vec<ConfigError>> {
         let mut r = Reader {
             lookup,
             problems: Vec::new(),
@@ -318,6 +327,13 @@ impl Gate {
                 );
                 break;
             }
+            if !crate::proxy::valid_claim_name(name) {
+                r.problem(
+                    "FORWARD_CLAIMS",
+                    "claim names must be at most 64 characters",
+                );
+                break;
+            }
         }
         let forward_token = r.bool("FORWARD_TOKEN", true);
         let mut strip_request_headers = Vec::new();
@@ -337,30 +353,126 @@ impl Gate {
             Some("edge") => PreflightMode::AnswerAtEdge,
             _ => PreflightMode::PassToOrigin,
         };
-        let public_routes_raw = r.raw("PUBLIC_ROUTES").unwrap_or_default();
-        let route_rules_raw = r.raw("ROUTE_RULES").unwrap_or_default();
+        let routes = read_routes(&mut r, sign_in_url.as_deref());
+        let origin = origin.and_then(|u| match Origin::parse(u.as_str()) {
+            Ok(o) => Some(o),
+            Err(e) => {
+                r.problem("ORIGIN_URL", e.code());
+                None
+            }
+        });
+        let publishable = publishable_key.as_deref().and_then(|pk| {
+            let parsed = PublishableKey::parse(pk);
+            if parsed.is_none() && (pk.starts_with("pk_test_") || pk.starts_with("pk_live_")) {
+                r.problem("PUBLISHABLE_KEY", "not a valid Clerk publishable key");
+            }
+            parsed
+        });
+        let fapi_base =
+            crate::clerk::frontend_api_base(frontend_api_url.as_ref(), publishable.as_ref());
+        let party_hosts =
+            crate::forwarded::default_allowed_hosts("", &validation.authorized_parties)
+                .into_iter()
+                .filter(|h| !h.is_empty())
+                .collect();
 
         match (keys, origin) {
-            (Some(keys), Some(origin)) if r.problems.is_empty() => Ok(Gate {
-                keys,
-                validation,
-                origin,
-                public_routes_raw,
-                route_rules_raw,
-                sign_in_url,
-                publishable_key,
-                frontend_api_url,
-                outage_grace_seconds,
-                trust_forwarded,
-                allowed_hosts,
-                upstream_timeout_ms,
-                origin_assertion_secret,
-                forward_claims,
-                forward_token,
-                strip_request_headers,
-                preflight,
-            }),
+            (Some(keys), Some(origin)) if r.problems.is_empty() => {
+                let proxy = ProxySettings {
+                    forward_token,
+                    strip_request_headers,
+                    forward_claims,
+                    assertion_secret: origin_assertion_secret,
+                    assertion_audience: origin.origin(),
+                };
+                Ok(Settings {
+                    keys,
+                    validation,
+                    origin: Rc::new(origin),
+                    routes,
+                    proxy,
+                    publishable,
+                    fapi_base,
+                    party_hosts,
+                    sign_in_url,
+                    outage_grace_seconds,
+                    trust_forwarded,
+                    allowed_hosts,
+                    upstream_timeout_ms,
+                    preflight,
+                })
+            }
             _ => Err(r.problems),
+        }
+    }
+}
+
+/// `PUBLIC_ROUTES` and `ROUTE_RULES`, with the `SIGN_IN_URL` path (when on this host) always
+/// public; an invalid table is a problem and reads as empty.
+fn read_routes<F: Fn(&str) -> Option<String>>(
+    r: &mut Reader<'_, F>,
+    sign_in_url: Option<&str>,
+) -> RouteTable {
+    let public = r.raw("PUBLIC_ROUTES").unwrap_or_default();
+    let rules = r.raw("ROUTE_RULES").unwrap_or_default();
+    let mut routes = match RouteTable::from_settings(&public, &rules) {
+        Ok(t) => t,
+        Err(e) => {
+            let setting = if e.setting == "PUBLIC_ROUTES" {
+                "PUBLIC_ROUTES"
+            } else {
+                "ROUTE_RULES"
+            };
+            r.problem(setting, e.to_string());
+            RouteTable::default()
+        }
+    };
+    if let Some(path) = sign_in_url.filter(|u| u.starts_with('/')) {
+        let path_only = path.split(['?', '#']).next().unwrap_or(path);
+        if routes.add_always_public(path_only).is_err() {
+            r.problem("SIGN_IN_URL", "path is not usable");
+        }
+    }
+    routes
+}
+
+impl Settings {
+    /// True when this request is for the sign-in page itself on this host (always public, so the
+    /// sign-in redirect cannot loop).
+    pub fn sign_in_is_here(&self, public: &PublicUrl, canonical: &str) -> bool {
+        let Some(configured) = self.sign_in_url.as_deref() else {
+            return false;
+        };
+        if configured.starts_with('/') {
+            return false; // already in the route table as always public
+        }
+        match PublicUrl::from_request_url(configured) {
+            Some(target) => {
+                let target_path = target.path_and_query.split('?').next().unwrap_or("/");
+                target.authority() == public.authority()
+                    && crate::routes::canonical_path(target_path).is_ok_and(|p| p == canonical)
+            }
+            None => false,
+        }
+    }
+
+    /// How long past `exp` a cached token may serve: clock skew plus outage grace.
+    pub fn keep_ms(&self) -> i64 {
+        self.validation
+            .clock_skew_ms
+            .saturating_add(self.outage_grace_seconds.saturating_mul(1000))
+    }
+
+    /// The hosts a redirect may name: `ALLOWED_HOSTS`, else the request's own host and those of
+    /// `AUTHORIZED_PARTIES`.
+    pub fn allowed_hosts(&self, own: &PublicUrl) -> Vec<String> {
+        match &self.allowed_hosts {
+            Some(hosts) => hosts.clone(),
+            None => {
+                let mut hosts = vec![own.authority()];
+                hosts.extend(self.party_hosts.iter().cloned());
+                hosts
+            }
         }
     }
 }

@@ -34,7 +34,7 @@ pub enum Fault {
     Origin,
     Config,
     /// The gateway's own limits (requests in flight).
-    Gateway,
+    Settings,
 }
 
 impl Fault {
@@ -43,7 +43,7 @@ impl Fault {
             Fault::Client => "client",
             Fault::Origin => "origin",
             Fault::Config => "config",
-            Fault::Gateway => "gateway",
+            Fault::Settings => "gateway",
         }
     }
 }
@@ -106,7 +106,7 @@ impl Rejection {
             | Rejection::MethodNotAllowed { .. } => Fault::Client,
             Rejection::OriginUnreachable { .. } | Rejection::OriginTimeout { .. } => Fault::Origin,
             Rejection::Misconfigured | Rejection::HealthInvalid { .. } => Fault::Config,
-            Rejection::Unavailable { .. } => Fault::Gateway,
+            Rejection::Unavailable { .. } => Fault::Settings,
         }
     }
 

@@ -4,7 +4,8 @@
 mod common;
 
 use common::{claims_with, mint, public_pem, rsa, NOW_MS, ORIGIN};
-use edgegate::app::{misconfigured, Gateway, Inbound, LogRecord};
+use edgegate::app::{misconfigured, Inbound, LogRecord};
+use edgegate::config::Settings;
 use edgegate::crypto::verify_signature;
 use edgegate::http::{apply_edits, HeaderList};
 use edgegate::keys::{parse_key_set, KeySet};
@@ -40,7 +41,7 @@ struct Gw {
 
 fn gateway(extra: &[(&str, &str)]) -> Gw {
     let s = settings(extra);
-    if let Err(problems) = Gateway::from_settings(&|name: &str| s.get(name).cloned()) {
+    if let Err(problems) = Settings::from_settings(&|name: &str| s.get(name).cloned()) {
         panic!("settings refused: {problems:?}");
     }
     let keys = parse_key_set(&s["CLERK_JWT_KEY"]).expect("keys");
@@ -426,7 +427,7 @@ fn a_cached_token_is_still_checked_for_expiry_and_policy() {
 #[test]
 fn invalid_settings_give_503_health_naming_settings_and_500_elsewhere() {
     let s = settings(&[("CLOCK_SKEW_MS", "999999")]);
-    let problems = match Gateway::from_settings(&|n: &str| s.get(n).cloned()) {
+    let problems = match Settings::from_settings(&|n: &str| s.get(n).cloned()) {
         Ok(_) => panic!("accepted"),
         Err(p) => p,
     };
@@ -462,7 +463,7 @@ fn invalid_settings_give_503_health_naming_settings_and_500_elsewhere() {
 
 #[test]
 fn missing_required_settings_are_all_named() {
-    let problems = match Gateway::from_settings(&|_: &str| None) {
+    let problems = match Settings::from_settings(&|_: &str| None) {
         Ok(_) => panic!("accepted"),
         Err(p) => p,
     };
@@ -479,7 +480,7 @@ fn non_ascii_hosts_in_settings_are_refused_with_the_punycode_hint() {
         ("AUTHORIZED_PARTIES", "https://bücher.example"),
         ("ORIGIN_URL", "https://münchen.example"),
     ]);
-    let problems = match Gateway::from_settings(&|n: &str| s.get(n).cloned()) {
+    let problems = match Settings::from_settings(&|n: &str| s.get(n).cloned()) {
         Ok(_) => panic!("accepted"),
         Err(p) => p,
     };
@@ -555,7 +556,7 @@ fn override_and_internal_headers_never_reach_the_origin_and_users_add_their_own(
 #[test]
 fn strip_request_headers_entries_are_validated() {
     let s = settings(&[("STRIP_REQUEST_HEADERS", "x-ok, bad header")]);
-    let Err(problems) = Gateway::from_settings(&|name: &str| s.get(name).cloned()) else {
+    let Err(problems) = Settings::from_settings(&|name: &str| s.get(name).cloned()) else {
         panic!("accepted an invalid entry");
     };
     assert!(problems
@@ -564,7 +565,7 @@ fn strip_request_headers_entries_are_validated() {
     for bad in ["*", "x-a*b", "x-é"] {
         let s = settings(&[("STRIP_REQUEST_HEADERS", bad)]);
         assert!(
-            Gateway::from_settings(&|name: &str| s.get(name).cloned()).is_err(),
+            Settings::from_settings(&|name: &str| s.get(name).cloned()).is_err(),
             "{bad}"
         );
     }

@@ -3,15 +3,16 @@
 
 use super::facts::Ctx;
 use super::session::SessionState;
-use crate::app::{self, Decision, Gateway, Outcome};
+use crate::app::{self, Decision, Outcome};
 use crate::config::PreflightMode;
+use crate::config::Settings;
 use crate::response::{self, AuthStatus, Rejection};
 use crate::routes::{self, Access};
 
 /// The decision for a request whose session is settled.
 pub fn decide(
     mut ctx: Ctx,
-    gw: &Gateway,
+    gw: &Settings,
     state: &SessionState,
     fapi: crate::clerk::FapiStatus,
 ) -> Decision {
@@ -38,8 +39,8 @@ pub fn decide(
     app::with_cleared_cookies(authorise(ctx, gw, state, auth_status), clear)
 }
 
-fn preflight(mut ctx: Ctx, gw: &Gateway) -> Decision {
-    match gw.gate.preflight {
+fn preflight(mut ctx: Ctx, gw: &Settings) -> Decision {
+    match gw.preflight {
         PreflightMode::PassToOrigin => {
             ctx.log.outcome = "proxy-preflight";
             let plan = app::proxy_plan(
@@ -73,7 +74,7 @@ fn preflight(mut ctx: Ctx, gw: &Gateway) -> Decision {
 
 fn authorise(
     mut ctx: Ctx,
-    gw: &Gateway,
+    gw: &Settings,
     state: &SessionState,
     auth_status: AuthStatus,
 ) -> Decision {
@@ -87,7 +88,6 @@ fn authorise(
         (Access::Protected { .. }, Err(reason)) => {
             let page_load = response::is_page_load(&ctx.req.method, &ctx.req.headers);
             let sign_in = gw
-                .gate
                 .sign_in_url
                 .as_deref()
                 .map(|target| app::sign_in_target(target, &ctx.public))

@@ -5,7 +5,8 @@
 //! table and picks up where it stopped.
 
 use super::Request;
-use crate::app::{Gateway, Inbound, LogRecord, GATEWAY_PREFIX};
+use crate::app::{Inbound, LogRecord, GATEWAY_PREFIX};
+use crate::config::Settings;
 use crate::forwarded::{self, PublicUrl};
 use crate::proxy;
 use crate::response::{self, AuthStatus, Rejection};
@@ -55,7 +56,7 @@ impl Ctx {
 /// Reads the facts of `req`, or refuses it (boxed: the refusal is the rare path) (a URL that does not parse, a refused path).
 pub fn read(
     req: Request,
-    gw: &Gateway,
+    gw: &Settings,
     now_ms: i64,
     random: [u8; 32],
 ) -> Result<Ctx, Box<(Rejection, LogRecord)>> {
@@ -92,7 +93,7 @@ pub fn read(
     };
     log.path = path.clone();
 
-    let derived = forwarded::public_url(&own, &req.headers, gw.gate.trust_forwarded);
+    let derived = forwarded::public_url(&own, &req.headers, gw.trust_forwarded);
     log.forwarded_issues = derived
         .issues
         .iter()

@@ -7,10 +7,10 @@
 //! session cookie, the refusal logged.
 
 use super::facts::Ctx;
-use crate::app::Gateway;
 use crate::clerk::{
     self, HandshakeError, HandshakeParams, HandshakeRequest, HandshakeResolution, Reason,
 };
+use crate::config::Settings;
 use crate::token::{Candidates, TokenError};
 use url::Url;
 
@@ -25,7 +25,7 @@ pub enum Handshake {
 }
 
 /// Starts the phase.
-pub fn begin(ctx: &mut Ctx, gw: &Gateway) -> Handshake {
+pub fn begin(ctx: &mut Ctx, gw: &Settings) -> Handshake {
     let Some(pk) = &gw.publishable else {
         return Handshake::Continue;
     };
@@ -41,7 +41,7 @@ pub fn begin(ctx: &mut Ctx, gw: &Gateway) -> Handshake {
         state_cookie: cookies.state.as_deref(),
         state_param: params.state.as_deref(),
     };
-    match clerk::begin_handshake(&request, &gw.gate.keys, clerk::HANDSHAKE_MAX_TOKEN_BYTES) {
+    match clerk::begin_handshake(&request, &gw.keys, clerk::HANDSHAKE_MAX_TOKEN_BYTES) {
         Ok((candidates, url)) => Handshake::Verify(candidates, url),
         Err(resolution) => settle(ctx, resolution),
     }
@@ -50,13 +50,13 @@ pub fn begin(ctx: &mut Ctx, gw: &Gateway) -> Handshake {
 /// Takes the answer to the current candidate's check: the next candidate, or the resolution.
 pub fn answer(
     ctx: &mut Ctx,
-    gw: &Gateway,
+    gw: &Settings,
     candidates: Candidates,
     public: Url,
     verified: bool,
 ) -> Handshake {
     if !verified {
-        return match candidates.next(&gw.gate.keys) {
+        return match candidates.next(&gw.keys) {
             Some(next) => Handshake::Verify(next, public),
             None => settle(
                 ctx,
@@ -69,7 +69,7 @@ pub fn answer(
     let resolution = clerk::finish_handshake(
         candidates.into_prepared(),
         &public,
-        gw.gate.validation.clock_skew_ms,
+        gw.validation.clock_skew_ms,
         ctx.now_ms,
     );
     settle(ctx, resolution)

@@ -21,11 +21,12 @@ pub mod respond;
 pub mod session;
 pub mod table;
 
-use crate::app::{self, Decision, Gateway, Inbound, LogRecord, Outcome};
+use crate::app::{self, Decision, Inbound, LogRecord, Outcome};
 use crate::authenticate::PendingToken;
 use crate::cache::{TokenCache, DEFAULT_CAPACITY};
 use crate::clerk::{self, OutageProbe, ProbeResult, PROBE_TIMEOUT_MS};
 use crate::config::ConfigError;
+use crate::config::Settings;
 use crate::http::{HeaderEdit, HeaderList};
 use crate::keys::Alg;
 use crate::response::{AuthStatus, Rejection, ResponsePlan};
@@ -181,7 +182,7 @@ enum Flow {
 
 /// Everything built once per isolate, and the requests in flight.
 pub struct Pipeline {
-    gateway: Result<Rc<Gateway>, Vec<String>>,
+    gateway: Result<Rc<Settings>, Vec<String>>,
     cache: TokenCache,
     outage: OutageProbe,
     table: RequestTable<Waiting>,
@@ -194,7 +195,7 @@ impl Pipeline {
     pub fn from_settings<F: Fn(&str) -> Option<String>>(
         lookup: &F,
     ) -> (Pipeline, Vec<ConfigError>) {
-        let (gateway, problems) = match Gateway::from_settings(lookup) {
+        let (gateway, problems) = match Settings::from_settings(lookup) {
             Ok(g) => (Ok(Rc::new(g)), Vec::new()),
             Err(problems) => (
                 Err(problems.iter().map(|p| p.setting.to_owned()).collect()),
@@ -214,7 +215,7 @@ impl Pipeline {
     /// `importKey`; `None` past the last key.
     pub fn key_jwk(&self, index: usize) -> Option<(Alg, String)> {
         let gateway = self.gateway.as_ref().ok()?;
-        let key = gateway.gate.keys.get(index)?;
+        let key = gateway.keys.get(index)?;
         let fields: serde_json::Map<String, serde_json::Value> = key
             .material
             .public_jwk()
@@ -326,7 +327,12 @@ impl Pipeline {
         }
     }
 
-    fn after_handshake(&mut self, mut ctx: Ctx, gw: &Rc<Gateway>, h: handshake::Handshake) -> Flow {
+    fn after_handshake(
+        &mut self,
+        mut ctx: Ctx,
+        gw: &Rc<Settings>,
+        h: handshake::Handshake,
+    ) -> Flow {
         match h {
             handshake::Handshake::Continue => self.session(ctx, gw),
             handshake::Handshake::Resolved(plan, dropped) => {
@@ -351,14 +357,14 @@ impl Pipeline {
         }
     }
 
-    fn session(&mut self, mut ctx: Ctx, gw: &Rc<Gateway>) -> Flow {
+    fn session(&mut self, mut ctx: Ctx, gw: &Rc<Settings>) -> Flow {
         let source = session::source(&mut ctx, gw);
         let fapi = self.outage.status(ctx.now_ms);
         let next = session::begin(&mut ctx, gw, &mut self.cache, &source, fapi);
         self.after_session(ctx, gw, source, next)
     }
 
-    fn after_session(&mut self, ctx: Ctx, gw: &Rc<Gateway>, source: Source, s: Session) -> Flow {
+    fn after_session(&mut self, ctx: Ctx, gw: &Rc<Settings>, source: Source, s: Session) -> Flow {
         match s {
             Session::Decided(state) => {
                 let fapi = self.outage.status(ctx.now_ms);
@@ -402,13 +408,13 @@ impl Pipeline {
     }
 
     /// The step for a decision: a response, or a fetch to wait for.
-    fn plan(&mut self, decision: Decision, gw: &Gateway) -> Flow {
+    fn plan(&mut self, decision: Decision, gw: &Settings) -> Flow {
         let Decision { outcome, log } = decision;
         match outcome {
             Outcome::Respond(plan) => Flow::Done(respond_step(plan, log)),
             Outcome::Asset { url, auth_status } => {
                 let step = Step::FetchAsset { url };
-                let wait = gw.gate.upstream_timeout_ms as i64 + DEADLINE_SLACK_MS;
+                let wait = gw.upstream_timeout_ms as i64 + DEADLINE_SLACK_MS;
                 Flow::Wait(
                     Waiting::Asset {
                         auth: auth_status,

@@ -5,11 +5,12 @@
 //! with the handshake they may call for.
 
 use super::facts::Ctx;
-use crate::app::{browser_plan, Decision, Gateway, Outcome};
+use crate::app::{browser_plan, Decision, Outcome};
 use crate::auth::Auth;
 use crate::authenticate::{authenticate, Authn, PendingToken};
 use crate::cache::TokenCache;
 use crate::clerk::{self, ClerkCookies, FapiStatus, GraceDecision, HandshakeParams};
+use crate::config::Settings;
 use crate::response::AuthStatus;
 use crate::session::{self, TokenSource};
 use crate::token::{SessionClaims, TokenError};
@@ -81,7 +82,7 @@ pub enum Session {
 }
 
 /// The token source of the request.
-pub fn source(ctx: &mut Ctx, gw: &Gateway) -> Source {
+pub fn source(ctx: &mut Ctx, gw: &Settings) -> Source {
     let source = if ctx.preflight {
         Source::Decided(TokenError::Missing.code())
     } else if let Some(reason) = ctx.handshake_refused {
@@ -108,7 +109,7 @@ pub fn source(ctx: &mut Ctx, gw: &Gateway) -> Source {
 /// decides.
 pub fn begin(
     ctx: &mut Ctx,
-    gw: &Gateway,
+    gw: &Settings,
     cache: &mut TokenCache,
     source: &Source,
     fapi: FapiStatus,
@@ -116,8 +117,8 @@ pub fn begin(
     let Some(token) = source.token() else {
         return decide(ctx, gw, source, None, fapi);
     };
-    let v = &gw.gate.validation;
-    match authenticate(token, &gw.gate.keys, v.max_token_bytes, cache, ctx.now_ms) {
+    let v = &gw.validation;
+    match authenticate(token, &gw.keys, v.max_token_bytes, cache, ctx.now_ms) {
         Authn::Done(result) => decide(ctx, gw, source, Some(result), fapi),
         Authn::Verify(pending) => Session::Verify(pending),
     }
@@ -126,7 +127,7 @@ pub fn begin(
 /// Takes the answer to the pending token's check: the next check, or the decision.
 pub fn answer(
     ctx: &mut Ctx,
-    gw: &Gateway,
+    gw: &Settings,
     cache: &mut TokenCache,
     source: &Source,
     pending: PendingToken,
@@ -134,7 +135,7 @@ pub fn answer(
     fapi: FapiStatus,
 ) -> Session {
     let keep_ms = gw.keep_ms();
-    match pending.answer(verified, &gw.gate.keys, cache, keep_ms, ctx.now_ms) {
+    match pending.answer(verified, &gw.keys, cache, keep_ms, ctx.now_ms) {
         Authn::Done(result) => decide(ctx, gw, source, Some(result), fapi),
         Authn::Verify(next) => Session::Verify(next),
     }
@@ -143,7 +144,7 @@ pub fn answer(
 /// The session decision for an authenticated (or absent) token.
 pub fn decide(
     ctx: &mut Ctx,
-    gw: &Gateway,
+    gw: &Settings,
     source: &Source,
     verified: Verified,
     fapi: FapiStatus,
@@ -163,7 +164,7 @@ pub fn decide(
 /// publishable key): the policy check, and for a Bearer token outage grace.
 fn token_session(
     ctx: &Ctx,
-    gw: &Gateway,
+    gw: &Settings,
     verified: Verified,
     grace_allowed: bool,
     fapi: FapiStatus,
@@ -173,14 +174,14 @@ fn token_session(
         Some(Err(e)) => return Session::Decided(signed_out(e.code())),
         Some(Ok(claims)) => claims,
     };
-    let v = &gw.gate.validation;
+    let v = &gw.validation;
     match claims.check(v, ctx.now_ms) {
         Ok(()) => Session::Decided(SessionState {
             claims: Ok(claims),
             grace: false,
         }),
         Err(TokenError::Expired) if grace_allowed => {
-            let grace = gw.gate.outage_grace_seconds;
+            let grace = gw.outage_grace_seconds;
             match clerk::grace_applies(&claims, v, grace, None, ctx.now_ms, fapi) {
                 GraceDecision::Accept { .. } => Session::Decided(SessionState {
                     claims: Ok(claims),
@@ -198,7 +199,7 @@ fn token_session(
 /// when they call for it.
 fn cookie_session(
     ctx: &mut Ctx,
-    gw: &Gateway,
+    gw: &Settings,
     cookies: &ClerkCookies,
     verified: Verified,
     fapi: FapiStatus,
@@ -223,8 +224,8 @@ fn cookie_session(
         dev_browser_in_query: params.dev_browser.is_some(),
         redirect_count: cookies.redirect_count,
         session: outcome,
-        validation: &gw.gate.validation,
-        outage_grace_seconds: gw.gate.outage_grace_seconds,
+        validation: &gw.validation,
+        outage_grace_seconds: gw.outage_grace_seconds,
         fapi_status: if gw.fapi_base.is_some() {
             fapi
         } else {
@@ -263,7 +264,7 @@ fn cookie_session(
 
 fn handshake_redirect(
     ctx: &mut Ctx,
-    gw: &Gateway,
+    gw: &Settings,
     cookies: &ClerkCookies,
     params: &HandshakeParams,
     reason: clerk::Reason,
