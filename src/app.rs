@@ -1,4 +1,4 @@
-//! The gateway's settings-derived state ([`Settings`]) and the pieces the pipeline's phases
+//! The pieces the pipeline's phases
 //! (`crate::pipeline`) build their answers from: the decision types ([`Decision`], [`Outcome`],
 //! [`ProxyPlan`]), the log record, the gateway's own paths, the proxy plan and the response
 //! side of a proxied request. Nothing here performs I/O or reads a clock.
@@ -9,7 +9,8 @@ use crate::config::Settings;
 use crate::forwarded::PublicUrl;
 use crate::http::{self, HeaderEdit, HeaderList};
 use crate::proxy::{self, Origin, RequestFacts};
-use crate::response::{self, AuthStatus, Rejection, ResponsePlan};
+use crate::reason::LogOutcome;
+use crate::response::{self, AuthStatus, Fault, RefusalReason, Rejection, ResponsePlan};
 use serde_json::{json, Value};
 use std::rc::Rc;
 
@@ -91,11 +92,12 @@ pub struct LogRecord {
     pub request_id: String,
     pub method: String,
     pub path: String,
-    pub outcome: &'static str,
-    pub auth_status: &'static str,
-    pub reason: Option<&'static str>,
+    pub outcome: LogOutcome,
+    pub auth_status: AuthStatus,
+    pub reason: Option<RefusalReason>,
+    /// A log-only hint (never token content), e.g. which part of a token was malformed.
     pub detail: Option<&'static str>,
-    pub fault: Option<&'static str>,
+    pub fault: Option<Fault>,
     pub token_source: &'static str,
     pub forwarded_issues: Vec<String>,
     /// Handshake cookies that were not Clerk's (name and reason, never values).
@@ -126,13 +128,13 @@ impl LogRecord {
         json_field(out, "request_id", &self.request_id);
         json_field(out, "method", &self.method);
         json_field(out, "path", &self.path);
-        json_field(out, "outcome", self.outcome);
+        json_field(out, "outcome", self.outcome.code());
         out.push_str(",\"status\":");
         push_decimal(out, u64::from(status));
-        json_field(out, "auth_status", self.auth_status);
-        json_optional(out, "reason", self.reason);
+        json_field(out, "auth_status", self.auth_status.as_str());
+        json_optional(out, "reason", self.reason.map(|r| r.code()));
         json_optional(out, "detail", self.detail);
-        json_optional(out, "fault", self.fault);
+        json_optional(out, "fault", self.fault.map(|f| f.as_str()));
         json_field(out, "token_source", self.token_source);
         json_list(out, "forwarded_issues", &self.forwarded_issues);
         json_list(out, "dropped_cookies", &self.dropped_cookies);
@@ -216,10 +218,10 @@ pub struct Decision {
 const BODILESS: &[&str] = &["GET", "HEAD", "OPTIONS"];
 
 pub(crate) fn refuse(rejection: Rejection, mut log: LogRecord) -> Decision {
-    log.outcome = "refused";
-    log.reason = Some(rejection.code());
-    log.fault = Some(rejection.fault().as_str());
-    log.auth_status = rejection.auth_status().as_str();
+    log.outcome = LogOutcome::Refused;
+    log.reason = Some(rejection.reason());
+    log.fault = Some(rejection.fault());
+    log.auth_status = rejection.auth_status();
     Decision {
         outcome: Outcome::Respond(response::render(&rejection)),
         log,
@@ -449,14 +451,14 @@ pub(crate) fn gateway_path(
     if !readable {
         return refuse(
             Rejection::MethodNotAllowed {
-                reason: "method-not-allowed",
+                reason: RefusalReason::MethodNotAllowed,
             },
             log,
         );
     }
     match path {
         "/__edgegate/health" => {
-            log.outcome = "health";
+            log.outcome = crate::reason::LogOutcome::Health;
             let body = json!({
                 "valid": true,
                 "version": env!("CARGO_PKG_VERSION"),
@@ -477,7 +479,7 @@ pub(crate) fn gateway_path(
         }
         "/__edgegate/session" => match &state.claims {
             Ok(claims) => {
-                log.outcome = "session";
+                log.outcome = crate::reason::LogOutcome::Session;
                 Decision {
                     outcome: Outcome::Respond(json_plan(
                         200,
@@ -490,7 +492,7 @@ pub(crate) fn gateway_path(
             Err(reason) => {
                 let mut d = refuse(
                     Rejection::Unauthenticated {
-                        reason,
+                        reason: *reason,
                         page_load: false,
                         sign_in: None,
                     },
@@ -509,7 +511,7 @@ pub(crate) fn gateway_path(
             }
         },
         _ => {
-            log.outcome = "asset";
+            log.outcome = crate::reason::LogOutcome::Asset;
             let rest = path.strip_prefix(GATEWAY_PREFIX).unwrap_or("/");
             let asset = if rest.is_empty() || rest == "/" {
                 "/index.html".to_owned()
@@ -549,8 +551,8 @@ mod log_json_tests {
                 request_id: request_id.clone(),
                 method: method.clone(),
                 path: path.clone(),
-                outcome: "proxy",
-                reason: Some("token-expired"),
+                outcome: crate::reason::LogOutcome::Proxy,
+                reason: Some(crate::token::TokenError::Expired.into()),
                 forwarded_issues: issues.clone(),
                 grace,
                 ..LogRecord::default()

@@ -20,6 +20,7 @@ pub mod keys;
 pub mod mint;
 pub mod pipeline;
 pub mod proxy;
+pub mod reason;
 pub mod response;
 pub mod routes;
 pub mod session;

@@ -4,13 +4,15 @@
 //! test. Pure; bodies never carry internal detail (that goes to logs).
 
 use crate::http::HeaderList;
+pub use crate::reason::RefusalReason;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::json;
 
 /// `X-Edgegate-Auth-Status` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum AuthStatus {
     SignedIn,
+    #[default]
     SignedOut,
     Handshake,
     Grace,
@@ -34,7 +36,7 @@ pub enum Fault {
     Origin,
     Config,
     /// The gateway's own limits (requests in flight).
-    Settings,
+    Gateway,
 }
 
 impl Fault {
@@ -43,30 +45,30 @@ impl Fault {
             Fault::Client => "client",
             Fault::Origin => "origin",
             Fault::Config => "config",
-            Fault::Settings => "gateway",
+            Fault::Gateway => "gateway",
         }
     }
 }
 
-/// A refusal or a gateway-made answer. `reason` fields are stable reason codes
+/// A refusal or a gateway-made answer. Reasons are [`RefusalReason`]s, whose codes are stable
 /// (`token-expired`, `missing-role`, `path-encoded-slash`, ...), never free text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rejection {
     /// No valid session. `sign_in` is the complete redirect target (see [`sign_in_location`]),
     /// used only for page loads.
     Unauthenticated {
-        reason: &'static str,
+        reason: RefusalReason,
         page_load: bool,
         sign_in: Option<String>,
     },
     /// Signed in, but the route's rules say no.
-    Forbidden { reason: &'static str },
+    Forbidden { reason: RefusalReason },
     /// The request itself is unusable (e.g. a refused path).
-    BadRequest { reason: &'static str },
+    BadRequest { reason: RefusalReason },
     /// The path, canonicalised, is longer than the gateway takes (414).
-    UriTooLong { reason: &'static str },
+    UriTooLong { reason: RefusalReason },
     /// A method the gateway's own paths do not take (they are read-only).
-    MethodNotAllowed { reason: &'static str },
+    MethodNotAllowed { reason: RefusalReason },
     /// The origin could not be reached. `auth` is the request's session state.
     OriginUnreachable { auth: AuthStatus },
     /// The origin did not answer within `UPSTREAM_TIMEOUT_MS`.
@@ -75,26 +77,32 @@ pub enum Rejection {
     Misconfigured,
     /// The gateway cannot take the request now (503 with `Retry-After`): too many requests in
     /// flight (`gateway-busy`), or one it no longer knows (`request-expired`).
-    Unavailable { reason: &'static str },
+    Unavailable { reason: RefusalReason },
     /// `GET /__edgegate/health` with invalid settings: 503 naming the settings (never values).
     HealthInvalid { problems: Vec<String> },
 }
 
 impl Rejection {
-    /// The reason code sent in `X-Edgegate-Auth-Reason`.
-    pub fn code(&self) -> &'static str {
+    /// The reason, whose code is sent in `X-Edgegate-Auth-Reason`.
+    pub fn reason(&self) -> RefusalReason {
         match self {
             Rejection::Unauthenticated { reason, .. }
             | Rejection::Forbidden { reason }
             | Rejection::BadRequest { reason }
             | Rejection::UriTooLong { reason }
-            | Rejection::MethodNotAllowed { reason } => reason,
-            Rejection::OriginUnreachable { .. } => "origin-unreachable",
-            Rejection::OriginTimeout { .. } => "origin-timeout",
-            Rejection::Misconfigured => "misconfigured",
-            Rejection::HealthInvalid { .. } => "misconfigured",
-            Rejection::Unavailable { reason } => reason,
+            | Rejection::MethodNotAllowed { reason }
+            | Rejection::Unavailable { reason } => *reason,
+            Rejection::OriginUnreachable { .. } => RefusalReason::OriginUnreachable,
+            Rejection::OriginTimeout { .. } => RefusalReason::OriginTimeout,
+            Rejection::Misconfigured | Rejection::HealthInvalid { .. } => {
+                RefusalReason::Misconfigured
+            }
         }
+    }
+
+    /// The reason's stable code.
+    pub fn code(&self) -> &'static str {
+        self.reason().code()
     }
 
     pub fn fault(&self) -> Fault {
@@ -106,7 +114,7 @@ impl Rejection {
             | Rejection::MethodNotAllowed { .. } => Fault::Client,
             Rejection::OriginUnreachable { .. } | Rejection::OriginTimeout { .. } => Fault::Origin,
             Rejection::Misconfigured | Rejection::HealthInvalid { .. } => Fault::Config,
-            Rejection::Unavailable { .. } => Fault::Settings,
+            Rejection::Unavailable { .. } => Fault::Gateway,
         }
     }
 
@@ -172,37 +180,37 @@ pub fn render(rejection: &Rejection) -> ResponsePlan {
                 "Content-Security-Policy",
                 "default-src 'none'; style-src 'unsafe-inline'",
             ));
-            (401, Some(HTML), signed_out_page(reason))
+            (401, Some(HTML), signed_out_page(reason.code()))
         }
         Rejection::Unauthenticated { reason, .. } => {
             headers.push(h("WWW-Authenticate", WWW_AUTHENTICATE));
             (
                 401,
                 Some(JSON),
-                json!({"error": "unauthenticated", "reason": reason}).to_string(),
+                json!({"error": "unauthenticated", "reason": reason.code()}).to_string(),
             )
         }
         Rejection::Forbidden { reason } => (
             403,
             Some(JSON),
-            json!({"error": "forbidden", "reason": reason}).to_string(),
+            json!({"error": "forbidden", "reason": reason.code()}).to_string(),
         ),
         Rejection::BadRequest { reason } => (
             400,
             Some(JSON),
-            json!({"error": "bad-request", "reason": reason}).to_string(),
+            json!({"error": "bad-request", "reason": reason.code()}).to_string(),
         ),
         Rejection::UriTooLong { reason } => (
             414,
             Some(JSON),
-            json!({"error": "uri-too-long", "reason": reason}).to_string(),
+            json!({"error": "uri-too-long", "reason": reason.code()}).to_string(),
         ),
         Rejection::MethodNotAllowed { reason } => {
             headers.push(h("Allow", "GET, HEAD"));
             (
                 405,
                 Some(JSON),
-                json!({"error": "method-not-allowed", "reason": reason}).to_string(),
+                json!({"error": "method-not-allowed", "reason": reason.code()}).to_string(),
             )
         }
         Rejection::OriginUnreachable { .. } => (
@@ -221,7 +229,7 @@ pub fn render(rejection: &Rejection) -> ResponsePlan {
             (
                 503,
                 Some(JSON),
-                json!({"error": "unavailable", "reason": reason}).to_string(),
+                json!({"error": "unavailable", "reason": reason.code()}).to_string(),
             )
         }
         Rejection::HealthInvalid { problems } => (

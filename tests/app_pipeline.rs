@@ -177,7 +177,7 @@ fn valid_bearer_token_is_proxied_with_identity_headers() {
             .count(),
         1
     );
-    assert_eq!(d.log.auth_status, "signed-in");
+    assert_eq!(d.log.auth_status.as_str(), "signed-in");
 }
 
 #[test]

@@ -1,9 +1,12 @@
 //! Rejection rendering, page-load and preflight classification, sign-in redirects.
 
 use edgegate::http::HeaderList;
+use edgegate::response::RefusalReason;
 use edgegate::response::{
     is_cors_preflight, is_page_load, render, sign_in_location, AuthStatus, Fault, Rejection,
 };
+use edgegate::routes::{Forbidden, PathError};
+use edgegate::token::TokenError;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -24,7 +27,7 @@ fn assert_refusal_headers(plan: &edgegate::response::ResponsePlan, status: &str,
 #[test]
 fn api_request_signed_out_gets_401_json_with_www_authenticate() {
     let p = render(&Rejection::Unauthenticated {
-        reason: "token-expired",
+        reason: TokenError::Expired.into(),
         page_load: false,
         sign_in: Some("https://accounts.example.com/sign-in?redirect_url=x".into()),
     });
@@ -48,7 +51,7 @@ fn api_request_signed_out_gets_401_json_with_www_authenticate() {
 #[test]
 fn page_load_without_sign_in_url_gets_401_html() {
     let p = render(&Rejection::Unauthenticated {
-        reason: "token-missing",
+        reason: TokenError::Missing.into(),
         page_load: true,
         sign_in: None,
     });
@@ -73,7 +76,7 @@ fn page_load_with_sign_in_url_gets_307() {
         "https://accounts.example.com/sign-in?redirect_url=https%3A%2F%2Fapp.example.com%2Fdash%3Ftab%3D1%26x%3Da%20b"
     );
     let p = render(&Rejection::Unauthenticated {
-        reason: "token-missing",
+        reason: TokenError::Missing.into(),
         page_load: true,
         sign_in: Some(loc.clone()),
     });
@@ -98,7 +101,7 @@ fn sign_in_location_keeps_existing_query_and_fragment() {
 #[test]
 fn forbidden_is_403_json_signed_in() {
     let p = render(&Rejection::Forbidden {
-        reason: "missing-role",
+        reason: RefusalReason::Forbidden(Forbidden::MissingRole),
     });
     assert_eq!(p.status, 403);
     assert_eq!(
@@ -112,7 +115,7 @@ fn forbidden_is_403_json_signed_in() {
 #[test]
 fn bad_request_is_400() {
     let p = render(&Rejection::BadRequest {
-        reason: "path-encoded-slash",
+        reason: RefusalReason::Path(PathError::EncodedSlash),
     });
     assert_eq!(p.status, 400);
     assert_eq!(
@@ -163,7 +166,7 @@ fn health_with_invalid_settings_is_503_naming_settings() {
 fn whose_fault() {
     assert_eq!(
         Rejection::Forbidden {
-            reason: "missing-role"
+            reason: RefusalReason::Forbidden(Forbidden::MissingRole)
         }
         .fault(),
         Fault::Client
@@ -183,22 +186,26 @@ fn whose_fault() {
 fn every_rejection_carries_the_common_headers() {
     let all = [
         Rejection::Unauthenticated {
-            reason: "r",
+            reason: TokenError::Missing.into(),
             page_load: false,
             sign_in: None,
         },
         Rejection::Unauthenticated {
-            reason: "r",
+            reason: TokenError::Missing.into(),
             page_load: true,
             sign_in: None,
         },
         Rejection::Unauthenticated {
-            reason: "r",
+            reason: TokenError::Missing.into(),
             page_load: true,
             sign_in: Some("/s".into()),
         },
-        Rejection::Forbidden { reason: "r" },
-        Rejection::BadRequest { reason: "r" },
+        Rejection::Forbidden {
+            reason: TokenError::Missing.into(),
+        },
+        Rejection::BadRequest {
+            reason: TokenError::Missing.into(),
+        },
         Rejection::OriginUnreachable {
             auth: AuthStatus::SignedOut,
         },
@@ -219,11 +226,13 @@ fn every_rejection_carries_the_common_headers() {
 
 #[test]
 fn html_page_reflects_nothing_but_the_code() {
+    // Reasons are enums: the page can only ever show a code.
     let p = render(&Rejection::Unauthenticated {
-        reason: "<script>alert(1)</script>",
+        reason: TokenError::Expired.into(),
         page_load: true,
         sign_in: None,
     });
+    assert!(p.body.contains("<code>token-expired</code>"));
     assert!(!p.body.contains("<script>"));
 }
 

@@ -6,7 +6,7 @@ use super::session::SessionState;
 use crate::app::{self, Decision, Outcome};
 use crate::config::PreflightMode;
 use crate::config::Settings;
-use crate::response::{self, AuthStatus, Rejection};
+use crate::response::{self, AuthStatus, RefusalReason, Rejection};
 use crate::routes::{self, Access};
 
 /// The decision for a request whose session is settled.
@@ -17,7 +17,7 @@ pub fn decide(
     fapi: crate::clerk::FapiStatus,
 ) -> Decision {
     let auth_status = state.status();
-    ctx.log.auth_status = auth_status.as_str();
+    ctx.log.auth_status = auth_status;
     ctx.log.grace = state.grace;
     if ctx.gateway_own {
         let inbound = ctx.inbound();
@@ -42,7 +42,7 @@ pub fn decide(
 fn preflight(mut ctx: Ctx, gw: &Settings) -> Decision {
     match gw.preflight {
         PreflightMode::PassToOrigin => {
-            ctx.log.outcome = "proxy-preflight";
+            ctx.log.outcome = crate::reason::LogOutcome::ProxyPreflight;
             let plan = app::proxy_plan(
                 &ctx.inbound(),
                 gw,
@@ -60,7 +60,7 @@ fn preflight(mut ctx: Ctx, gw: &Settings) -> Decision {
             }
         }
         PreflightMode::AnswerAtEdge => {
-            ctx.log.outcome = "preflight";
+            ctx.log.outcome = crate::reason::LogOutcome::Preflight;
             let mut plan = app::json_plan(204, serde_json::Value::Null, AuthStatus::SignedOut);
             plan.body = String::new();
             plan.headers.retain(|(n, _)| n != "Content-Type");
@@ -93,14 +93,14 @@ fn authorise(
                 .map(|target| app::sign_in_target(target, &ctx.public))
                 .map(|target| response::sign_in_location(&target, &ctx.public.to_string()));
             Err(Rejection::Unauthenticated {
-                reason,
+                reason: *reason,
                 page_load,
                 sign_in,
             })
         }
         (Access::Protected { rules }, Ok(claims)) => routes::authorize_all(rules, &claims.auth)
             .map_err(|forbidden| Rejection::Forbidden {
-                reason: forbidden.code(),
+                reason: RefusalReason::Forbidden(forbidden),
             }),
     };
     match verdict {
@@ -113,7 +113,7 @@ fn authorise(
             d
         }
         Ok(()) => {
-            ctx.log.outcome = "proxy";
+            ctx.log.outcome = crate::reason::LogOutcome::Proxy;
             let plan = app::proxy_plan(
                 &ctx.inbound(),
                 gw,

@@ -9,7 +9,7 @@ use crate::app::{Inbound, LogRecord, GATEWAY_PREFIX};
 use crate::config::Settings;
 use crate::forwarded::{self, PublicUrl};
 use crate::proxy;
-use crate::response::{self, AuthStatus, Rejection};
+use crate::response::{self, AuthStatus, RefusalReason, Rejection};
 use crate::routes::{self, PathError};
 use crate::session::{self, CookieJar};
 
@@ -35,7 +35,7 @@ pub struct Ctx {
     /// The request's cookies (name, value), in order.
     pub cookies: Vec<(String, String)>,
     /// Set by the handshake phase when a handshake was refused: the request is signed out for it.
-    pub handshake_refused: Option<&'static str>,
+    pub handshake_refused: Option<crate::clerk::Reason>,
     /// `Set-Cookie`s clearing a refused handshake, sent with whatever response follows.
     pub clear_cookies: Vec<String>,
     /// The outage probe already ran for this request.
@@ -68,12 +68,17 @@ pub fn read(
     let mut log = LogRecord {
         request_id: request_id.clone(),
         method: req.method.clone(),
-        auth_status: AuthStatus::SignedOut.as_str(),
+        auth_status: AuthStatus::SignedOut,
         token_source: "none",
         ..LogRecord::default()
     };
     let Some(own) = PublicUrl::from_request_url(&req.url) else {
-        return Err(Box::new((Rejection::BadRequest { reason: "bad-url" }, log)));
+        return Err(Box::new((
+            Rejection::BadRequest {
+                reason: RefusalReason::BadUrl,
+            },
+            log,
+        )));
     };
     let (raw_path, query) = match own.path_and_query.split_once('?') {
         Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
@@ -84,9 +89,13 @@ pub fn read(
         Err(e) => {
             log.path = "-".to_owned();
             let rejection = if e == PathError::TooLong {
-                Rejection::UriTooLong { reason: e.code() }
+                Rejection::UriTooLong {
+                    reason: RefusalReason::Path(e),
+                }
             } else {
-                Rejection::BadRequest { reason: e.code() }
+                Rejection::BadRequest {
+                    reason: RefusalReason::Path(e),
+                }
             };
             return Err(Box::new((rejection, log)));
         }

@@ -90,7 +90,7 @@ fn settle(ctx: &mut Ctx, resolution: HandshakeResolution) -> Handshake {
                 );
             if could_handshake {
                 ctx.clear_cookies = clear_cookies;
-                ctx.handshake_refused = Some(reason.code());
+                ctx.handshake_refused = Some(reason);
             } else if ctx.bearer.is_some() {
                 ctx.log.detail = Some("handshake-refused-bearer-used");
             } else {

@@ -29,7 +29,7 @@ use crate::config::ConfigError;
 use crate::config::Settings;
 use crate::http::{HeaderEdit, HeaderList};
 use crate::keys::Alg;
-use crate::response::{AuthStatus, Rejection, ResponsePlan};
+use crate::response::{AuthStatus, RefusalReason, Rejection, ResponsePlan};
 use crate::token::{Candidates, SignatureCheck};
 use facts::Ctx;
 pub use respond::Fetched;
@@ -251,7 +251,7 @@ impl Pipeline {
     /// table no longer holds (dropped at its deadline, or never parked) is answered 503.
     pub fn resume(&mut self, id: RequestId, event: Event) -> Step {
         let (Some(waiting), Ok(gateway)) = (self.table.take(id), self.gateway.clone()) else {
-            return unavailable("request-expired", LogRecord::default());
+            return unavailable(RefusalReason::RequestExpired, LogRecord::default());
         };
         let (flow, now_ms) = match (waiting, event) {
             (
@@ -309,7 +309,7 @@ impl Pipeline {
                 return respond::asset(auth, log, fetched);
             }
             // An answer to another question than the one asked: the caller is broken.
-            (_, _) => return unavailable("request-expired", LogRecord::default()),
+            (_, _) => return unavailable(RefusalReason::RequestExpired, LogRecord::default()),
         };
         self.park(id, flow, now_ms)
     }
@@ -337,8 +337,8 @@ impl Pipeline {
             handshake::Handshake::Continue => self.session(ctx, gw),
             handshake::Handshake::Resolved(plan, dropped) => {
                 let mut log = std::mem::take(&mut ctx.log);
-                log.outcome = "handshake-resolved";
-                log.auth_status = AuthStatus::Handshake.as_str();
+                log.outcome = crate::reason::LogOutcome::HandshakeResolved;
+                log.auth_status = AuthStatus::Handshake;
                 log.dropped_cookies = dropped
                     .iter()
                     .map(|d| format!("{}:{}", d.name.as_deref().unwrap_or("?"), d.reason))
@@ -392,7 +392,7 @@ impl Pipeline {
                     .map(clerk::probe_url)
                     .unwrap_or_default();
                 let mut ctx = ctx;
-                ctx.log.outcome = "outage-check";
+                ctx.log.outcome = crate::reason::LogOutcome::OutageCheck;
                 let step = Step::Probe {
                     url,
                     timeout_ms: PROBE_TIMEOUT_MS,
@@ -440,7 +440,7 @@ impl Pipeline {
     /// The answer to a request the caller can no longer resume (it began on a wasm instance
     /// that was replaced since): 503 `request-expired`.
     pub fn expired() -> Step {
-        unavailable("request-expired", LogRecord::default())
+        unavailable(RefusalReason::RequestExpired, LogRecord::default())
     }
 
     /// Requests waiting now.
@@ -462,7 +462,7 @@ fn done(decision: Decision) -> Step {
     match decision.outcome {
         Outcome::Respond(plan) => respond_step(plan, decision.log),
         // Only refusals come here.
-        _ => unavailable("request-expired", decision.log),
+        _ => unavailable(RefusalReason::RequestExpired, decision.log),
     }
 }
 
@@ -475,10 +475,10 @@ fn misconfigured(request: &Request, problems: &[String]) -> Step {
     let plan = app::misconfigured(&inbound, problems);
     let log = LogRecord {
         method: request.method.clone(),
-        outcome: "refused",
-        reason: Some(Rejection::Misconfigured.code()),
-        fault: Some(Rejection::Misconfigured.fault().as_str()),
-        auth_status: AuthStatus::SignedOut.as_str(),
+        outcome: crate::reason::LogOutcome::Refused,
+        reason: Some(Rejection::Misconfigured.reason()),
+        fault: Some(Rejection::Misconfigured.fault()),
+        auth_status: AuthStatus::SignedOut,
         token_source: "none",
         ..LogRecord::default()
     };
@@ -486,7 +486,7 @@ fn misconfigured(request: &Request, problems: &[String]) -> Step {
 }
 
 /// 503 with `Retry-After` for a request that cannot be kept waiting or is no longer known.
-fn unavailable(reason: &'static str, log: LogRecord) -> Step {
+fn unavailable(reason: RefusalReason, log: LogRecord) -> Step {
     done(app::refuse(Rejection::Unavailable { reason }, log))
 }
 
@@ -500,7 +500,7 @@ fn busy(waiting: Waiting) -> Step {
         Waiting::Asset { log, .. } => log,
     };
     log.detail = Some(IN_FLIGHT_FULL);
-    unavailable("gateway-busy", log)
+    unavailable(RefusalReason::GatewayBusy, log)
 }
 
 /// The log detail of a request refused because the table is full (it names the cap).

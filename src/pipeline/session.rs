@@ -11,7 +11,7 @@ use crate::authenticate::{authenticate, Authn, PendingToken};
 use crate::cache::TokenCache;
 use crate::clerk::{self, ClerkCookies, FapiStatus, GraceDecision, HandshakeParams};
 use crate::config::Settings;
-use crate::response::AuthStatus;
+use crate::response::{AuthStatus, RefusalReason};
 use crate::session::{self, TokenSource};
 use crate::token::{SessionClaims, TokenError};
 use std::rc::Rc;
@@ -19,7 +19,7 @@ use std::rc::Rc;
 /// The session state the phase settled on.
 pub struct SessionState {
     /// The verified claims, or the public reason code why there is no session.
-    pub claims: Result<Rc<SessionClaims>, &'static str>,
+    pub claims: Result<Rc<SessionClaims>, RefusalReason>,
     /// Accepted under outage grace.
     pub grace: bool,
 }
@@ -37,9 +37,9 @@ impl SessionState {
     }
 }
 
-fn signed_out(reason: &'static str) -> SessionState {
+fn signed_out(reason: impl Into<RefusalReason>) -> SessionState {
     SessionState {
-        claims: Err(reason),
+        claims: Err(reason.into()),
         grace: false,
     }
 }
@@ -47,7 +47,7 @@ fn signed_out(reason: &'static str) -> SessionState {
 /// Where the request's token comes from.
 pub enum Source {
     /// No token to look at: a preflight, or a refused handshake signed the request out.
-    Decided(&'static str),
+    Decided(crate::clerk::Reason),
     /// `Authorization: Bearer`; never handshaken.
     Bearer(String),
     /// Clerk's cookies, read with the publishable key's suffix rules.
@@ -84,7 +84,7 @@ pub enum Session {
 /// The token source of the request.
 pub fn source(ctx: &mut Ctx, gw: &Settings) -> Source {
     let source = if ctx.preflight {
-        Source::Decided(TokenError::Missing.code())
+        Source::Decided(crate::clerk::Reason::Token(TokenError::Missing))
     } else if let Some(reason) = ctx.handshake_refused {
         Source::Decided(reason)
     } else if let Some(token) = &ctx.bearer {
@@ -153,7 +153,7 @@ pub fn decide(
         ctx.log.detail = e.detail().or(ctx.log.detail);
     }
     match source {
-        Source::Decided(reason) => Session::Decided(signed_out(reason)),
+        Source::Decided(reason) => Session::Decided(signed_out(*reason)),
         Source::Bearer(_) => token_session(ctx, gw, verified, true, fapi),
         Source::Plain(_) => token_session(ctx, gw, verified, false, fapi),
         Source::Cookies(cookies) => cookie_session(ctx, gw, cookies, verified, fapi),
@@ -170,8 +170,8 @@ fn token_session(
     fapi: FapiStatus,
 ) -> Session {
     let claims = match verified {
-        None => return Session::Decided(signed_out(TokenError::Missing.code())),
-        Some(Err(e)) => return Session::Decided(signed_out(e.code())),
+        None => return Session::Decided(signed_out(TokenError::Missing)),
+        Some(Err(e)) => return Session::Decided(signed_out(e)),
         Some(Ok(claims)) => claims,
     };
     let v = &gw.validation;
@@ -188,10 +188,10 @@ fn token_session(
                     grace: true,
                 }),
                 GraceDecision::NeedOutageCheck => Session::Probe(Some(Ok(claims))),
-                GraceDecision::No => Session::Decided(signed_out(TokenError::Expired.code())),
+                GraceDecision::No => Session::Decided(signed_out(TokenError::Expired)),
             }
         }
-        Err(e) => Session::Decided(signed_out(e.code())),
+        Err(e) => Session::Decided(signed_out(e)),
     }
 }
 
@@ -205,7 +205,7 @@ fn cookie_session(
     fapi: FapiStatus,
 ) -> Session {
     let Some(pk) = &gw.publishable else {
-        return Session::Decided(signed_out(TokenError::Missing.code()));
+        return Session::Decided(signed_out(TokenError::Missing));
     };
     let outcome = match &verified {
         None => clerk::SessionOutcome::Missing,
@@ -238,7 +238,7 @@ fn cookie_session(
             claims: Ok(claims),
             grace,
         },
-        _ => signed_out(TokenError::Missing.code()),
+        _ => signed_out(TokenError::Missing),
     };
     match clerk::browser_decision(&request) {
         clerk::BrowserDecision::SignedIn => Session::Decided(with_claims(verified, false)),
@@ -253,12 +253,12 @@ fn cookie_session(
         }
         clerk::BrowserDecision::Handshake { reason } if fapi == FapiStatus::Down => {
             ctx.log.detail = Some("frontend-api-unreachable");
-            Session::Decided(signed_out(reason.code()))
+            Session::Decided(signed_out(reason))
         }
         clerk::BrowserDecision::Handshake { reason } => {
             handshake_redirect(ctx, gw, cookies, &params, reason)
         }
-        clerk::BrowserDecision::SignedOut { reason } => Session::Decided(signed_out(reason.code())),
+        clerk::BrowserDecision::SignedOut { reason } => Session::Decided(signed_out(reason)),
     }
 }
 
@@ -270,7 +270,7 @@ fn handshake_redirect(
     reason: clerk::Reason,
 ) -> Session {
     let Some(pk) = &gw.publishable else {
-        return Session::Decided(signed_out(reason.code()));
+        return Session::Decided(signed_out(reason));
     };
     let dev_browser = clerk::dev_browser_for_handshake(
         pk.instance,
@@ -291,17 +291,17 @@ fn handshake_redirect(
     match redirect {
         Some(Ok(plan)) => {
             let mut log = std::mem::take(&mut ctx.log);
-            log.outcome = "handshake";
-            log.reason = Some(reason.code());
-            log.auth_status = AuthStatus::Handshake.as_str();
+            log.outcome = crate::reason::LogOutcome::Handshake;
+            log.reason = Some(reason.into());
+            log.auth_status = AuthStatus::Handshake;
             Session::Respond(Decision {
                 outcome: Outcome::Respond(browser_plan(plan)),
                 log,
             })
         }
         Some(Err(clerk::RedirectError::RedirectLoop)) => {
-            Session::Decided(signed_out(clerk::Reason::RedirectLoop.code()))
+            Session::Decided(signed_out(clerk::Reason::RedirectLoop))
         }
-        _ => Session::Decided(signed_out(reason.code())),
+        _ => Session::Decided(signed_out(reason)),
     }
 }
