@@ -47,23 +47,30 @@ pub const GATEWAY_PREFIX: &str = "/__edgegate";
 
 /// What the edge knows about a request, as plain data.
 pub struct Inbound<'a> {
+    /// The request method.
     pub method: &'a str,
     /// The full URL as the worker received it.
     pub url: &'a str,
+    /// The request's headers.
     pub headers: &'a HeaderList,
 }
 
 /// A request the edge must send to the origin.
 #[derive(Debug, Clone)]
 pub struct ProxyPlan {
+    /// The origin URL to fetch: `ORIGIN_URL` joined with the canonical path and query.
     pub url: String,
+    /// The request method, sent as it came.
     pub method: String,
+    /// Every header to send to the origin, in order (`proxy::plan_headers`).
     pub headers: Vec<(String, String)>,
     /// `headers` as edits to the request's own headers (what the edge applies to its copy).
     pub edits: Vec<HeaderEdit>,
     /// False for preflights and bodiless methods.
     pub forward_body: bool,
+    /// `UPSTREAM_TIMEOUT_MS`: how long to wait for the origin's response headers.
     pub timeout_ms: u64,
+    /// The request's auth status, sent to the client in `X-Edgegate-Auth-Status`.
     pub auth_status: AuthStatus,
     /// `Set-Cookie`s the gateway adds to the origin's response (clearing a refused handshake).
     pub extra_response_cookies: Vec<String>,
@@ -77,28 +84,41 @@ pub struct ProxyPlan {
 /// What the edge must do.
 #[derive(Debug, Clone)]
 pub enum Outcome {
+    /// Send this request to the origin.
     Proxy(ProxyPlan),
     /// Serve this asset (a www/ file at this URL) from the ASSETS binding.
     Asset {
+        /// The asset's URL.
         url: String,
+        /// The auth status the asset's response reports.
         auth_status: AuthStatus,
     },
+    /// Send this response; nothing is fetched.
     Respond(ResponsePlan),
 }
 
 /// One JSON log line per request; never tokens, secrets or header values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogRecord {
+    /// `CF-Ray` when it is usable, otherwise 32 random hex characters (`proxy::request_id`).
     pub request_id: String,
+    /// The request method.
     pub method: String,
+    /// The canonical path (`-` when the path was refused).
     pub path: String,
+    /// What the gateway did with the request.
     pub outcome: LogOutcome,
+    /// The auth status the response reports.
     pub auth_status: AuthStatus,
+    /// The refusal's reason, or the reason a handshake was started.
     pub reason: Option<RefusalReason>,
     /// A log-only hint (never token content), e.g. which part of a token was malformed.
     pub detail: Option<&'static str>,
+    /// Whose fault a refusal is.
     pub fault: Option<Fault>,
+    /// Where the token came from: `header`, `cookie`, `handshake` or `none`.
     pub token_source: &'static str,
+    /// Forwarded values that were ignored, as `header:code` (never the values).
     pub forwarded_issues: Vec<String>,
     /// Handshake cookies that were not Clerk's (name and reason, never values).
     pub dropped_cookies: Vec<String>,
@@ -107,6 +127,7 @@ pub struct LogRecord {
 }
 
 impl LogRecord {
+    /// The whole log line as JSON, with the response's status and the request's duration.
     pub fn to_json(&self, status: u16, duration_ms: u64) -> String {
         format!(
             "{},\"duration_ms\":{duration_ms}}}",
@@ -210,8 +231,11 @@ fn json_list(out: &mut String, name: &str, values: &[String]) {
     out.push(']');
 }
 
+/// What a phase decided: what the edge must do, and the log record so far.
 pub struct Decision {
+    /// What the edge must do.
     pub outcome: Outcome,
+    /// The request's log record.
     pub log: LogRecord,
 }
 

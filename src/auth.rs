@@ -7,12 +7,20 @@ use serde_json::{Map, Value};
 /// A verified session. Field names are the CLI's and `/__edgegate/session`'s JSON interface.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Auth {
+    /// `sub`: the user's id.
     pub user_id: String,
+    /// `sid`: the session's id, when present.
     pub session_id: Option<String>,
+    /// `sts`: the session's status (e.g. `pending`), when present.
     pub session_status: Option<String>,
+    /// The active organisation's id (`org_id`, or v2's `o.id`).
     pub org_id: Option<String>,
+    /// The role in the active organisation (`org_role`, or v2's `o.rol` as `org:<role>`).
     pub org_role: Option<String>,
+    /// The active organisation's slug (`org_slug`, or v2's `o.slg`).
     pub org_slug: Option<String>,
+    /// The organisation permissions (`org_permissions`, or decoded from v2's `fea`, `o.per`
+    /// and `o.fpm`).
     pub org_permissions: Vec<String>,
     /// The `act` claim (impersonation), as sent.
     pub actor: Option<Value>,

@@ -36,6 +36,7 @@ const SWEEP_EVERY_MS: i64 = 1000;
 pub struct TokenDigest(pub [u8; 32]);
 
 impl TokenDigest {
+    /// The digest of `token`.
     pub fn of(token: &str) -> TokenDigest {
         TokenDigest(Sha256::digest(token.as_bytes()).into())
     }
@@ -56,6 +57,7 @@ impl Entry {
     }
 }
 
+/// The per-isolate verified-token cache (see the module documentation).
 pub struct TokenCache {
     entries: HashMap<[u8; 32], Entry>,
     order: VecDeque<[u8; 32]>,
@@ -69,6 +71,7 @@ pub struct TokenCache {
 }
 
 impl TokenCache {
+    /// An empty cache that holds at most `capacity` tokens (at least one).
     pub fn new(capacity: usize) -> TokenCache {
         TokenCache {
             entries: HashMap::with_capacity(capacity.min(4096)),
@@ -188,10 +191,12 @@ impl TokenCache {
         self.entries.len()
     }
 
+    /// True when the main store holds no entry.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
+    /// The most entries the main store holds.
     pub fn capacity(&self) -> usize {
         self.capacity
     }

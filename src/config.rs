@@ -22,7 +22,9 @@ pub const MAX_OUTAGE_GRACE_SECONDS: i64 = 3600;
 /// One invalid or missing setting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
+    /// The setting's name.
     pub setting: &'static str,
+    /// What is wrong with it (never its value).
     pub problem: String,
 }
 
@@ -46,7 +48,10 @@ pub enum PreflightMode {
 /// [`Settings::from_settings`].
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// `CLERK_JWT_KEY`: the keys a token may be signed with.
     pub keys: KeySet,
+    /// The token policy: `AUTHORIZED_PARTIES`, `ISSUER`, `AUDIENCE`, `CLOCK_SKEW_MS`,
+    /// `MAX_TOKEN_BYTES`, `AZP_MISSING`, `SID_MISSING` and `PENDING_SESSIONS`.
     pub validation: Validation,
     /// `ORIGIN_URL`; shared with every proxy plan (which needs it again for `Location`).
     pub origin: Rc<Origin>,
@@ -62,10 +67,15 @@ pub struct Settings {
     pub party_hosts: Vec<String>,
     /// `SIGN_IN_URL`: an absolute http(s) URL, or a path on this host (starting with one `/`).
     pub sign_in_url: Option<String>,
+    /// `OUTAGE_GRACE_SECONDS` (0, the default, turns grace off).
     pub outage_grace_seconds: i64,
+    /// `TRUST_FORWARDED` (default false).
     pub trust_forwarded: bool,
+    /// `ALLOWED_HOSTS`, lowercased; `None` when not set.
     pub allowed_hosts: Option<Vec<String>>,
+    /// `UPSTREAM_TIMEOUT_MS`.
     pub upstream_timeout_ms: u64,
+    /// `CORS_PREFLIGHT`.
     pub preflight: PreflightMode,
 }
 

@@ -30,23 +30,38 @@ const MAX_HOST_LEN: usize = 253;
 /// Why a forwarded value was ignored. Stable reason codes via [`ForwardedError::code`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ForwardedError {
+    /// `forwarded-empty`: an empty value, host or `Forwarded` element.
     Empty,
+    /// `forwarded-too-long`: a header value over 8 KiB, or a host name over 253 characters.
     TooLong,
+    /// `forwarded-control-character`: a control character in the value.
     ControlCharacter,
+    /// `forwarded-non-ascii-host`: a host that is not ASCII (refused, not punycoded).
     NonAsciiHost,
+    /// `forwarded-invalid-host`: not a valid DNS name, or a malformed `host:port`.
     InvalidHost,
+    /// `forwarded-invalid-ipv4`: numeric labels that are not a dotted-quad IPv4 address.
     InvalidIpv4,
+    /// `forwarded-ipv6-unterminated`: a `[` without its closing `]`.
     Ipv6Unterminated,
+    /// `forwarded-invalid-ipv6`: a bracketed host that is not an IPv6 address, or has a zone.
     InvalidIpv6,
+    /// `forwarded-invalid-port`: a port that is empty or not all decimal digits.
     InvalidPort,
+    /// `forwarded-port-out-of-range`: a port outside 1-65535.
     PortOutOfRange,
+    /// `forwarded-invalid-scheme`: a scheme other than `http` or `https`.
     InvalidScheme,
+    /// `forwarded-syntax`: a `Forwarded` element that is not `name=value` pairs separated by `;`.
     ForwardedSyntax,
+    /// `forwarded-unterminated-quote`: a quoted `Forwarded` value without its closing quote.
     UnterminatedQuote,
+    /// `forwarded-duplicate-parameter`: a parameter named twice in the first `Forwarded` element.
     DuplicateParameter,
 }
 
 impl ForwardedError {
+    /// The stable reason code.
     pub fn code(&self) -> &'static str {
         match self {
             ForwardedError::Empty => "forwarded-empty",
@@ -77,17 +92,23 @@ impl fmt::Display for ForwardedError {
 /// `host`) and why. Carries no value, so it is safe to log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Issue {
+    /// The header the value came from.
     pub source: &'static str,
+    /// Why the value was ignored.
     pub error: ForwardedError,
 }
 
+/// A URL scheme the gateway accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
+    /// `http`.
     Http,
+    /// `https`.
     Https,
 }
 
 impl Scheme {
+    /// Parses `http` or `https`, in any case.
     pub fn parse(s: &str) -> Result<Scheme, ForwardedError> {
         if has_control(s) {
             Err(ForwardedError::ControlCharacter)
@@ -100,6 +121,7 @@ impl Scheme {
         }
     }
 
+    /// The scheme in lower case.
     pub fn as_str(&self) -> &'static str {
         match self {
             Scheme::Http => "http",
@@ -107,6 +129,7 @@ impl Scheme {
         }
     }
 
+    /// 80 for http, 443 for https.
     pub fn default_port(&self) -> u16 {
         match self {
             Scheme::Http => 80,
@@ -115,18 +138,25 @@ impl Scheme {
     }
 }
 
+/// What a [`Host`]'s name is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HostKind {
+    /// A DNS name.
     Name,
+    /// A dotted-quad IPv4 address.
     Ipv4,
+    /// A bracketed IPv6 address.
     Ipv6,
 }
 
 /// A validated `host[:port]`. `name` is lowercased; IPv6 keeps its brackets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Host {
+    /// The host: a lowercased name, an IPv4 address or a bracketed IPv6 address.
     pub name: String,
+    /// The port, when one was given.
     pub port: Option<u16>,
+    /// Which kind of host `name` is.
     pub kind: HostKind,
 }
 
@@ -438,6 +468,7 @@ mod serialized_url_tests {
 /// The URL the client used (or, with trust off, the request's own URL).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublicUrl {
+    /// http or https.
     pub scheme: Scheme,
     /// Lowercased host name, IPv4, or bracketed IPv6.
     pub host: String,
@@ -448,6 +479,7 @@ pub struct PublicUrl {
 }
 
 impl PublicUrl {
+    /// A public URL from its parts; a port that is the scheme's default is dropped.
     pub fn new(scheme: Scheme, host: &Host, path_and_query: &str) -> PublicUrl {
         let port = host.port.filter(|p| *p != scheme.default_port());
         PublicUrl {
@@ -501,6 +533,7 @@ impl PublicUrl {
         format!("{}://{}", self.scheme.as_str(), self.authority())
     }
 
+    /// The same URL with another path and query.
     pub fn with_path_and_query(&self, path_and_query: &str) -> PublicUrl {
         PublicUrl {
             path_and_query: path_and_query.to_string(),
@@ -518,7 +551,9 @@ impl fmt::Display for PublicUrl {
 /// The public URL and the values that were ignored on the way.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Derived {
+    /// The public URL.
     pub url: PublicUrl,
+    /// The forwarded values that were ignored, and why.
     pub issues: Vec<Issue>,
 }
 

@@ -10,6 +10,7 @@
 pub struct HeaderList(pub Vec<(String, String)>);
 
 impl HeaderList {
+    /// An empty list.
     pub fn new() -> Self {
         HeaderList(Vec::new())
     }
@@ -30,6 +31,7 @@ impl HeaderList {
             .map(|(_, v)| v.as_str())
     }
 
+    /// True when at least one header is called `name`.
     pub fn contains(&self, name: &str) -> bool {
         self.get(name).is_some()
     }
@@ -51,14 +53,17 @@ impl HeaderList {
         self.0.push((name, value.into()));
     }
 
+    /// Every header as (name, value), in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
     }
 
+    /// The number of headers (repeats counted).
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// True when there are no headers.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

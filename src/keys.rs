@@ -18,7 +18,9 @@ use std::fmt;
 /// The JWS algorithms edgegate verifies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Alg {
+    /// RS256: RSASSA-PKCS1-v1_5 with SHA-256.
     Rs256,
+    /// ES256: ECDSA on P-256 with SHA-256.
     Es256,
 }
 
@@ -31,6 +33,7 @@ impl Alg {
             _ => None,
         }
     }
+    /// The JWS name: `RS256` or `ES256`.
     pub fn as_str(self) -> &'static str {
         match self {
             Alg::Rs256 => "RS256",
@@ -42,15 +45,25 @@ impl Alg {
 /// Why `CLERK_JWT_KEY` was refused. The message names the problem, never the key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyError {
+    /// `key-empty`: no key in the setting.
     Empty,
+    /// `key-private`: a private key instead of a public one.
     PrivateKey,
+    /// `key-rsa-too-small`: an RSA key under 2048 bits (its size in bits).
     RsaTooSmall(usize),
+    /// `key-rsa-exponent`: an RSA public exponent other than 65537.
     RsaExponent,
+    /// `key-unsupported-curve`: an EC curve other than P-256 (its name).
     UnsupportedCurve(String),
+    /// `key-unsupported-type`: neither RSA nor EC (the JWK `kty` or the SPKI algorithm OID).
     UnsupportedKeyType(String),
+    /// `key-unsupported-algorithm`: a JWK `alg` that is not RS256/ES256 or does not fit the key.
     UnsupportedAlgorithm(String),
+    /// `key-not-for-signing`: a JWK whose `use` is not `sig` or whose `key_ops` lack `verify`.
     NotForSigning,
+    /// `key-certificate`: a certificate instead of a public key.
     Certificate,
+    /// `key-malformed`: unreadable key data (what was wrong).
     Malformed(&'static str),
 }
 
@@ -110,12 +123,18 @@ impl std::error::Error for KeyError {}
 /// Public key material with its verifier built once, so a request pays for no key set-up.
 #[derive(Clone)]
 pub enum KeyMaterial {
+    /// An RSA public key (RS256).
     Rsa {
+        /// The public key.
         key: RsaPublicKey,
+        /// Its RSASSA-PKCS1-v1_5 SHA-256 verifier.
         verifier: rsa::pkcs1v15::VerifyingKey<Sha256>,
     },
+    /// A P-256 public key (ES256).
     Ec {
+        /// The public key.
         key: p256::PublicKey,
+        /// Its ECDSA verifier.
         verifier: p256::ecdsa::VerifyingKey,
     },
 }
@@ -132,6 +151,7 @@ impl KeyMaterial {
         KeyMaterial::Rsa { key, verifier }
     }
 
+    /// From a P-256 public key.
     pub fn from_p256(key: p256::PublicKey) -> KeyMaterial {
         let verifier = p256::ecdsa::VerifyingKey::from(&key);
         KeyMaterial::Ec { key, verifier }
@@ -245,7 +265,9 @@ impl fmt::Debug for KeyMaterial {
 /// One configured verification key: material, algorithm, optional `kid`.
 #[derive(Clone)]
 pub struct Key {
+    /// The key's `kid`, when it has one (PEM keys never do).
     pub kid: Option<String>,
+    /// The public key and its verifier.
     pub material: KeyMaterial,
     /// A short SHA-256 fingerprint of the SPKI, to name keys without a kid in logs and health.
     pub fingerprint: String,
@@ -272,6 +294,7 @@ impl Key {
         })
     }
 
+    /// The algorithm this key verifies.
     pub fn alg(&self) -> Alg {
         self.material.alg()
     }
@@ -307,6 +330,7 @@ pub enum KeySelectError {
 /// The configured keys, parsed once per isolate.
 #[derive(Clone, Debug, Default)]
 pub struct KeySet {
+    /// The keys, in the order they were configured.
     pub keys: Vec<Key>,
 }
 
@@ -369,14 +393,17 @@ impl KeySet {
         }
     }
 
+    /// The key at `index`, if any.
     pub fn get(&self, index: usize) -> Option<&Key> {
         self.keys.get(index)
     }
 
+    /// The number of keys.
     pub fn len(&self) -> usize {
         self.keys.len()
     }
 
+    /// True when there are no keys.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }

@@ -2,7 +2,15 @@
 //! proxies allowed requests to the origin.
 //!
 //! Everything that decides is plain Rust below; only `edge` (compiled for wasm32) touches the
-//! Workers runtime, through the step interface of `pipeline` (`start`, `resume`) and its text form in `wire`.
+//! Workers runtime, through the step interface of [`pipeline`] ([`Pipeline::start`],
+//! [`Pipeline::resume`]) and its text form in [`wire`]. docs/architecture.md maps the modules.
+//!
+//! The surface most callers need is re-exported here: the edge core ([`Pipeline`], [`Request`],
+//! [`Step`], [`Event`]), the settings ([`Settings`]), token verification ([`verify_token`],
+//! [`Validation`], [`TokenError`], [`KeySet`], [`parse_key_set`]) and the reasons a request is
+//! refused ([`RefusalReason`]). The modules stay public for the integration tests, the fuzz
+//! targets, the benchmarks and the CLI, which test each concept on its own.
+#![deny(missing_docs)]
 
 pub mod app;
 pub mod auth;
@@ -29,3 +37,9 @@ pub mod wire;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;
+
+pub use config::Settings;
+pub use keys::{parse_key_set, KeySet};
+pub use pipeline::{Event, Pipeline, Request, Step};
+pub use reason::RefusalReason;
+pub use token::{verify_token, TokenError, Validation};

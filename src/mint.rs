@@ -12,11 +12,14 @@ use sha2::Sha256;
 /// A private key that can sign development tokens.
 #[derive(Clone)]
 pub enum SigningKey {
+    /// An RSA private key (RS256).
     Rsa(Box<rsa::RsaPrivateKey>),
+    /// A P-256 private key (ES256).
     Ec(p256::SecretKey),
 }
 
 impl SigningKey {
+    /// The algorithm this key signs with.
     pub fn alg(&self) -> Alg {
         match self {
             SigningKey::Rsa(_) => Alg::Rs256,
@@ -46,6 +49,7 @@ impl SigningKey {
         Err("not a PKCS#8 RSA or P-256 private key".to_owned())
     }
 
+    /// The private key as PKCS#8 PEM (`BEGIN PRIVATE KEY`).
     pub fn private_pem(&self) -> Result<String, String> {
         let pem = match self {
             SigningKey::Rsa(k) => k.to_pkcs8_pem(LineEnding::LF),

@@ -113,7 +113,9 @@ pub const DEFAULT_STRIPPED_HEADERS: &[&str] = &[
 /// A header name, or a name prefix (written with a trailing `*`), in normalised form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HeaderPattern {
+    /// An exact normalised name.
     Exact(String),
+    /// A normalised name prefix (the entry without its `*`).
     Prefix(String),
 }
 
@@ -191,9 +193,13 @@ impl fmt::Debug for ProxySettings {
 /// The facts of one request the plan is made from.
 #[derive(Debug, Clone)]
 pub struct RequestFacts<'a> {
+    /// The request method.
     pub method: &'a str,
+    /// The inbound request's headers.
     pub headers: &'a HeaderList,
+    /// The verified session, when the request has one.
     pub auth: Option<&'a Auth>,
+    /// The validated public URL (for `X-Forwarded-Host` and `X-Forwarded-Proto`).
     pub public_url: &'a PublicUrl,
     /// `CF-Connecting-IP`.
     pub client_ip: Option<&'a str>,
@@ -559,13 +565,18 @@ pub fn assertion(facts: &RequestFacts<'_>, audience: &str, secret: &[u8]) -> Opt
 /// Why `ORIGIN_URL` is unusable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OriginError {
+    /// `origin-url-invalid`: not an absolute URL with a host.
     Invalid,
+    /// `origin-url-scheme`: a scheme other than http or https.
     Scheme,
+    /// `origin-url-userinfo`: a user name or password in the URL.
     Userinfo,
+    /// `origin-url-query-or-fragment`: a query or fragment in the URL.
     QueryOrFragment,
 }
 
 impl OriginError {
+    /// The error's stable code.
     pub fn code(&self) -> &'static str {
         match self {
             OriginError::Invalid => "origin-url-invalid",
@@ -580,6 +591,7 @@ impl OriginError {
 /// prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
+    /// http or https.
     pub scheme: Scheme,
     /// Lowercased host (bracketed IPv6).
     pub host: String,
@@ -590,6 +602,7 @@ pub struct Origin {
 }
 
 impl Origin {
+    /// Parses `ORIGIN_URL`, or says why it is unusable.
     pub fn parse(url: &str) -> Result<Origin, OriginError> {
         let u = url::Url::parse(url.trim()).map_err(|_| OriginError::Invalid)?;
         let scheme = Scheme::parse(u.scheme()).map_err(|_| OriginError::Scheme)?;
@@ -612,6 +625,7 @@ impl Origin {
         })
     }
 
+    /// `host[:port]`.
     pub fn authority(&self) -> String {
         match self.port {
             Some(p) => format!("{}:{}", self.host, p),

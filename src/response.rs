@@ -11,14 +11,19 @@ use serde_json::json;
 /// `X-Edgegate-Auth-Status` values.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum AuthStatus {
+    /// `signed-in`: a verified session.
     SignedIn,
+    /// `signed-out`: no valid session (the default).
     #[default]
     SignedOut,
+    /// `handshake`: a redirect to Clerk's handshake, or back from it.
     Handshake,
+    /// `grace`: an expired session accepted under outage grace.
     Grace,
 }
 
 impl AuthStatus {
+    /// The header value.
     pub fn as_str(&self) -> &'static str {
         match self {
             AuthStatus::SignedIn => "signed-in",
@@ -32,14 +37,18 @@ impl AuthStatus {
 /// Whose fault a refusal is (for logs and alerting).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
+    /// `client`: the request itself was refused (session, rules, path, method).
     Client,
+    /// `origin`: the origin could not be reached or did not answer in time.
     Origin,
+    /// `config`: the settings are invalid, or the deployment is incomplete.
     Config,
     /// The gateway's own limits (requests in flight).
     Gateway,
 }
 
 impl Fault {
+    /// The code the log line's `fault` carries.
     pub fn as_str(&self) -> &'static str {
         match self {
             Fault::Client => "client",
@@ -57,29 +66,56 @@ pub enum Rejection {
     /// No valid session. `sign_in` is the complete redirect target (see [`sign_in_location`]),
     /// used only for page loads.
     Unauthenticated {
+        /// Why there is no session.
         reason: RefusalReason,
+        /// A browser page load ([`is_page_load`]): a redirect or an HTML page rather than JSON.
         page_load: bool,
+        /// The sign-in redirect target, when `SIGN_IN_URL` is set.
         sign_in: Option<String>,
     },
     /// Signed in, but the route's rules say no.
-    Forbidden { reason: RefusalReason },
+    Forbidden {
+        /// The rule that said no.
+        reason: RefusalReason,
+    },
     /// The request itself is unusable (e.g. a refused path).
-    BadRequest { reason: RefusalReason },
+    BadRequest {
+        /// What is wrong with the request.
+        reason: RefusalReason,
+    },
     /// The path, canonicalised, is longer than the gateway takes (414).
-    UriTooLong { reason: RefusalReason },
+    UriTooLong {
+        /// The path's error (`path-too-long`).
+        reason: RefusalReason,
+    },
     /// A method the gateway's own paths do not take (they are read-only).
-    MethodNotAllowed { reason: RefusalReason },
+    MethodNotAllowed {
+        /// The reason (`method-not-allowed`).
+        reason: RefusalReason,
+    },
     /// The origin could not be reached. `auth` is the request's session state.
-    OriginUnreachable { auth: AuthStatus },
+    OriginUnreachable {
+        /// The request's auth status.
+        auth: AuthStatus,
+    },
     /// The origin did not answer within `UPSTREAM_TIMEOUT_MS`.
-    OriginTimeout { auth: AuthStatus },
+    OriginTimeout {
+        /// The request's auth status.
+        auth: AuthStatus,
+    },
     /// Settings are invalid (500, generic body; the log line names the setting).
     Misconfigured,
     /// The gateway cannot take the request now (503 with `Retry-After`): too many requests in
     /// flight (`gateway-busy`), or one it no longer knows (`request-expired`).
-    Unavailable { reason: RefusalReason },
+    Unavailable {
+        /// `gateway-busy` or `request-expired`.
+        reason: RefusalReason,
+    },
     /// `GET /__edgegate/health` with invalid settings: 503 naming the settings (never values).
-    HealthInvalid { problems: Vec<String> },
+    HealthInvalid {
+        /// The names of the invalid settings.
+        problems: Vec<String>,
+    },
 }
 
 impl Rejection {
@@ -105,6 +141,7 @@ impl Rejection {
         self.reason().code()
     }
 
+    /// Whose fault the refusal is.
     pub fn fault(&self) -> Fault {
         match self {
             Rejection::Unauthenticated { .. }
@@ -118,6 +155,8 @@ impl Rejection {
         }
     }
 
+    /// The auth status the response reports: signed in for 403, the request's for 502 and 504,
+    /// otherwise signed out.
     pub fn auth_status(&self) -> AuthStatus {
         match self {
             Rejection::Forbidden { .. } => AuthStatus::SignedIn,
@@ -130,12 +169,16 @@ impl Rejection {
 /// A response to send: the edge turns it into a `worker::Response` without deciding anything.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResponsePlan {
+    /// The HTTP status.
     pub status: u16,
+    /// The headers, in order.
     pub headers: Vec<(String, String)>,
+    /// The body (empty for none).
     pub body: String,
 }
 
 impl ResponsePlan {
+    /// The first value of header `name` (any case), if any.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -146,6 +189,7 @@ impl ResponsePlan {
 
 const JSON: &str = "application/json; charset=utf-8";
 const HTML: &str = "text/html; charset=utf-8";
+/// The `WWW-Authenticate` value sent with every 401.
 pub const WWW_AUTHENTICATE: &str = "Bearer error=\"invalid_token\"";
 
 fn h(name: &str, value: &str) -> (String, String) {

@@ -46,22 +46,37 @@ use std::fmt;
 /// Longest raw path accepted.
 pub const MAX_PATH_LEN: usize = 16 * 1024;
 
+/// Why a request path is refused (400, or 414 for `path-too-long`). Stable reason codes via
+/// [`PathError::code`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PathError {
+    /// `path-not-absolute`: the path does not start with `/`.
     NotAbsolute,
+    /// `path-too-long`: over 16 KiB, raw or canonical.
     TooLong,
+    /// `path-control-character`: a raw or percent-encoded control character.
     ControlCharacter,
+    /// `path-backslash`: a raw backslash.
     Backslash,
+    /// `path-encoded-slash`: `%2F`.
     EncodedSlash,
+    /// `path-encoded-backslash`: `%5C`.
     EncodedBackslash,
+    /// `path-parameter`: a raw `;` (path parameters).
     PathParameter,
+    /// `path-bad-percent-encoding`: a `%` not followed by two hex digits.
     BadPercentEncoding,
+    /// `path-invalid-utf8`: percent-encoded bytes that are not UTF-8.
     InvalidUtf8,
+    /// `path-escapes-root`: a `..` that would climb above the root.
     EscapesRoot,
+    /// `path-double-encoded`: a segment that, decoded again, hides a refused byte or a dot segment
+    /// (`%252e`, `%252f`).
     DoubleEncoded,
 }
 
 impl PathError {
+    /// The stable reason code.
     pub fn code(&self) -> &'static str {
         match self {
             PathError::NotAbsolute => "path-not-absolute",
@@ -270,20 +285,35 @@ pub fn canonical_path(raw_path: &str) -> Result<String, PathError> {
 /// Why a pattern or a rule is not valid configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PatternError {
+    /// `pattern-empty`: an empty pattern.
     Empty,
+    /// `pattern-not-absolute`: the pattern does not start with `/`.
     NotAbsolute,
+    /// `pattern-invalid-character`: a character not allowed in a pattern's literal text.
     InvalidCharacter,
+    /// `pattern-unsupported-syntax`: path-to-regexp syntax edgegate does not take (`*`, `+`, `?`,
+    /// groups, ...).
     UnsupportedSyntax,
+    /// `pattern-wildcard-not-last`: `(.*)` anywhere but at the end.
     WildcardNotLast,
+    /// `pattern-empty-param-name`: a `:` without a parameter name.
     EmptyParamName,
+    /// `pattern-adjacent-params`: two parameters with no literal text between them.
     AdjacentParams,
+    /// `pattern-not-canonical`: literal text not in canonical form, so it could never match.
     NotCanonical,
+    /// `rule-missing-requirements`: a rule without `=` or without requirements.
     MissingRequirements,
+    /// `rule-unknown-requirement`: a requirement other than `org` (or `organization`), `role:` or
+    /// `permission:`.
     UnknownRequirement,
+    /// `rule-empty-requirement-value`: an empty role or permission, or one with whitespace or
+    /// control characters.
     EmptyRequirementValue,
 }
 
 impl PatternError {
+    /// The stable code.
     pub fn code(&self) -> &'static str {
         match self {
             PatternError::Empty => "pattern-empty",
@@ -304,12 +334,16 @@ impl PatternError {
 /// A configuration error naming the setting and the (1-based) entry, never the value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RouteConfigError {
+    /// `PUBLIC_ROUTES` or `ROUTE_RULES`.
     pub setting: &'static str,
+    /// The entry's position, from 1.
     pub entry: usize,
+    /// What is wrong with the entry.
     pub error: PatternError,
 }
 
 impl RouteConfigError {
+    /// The error's code.
     pub fn code(&self) -> &'static str {
         self.error.code()
     }
@@ -346,6 +380,7 @@ fn is_literal_char(b: u8) -> bool {
 }
 
 impl Pattern {
+    /// Parses one pattern (see the module documentation for the syntax).
     pub fn parse(s: &str) -> Result<Pattern, PatternError> {
         let s = s.trim();
         if s.is_empty() {
@@ -423,6 +458,7 @@ impl Pattern {
         }
     }
 
+    /// The pattern's text.
     pub fn as_str(&self) -> &str {
         &self.source
     }
@@ -542,19 +578,25 @@ pub enum Requirement {
 /// A `ROUTE_RULES` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
+    /// The paths the rule applies to (matched case-insensitively).
     pub pattern: Pattern,
+    /// What a session needs there; every requirement must hold.
     pub requirements: Vec<Requirement>,
 }
 
 /// Why a signed-in session may not use a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Forbidden {
+    /// `missing-organization`: no active organisation.
     MissingOrganization,
+    /// `missing-role`: the organisation role is none of the rule's.
     MissingRole,
+    /// `missing-permission`: the organisation grants none of the rule's permissions.
     MissingPermission,
 }
 
 impl Forbidden {
+    /// The stable reason code.
     pub fn code(&self) -> &'static str {
         match self {
             Forbidden::MissingOrganization => "missing-organization",
@@ -703,18 +745,24 @@ pub enum Access<'a> {
     /// No session needed (identity is still forwarded when a valid one comes along).
     Public,
     /// A signed-in session that satisfies every listed rule.
-    Protected { rules: Vec<&'a Rule> },
+    Protected {
+        /// The rules that match the path (none: any signed-in session will do).
+        rules: Vec<&'a Rule>,
+    },
 }
 
 /// The parsed routing settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RouteTable {
+    /// `PUBLIC_ROUTES`.
     pub public: Vec<Pattern>,
+    /// `ROUTE_RULES`.
     pub rules: Vec<Rule>,
     always_public: Vec<Pattern>,
 }
 
 impl RouteTable {
+    /// A table of these patterns and rules, with no always-public path.
     pub fn new(public: Vec<Pattern>, rules: Vec<Rule>) -> RouteTable {
         RouteTable {
             public,

@@ -6,7 +6,9 @@
 use crate::http::HeaderList;
 use std::collections::HashMap;
 
+/// Clerk's session token cookie (with a publishable key also `__session_<suffix>`).
 pub const SESSION_COOKIE: &str = "__session";
+/// Clerk's client timestamp cookie, in seconds (absent or 0: no signed-in client).
 pub const CLIENT_UAT_COOKIE: &str = "__client_uat";
 
 /// The one cookie lookup: the first cookie called `name` with a non-empty value (first
@@ -30,13 +32,17 @@ pub enum TokenSource {
     Bearer(String),
     /// A session cookie; `name` is `__session` or `__session_<suffix>`.
     Cookie {
+        /// The cookie's name.
         name: String,
+        /// The cookie's value (the token).
         value: String,
     },
+    /// No token found.
     None,
 }
 
 impl TokenSource {
+    /// The token, if one was found.
     pub fn token(&self) -> Option<&str> {
         match self {
             TokenSource::Bearer(t) => Some(t),
@@ -110,6 +116,7 @@ pub struct CookieJar {
 }
 
 impl CookieJar {
+    /// Reads every `Cookie` header of a request.
     pub fn from_headers(headers: &HeaderList) -> CookieJar {
         let mut jar = CookieJar::default();
         for value in headers.get_all("cookie") {
@@ -161,14 +168,17 @@ impl CookieJar {
         self.pairs.get(i).map(|(_, v)| v.as_str())
     }
 
+    /// Every cookie as (name, value), in the order first seen.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.pairs.iter().map(|(n, v)| (n.as_str(), v.as_str()))
     }
 
+    /// The number of cookies (names counted once).
     pub fn len(&self) -> usize {
         self.pairs.len()
     }
 
+    /// True when there are no cookies.
     pub fn is_empty(&self) -> bool {
         self.pairs.is_empty()
     }

@@ -142,8 +142,11 @@ fn edits(out: &mut String, edits: &[HeaderEdit]) {
 /// (`(":name", "")` for a delete), and what follows (the body of an `R`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Read<'a> {
+    /// The kind, the request id and the step's other fields before any list.
     pub fields: Vec<&'a str>,
+    /// The header or edit list, in order.
     pub pairs: Vec<(&'a str, &'a str)>,
+    /// Everything after the fields and the list (an `R` step's body).
     pub rest: &'a str,
 }
 

@@ -28,12 +28,14 @@ pub enum SessionOutcome<'a> {
     Verified(&'a SessionClaims),
 }
 
-/// What Clerk's Frontend API looks like from here (see [`OutageProbe`]).
+/// What Clerk's Frontend API looks like from here (see [`OutageProbe`](super::OutageProbe)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FapiStatus {
     /// Not checked recently.
     Unknown,
+    /// Checked recently: it answered with a status other than 5xx.
     Up,
+    /// Checked recently: the check failed, timed out or got a 5xx.
     Down,
 }
 
@@ -41,27 +43,33 @@ pub enum FapiStatus {
 /// from cookies: a `Authorization` header token is never handshaken.
 #[derive(Debug, Clone, Copy)]
 pub struct BrowserRequest<'a> {
+    /// The request method.
     pub method: &'a str,
+    /// `Sec-Fetch-Dest`, when sent.
     pub sec_fetch_dest: Option<&'a str>,
+    /// `Accept`, when sent.
     pub accept: Option<&'a str>,
     /// The route is public: never start a handshake.
     pub is_public: bool,
     /// From the publishable key; `None` when `PUBLISHABLE_KEY` is not set (no handshake then).
     pub instance: Option<Instance>,
-    /// [`ClerkCookies::client_uat`].
+    /// [`ClerkCookies::client_uat`](super::ClerkCookies::client_uat).
     pub client_uat: i64,
     /// A dev-browser token in the cookie or the query.
     pub dev_browser_present: bool,
     /// `__clerk_db_jwt` in the query (development: Clerk's `dev-browser-sync`).
     pub dev_browser_in_query: bool,
-    /// [`ClerkCookies::redirect_count`].
+    /// [`ClerkCookies::redirect_count`](super::ClerkCookies::redirect_count).
     pub redirect_count: u32,
+    /// The session cookie token's signature outcome.
     pub session: SessionOutcome<'a>,
     /// The verification policy (`Gate::validation`).
     pub validation: &'a Validation,
     /// `OUTAGE_GRACE_SECONDS`.
     pub outage_grace_seconds: i64,
+    /// What the Frontend API looks like now (for outage grace).
     pub fapi_status: FapiStatus,
+    /// Now, Unix ms.
     pub now_ms: i64,
 }
 
@@ -71,13 +79,22 @@ pub enum BrowserDecision {
     /// The session verified: signed in with its claims.
     SignedIn,
     /// Outage grace: signed in until `until_ms` (`X-Edgegate-Auth-Status: grace`, `X-Auth-Grace: 1`).
-    Grace { until_ms: i64 },
+    Grace {
+        /// Unix ms: `(exp + OUTAGE_GRACE_SECONDS) * 1000`.
+        until_ms: i64,
+    },
     /// Grace might apply: run the outage check, record it, and decide again.
     NeedOutageCheck,
-    /// Redirect to the Frontend API handshake ([`handshake_redirect`]).
-    Handshake { reason: Reason },
+    /// Redirect to the Frontend API handshake ([`handshake_redirect`](super::handshake_redirect)).
+    Handshake {
+        /// Why the handshake starts (sent as `__clerk_hs_reason`).
+        reason: Reason,
+    },
     /// Signed out (the gateway's sign-in redirect or 401).
-    SignedOut { reason: Reason },
+    SignedOut {
+        /// Why the request is signed out.
+        reason: Reason,
+    },
 }
 
 /// Clerk's cookie rules (`authenticateRequestWithTokenInCookie`), networkless. In order:

@@ -13,8 +13,10 @@ pub enum GraceDecision {
     NeedOutageCheck,
     /// Accept the session until `until_ms` (= (exp + grace) * 1000).
     Accept {
+        /// Unix ms.
         until_ms: i64,
     },
+    /// Grace does not apply.
     No,
 }
 
@@ -56,8 +58,11 @@ pub fn grace_applies(
 /// What the outage check's fetch produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProbeResult {
+    /// The fetch failed.
     ConnectFailed,
+    /// No answer within the probe's timeout.
     TimedOut,
+    /// The Frontend API answered with this status.
     Status(u16),
 }
 
@@ -77,6 +82,7 @@ pub struct OutageProbe {
 }
 
 impl OutageProbe {
+    /// A probe memory with no check recorded.
     pub fn new() -> OutageProbe {
         OutageProbe::default()
     }

@@ -30,6 +30,7 @@ pub enum HandshakeError {
 }
 
 impl HandshakeError {
+    /// The error's stable code.
     pub fn code(&self) -> &'static str {
         match self {
             HandshakeError::Token(TokenError::TypeMismatch) => "handshake-token-type-mismatch",
@@ -86,6 +87,8 @@ pub(crate) fn set_cookie_name(directive: &str) -> Option<&str> {
 pub struct DroppedCookie {
     /// The cookie's name when readable (never its value), else `None`.
     pub name: Option<String>,
+    /// Why it was dropped: `too-long`, `control-characters`, `malformed`, `foreign-cookie` or
+    /// `too-many`.
     pub reason: &'static str,
 }
 
@@ -173,13 +176,17 @@ pub enum HandshakeResolution {
     /// 307 back to the same URL without the handshake parameters, with Clerk's cookies and the
     /// handshake and state cookies cleared. Log each `dropped` entry.
     Redirect {
+        /// The 307 back to the public URL.
         plan: ResponsePlan,
+        /// The token's Set-Cookie directives that were not passed on.
         dropped: Vec<DroppedCookie>,
     },
     /// Refused: treat the request as signed out with `reason` (nothing is planted). Send
     /// `clear_cookies` with whatever response follows.
     Refused {
+        /// Why the handshake was refused.
         reason: Reason,
+        /// `Set-Cookie`s that clear the handshake and state cookies.
         clear_cookies: Vec<String>,
     },
 }
@@ -187,7 +194,7 @@ pub enum HandshakeResolution {
 /// The first half of a handshake resolution, before the signature: the state (missing or
 /// different → refused with `handshake-state-mismatch`, before the token is even parsed), the
 /// public URL, then the token's shape, header and key choice (pass
-/// [`HANDSHAKE_MAX_TOKEN_BYTES`]; a JWT-template or machine token is refused). Then run the
+/// [`HANDSHAKE_MAX_TOKEN_BYTES`](super::HANDSHAKE_MAX_TOKEN_BYTES); a JWT-template or machine token is refused). Then run the
 /// candidates' signature checks and call [`finish_handshake`].
 pub fn begin_handshake(
     req: &HandshakeRequest<'_>,

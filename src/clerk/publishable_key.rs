@@ -21,6 +21,7 @@ pub enum Instance {
 /// A parsed `PUBLISHABLE_KEY`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublishableKey {
+    /// Development or production, from the key's prefix.
     pub instance: Instance,
     /// The Frontend API host named by the key (validated host syntax, lower-cased).
     pub frontend_api: String,

@@ -9,16 +9,25 @@ use crate::token::TokenError;
 /// `__clerk_hs_reason`); the others are edgegate's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {
+    /// `session-token-and-uat-missing`: neither a session cookie nor `__client_uat`.
     SessionTokenAndUatMissing,
+    /// `client-uat-but-no-session-token`: `__client_uat` is set, but there is no session cookie.
     ClientUatWithoutSessionToken,
+    /// `session-token-but-no-client-uat`: a session cookie, but no `__client_uat` (or 0).
     SessionTokenWithoutClientUat,
+    /// `session-token-iat-before-client-uat`: the token was issued before `__client_uat`.
     SessionTokenIatBeforeClientUat,
+    /// `session-token-expired`: the session token expired.
     SessionTokenExpired,
+    /// `session-token-nbf`: the session token's `nbf` is in the future.
     SessionTokenNbf,
+    /// `session-token-iat-in-the-future`: the session token's `iat` is in the future.
     SessionTokenIatInTheFuture,
+    /// `dev-browser-missing`: a development instance without a dev-browser token.
     DevBrowserMissing,
+    /// `dev-browser-sync`: `__clerk_db_jwt` in the query on a development instance.
     DevBrowserSync,
-    /// More than [`MAX_HANDSHAKE_REDIRECTS`] handshakes in a row.
+    /// More than [`MAX_HANDSHAKE_REDIRECTS`](super::MAX_HANDSHAKE_REDIRECTS) handshakes in a row.
     RedirectLoop,
     /// A handshake token without a matching state cookie and parameter.
     HandshakeStateMismatch,
@@ -29,6 +38,7 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// The reason's code.
     pub fn code(&self) -> &'static str {
         match self {
             Reason::SessionTokenAndUatMissing => "session-token-and-uat-missing",

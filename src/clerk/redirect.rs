@@ -16,9 +16,13 @@ use url::Url;
 /// header each, in order).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResponsePlan {
+    /// The HTTP status (307).
     pub status: u16,
+    /// The `Location` header.
     pub location: String,
+    /// Other headers, in order.
     pub headers: Vec<(&'static str, String)>,
+    /// `Set-Cookie` values, in order.
     pub set_cookies: Vec<String>,
 }
 

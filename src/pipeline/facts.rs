@@ -15,18 +15,26 @@ use crate::session::{self, CookieJar};
 
 /// One request's facts and what the phases found so far.
 pub struct Ctx {
+    /// The request as the runtime handed it.
     pub req: Request,
+    /// `start`'s `now_ms` (Unix ms): the time for the whole request.
     pub now_ms: i64,
+    /// The random bytes `start` was given (the request id's fallback, the handshake state).
     pub random: [u8; 32],
+    /// `CF-Ray` when it is usable, otherwise the first 16 bytes of `random` in hex
+    /// (`proxy::request_id`).
     pub request_id: String,
+    /// The log record so far.
     pub log: LogRecord,
     /// The public URL, allow-listed for redirects (`forwarded::redirect_target`).
     pub public: PublicUrl,
     /// The canonical path: what is matched and what is forwarded.
     pub path: String,
+    /// The query, without its `?`, when the URL has one.
     pub query: Option<String>,
     /// Under `/__edgegate/`.
     pub gateway_own: bool,
+    /// A CORS preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`).
     pub preflight: bool,
     /// No session needed (public route, gateway path, preflight, the sign-in page).
     pub is_public: bool,

@@ -51,19 +51,24 @@ const DEADLINE_SLACK_MS: i64 = 10_000;
 /// A request as the runtime handed it to the worker.
 #[derive(Debug, Clone)]
 pub struct Request {
+    /// The request method.
     pub method: String,
     /// The full URL as the worker received it.
     pub url: String,
+    /// The request's headers.
     pub headers: HeaderList,
 }
 
 /// One signature check the caller must run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignatureQuestion {
+    /// The index of the key to verify with.
     pub key_index: usize,
+    /// The algorithm to verify with.
     pub alg: Alg,
     /// `signing input || signature`, split at `message_len`.
     pub bytes: Vec<u8>,
+    /// The length of the signed bytes: where `bytes` splits.
     pub message_len: usize,
 }
 
@@ -94,7 +99,9 @@ impl SignatureQuestion {
 /// A request to the origin the caller must send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OriginFetch {
+    /// The request method.
     pub method: String,
+    /// The origin URL to fetch.
     pub url: String,
     /// Edits to a copy of the request's own headers (`http::apply_edits` gives the result).
     pub edits: Vec<HeaderEdit>,
@@ -109,26 +116,45 @@ pub struct OriginFetch {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     /// Send this response and log `log` (add `duration_ms`). The request is over.
-    Respond { plan: ResponsePlan, log: LogRecord },
+    Respond {
+        /// The response to send.
+        plan: ResponsePlan,
+        /// The request's log record.
+        log: LogRecord,
+    },
     /// Verify the signature (WebCrypto, with the key at `key_index` as `Pipeline::key_jwk`
     /// exports it), then `resume(id, Event::Verified(ok))`. A failed or thrown check is `false`.
     Verify(SignatureQuestion),
     /// `GET url` within `timeout_ms`, then `resume(id, Event::Probed(result))`.
-    Probe { url: String, timeout_ms: u64 },
+    Probe {
+        /// The Frontend API's outage-check URL.
+        url: String,
+        /// How long to wait for the answer.
+        timeout_ms: u64,
+    },
     /// Send this request to the origin (redirects never followed, nothing cached), then
     /// `resume(id, Event::Fetched { .. })` with the response's status and headers, or with the
     /// timeout or failure.
     FetchOrigin(OriginFetch),
     /// Fetch `url` from the `ASSETS` binding, then `resume(id, Event::Fetched { .. })`.
-    FetchAsset { url: String },
+    FetchAsset {
+        /// The asset's URL.
+        url: String,
+    },
     /// Send the fetched response on, its headers edited. The request is over.
     Stream {
+        /// The fetched response's status.
         status: u16,
+        /// Edits to the fetched response's headers.
         edits: Vec<HeaderEdit>,
+        /// The request's log record.
         log: LogRecord,
     },
     /// Send the fetched response on untouched (a WebSocket upgrade). The request is over.
-    PassThrough { log: LogRecord },
+    PassThrough {
+        /// The request's log record.
+        log: LogRecord,
+    },
 }
 
 /// What the caller hands back to [`Pipeline::resume`].
@@ -141,7 +167,9 @@ pub enum Event {
     /// The answer to [`Step::FetchOrigin`] and [`Step::FetchAsset`]: how the fetch ended, and
     /// the response's headers when there is one.
     Fetched {
+        /// How the fetch ended.
         fetched: Fetched,
+        /// The response's headers, when there is a response.
         headers: HeaderList,
     },
 }

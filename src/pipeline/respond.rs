@@ -22,7 +22,9 @@ pub enum Fetched {
 
 /// An origin fetch in flight: what the response side needs of the plan.
 pub struct OriginWait {
+    /// The proxy plan without its outbound headers (the fetch carries them as edits).
     pub plan: ProxyPlan,
+    /// The request's log record.
     pub log: LogRecord,
 }
 

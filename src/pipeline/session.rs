@@ -25,6 +25,7 @@ pub struct SessionState {
 }
 
 impl SessionState {
+    /// The auth status this state reports: signed in, in grace, or signed out.
     pub fn status(&self) -> AuthStatus {
         match (&self.claims, self.grace) {
             (Ok(_), true) => AuthStatus::Grace,
@@ -32,6 +33,7 @@ impl SessionState {
             (Err(_), _) => AuthStatus::SignedOut,
         }
     }
+    /// The verified session, when there is one.
     pub fn auth(&self) -> Option<&Auth> {
         self.claims.as_ref().ok().map(|c| &c.auth)
     }
@@ -72,6 +74,7 @@ pub type Verified = Option<Result<Rc<SessionClaims>, TokenError>>;
 
 /// Where the session phase left the request.
 pub enum Session {
+    /// Settled: go on to authorise with this state.
     Decided(SessionState),
     /// Run the pending token's signature check, then [`answer`].
     Verify(PendingToken),

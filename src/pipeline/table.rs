@@ -18,6 +18,7 @@ pub struct RequestTable<T> {
 }
 
 impl<T> RequestTable<T> {
+    /// An empty table that holds at most `capacity` waiting requests.
     pub fn new(capacity: usize) -> RequestTable<T> {
         RequestTable {
             entries: HashMap::new(),
@@ -78,14 +79,17 @@ impl<T> RequestTable<T> {
         dropped
     }
 
+    /// The number of requests waiting.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// True when no request is waiting.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
+    /// The most requests that may wait at once.
     pub fn capacity(&self) -> usize {
         self.capacity
     }

@@ -9,9 +9,13 @@ use crate::keys::{Alg, KeySet};
 /// One signature check to run: does `signature` verify over `message` with key `key_index`?
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SignatureCheck<'a> {
+    /// The index of the key in the configured [`KeySet`].
     pub key_index: usize,
+    /// The token's algorithm.
     pub alg: Alg,
+    /// The signed bytes.
     pub message: &'a [u8],
+    /// The signature.
     pub signature: &'a [u8],
 }
 

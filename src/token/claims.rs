@@ -11,14 +11,22 @@ use serde_json::{Map, Value};
 /// not a time but an attempt to make a token immortal or to overflow arithmetic.
 pub const MAX_TIMESTAMP: i64 = 253_402_300_799;
 
+/// A session token's typed claims: what the verified-token cache keeps.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionClaims {
+    /// The session the claims describe.
     pub auth: Auth,
+    /// `exp`, seconds since the epoch.
     pub exp: i64,
+    /// `nbf`, seconds since the epoch, when present.
     pub nbf: Option<i64>,
+    /// `iat`, seconds since the epoch, when present.
     pub iat: Option<i64>,
+    /// `azp`, the authorised party, when present.
     pub azp: Option<String>,
+    /// `iss`, when present.
     pub iss: Option<String>,
+    /// `aud` as a list (a single string is one entry), when present.
     pub aud: Option<Vec<String>>,
     /// The header's `cat` named a JWT-template token.
     pub template: bool,

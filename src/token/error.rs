@@ -7,18 +7,29 @@ use std::fmt;
 /// What exactly was malformed (for logs; the public code is always `token-invalid`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Malformed {
+    /// Not three segments, or an empty header or signature segment.
     Segments,
+    /// A segment that is not strict base64url.
     Base64,
+    /// The header is not a JSON object.
     HeaderJson,
+    /// The payload is not a JSON object.
     PayloadJson,
+    /// A JSON member named twice.
     DuplicateMember,
+    /// JSON nested too deep.
     TooDeep,
+    /// `typ` is neither `JWT` nor an access-token type.
     Typ,
+    /// `kid` is not a string.
     Kid,
+    /// `cat` is not a string.
     Cat,
+    /// A claim missing, of the wrong type or out of range (its name).
     Claim(&'static str),
 }
 
+/// Why a session token is refused; [`TokenError::code`] is its stable public reason code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenError {
     /// No token in the request.
@@ -35,18 +46,27 @@ pub enum TokenError {
     TypeMismatch,
     /// Every configured key has a kid and none is the token's.
     UnknownKid,
+    /// `token-invalid-signature`: no candidate key verifies the signature.
     InvalidSignature,
+    /// `token-expired`: `exp` has passed (beyond the clock skew).
     Expired,
+    /// `token-not-active-yet`: `nbf` is in the future (beyond the clock skew).
     NotActiveYet,
+    /// `token-iat-in-the-future`: `iat` is in the future (beyond the clock skew).
     IatInFuture,
+    /// `token-invalid-authorized-parties`: `azp` is not an authorised party, or is missing while
+    /// `AZP_MISSING` is not `allow`.
     InvalidAuthorizedParties,
+    /// `token-invalid-issuer`: `iss` is not `ISSUER`.
     InvalidIssuer,
+    /// `token-invalid-audience`: `aud` holds none of `AUDIENCE`.
     InvalidAudience,
     /// `sts: "pending"` while pending sessions count as signed out.
     SessionPending,
 }
 
 impl TokenError {
+    /// The stable public reason code.
     pub fn code(&self) -> &'static str {
         match self {
             TokenError::Missing => "token-missing",

@@ -27,8 +27,11 @@ const FORBIDDEN_HEADER_MEMBERS: &[&str] = &["crit", "b64", "zip", "enc"];
 /// only from configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
+    /// `alg`: RS256 or ES256.
     pub alg: Alg,
+    /// `kid`, when present.
     pub kid: Option<String>,
+    /// `cat`, Clerk's token category, when present.
     pub cat: Option<String>,
     /// `typ` names an OAuth access token (`at+jwt`): a machine token, never a session.
     pub access_token: bool,
@@ -37,10 +40,13 @@ pub struct Header {
 /// A decoded compact JWS whose signature has not been checked yet.
 #[derive(Debug, Clone)]
 pub struct CompactJws<'a> {
+    /// The checked header.
     pub header: Header,
     /// `base64url(header) "." base64url(payload)`: the bytes the signature covers.
     pub signing_input: &'a str,
+    /// The decoded payload (not yet known to be JSON).
     pub payload: Vec<u8>,
+    /// The decoded signature.
     pub signature: Vec<u8>,
 }
 

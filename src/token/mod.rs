@@ -38,14 +38,18 @@ pub struct Validation {
     pub authorized_parties: Vec<String>,
     /// `AZP_MISSING=allow`: accept tokens without `azp` (a present `azp` is still checked).
     pub allow_missing_azp: bool,
+    /// `CLOCK_SKEW_MS`: the leeway for `exp`, `nbf` and `iat`.
     pub clock_skew_ms: i64,
+    /// `ISSUER`: the exact `iss` required, when set.
     pub issuer: Option<String>,
+    /// `AUDIENCE`: `aud` must hold one of these, when set.
     pub audience: Option<Vec<String>>,
     /// `PENDING_SESSIONS=signed-in`.
     pub pending_is_signed_in: bool,
     /// `SID_MISSING=allow`: accept tokens without `sid` and JWT-template tokens (machine
     /// tokens stay refused).
     pub allow_missing_sid: bool,
+    /// `MAX_TOKEN_BYTES`: longer tokens are refused.
     pub max_token_bytes: usize,
 }
 
@@ -92,12 +96,15 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// The checked header.
     pub fn header(&self) -> &Header {
         &self.header
     }
+    /// The bytes the signature covers.
     pub fn signing_input(&self) -> &[u8] {
         self.signing_input.as_bytes()
     }
+    /// The decoded signature.
     pub fn signature(&self) -> &[u8] {
         &self.signature
     }
