@@ -12,6 +12,8 @@
 #   4. release wasm build             (scripts/build.sh: worker-build --release, wasm-opt)
 #   5. origin kit                     (node --test origin/test/: @edgegate/origin, no worker needed)
 #   6. end-to-end suite               (node --test tests/e2e/: the built worker in workerd)
+#   7. deploy bundle                  (scripts/check-deploy.sh: `wrangler deploy --dry-run` ships
+#                                      the very wasm the end-to-end suite ran)
 # Long runs (fuzzing, load, benchmarks) have their own commands; see README.md.
 set -uo pipefail
 # The browser tests need Debian's chromium: set-up installs it for the test command.
@@ -58,10 +60,13 @@ build_rc="${results[${#results[@]} - 1]}"
 step "origin kit (node --test)" node --test --test-reporter=spec origin/test/*.test.mjs
 if [ "$build_rc" -eq 0 ]; then
   step "end-to-end (workerd)" node --test --test-reporter=spec tests/e2e/*.test.mjs
+  step "deploy bundle is the tested build" bash scripts/check-deploy.sh
 else
-  names+=("end-to-end (workerd)")
-  results+=("skipped")
-  times+=(0)
+  for skipped in "end-to-end (workerd)" "deploy bundle is the tested build"; do
+    names+=("$skipped")
+    results+=("skipped")
+    times+=(0)
+  done
 fi
 
 failed=0
