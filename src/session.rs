@@ -61,11 +61,16 @@ impl TokenSource {
     }
 }
 
-/// The token in an `Authorization` value when its scheme is `Bearer` (any case). Returns `None`
-/// for other schemes and for an empty token.
+/// The token in an `Authorization` value: after a `Bearer` scheme (any case), or the whole value
+/// when it has no scheme at all (a bare token, as Clerk's `parseAuthorizationHeader` takes it).
+/// `None` for other schemes (`Basic`, ...), which fall through to the cookies, and for an empty
+/// token.
 pub fn bearer_token(authorization: &str) -> Option<&str> {
     let v = authorization.trim_matches(|c: char| c == ' ' || c == '\t');
-    let scheme_end = v.find([' ', '\t'])?;
+    let Some(scheme_end) = v.find([' ', '\t']) else {
+        // A lone `Bearer` is a scheme without its token, not a token.
+        return (!v.is_empty() && !v.eq_ignore_ascii_case("bearer")).then_some(v);
+    };
     let scheme = v.get(..scheme_end)?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return None;

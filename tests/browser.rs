@@ -216,6 +216,36 @@ fn suffix_rules() {
         ],
         &live
     ));
+    // an `iss` that is there but not a string (Clerk: truthy, so it has an issuer, and it belongs
+    // to no instance) → suffixed, as Clerk falls back to the suffixed cookies
+    for iss in [json!(5), json!({"a": 1}), json!(["x"]), json!(true)] {
+        let odd = peek_token(json!({"iss": iss, "iat": NOW_S}));
+        assert!(
+            suffixed(
+                &[
+                    ("__session", &odd),
+                    (SFX_LIVE_SESSION, &s_new),
+                    (SFX_LIVE_UAT, "5")
+                ],
+                &live
+            ),
+            "{iss}"
+        );
+    }
+    for falsy in [json!(0), json!(""), json!(null), json!(false)] {
+        let odd = peek_token(json!({"iss": falsy, "iat": NOW_S}));
+        assert!(
+            !suffixed(
+                &[
+                    ("__session", &odd),
+                    (SFX_LIVE_SESSION, &s_new),
+                    (SFX_LIVE_UAT, "5")
+                ],
+                &live
+            ),
+            "{falsy}"
+        );
+    }
     // unsuffixed session from another instance → suffixed (even with no suffixed cookies)
     let foreign = peek_token(json!({"iss": "https://clerk.other.dev", "iat": NOW_S}));
     assert!(suffixed(&[("__session", &foreign)], &live));
@@ -627,14 +657,14 @@ fn query_of(location: &str) -> Vec<(String, String)> {
 
 #[test]
 fn handshake_redirect_plan() {
-    let public =
-        "https://app.example.com/dash/x?b=%20c&__clerk_db_jwt=old&__clerk_handshake=zz&a=1#frag";
+    let public = "https://app.example.com/dash/x?b=%20c&__clerk_db_jwt=old&__dev_session=legacy&__clerk_handshake=zz&a=1#frag";
     let plan = handshake_redirect(
         "https://clerk.example.com",
         public,
         true,
         Reason::SessionTokenExpired,
         None,
+        Some("sess.tok.en"),
         &RANDOM,
         0,
     )
@@ -651,11 +681,16 @@ fn handshake_redirect_plan() {
         q,
         vec![
             ("redirect_url".to_owned(), want_redirect),
+            (
+                "__clerk_api_version".to_owned(),
+                CLERK_API_VERSION.to_owned()
+            ),
             ("suffixed_cookies".to_owned(), "true".to_owned()),
             (
                 "__clerk_hs_reason".to_owned(),
                 "session-token-expired".to_owned()
             ),
+            ("__session".to_owned(), "sess.tok.en".to_owned()),
         ]
     );
     assert!(!plan.location.contains("format"));
@@ -687,6 +722,7 @@ fn handshake_redirect_dev_and_proxy() {
         false,
         Reason::DevBrowserMissing,
         Some("dvb_123"),
+        None,
         &[1u8; 32],
         2,
     )
@@ -718,6 +754,7 @@ fn handshake_redirect_guard_and_bad_urls() {
             public,
             false,
             Reason::SessionTokenExpired,
+            None,
             None,
             &RANDOM,
             count,
@@ -1194,7 +1231,16 @@ fn hostile_inputs_never_panic() {
         let _ = ClerkCookies::read(&list, Some(&live), NOW_MS);
         let _ = HandshakeParams::from_query(Some(j));
         let _ = PublishableKey::parse(j);
-        let _ = handshake_redirect(j, j, true, Reason::SessionTokenExpired, Some(j), &RANDOM, 0);
+        let _ = handshake_redirect(
+            j,
+            j,
+            true,
+            Reason::SessionTokenExpired,
+            Some(j),
+            Some(j),
+            &RANDOM,
+            0,
+        );
         let _ = resolve(j, Some(j), Some(j));
     }
     let _ = ClerkCookies::read::<&str, &str>(&[], Some(&live), i64::MIN);
@@ -1232,7 +1278,7 @@ mod prop {
             let _ = ClerkCookies::read(&list, Some(&live), NOW_MS);
             let _ = HandshakeParams::from_query(Some(&c));
             let _ = handshake_redirect(&a, &format!("https://a.example.com/?{c}"), true,
-                Reason::SessionTokenExpired, Some(&b), &RANDOM, 0);
+                Reason::SessionTokenExpired, Some(&b), Some(&c), &RANDOM, 0);
             let _ = resolve(&c, Some("S"), Some("S"));
             let _ = resolve_with(
                 &HandshakeRequest { public_url: &a, token: &c, state_cookie: Some(&b), state_param: Some(&b) });

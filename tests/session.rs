@@ -79,7 +79,18 @@ fn non_bearer_or_empty_authorization_is_no_token() {
     assert_eq!(bearer_token("Bearer"), None);
     assert_eq!(bearer_token("Bearer    "), None);
     assert_eq!(bearer_token(""), None);
-    assert_eq!(bearer_token("Bearerabc"), None);
+    assert_eq!(bearer_token("Token abc"), None);
+}
+
+#[test]
+fn a_bare_authorization_value_is_the_token_as_in_clerk() {
+    assert_eq!(
+        bearer_token("eyJhbGciOi.e30.sig"),
+        Some("eyJhbGciOi.e30.sig")
+    );
+    assert_eq!(bearer_token("  eyJ.e30.sig  "), Some("eyJ.e30.sig"));
+    assert_eq!(bearer_token("Bearerabc"), Some("Bearerabc"));
+    assert_eq!(bearer_token("bearer"), None);
 }
 
 #[test]

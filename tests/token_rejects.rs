@@ -907,13 +907,22 @@ fn missing_azp_allowed_with_allow_missing_azp() {
 }
 
 #[test]
-fn authorized_parties_trailing_slash_normalised() {
+fn azp_is_compared_exactly_and_configured_parties_lose_a_trailing_slash() {
+    // As Clerk's assertAuthorizedPartiesClaim: the token's azp exactly.
     let t = with_claims(json!({"azp": format!("{ORIGIN}/")}));
-    assert!(verify(&t, &rs_set()).is_ok());
+    assert_eq!(
+        verify(&t, &rs_set()),
+        Err(TokenError::InvalidAuthorizedParties)
+    );
+    // A configured party written with a trailing slash is the origin.
     let v = Validation::default()
         .with_authorized_parties([format!("{ORIGIN}/"), "https://b.example".into()]);
     assert!(verify_with(&with_claims(json!({})), &v).is_ok());
-    assert!(verify_with(&with_claims(json!({"azp": "https://b.example/"})), &v).is_ok());
+    assert!(verify_with(&with_claims(json!({"azp": "https://b.example"})), &v).is_ok());
+    assert_eq!(
+        verify_with(&with_claims(json!({"azp": "https://b.example/"})), &v),
+        Err(TokenError::InvalidAuthorizedParties)
+    );
 }
 
 #[test]

@@ -43,10 +43,19 @@ pub(crate) fn peek(token: &str) -> (Peek, Option<String>) {
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
         .map(str::to_owned);
+    // Clerk tests `!!payload.iss` here (JavaScript truthiness) and wants a string only where it
+    // compares the issuer: a non-string `iss` has an issuer that belongs to no instance.
+    let has_iss = payload.get("iss").is_some_and(|v| match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(_) | Value::Object(_) => true,
+    });
     (
         Peek {
             decoded: true,
-            has_iss: iss.is_some(),
+            has_iss,
             iat: payload.get("iat").and_then(Value::as_f64).unwrap_or(0.0),
             exp: payload.get("exp").and_then(Value::as_f64),
         },

@@ -4,6 +4,11 @@
 pub use crate::session::{cookie, CLIENT_UAT_COOKIE, SESSION_COOKIE};
 /// Clerk's development-browser token (cookie, suffixed or not, and query parameter).
 pub const DEV_BROWSER: &str = "__clerk_db_jwt";
+/// The Backend API version Clerk's SDK sends with a handshake (`SUPPORTED_BAPI_VERSION` of
+/// `@clerk/backend`), as `__clerk_api_version`.
+pub const CLERK_API_VERSION: &str = "2026-05-12";
+/// Clerk's legacy development-session parameter, removed from URLs with `__clerk_db_jwt`.
+pub const LEGACY_DEV_BROWSER: &str = "__dev_session";
 /// The handshake token (query parameter or unsuffixed cookie).
 pub const HANDSHAKE: &str = "__clerk_handshake";
 /// Clerk's handshake debugging parameter, removed with the handshake.

@@ -1,6 +1,6 @@
 //! Query strings: Clerk's handshake parameters and the URL rewrite that removes them.
 
-use super::names::{DEV_BROWSER, HANDSHAKE, HANDSHAKE_HELP, STATE_NAME};
+use super::names::{DEV_BROWSER, HANDSHAKE, HANDSHAKE_HELP, LEGACY_DEV_BROWSER, STATE_NAME};
 
 use url::Url;
 
@@ -75,4 +75,10 @@ pub(crate) fn rewrite_url(url: &Url, remove: &[&str], add: Option<(&str, &str)>)
 }
 
 /// Query parameters a handshake redirect or resolution removes from the public URL.
-pub const HANDSHAKE_PARAMS: &[&str] = &[HANDSHAKE, HANDSHAKE_HELP, DEV_BROWSER, STATE_NAME];
+pub const HANDSHAKE_PARAMS: &[&str] = &[
+    HANDSHAKE,
+    HANDSHAKE_HELP,
+    DEV_BROWSER,
+    LEGACY_DEV_BROWSER,
+    STATE_NAME,
+];

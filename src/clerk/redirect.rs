@@ -1,12 +1,13 @@
 //! The handshake redirect: the 307 to the Frontend API, its state cookie and loop counter.
 
 use super::names::{
-    DEV_BROWSER, MAX_HANDSHAKE_REDIRECTS, REDIRECT_COUNT_COOKIE, REDIRECT_COUNT_MAX_AGE_S,
-    STATE_MAX_AGE_S, STATE_NAME,
+    CLERK_API_VERSION, DEV_BROWSER, MAX_HANDSHAKE_REDIRECTS, REDIRECT_COUNT_COOKIE,
+    REDIRECT_COUNT_MAX_AGE_S, STATE_MAX_AGE_S, STATE_NAME,
 };
 use super::publishable_key::Instance;
 use super::query::{rewrite_url, HANDSHAKE_PARAMS};
 use super::reason::Reason;
+use crate::session::SESSION_COOKIE;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -69,6 +70,7 @@ pub fn handshake_redirect(
     suffixed: bool,
     reason: Reason,
     dev_browser: Option<&str>,
+    session_token: Option<&str>,
     random: &[u8; STATE_RANDOM_BYTES],
     redirect_count: u32,
 ) -> Result<ResponsePlan, RedirectError> {
@@ -86,9 +88,15 @@ pub fn handshake_redirect(
     let redirect_url = rewrite_url(&public, HANDSHAKE_PARAMS, Some((STATE_NAME, &state)));
     {
         let mut q = fapi.query_pairs_mut();
+        // In the order of Clerk's `buildRedirectToHandshake`, without `format=nonce` (the
+        // handshake token comes back in the URL, never through a nonce lookup).
         q.append_pair("redirect_url", &redirect_url);
+        q.append_pair("__clerk_api_version", CLERK_API_VERSION);
         q.append_pair("suffixed_cookies", if suffixed { "true" } else { "false" });
         q.append_pair("__clerk_hs_reason", reason.code());
+        if let Some(token) = session_token.filter(|t| !t.is_empty()) {
+            q.append_pair(SESSION_COOKIE, token);
+        }
         if let Some(db) = dev_browser.filter(|d| !d.is_empty()) {
             q.append_pair(DEV_BROWSER, db);
         }

@@ -248,10 +248,13 @@ fn cookie_session(
         clerk::BrowserDecision::Grace { .. } => Session::Decided(with_claims(verified, true)),
         clerk::BrowserDecision::NeedOutageCheck => Session::Probe(verified),
         clerk::BrowserDecision::Handshake { .. }
-            if gw.fapi_base.is_some() && fapi == FapiStatus::Unknown =>
+            if gw.outage_grace_seconds > 0
+                && gw.fapi_base.is_some()
+                && fapi == FapiStatus::Unknown =>
         {
-            // A handshake is a round trip through the Frontend API: when it is down the
-            // browser would land on an error page, so look first (cached for 30 s).
+            // With outage grace on, a handshake is preceded by the outage check (cached 30 s):
+            // when the Frontend API is down the browser would land on an error page. With grace
+            // off the request path makes no call to Clerk at all, as Clerk with `jwtKey`.
             Session::Probe(verified)
         }
         clerk::BrowserDecision::Handshake { reason } if fapi == FapiStatus::Down => {
@@ -287,6 +290,7 @@ fn handshake_redirect(
             cookies.suffixed,
             reason,
             dev_browser,
+            cookies.session.as_deref(),
             &ctx.random,
             cookies.redirect_count,
         )

@@ -139,11 +139,11 @@ impl SessionClaims {
         }
         match &self.azp {
             Some(azp) => {
-                if !v.authorized_parties.is_empty() {
-                    let azp = azp.trim_end_matches('/');
-                    if !v.authorized_parties.iter().any(|p| p == azp) {
-                        return Err(TokenError::InvalidAuthorizedParties);
-                    }
+                // Compared exactly, as Clerk's `assertAuthorizedPartiesClaim` does.
+                if !v.authorized_parties.is_empty()
+                    && !v.authorized_parties.iter().any(|p| p == azp)
+                {
+                    return Err(TokenError::InvalidAuthorizedParties);
                 }
             }
             None => {
