@@ -414,6 +414,7 @@ pub(crate) fn proxy_plan(
     request_id: &str,
     now_ms: i64,
     auth_status: AuthStatus,
+    signed_out_reason: Option<RefusalReason>,
 ) -> ProxyPlan {
     // Without FORWARD_TOKEN the origin gets none of Clerk's token-bearing parameters either.
     let stripped;
@@ -433,6 +434,7 @@ pub(crate) fn proxy_plan(
         request_id,
         path_and_query: &path_and_query,
         grace: auth_status == AuthStatus::Grace,
+        signed_out_reason,
         now: now_ms.div_euclid(1000),
     };
     let preflight = response::is_cors_preflight(inbound.method, inbound.headers);

@@ -65,6 +65,9 @@ pub enum KeyError {
     Certificate,
     /// `key-malformed`: unreadable key data (what was wrong).
     Malformed(&'static str),
+    /// `key-pem-header-only`: the PEM's first line alone, as `wrangler secret put` stores a PEM
+    /// pasted at its prompt (it submits at the first newline).
+    PemHeaderOnly,
 }
 
 impl KeyError {
@@ -81,6 +84,7 @@ impl KeyError {
             KeyError::NotForSigning => "key-not-for-signing",
             KeyError::Certificate => "key-certificate",
             KeyError::Malformed(_) => "key-malformed",
+            KeyError::PemHeaderOnly => "key-pem-header-only",
         }
     }
 }
@@ -89,6 +93,12 @@ impl fmt::Display for KeyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             KeyError::Empty => write!(f, "no key found"),
+            KeyError::PemHeaderOnly => write!(
+                f,
+                "only the PEM's first line (-----BEGIN ...-----) arrived: `wrangler secret put` \
+                 submits a pasted PEM at its first newline; pipe the file in instead: \
+                 npx wrangler secret put CLERK_JWT_KEY < clerk-public.pem"
+            ),
             KeyError::PrivateKey => write!(
                 f,
                 "this is a PRIVATE key: paste the instance's PUBLIC key (PEM or JWKS) instead, and rotate the private key if it was shared"
@@ -421,6 +431,9 @@ pub fn parse_key_set(input: &str) -> Result<KeySet, KeyError> {
     if text.is_empty() {
         return Err(KeyError::Empty);
     }
+    if is_pem_header_only(&text) {
+        return Err(KeyError::PemHeaderOnly);
+    }
     let keys = if text.starts_with('{') {
         parse_json_keys(&text)?
     } else if text.contains("-----BEGIN") {
@@ -432,6 +445,15 @@ pub fn parse_key_set(input: &str) -> Result<KeySet, KeyError> {
         return Err(KeyError::Empty);
     }
     Ok(KeySet { keys })
+}
+
+/// A lone `-----BEGIN ...-----` line and nothing else.
+fn is_pem_header_only(text: &str) -> bool {
+    !text.contains('\n')
+        && text.starts_with("-----BEGIN ")
+        && text.ends_with("-----")
+        && !text.contains("-----END")
+        && text.matches("-----").count() == 2
 }
 
 fn normalise(input: &str) -> String {

@@ -16,7 +16,9 @@
 //!    ([`strip_token_params`]); with `FORWARD_TOKEN=true` only the first `Authorization` header
 //!    (the one verified) is kept.
 //! 2. Set: `X-Forwarded-For` (from `CF-Connecting-IP`), `X-Forwarded-Host`/`X-Forwarded-Proto`
-//!    (from the validated public URL), `X-Request-Id`; with a session `X-Auth-User-Id`,
+//!    (from the validated public URL), `X-Request-Id`, `X-Auth-Status` (`signed-in`,
+//!    `signed-out`, `grace`) and, when signed out, `X-Auth-Reason` (the reason code); with a
+//!    session `X-Auth-User-Id`,
 //!    `X-Auth-Session-Id`, `X-Auth-Org-Id`, `X-Auth-Org-Role`, `X-Auth-Org-Slug`,
 //!    `X-Auth-Org-Permissions` (comma-separated), `X-Auth-Actor` (`act.sub`),
 //!    `X-Auth-Claim-<name>` per `FORWARD_CLAIMS`, `X-Auth-Grace: 1` in outage grace; with
@@ -31,7 +33,9 @@
 //! `iss` = `"edgegate"`, `aud` = the `ORIGIN_URL` origin (`https://origin.example`), `iat` = now,
 //! `exp` = `iat + 60`, `jti` = the request id, `htm` = the method, `htu` = the path and query
 //! exactly as the origin receives them (with `ORIGIN_URL`'s base path); with a session also `sub` (user id), `sid`, `org_id`, `org_role`, `org_slug`, `act`
-//! (the impersonator's user id) and `grace: true` in outage grace. An origin checks: the
+//! (the impersonator's user id), `org_permissions`, `fva`, `fea` and `pla` when the session has
+//! them, and `grace: true` in outage grace; `auth_status` always, and `auth_reason` when signed
+//! out. An origin checks: the
 //! signature with the shared secret (constant-time), `alg` exactly HS256, `iss`, `aud` equal to its
 //! own origin, `exp` in the future and `iat` not in the future (a few seconds' skew), `htm`/`htu`
 //! equal to the request it received, and then takes `sub`/`org_*` from the assertion rather than
@@ -42,7 +46,7 @@
 use crate::auth::Auth;
 use crate::forwarded::{PublicUrl, Scheme};
 use crate::http::{is_token, HeaderList};
-use crate::response::AuthStatus;
+use crate::response::{AuthStatus, RefusalReason};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -209,8 +213,21 @@ pub struct RequestFacts<'a> {
     pub path_and_query: &'a str,
     /// Accepted in outage grace.
     pub grace: bool,
+    /// Why the request has no session, when it has none (sent as `X-Auth-Reason`).
+    pub signed_out_reason: Option<RefusalReason>,
     /// Seconds since the epoch.
     pub now: i64,
+}
+
+impl RequestFacts<'_> {
+    /// `signed-in`, `signed-out` or `grace`, as `X-Auth-Status` and the assertion say it.
+    pub fn auth_status(&self) -> AuthStatus {
+        match (self.auth, self.grace) {
+            (Some(_), true) => AuthStatus::Grace,
+            (Some(_), false) => AuthStatus::SignedIn,
+            (None, _) => AuthStatus::SignedOut,
+        }
+    }
 }
 
 /// A `FORWARD_CLAIMS` entry must be a header token.
@@ -476,6 +493,12 @@ pub fn plan_headers(facts: &RequestFacts<'_>, settings: &ProxySettings) -> Vec<(
         facts.public_url.scheme.as_str().to_string(),
     );
     add("X-Request-Id", header_value(facts.request_id));
+    add("X-Auth-Status", facts.auth_status().as_str().to_string());
+    if facts.auth.is_none() {
+        if let Some(reason) = facts.signed_out_reason {
+            add("X-Auth-Reason", reason.code().to_string());
+        }
+    }
     if let Some(auth) = facts.auth {
         add("X-Auth-User-Id", header_value(&auth.user_id));
         let optional = [
@@ -529,6 +552,7 @@ pub fn assertion_claims(facts: &RequestFacts<'_>, audience: &str) -> Map<String,
     c.insert("jti".into(), json!(facts.request_id));
     c.insert("htm".into(), json!(facts.method));
     c.insert("htu".into(), json!(facts.path_and_query));
+    c.insert("auth_status".into(), json!(facts.auth_status().as_str()));
     if let Some(auth) = facts.auth {
         c.insert("sub".into(), json!(auth.user_id));
         let optional = [
@@ -543,9 +567,23 @@ pub fn assertion_claims(facts: &RequestFacts<'_>, audience: &str) -> Map<String,
                 c.insert(n.into(), json!(v));
             }
         }
+        if !auth.org_permissions.is_empty() {
+            c.insert("org_permissions".into(), json!(auth.org_permissions));
+        }
+        if let Some(fva) = auth.factor_verification_age {
+            c.insert("fva".into(), json!(fva));
+        }
+        // Clerk's features and plans (`u:`/`o:` scoped lists), as the token carries them.
+        for claim in ["fea", "pla"] {
+            if let Some(v @ Value::String(_)) = auth.claims.get(claim) {
+                c.insert(claim.into(), v.clone());
+            }
+        }
         if facts.grace {
             c.insert("grace".into(), json!(true));
         }
+    } else if let Some(reason) = facts.signed_out_reason {
+        c.insert("auth_reason".into(), json!(reason.code()));
     }
     c
 }

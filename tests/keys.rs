@@ -286,6 +286,26 @@ fn garbage_is_malformed() {
 }
 
 #[test]
+fn a_pem_header_alone_is_named_with_the_fix() {
+    for input in [
+        "-----BEGIN PUBLIC KEY-----",
+        "  -----BEGIN PUBLIC KEY-----\n",
+        "\"-----BEGIN PUBLIC KEY-----\"",
+        "-----BEGIN RSA PUBLIC KEY-----",
+    ] {
+        assert_eq!(code(input), "key-pem-header-only", "{input:?}");
+        let err = parse_key_set(input).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("wrangler secret put CLERK_JWT_KEY <"),
+            "{err}"
+        );
+    }
+    // A header with a body is not the header alone.
+    assert_eq!(code("-----BEGIN PUBLIC KEY-----\nAAAA"), "key-malformed");
+}
+
+#[test]
 fn other_key_types_are_refused() {
     assert_eq!(
         code(&json!({"kty": "oct", "k": "c2VjcmV0"}).to_string()),

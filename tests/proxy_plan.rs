@@ -69,6 +69,7 @@ fn plan(headers: &HeaderList, auth: Option<&Auth>, s: &ProxySettings) -> HeaderL
         request_id: "8f1c2a3b4c5d6e7f-AMS",
         path_and_query: "/x?y=1",
         grace: false,
+        signed_out_reason: None,
         now: 1_700_000_010,
     };
     HeaderList(plan_headers(&facts, s))
@@ -101,9 +102,57 @@ fn spoofed_identity_header_is_stripped_in_any_spelling() {
         }
         assert_eq!(out.get("accept"), Some("text/html"));
     }
-    // Signed out: no identity at all.
+    // Signed out: no identity at all, only the gateway's own X-Auth-Status.
     let out = plan(&inbound, None, &settings());
-    assert!(!names(&out).iter().any(|n| n.starts_with("x-auth-")));
+    let auth_names: Vec<String> = names(&out)
+        .into_iter()
+        .filter(|n| n.starts_with("x-auth-"))
+        .collect();
+    assert_eq!(auth_names, vec!["x-auth-status".to_owned()]);
+    assert_eq!(out.get("x-auth-status"), Some("signed-out"));
+}
+
+#[test]
+fn auth_status_and_the_signed_out_reason_reach_the_origin_and_the_assertion() {
+    let public = public();
+    let headers = HeaderList::new();
+    let mut facts = RequestFacts {
+        method: "GET",
+        headers: &headers,
+        auth: None,
+        public_url: &public,
+        client_ip: None,
+        request_id: "r",
+        path_and_query: "/",
+        grace: false,
+        signed_out_reason: Some(edgegate::token::TokenError::Expired.into()),
+        now: 0,
+    };
+    let out = HeaderList(plan_headers(&facts, &settings()));
+    assert_eq!(out.get("x-auth-status"), Some("signed-out"));
+    assert_eq!(out.get("x-auth-reason"), Some("token-expired"));
+    let claims = edgegate::proxy::assertion_claims(&facts, "https://origin.internal");
+    assert_eq!(claims["auth_status"], "signed-out");
+    assert_eq!(claims["auth_reason"], "token-expired");
+    let mut a = auth();
+    a.factor_verification_age = Some([3, -1]);
+    a.claims.insert("fea".into(), json!("o:dashboard"));
+    a.claims.insert("pla".into(), json!("u:pro"));
+    facts.auth = Some(&a);
+    facts.grace = true;
+    let out = HeaderList(plan_headers(&facts, &settings()));
+    assert_eq!(out.get("x-auth-status"), Some("grace"));
+    assert_eq!(out.get("x-auth-reason"), None);
+    let claims = edgegate::proxy::assertion_claims(&facts, "https://origin.internal");
+    assert_eq!(claims["auth_status"], "grace");
+    assert_eq!(
+        claims["org_permissions"],
+        json!(["org:billing:manage", "org:sys:read"])
+    );
+    assert_eq!(claims["fva"], json!([3, -1]));
+    assert_eq!(claims["fea"], "o:dashboard");
+    assert_eq!(claims["pla"], "u:pro");
+    assert!(claims.get("auth_reason").is_none());
 }
 
 #[test]
@@ -190,6 +239,7 @@ fn garbage_client_ip_is_not_forwarded() {
         request_id: "r",
         path_and_query: "/",
         grace: false,
+        signed_out_reason: None,
         now: 0,
     };
     let out = HeaderList(plan_headers(&facts, &settings()));
@@ -471,6 +521,7 @@ fn grace_flag_reaches_the_origin() {
         request_id: "r",
         path_and_query: "/",
         grace: true,
+        signed_out_reason: None,
         now: 0,
     };
     let out = HeaderList(plan_headers(&facts, &settings()));
@@ -566,6 +617,7 @@ fn signed_out_public_request_gets_an_assertion_without_subject() {
         request_id: "r1",
         path_and_query: "/public",
         grace: false,
+        signed_out_reason: None,
         now: 100,
     };
     let jwt = assertion(&facts, "https://o", b"k").expect("jwt");

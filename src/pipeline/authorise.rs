@@ -8,6 +8,7 @@ use crate::config::PreflightMode;
 use crate::config::Settings;
 use crate::response::{self, AuthStatus, RefusalReason, Rejection};
 use crate::routes::{self, Access};
+use crate::token::TokenError;
 
 /// The decision for a request whose session is settled.
 pub fn decide(
@@ -53,6 +54,7 @@ fn preflight(mut ctx: Ctx, gw: &Settings) -> Decision {
                 &ctx.request_id,
                 ctx.now_ms,
                 AuthStatus::SignedOut,
+                Some(TokenError::Missing.into()),
             );
             Decision {
                 outcome: Outcome::Proxy(plan),
@@ -124,6 +126,7 @@ fn authorise(
                 &ctx.request_id,
                 ctx.now_ms,
                 auth_status,
+                state.claims.as_ref().err().copied(),
             );
             Decision {
                 outcome: Outcome::Proxy(plan),

@@ -1,0 +1,163 @@
+// Clerk parity end to end: networkless without grace (no request ever reaches the Frontend API),
+// the handshake redirect as Clerk's handshake.ts builds it, and Clerk's token sources.
+import { test, before, after, describe } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import {
+  APP_ORIGIN,
+  baseSettings,
+  bearer,
+  generateKeys,
+  mintToken,
+  nowSeconds,
+  sessionClaims,
+  startOrigin,
+  startWorker,
+} from "./helpers.mjs";
+
+const PK_LIVE = `pk_live_${Buffer.from("clerk.edgegate.test$").toString("base64")}`;
+const key = generateKeys("RS256");
+const token = (overrides = {}) =>
+  mintToken({ privatePem: key.privatePem, claims: sessionClaims({ azp: APP_ORIGIN, ...overrides }) });
+const pageLoad = (cookie) => ({ headers: { cookie, "sec-fetch-dest": "document", accept: "text/html" } });
+
+/** A Frontend API stand-in that records every request and answers none of them usefully. */
+async function countingFrontendApi() {
+  const seen = [];
+  const server = createServer((req, res) => {
+    seen.push(req.url);
+    res.writeHead(503);
+    res.end();
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${server.address().port}`, seen, close: () => new Promise((r) => server.close(r)) };
+}
+
+describe("networkless without outage grace", () => {
+  let origin, fapi, worker;
+  before(async () => {
+    origin = await startOrigin();
+    fapi = await countingFrontendApi();
+    worker = await startWorker({
+      bindings: baseSettings({
+        publicPem: key.publicPem,
+        originUrl: origin.url,
+        PUBLISHABLE_KEY: PK_LIVE,
+        FRONTEND_API_URL: fapi.url,
+        PUBLIC_ROUTES: "/public(.*)",
+      }),
+    });
+  });
+  after(async () => {
+    await worker?.dispose();
+    await fapi?.close();
+    await origin?.close();
+  });
+
+  test("a_whole_run_of_browser_and_api_requests_sends_the_frontend_api_nothing", async () => {
+    const now = nowSeconds();
+    const expired = token({ iat: now - 180, nbf: now - 180, exp: now - 120 });
+    const fresh = token({ iat: now, nbf: now - 5, sub: "user_fresh" });
+
+    // A visitor with only __client_uat: the handshake, decided without any call.
+    let res = await worker.fetch("/dash", pageLoad(`__client_uat=${now - 60}`));
+    assert.equal(res.status, 307);
+    assert.equal(new URL(res.headers.get("location")).pathname, "/v1/client/handshake");
+    assert.equal(res.headers.get("x-edgegate-auth-status"), "handshake");
+    // An expired session cookie: the handshake too (not sign-in), and the token travels along.
+    res = await worker.fetch("/dash?x=1&__dev_session=legacy&__clerk_db_jwt=d", pageLoad(`__session=${expired}; __client_uat=${now - 200}`));
+    assert.equal(res.status, 307);
+    const hs = new URL(res.headers.get("location"));
+    assert.equal(hs.searchParams.get("__clerk_api_version"), "2026-05-12");
+    assert.equal(hs.searchParams.get("__session"), expired);
+    assert.equal(hs.searchParams.get("__clerk_hs_reason"), "session-token-expired");
+    const redirectUrl = new URL(hs.searchParams.get("redirect_url"));
+    assert.equal(redirectUrl.searchParams.get("x"), "1");
+    assert.equal(redirectUrl.searchParams.get("__dev_session"), null, "the legacy dev session is removed");
+    assert.equal(redirectUrl.searchParams.get("__clerk_db_jwt"), null);
+    // A signed-in browser, API calls, Bearer tokens, public pages.
+    res = await worker.fetch("/dash", pageLoad(`__session=${fresh}; __client_uat=${now - 10}`));
+    assert.equal(res.status, 200);
+    res = await worker.fetch("/api/x", { headers: { cookie: `__session=${expired}; __client_uat=${now - 200}` } });
+    assert.equal(res.status, 401);
+    res = await worker.fetch("/api/x", { headers: bearer(fresh) });
+    assert.equal(res.status, 200);
+    res = await worker.fetch("/public/a");
+    assert.equal(res.status, 200);
+    assert.deepEqual(fapi.seen, [], "the Frontend API received nothing");
+  });
+});
+
+describe("the handshake when the Frontend API does not answer, grace off", () => {
+  let origin, worker;
+  before(async () => {
+    origin = await startOrigin();
+    const closed = createServer();
+    await new Promise((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = closed.address().port;
+    await new Promise((resolve) => closed.close(resolve));
+    worker = await startWorker({
+      bindings: baseSettings({
+        publicPem: key.publicPem,
+        originUrl: origin.url,
+        PUBLISHABLE_KEY: PK_LIVE,
+        FRONTEND_API_URL: `http://127.0.0.1:${port}`,
+        SIGN_IN_URL: "https://accounts.edgegate.test/sign-in",
+      }),
+    });
+  });
+  after(async () => {
+    await worker?.dispose();
+    await origin?.close();
+  });
+
+  test("a_client_uat_only_visitor_gets_the_handshake_not_sign_in", async () => {
+    const res = await worker.fetch("/dash", pageLoad(`__client_uat=${nowSeconds() - 60}`));
+    assert.equal(res.status, 307);
+    assert.equal(new URL(res.headers.get("location")).pathname, "/v1/client/handshake");
+  });
+});
+
+describe("token sources as Clerk reads them", () => {
+  let origin, worker;
+  before(async () => {
+    origin = await startOrigin();
+    worker = await startWorker({ bindings: baseSettings({ publicPem: key.publicPem, originUrl: origin.url }) });
+  });
+  after(async () => {
+    await worker?.dispose();
+    await origin?.close();
+  });
+
+  test("a_bare_authorization_token_is_the_token_and_basic_falls_through_to_the_cookie", async () => {
+    let res = await worker.fetch("/api/x", { headers: { authorization: token({ sub: "user_bare" }) } });
+    assert.equal(res.status, 200);
+    assert.equal(origin.last().headers["x-auth-user-id"], "user_bare");
+    res = await worker.fetch("/api/x", { headers: { authorization: "Basic dXNlcjpwYXNz", cookie: `__session=${token({ sub: "user_cookie" })}` } });
+    assert.equal(res.status, 200);
+    assert.equal(origin.last().headers["x-auth-user-id"], "user_cookie");
+  });
+
+  test("the_origin_gets_x_auth_status_and_when_signed_out_x_auth_reason", async () => {
+    const pub = await startWorker({ bindings: baseSettings({ publicPem: key.publicPem, originUrl: origin.url, PUBLIC_ROUTES: "/blog(.*)" }) });
+    try {
+      await pub.fetch("/blog/a");
+      assert.equal(origin.last().headers["x-auth-status"], "signed-out");
+      assert.equal(origin.last().headers["x-auth-reason"], "token-missing");
+      const now = nowSeconds();
+      await pub.fetch("/blog/a", { headers: bearer(token({ iat: now - 300, nbf: now - 300, exp: now - 200 })) });
+      assert.equal(origin.last().headers["x-auth-reason"], "token-expired");
+      await pub.fetch("/blog/a", { headers: { ...bearer(token()), "x-auth-status": "grace", "x-auth-reason": "forged" } });
+      assert.equal(origin.last().headers["x-auth-status"], "signed-in");
+      assert.equal(origin.last().headers["x-auth-reason"], undefined);
+    } finally {
+      await pub.dispose();
+    }
+  });
+
+  test("azp_is_compared_exactly", async () => {
+    const res = await worker.fetch("/api/x", { headers: bearer(token({ azp: `${APP_ORIGIN}/` })) });
+    assert.equal(res.status, 401);
+    assert.equal(res.headers.get("x-edgegate-auth-reason"), "token-invalid-authorized-parties");
+  });
+});
