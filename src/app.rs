@@ -40,6 +40,11 @@ pub const SETTING_NAMES: &[&str] = &[
     "FORWARD_TOKEN",
     "STRIP_REQUEST_HEADERS",
     "CORS_PREFLIGHT",
+    // Clerk's names for the same settings (config::ALIASES).
+    "CLERK_PUBLISHABLE_KEY",
+    "CLERK_SIGN_IN_URL",
+    "CLERK_PROXY_URL",
+    "CLERK_FRONTEND_API",
 ];
 
 /// The gateway's own path prefix; every other path belongs to the origin.
@@ -497,6 +502,7 @@ pub(crate) fn gateway_path(
                     FapiStatus::Unknown => "unknown",
                 }),
                 "outage_grace_seconds": gw.outage_grace_seconds,
+                "warnings": gw.warnings,
             });
             Decision {
                 outcome: Outcome::Respond(json_plan(200, body, auth_status)),

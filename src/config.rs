@@ -77,7 +77,19 @@ pub struct Settings {
     pub upstream_timeout_ms: u64,
     /// `CORS_PREFLIGHT`.
     pub preflight: PreflightMode,
+    /// Names given that look like settings but are none (see [`unknown_setting_warnings`]):
+    /// logged at start-up and listed by health, never fatal.
+    pub warnings: Vec<String>,
 }
+
+/// Clerk's environment names accepted for edgegate's settings where they mean the same. A
+/// setting given under both names is a problem.
+pub const ALIASES: &[(&str, &str)] = &[
+    ("PUBLISHABLE_KEY", "CLERK_PUBLISHABLE_KEY"),
+    ("SIGN_IN_URL", "CLERK_SIGN_IN_URL"),
+    ("FRONTEND_API_URL", "CLERK_PROXY_URL"),
+    ("FRONTEND_API_URL", "CLERK_FRONTEND_API"),
+];
 
 struct Reader<'a, F: Fn(&str) -> Option<String>> {
     lookup: &'a F,
@@ -85,10 +97,40 @@ struct Reader<'a, F: Fn(&str) -> Option<String>> {
 }
 
 impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
-    fn raw(&self, name: &str) -> Option<String> {
+    fn one(&self, name: &str) -> Option<String> {
         (self.lookup)(name)
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty())
+    }
+
+    /// The setting under its own name or one of Clerk's ([`ALIASES`]); two of them set is a
+    /// problem (the own name wins).
+    fn raw(&mut self, name: &'static str) -> Option<String> {
+        let mut found: Vec<(&'static str, String)> = Vec::new();
+        if let Some(v) = self.one(name) {
+            found.push((name, v));
+        }
+        for (own, alias) in ALIASES {
+            if *own == name {
+                if let Some(v) = self.one(alias) {
+                    // CLERK_FRONTEND_API is a host; FRONTEND_API_URL a URL.
+                    let v = if *alias == "CLERK_FRONTEND_API" && !v.contains("://") {
+                        format!("https://{v}")
+                    } else {
+                        v
+                    };
+                    found.push((alias, v));
+                }
+            }
+        }
+        if found.len() > 1 {
+            let names: Vec<&str> = found.iter().map(|(n, _)| *n).collect();
+            self.problem(
+                name,
+                format!("set more than once, as {}: keep one", names.join(" and ")),
+            );
+        }
+        found.into_iter().next().map(|(_, v)| v)
     }
 
     fn problem(&mut self, setting: &'static str, problem: impl Into<String>) {
@@ -410,6 +452,7 @@ impl Settings {
                     allowed_hosts,
                     upstream_timeout_ms,
                     preflight,
+                    warnings: Vec::new(),
                 })
             }
             _ => Err(r.problems),
@@ -485,4 +528,61 @@ impl Settings {
             }
         }
     }
+}
+
+/// Edit distance between two ASCII names (for "did you mean").
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<u8> = b.bytes().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.bytes().enumerate() {
+        let mut prev = row.first().copied().unwrap_or(0);
+        if let Some(first) = row.first_mut() {
+            *first = i + 1;
+        }
+        for (j, cb) in b.iter().enumerate() {
+            let above = row.get(j + 1).copied().unwrap_or(usize::MAX);
+            let left = row.get(j).copied().unwrap_or(usize::MAX);
+            let diagonal = prev + usize::from(ca != *cb);
+            prev = above;
+            if let Some(cell) = row.get_mut(j + 1) {
+                *cell = diagonal
+                    .min(above.saturating_add(1))
+                    .min(left.saturating_add(1));
+            }
+        }
+    }
+    row.last().copied().unwrap_or(0)
+}
+
+/// Warnings for names that look like settings (upper case with an underscore) but that edgegate
+/// does not read, with the closest known name when one is near (`AUTHORISED_PARTIES` → did you
+/// mean `AUTHORIZED_PARTIES`?). Names far from every setting are the app's own and pass
+/// silently, unless they start with `CLERK_` or `EDGEGATE_`.
+pub fn unknown_setting_warnings<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let known = crate::app::SETTING_NAMES;
+    let mut out = Vec::new();
+    for name in names {
+        let looks_like_a_setting = name.len() >= 4
+            && name.contains('_')
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+        if !looks_like_a_setting || known.contains(&name) {
+            continue;
+        }
+        let closest = known
+            .iter()
+            .map(|k| (distance(name, k), *k))
+            .min_by_key(|(d, _)| *d);
+        match closest {
+            Some((d, k)) if d <= (name.len() / 4).max(2) => out.push(format!(
+                "{name} is not a setting edgegate reads (ignored): did you mean {k}?"
+            )),
+            _ if name.starts_with("CLERK_") || name.starts_with("EDGEGATE_") => out.push(format!(
+                "{name} is not a setting edgegate reads (ignored); see README, Settings"
+            )),
+            _ => {}
+        }
+    }
+    out
 }

@@ -641,3 +641,74 @@ fn double_encoded_paths_are_400_and_overlong_canonical_paths_414() {
     assert_eq!(status, 414);
     assert_eq!(body["reason"], "path-too-long");
 }
+
+#[test]
+fn clerk_names_are_aliases_and_a_setting_given_twice_is_a_problem() {
+    let pk = "pk_live_Y2xlcmsuZWRnZWdhdGUudGVzdCQ";
+    let gw = gateway(&[
+        ("CLERK_PUBLISHABLE_KEY", pk),
+        ("CLERK_SIGN_IN_URL", "/sign-in"),
+    ]);
+    let _ = gw;
+    let s = settings(&[("CLERK_PUBLISHABLE_KEY", pk)]);
+    let parsed = Settings::from_settings(&|n: &str| s.get(n).cloned()).expect("alias accepted");
+    assert!(parsed.publishable.is_some());
+    let s = settings(&[("CLERK_FRONTEND_API", "clerk.edgegate.test")]);
+    let parsed = Settings::from_settings(&|n: &str| s.get(n).cloned()).expect("host alias");
+    assert_eq!(
+        parsed.fapi_base.as_deref(),
+        Some("https://clerk.edgegate.test")
+    );
+    let s = settings(&[("PUBLISHABLE_KEY", pk), ("CLERK_PUBLISHABLE_KEY", pk)]);
+    let Err(problems) = Settings::from_settings(&|n: &str| s.get(n).cloned()) else {
+        panic!("a setting given twice was accepted");
+    };
+    assert!(problems.iter().any(|p| p.setting == "PUBLISHABLE_KEY"
+        && p.problem
+            .contains("PUBLISHABLE_KEY and CLERK_PUBLISHABLE_KEY")));
+}
+
+#[test]
+fn names_that_look_like_misspelt_settings_are_warned_about_with_the_closest_name() {
+    let warnings = edgegate::config::unknown_setting_warnings([
+        "AUTHORISED_PARTIES",
+        "ORIGIN_URL",
+        "PUBLIC_ROUTE",
+        "CLERK_SECRET_KEY",
+        "MY_APP_FLAG",
+        "lowercase_name",
+    ]);
+    assert_eq!(warnings.len(), 3, "{warnings:?}");
+    assert!(
+        warnings[0].contains("AUTHORISED_PARTIES")
+            && warnings[0].contains("did you mean AUTHORIZED_PARTIES?")
+    );
+    assert!(warnings[1].contains("did you mean PUBLIC_ROUTES?"));
+    assert!(warnings[2].starts_with("CLERK_SECRET_KEY is not a setting"));
+    // Warnings are listed by health, and never make the settings invalid.
+    let s = settings(&[]);
+    let mut names: Vec<String> = s.keys().cloned().collect();
+    names.push("AUTHORISED_PARTIES".into());
+    let ((mut p, problems), warned) =
+        Pipeline::from_named_settings(&|n: &str| s.get(n).cloned(), &names);
+    assert!(problems.is_empty());
+    assert_eq!(warned.len(), 1);
+    let (_, step) = p.start(
+        Request {
+            method: "GET".into(),
+            url: "https://app.example.com/__edgegate/health".into(),
+            headers: HeaderList::new(),
+        },
+        NOW_MS,
+        [1; 32],
+    );
+    let Step::Respond { plan, .. } = step else {
+        panic!()
+    };
+    let body: Value = serde_json::from_str(&plan.body).unwrap();
+    assert_eq!(body["valid"], json!(true));
+    assert!(body["warnings"][0]
+        .as_str()
+        .unwrap()
+        .contains("AUTHORIZED_PARTIES"));
+}

@@ -42,9 +42,10 @@ pub fn setting_names() -> String {
     app::SETTING_NAMES.join("\n")
 }
 
-/// Builds the pipeline from the settings (a JSON object of name to string) once; later calls do
-/// nothing. Returns the log lines for invalid settings (names and problems, never values), one
-/// per line.
+/// Builds the pipeline from the settings (a JSON object of name to string: every text value of
+/// the worker's environment) once; later calls do nothing. Returns the log lines for invalid
+/// settings and for names that look like settings but are none (names and problems, never
+/// values), one per line.
 #[wasm_bindgen]
 pub fn configure(settings_json: &str) -> String {
     if PIPELINE.with(|slot| slot.borrow().is_some()) {
@@ -58,16 +59,18 @@ pub fn configure(settings_json: &str) -> String {
             .and_then(|v| v.as_str())
             .map(str::to_owned)
     };
-    let (built, problems) = Pipeline::from_settings(&lookup);
+    let names: Vec<String> = settings.keys().cloned().collect();
+    let ((built, problems), warnings) = Pipeline::from_named_settings(&lookup, &names);
     PIPELINE.with(|slot| *slot.borrow_mut() = Some(built));
-    problems
-        .iter()
-        .map(|p| {
-            serde_json::json!({"level": "error", "event": "config-invalid", "setting": p.setting, "problem": p.problem})
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    let errors = problems.iter().map(|p| {
+        serde_json::json!({"level": "error", "event": "config-invalid", "setting": p.setting, "problem": p.problem})
+            .to_string()
+    });
+    let warns = warnings.iter().map(|w| {
+        serde_json::json!({"level": "warn", "event": "config-unknown-setting", "problem": w})
+            .to_string()
+    });
+    errors.chain(warns).collect::<Vec<_>>().join("\n")
 }
 
 /// The step's wire text; a `V` step's bytes are kept for [`signature_input`].

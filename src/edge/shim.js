@@ -53,9 +53,10 @@ let instanceGeneration = 0;
 if (wasm.wireVersion() !== 2) throw new Error("edgegate: the entry and the wasm disagree on the wire version");
 
 function configure(env) {
+  // Every text value of the environment (vars and secrets; bindings are objects and are left
+  // out): the gateway reads its settings and warns about names that look like misspelt ones.
   const settings = {};
-  for (const name of wasm.settingNames().split("\n")) {
-    const value = env?.[name];
+  for (const [name, value] of Object.entries(env ?? {})) {
     // wrangler gives [vars] of other types as JSON values; a number or boolean means its text.
     if (typeof value === "string") settings[name] = value;
     else if (typeof value === "number" || typeof value === "boolean") settings[name] = String(value);

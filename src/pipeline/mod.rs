@@ -218,17 +218,32 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// Parses and validates every setting once. Invalid settings still give a pipeline: it
-    /// answers 500 (503 on the health path) and names the settings; the problems are returned
-    /// for the start-up log (never values).
+    /// answers 500 (503 on the health path) and lists the problems (never values); they are
+    /// returned for the start-up log.
     pub fn from_settings<F: Fn(&str) -> Option<String>>(
         lookup: &F,
     ) -> (Pipeline, Vec<ConfigError>) {
+        Pipeline::from_named_settings(lookup, &[]).0
+    }
+
+    /// As [`Pipeline::from_settings`], also given every name the environment holds: names that
+    /// look like settings but are none give warnings (`config::unknown_setting_warnings`), listed
+    /// by health and returned for the log.
+    pub fn from_named_settings<F: Fn(&str) -> Option<String>>(
+        lookup: &F,
+        names: &[String],
+    ) -> ((Pipeline, Vec<ConfigError>), Vec<String>) {
+        let warnings = crate::config::unknown_setting_warnings(names.iter().map(String::as_str));
         let (gateway, problems) = match Settings::from_settings(lookup) {
-            Ok(g) => (Ok(Rc::new(g)), Vec::new()),
-            Err(problems) => (
-                Err(problems.iter().map(|p| p.setting.to_owned()).collect()),
-                problems,
-            ),
+            Ok(mut g) => {
+                g.warnings = warnings.clone();
+                (Ok(Rc::new(g)), Vec::new())
+            }
+            Err(problems) => {
+                let mut listed: Vec<String> = problems.iter().map(ConfigError::to_string).collect();
+                listed.extend(warnings.iter().map(|w| format!("warning: {w}")));
+                (Err(listed), problems)
+            }
         };
         let pipeline = Pipeline {
             gateway,
@@ -236,7 +251,7 @@ impl Pipeline {
             outage: OutageProbe::new(),
             table: RequestTable::new(MAX_REQUESTS_IN_FLIGHT),
         };
-        (pipeline, problems)
+        ((pipeline, problems), warnings)
     }
 
     /// The public key at `index` as a JWK (JSON text) with its algorithm, for WebCrypto's
