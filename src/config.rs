@@ -476,7 +476,16 @@ fn read_routes<F: Fn(&str) -> Option<String>>(
             } else {
                 "ROUTE_RULES"
             };
-            r.problem(setting, e.to_string());
+            let hint = match e.error {
+                crate::routes::PatternError::UnsupportedSyntax => {
+                    ": write a wildcard as `(.*)` (`/admin(.*)`), a segment as `:name`"
+                }
+                crate::routes::PatternError::UnknownRequirement => {
+                    ": requirements are `org`, `role:<role>` and `permission:<permission>`"
+                }
+                _ => "",
+            };
+            r.problem(setting, format!("entry {}: {}{hint}", e.entry, e.code()));
             RouteTable::default()
         }
     };

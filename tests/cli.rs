@@ -512,3 +512,81 @@ fn verify_refuses_machine_tokens_and_sessionless_tokens_as_type_mismatch() {
         assert_eq!(code, Some(0), "{out}");
     }
 }
+
+#[test]
+fn check_reports_every_problem_of_a_wrangler_toml_at_once() {
+    let dir = tmpdir("check");
+    let toml = dir.join("wrangler.toml");
+    std::fs::write(
+        &toml,
+        r#"name = "edgegate"
+main = "build/index.js"
+[vars]
+AUTHORISED_PARTIES = "https://app.example.com"
+ORIGIN_URL = "ftp://origin.example.com"
+CLOCK_SKEW_MS = 999999
+PUBLIC_ROUTES = "/docs*"
+CLERK_JWT_KEY = "-----BEGIN PUBLIC KEY-----"
+[env.staging.vars]
+AUTHORIZED_PARTIES = "https://staging.example.com"
+ORIGIN_URL = "https://origin.example.com"
+"#,
+    )
+    .expect("write");
+    let o = run(&["check", "--config", p(&toml)]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    for expected in [
+        "problem: AUTHORIZED_PARTIES: required but not set",
+        "problem: ORIGIN_URL: must be an absolute http(s) URL",
+        "problem: CLOCK_SKEW_MS: must be an integer from 0 to 60000",
+        "problem: PUBLIC_ROUTES:",
+        "problem: CLERK_JWT_KEY: is a secret but is in wrangler.toml [vars]",
+        "wrangler secret put CLERK_JWT_KEY <",
+        "note: AUTHORISED_PARTIES is not a setting edgegate reads (ignored): did you mean AUTHORIZED_PARTIES?",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+    assert!(!out.contains("999999"), "a value was printed:\n{out}");
+    // The staging environment (its own vars, as wrangler reads them) has no problem, and its
+    // missing secret is a note.
+    let o = run(&["check", "--config", p(&toml), "--env", "staging"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("note: CLERK_JWT_KEY is not set here"), "{out}");
+    // A .dev.vars with the key makes the shape checked too.
+    let (rs, _) = keydirs();
+    let pem = std::fs::read_to_string(rs.join("public.pem")).expect("pem");
+    let dev = dir.join(".dev.vars");
+    std::fs::write(
+        &dev,
+        format!("CLERK_JWT_KEY=\"{}\"\n", pem.replace('\n', "\\n")),
+    )
+    .expect("write");
+    let o = run(&[
+        "check",
+        "--config",
+        p(&toml),
+        "--env",
+        "staging",
+        "--dev-vars",
+        p(&dev),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(!stdout(&o).contains("BEGIN"), "a secret was printed");
+    std::fs::write(&dev, "CLERK_JWT_KEY=-----BEGIN PUBLIC KEY-----\n").expect("write");
+    let o = run(&[
+        "check",
+        "--config",
+        p(&toml),
+        "--env",
+        "staging",
+        "--dev-vars",
+        p(&dev),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("key-pem-header-only"), "{}", stdout(&o));
+    let o = run(&["check", "--config", p(&toml), "--env", "nowhere"]);
+    assert_eq!(o.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(dir);
+}
