@@ -12,6 +12,7 @@ use crate::proxy::{self, Origin, RequestFacts};
 use crate::reason::LogOutcome;
 use crate::response::{self, AuthStatus, Fault, RefusalReason, Rejection, ResponsePlan};
 use serde_json::{json, Value};
+use std::borrow::Cow;
 use std::rc::Rc;
 
 /// Every setting the gateway reads (the edge looks each up once per isolate).
@@ -117,8 +118,9 @@ pub struct LogRecord {
     pub auth_status: AuthStatus,
     /// The refusal's reason, or the reason a handshake was started.
     pub reason: Option<RefusalReason>,
-    /// A log-only hint (never token content), e.g. which part of a token was malformed.
-    pub detail: Option<&'static str>,
+    /// A log-only hint (never token content), e.g. which part of a token was malformed, or a
+    /// refused `azp` and the allowed parties (both public).
+    pub detail: Option<Cow<'static, str>>,
     /// Whose fault a refusal is.
     pub fault: Option<Fault>,
     /// Where the token came from: `header`, `cookie`, `handshake` or `none`.
@@ -159,7 +161,7 @@ impl LogRecord {
         push_decimal(out, u64::from(status));
         json_field(out, "auth_status", self.auth_status.as_str());
         json_optional(out, "reason", self.reason.map(|r| r.code()));
-        json_optional(out, "detail", self.detail);
+        json_optional(out, "detail", self.detail.as_deref());
         json_optional(out, "fault", self.fault.map(|f| f.as_str()));
         json_field(out, "token_source", self.token_source);
         json_list(out, "forwarded_issues", &self.forwarded_issues);

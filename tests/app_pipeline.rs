@@ -712,3 +712,21 @@ fn names_that_look_like_misspelt_settings_are_warned_about_with_the_closest_name
         .unwrap()
         .contains("AUTHORIZED_PARTIES"));
 }
+
+#[test]
+fn a_refused_azp_is_named_in_the_log_detail_with_the_allowed_parties() {
+    let gw = gateway(&[]);
+    let bearer = format!("Bearer {}", token(json!({"azp": "http://app.example.com"})));
+    let d = request(
+        &gw,
+        "GET",
+        "https://app.example.com/api/x",
+        &[("authorization", &bearer)],
+    );
+    assert_eq!(respond(&d).2["reason"], "token-invalid-authorized-parties");
+    let line = d.log.to_json(401, 0);
+    assert!(
+        line.contains(r#"azp \"http://app.example.com\" is not one of"#) && line.contains(ORIGIN),
+        "{line}"
+    );
+}

@@ -297,7 +297,7 @@ fn a_full_table_refuses_the_new_request_with_503_and_leaves_the_others_alone() {
     assert_eq!(plan.status, 503);
     assert_eq!(plan.header("retry-after"), Some("1"));
     assert_eq!(log.reason.map(|r| r.code()), Some("gateway-busy"));
-    assert!(log.detail.is_some_and(|d| d.contains("8192")));
+    assert!(log.detail.as_deref().is_some_and(|d| d.contains("8192")));
     // Every request already waiting still gets its response.
     for id in ids {
         assert!(matches!(

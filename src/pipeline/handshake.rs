@@ -92,11 +92,11 @@ fn settle(ctx: &mut Ctx, resolution: HandshakeResolution) -> Handshake {
                 ctx.clear_cookies = clear_cookies;
                 ctx.handshake_refused = Some(reason);
             } else if ctx.bearer.is_some() {
-                ctx.log.detail = Some("handshake-refused-bearer-used");
+                ctx.log.detail = Some("handshake-refused-bearer-used".into());
             } else {
                 // A leftover handshake cookie must not sign out every fetch a page makes: the
                 // request goes on with its session cookie, as Clerk's does.
-                ctx.log.detail = Some("handshake-refused-ignored");
+                ctx.log.detail = Some("handshake-refused-ignored".into());
             }
             Handshake::Continue
         }

@@ -542,7 +542,7 @@ fn busy(waiting: Waiting) -> Step {
         Waiting::Origin(wait) => wait.log,
         Waiting::Asset { log, .. } => log,
     };
-    log.detail = Some(IN_FLIGHT_FULL);
+    log.detail = Some(IN_FLIGHT_FULL.into());
     unavailable(RefusalReason::GatewayBusy, log)
 }
 

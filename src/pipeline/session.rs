@@ -153,7 +153,12 @@ pub fn decide(
     fapi: FapiStatus,
 ) -> Session {
     if let Some(Err(e)) = &verified {
-        ctx.log.detail = e.detail().or(ctx.log.detail);
+        if let Some(d) = e.detail() {
+            ctx.log.detail = Some(d.into());
+        }
+    }
+    if let Some(Ok(claims)) = &verified {
+        note_azp_refusal(ctx, gw, claims);
     }
     match source {
         Source::Decided(reason) => Session::Decided(signed_out(*reason)),
@@ -161,6 +166,26 @@ pub fn decide(
         Source::Plain(_) => token_session(ctx, gw, verified, false, fapi),
         Source::Cookies(cookies) => cookie_session(ctx, gw, cookies, verified, fapi),
     }
+}
+
+/// For the most common production mistake (http/https, www, ports): when the token's `azp` is
+/// refused, the log line's `detail` names it and the allowed parties (both public).
+fn note_azp_refusal(ctx: &mut Ctx, gw: &Settings, claims: &SessionClaims) {
+    let v = &gw.validation;
+    if v.authorized_parties.is_empty() {
+        return;
+    }
+    let detail = match claims.azp.as_deref() {
+        Some(azp) if v.authorized_parties.iter().any(|p| p == azp) => return,
+        Some(azp) => {
+            // The claim is the client's: at most 200 characters of it reach the log.
+            let shown: String = azp.chars().take(200).collect();
+            format!("azp {shown:?} is not one of {:?}", v.authorized_parties)
+        }
+        None if v.allow_missing_azp => return,
+        None => format!("no azp; AUTHORIZED_PARTIES is {:?}", v.authorized_parties),
+    };
+    ctx.log.detail = Some(detail.into());
 }
 
 /// A token that is not a browser session (the Bearer header, or the plain cookie without a
@@ -258,7 +283,7 @@ fn cookie_session(
             Session::Probe(verified)
         }
         clerk::BrowserDecision::Handshake { reason } if fapi == FapiStatus::Down => {
-            ctx.log.detail = Some("frontend-api-unreachable");
+            ctx.log.detail = Some("frontend-api-unreachable".into());
             Session::Decided(signed_out(reason))
         }
         clerk::BrowserDecision::Handshake { reason } => {
