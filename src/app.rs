@@ -278,8 +278,8 @@ pub(crate) fn json_plan(status: u16, body: Value, auth_status: AuthStatus) -> Re
     }
 }
 
-/// The answer while settings are invalid: 503 naming the settings on the health path, a
-/// generic 500 everywhere else.
+/// The answer while settings are invalid: 503 naming the problems on the health path, a 503
+/// that points there everywhere else.
 pub fn misconfigured(inbound: &Inbound<'_>, problems: &[String]) -> ResponsePlan {
     let path = url::Url::parse(inbound.url)
         .map(|u| u.path().to_owned())

@@ -103,7 +103,8 @@ pub enum Rejection {
         /// The request's auth status.
         auth: AuthStatus,
     },
-    /// Settings are invalid (500, generic body; the log line names the setting).
+    /// Settings are invalid: a deliberate 503 that names no setting and points at the health path
+    /// (the log line and health name the problems), so an unconfigured deploy is never a silent 500.
     Misconfigured,
     /// The gateway cannot take the request now (503 with `Retry-After`): too many requests in
     /// flight (`gateway-busy`), or one it no longer knows (`request-expired`).
@@ -267,7 +268,11 @@ pub fn render(rejection: &Rejection) -> ResponsePlan {
             Some(JSON),
             json!({"error": "origin-timeout"}).to_string(),
         ),
-        Rejection::Misconfigured => (500, Some(JSON), json!({"error": "internal"}).to_string()),
+        Rejection::Misconfigured => (
+            503,
+            Some(JSON),
+            json!({"error": "misconfigured", "health": "/__edgegate/health"}).to_string(),
+        ),
         Rejection::Unavailable { reason } => {
             headers.push(h("Retry-After", "1"));
             (

@@ -425,7 +425,7 @@ fn a_cached_token_is_still_checked_for_expiry_and_policy() {
 }
 
 #[test]
-fn invalid_settings_give_503_health_naming_settings_and_500_elsewhere() {
+fn invalid_settings_give_503_on_health_naming_settings_and_503_elsewhere() {
     let s = settings(&[("CLOCK_SKEW_MS", "999999")]);
     let problems = match Settings::from_settings(&|n: &str| s.get(n).cloned()) {
         Ok(_) => panic!("accepted"),
@@ -457,8 +457,9 @@ fn invalid_settings_give_503_health_naming_settings_and_500_elsewhere() {
         },
         &names,
     );
-    assert_eq!(other.status, 500);
+    assert_eq!(other.status, 503);
     assert!(!other.body.contains("CLOCK_SKEW_MS"));
+    assert!(other.body.contains("/__edgegate/health"));
 }
 
 #[test]

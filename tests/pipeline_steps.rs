@@ -373,7 +373,7 @@ fn a_websocket_upgrade_is_handed_on_untouched() {
 }
 
 #[test]
-fn invalid_settings_answer_500_and_503_on_health() {
+fn invalid_settings_answer_503_everywhere() {
     let s: HashMap<&str, &str> = [("AUTHORIZED_PARTIES", ORIGIN)].into_iter().collect();
     let (mut p, problems) = Pipeline::from_settings(&|n: &str| s.get(n).map(|v| v.to_string()));
     let named: Vec<&str> = problems.iter().map(|p| p.setting).collect();
@@ -382,7 +382,7 @@ fn invalid_settings_answer_500_and_503_on_health() {
         "{named:?}"
     );
     let headers = HeaderList::new();
-    assert_eq!(status_of(&start(&mut p, &headers).1), 500);
+    assert_eq!(status_of(&start(&mut p, &headers).1), 503);
     let health = p.start(
         Request {
             method: "GET".into(),

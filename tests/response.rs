@@ -142,10 +142,13 @@ fn origin_failures_are_502_and_504_without_detail() {
 }
 
 #[test]
-fn misconfiguration_is_a_generic_500() {
+fn misconfiguration_is_a_deliberate_503_pointing_at_health() {
     let p = render(&Rejection::Misconfigured);
-    assert_eq!(p.status, 500);
-    assert_eq!(body_json(&p.body), json!({"error": "internal"}));
+    assert_eq!(p.status, 503);
+    assert_eq!(
+        body_json(&p.body),
+        json!({"error": "misconfigured", "health": "/__edgegate/health"})
+    );
     assert_refusal_headers(&p, "signed-out", "misconfigured");
 }
 
