@@ -1,17 +1,25 @@
-// End-to-end load benchmark in workerd: the same node origin on loopback, the same keys, three
-// workers: (a) pass-through, (b) @clerk/backend verifyToken + proxy, (c) edgegate. The
-// like-for-like rows run under `workerd serve` directly; the "+assets" rows under Miniflare 4,
-// whose asset router they need.
-// Load with autocannon, 16 connections. The variants are loaded in turn, round-robin, ROUNDS
-// times per mode, each measured run in a workerd process of its own started for it (a short
-// warm-up before each); each figure is the median over the rounds, so that a burst of other
-// load on the machine, or one unlucky process, hits every variant alike instead of one.
+// End-to-end load benchmark in workerd: the same node origin on loopback, the same keys, the
+// workers of bench/workers/ side by side: (a) pass-through, (b) @clerk/backend verifyToken,
+// (c) jose jwtVerify, the floors (d) jose + a per-isolate Map of verified tokens and (e) one
+// crossing into a tiny wasm table per request, and edgegate. The like-for-like rows run under
+// `workerd serve` directly; the "+assets" rows under Miniflare 4, whose asset router they need.
+// Each round starts a fresh workerd per variant, all at once, then loads them one after the
+// other, in the listed order in even rounds and reversed in odd ones (each figure is the median
+// over the rounds, so that a burst of other load on the machine, or one unlucky process, hits
+// every variant alike instead of one). Per variant and round: the first request of the fresh
+// isolate, a short warm-up, a run at one fixed offered rate (--rate req/s, below every
+// like-for-like worker's saturation: the CPU per request figures), then a run at saturation
+// (16 connections as fast as they go: req/s, p50, p99); the process's own CPU time from /proc
+// and its RSS (VmRSS) after the first request, after the warm-up and at the end.
 //   warm: the same valid token on every request
-//   cold: a distinct valid token on every request (pre-minted pool; repeats are counted)
-// Also times the worker's start-up in workerd (runtime listening, first request).
+//   cold: a distinct valid token on every request (pre-minted pool; repeats are counted; the
+//         pool restarts with every round, whose processes are fresh)
+// Overhead of a variant = its CPU per request minus the pass-through's, in the same round.
+// BENCH_VARIANTS=label,label,... (labels as below) runs only those (the pass-through always).
+// BENCH_OUT=dir writes e2e.json.tmp there instead of bench/results (for smoke runs).
 // Writes bench/results/e2e.json.tmp; bench/report.mjs turns it into the table, JSON and chart.
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { performance } from "node:perf_hooks";
@@ -30,7 +38,8 @@ import {
   nowSeconds,
   sessionClaims,
 } from "../tests/e2e/helpers.mjs";
-import { cpuMicros, edgegateModules, newestChildWorkerd, serveWorker } from "./workerd.mjs";
+import { buildTinyWasm } from "./tinywasm-build.mjs";
+import { cpuMicros, cpuMicrosTicks, edgegateModules, newestChildWorkerd, serveWorker } from "./workerd.mjs";
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -41,9 +50,11 @@ const WARMUP = arg("warmup", 1); // seconds of warm-up before each measured run
 const ROUNDS = arg("rounds", 3); // measured runs per (variant, mode), interleaved
 const CONNECTIONS = arg("connections", 16);
 const POOL = arg("pool", 80000); // distinct tokens per algorithm for the cold mode
+const RATE = arg("rate", 400); // offered req/s of the fixed-rate run (0: none)
+const RATE_DURATION = arg("rate-duration", DURATION); // seconds of the fixed-rate run
 const PATH = "/api/data";
 const BENCH_BUILD = join(BUILD_DIR, "bench");
-const OUT = join(ROOT, "bench", "results", "e2e.json.tmp");
+const OUT = join(process.env.BENCH_OUT || join(ROOT, "bench", "results"), "e2e.json.tmp");
 
 const log = (...a) => console.error("[e2e]", ...a);
 
@@ -61,10 +72,13 @@ function startOrigin() {
   });
 }
 
-// --- the two JS workers, bundled into single modules ------------------------------------------
+// --- the JS workers, bundled into single modules (the tiny wasm beside them) --------------------
+const JS_WORKERS = ["passthrough", "clerk", "jose", "jose-cache", "tinywasm"];
 async function bundleWorkers() {
   mkdirSync(BENCH_BUILD, { recursive: true });
-  for (const name of ["passthrough", "clerk"]) {
+  const tinyBytes = buildTinyWasm(join(BENCH_BUILD, "tiny.wasm"));
+  log(`tiny wasm (bench/workers/tiny.wat): ${tinyBytes} bytes`);
+  for (const name of JS_WORKERS) {
     await build({
       entryPoints: [join(ROOT, "bench", "workers", `${name}.mjs`)],
       outfile: join(BENCH_BUILD, `${name}.js`),
@@ -73,6 +87,7 @@ async function bundleWorkers() {
       platform: "browser",
       target: "es2022",
       conditions: ["workerd", "worker", "browser"],
+      external: ["*.wasm"],
       minify: true,
       logLevel: "error",
     });
@@ -112,12 +127,13 @@ const ASSETS = {
 };
 
 /** A like-for-like variant under `workerd serve` (bench/workerd.mjs). */
-function startWorkerd(variant, bindings) {
+function startWorkerd(variant, bindings, dirName = variant) {
   const modules =
     variant === "edgegate"
       ? edgegateModules(BUILD_DIR)
       : [{ name: `${variant}.js`, esModule: join(BENCH_BUILD, `${variant}.js`) }];
-  return serveWorker({ name: variant, dir: join(BENCH_BUILD, `workerd-${variant}`), modules, bindings });
+  if (variant === "tinywasm") modules.push({ name: "tiny.wasm", wasm: join(BENCH_BUILD, "tiny.wasm") });
+  return serveWorker({ name: dirName, dir: join(BENCH_BUILD, `workerd-${dirName}`), modules, bindings });
 }
 
 /** A "+assets" variant under Miniflare, behind its asset router. */
@@ -159,8 +175,8 @@ async function startMiniflare(variant, bindings) {
 }
 
 /** Like-for-like rows run in workerd itself; "+assets" rows need Miniflare's asset router. */
-const startVariant = (variant, bindings, withAssets) =>
-  withAssets ? startMiniflare(variant, bindings) : startWorkerd(variant, bindings);
+const startVariant = (v, bindings) =>
+  v.assets ? startMiniflare(v.variant, bindings) : startWorkerd(v.variant, bindings, v.label.replace(/\W+/g, "-"));
 
 /** Sequential requests: the first one (the isolate's first) and the median of the rest. */
 async function firstRequest(url, token) {
@@ -193,7 +209,7 @@ function percentile(sorted, p) {
  * Latencies are recorded from autocannon's per-response event in fractional ms (its own
  * histogram keeps whole milliseconds, too coarse for a few-ms loopback latency).
  */
-function load(url, { duration, warm, tokens, cursor }) {
+function load(url, { duration, warm, tokens, cursor, rate }) {
   return new Promise((resolve, reject) => {
     const latencies = [];
     const opts = {
@@ -203,6 +219,9 @@ function load(url, { duration, warm, tokens, cursor }) {
       pipelining: 1,
       timeout: 10,
     };
+    // A fixed offered rate over all connections (autocannon's overallRate), else as fast as
+    // the connections go.
+    if (rate) opts.overallRate = rate;
     if (warm) {
       opts.headers = { authorization: `Bearer ${tokens[0]}` };
     } else {
@@ -241,25 +260,80 @@ function load(url, { duration, warm, tokens, cursor }) {
   });
 }
 
-async function measure(url, label, mode, tokens, cursor, pid) {
-  const warm = mode === "warm";
-  await load(url, { duration: WARMUP, warm, tokens, cursor });
-  const used = cursor.next;
-  const repeatsBefore = cursor.repeats;
-  const cpuBefore = cpuMicros(pid);
-  const r = await load(url, { duration: DURATION, warm, tokens, cursor });
+/** VmRSS of a process, kB (from /proc/PID/status). */
+function rssKb(pid) {
+  const m = /^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) : NaN;
+}
+
+/** One load run, with the workerd's own CPU time over it. */
+async function loadWithCpu(url, pid, opts) {
+  const before = cpuMicros(pid);
+  const beforeTicks = cpuMicrosTicks(pid);
+  const used = opts.cursor.next;
+  const repeatsBefore = opts.cursor.repeats;
+  const r = await load(url, opts);
   // The worker's own CPU per request (workerd: the worker, its runtime and its HTTP), steadier
   // on a loaded 2-core machine than req/s, which also moves with the load generator and origin.
-  r.workerd_cpu_us_per_req = (cpuMicros(pid) - cpuBefore) / Math.max(1, r.requests);
-  r.tokens_used = warm ? 1 : cursor.next - used;
-  r.token_repeats = warm ? null : cursor.repeats - repeatsBefore;
+  // From the threads' schedstat (ns); the clock-tick figure of /proc/PID/stat beside it, as a
+  // cross-check.
+  r.workerd_cpu_us_per_req = (cpuMicros(pid) - before) / Math.max(1, r.requests);
+  r.workerd_cpu_ticks_us_per_req = (cpuMicrosTicks(pid) - beforeTicks) / Math.max(1, r.requests);
+  r.tokens_used = opts.warm ? 1 : opts.cursor.next - used;
+  r.token_repeats = opts.warm ? null : opts.cursor.repeats - repeatsBefore;
   r.valid = r.non2xx === 0 && r.errors === 0 && r.timeouts === 0;
+  return r;
+}
+
+/**
+ * One variant's round in its fresh process: warm-up, the fixed-rate run (not for the "+assets"
+ * rows, whose saturation is below any useful rate), the saturation run, RSS along the way.
+ */
+async function measure(url, v, mode, tokens, cursor, pid) {
+  const warm = mode === "warm";
+  const rss_fresh_kb = rssKb(pid);
+  await load(url, { duration: WARMUP, warm, tokens, cursor });
+  const rss_warm_kb = rssKb(pid);
+  let rate = null;
+  if (RATE > 0 && !v.assets) {
+    rate = await loadWithCpu(url, pid, { duration: RATE_DURATION, warm, tokens, cursor, rate: RATE });
+    // Below saturation the run serves what is offered; a worker that falls 3% short was
+    // saturated at this rate, and its CPU per request is then not comparable.
+    rate.offered_rps = RATE;
+    rate.kept_up = rate.rps >= 0.97 * RATE;
+    rate.valid = rate.valid && rate.kept_up;
+  }
+  const r = await loadWithCpu(url, pid, { duration: DURATION, warm, tokens, cursor });
+  r.rate = rate;
+  r.rss_fresh_kb = rss_fresh_kb;
+  r.rss_warm_kb = rss_warm_kb;
+  r.rss_end_kb = rssKb(pid);
+  if (rate) {
+    r.token_repeats = warm ? null : r.token_repeats + rate.token_repeats;
+    r.tokens_used = warm ? 1 : r.tokens_used + rate.tokens_used;
+  }
   log(
-    `${label.padEnd(16)} ${mode.padEnd(4)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50_ms.toFixed(2)} ms` +
-      `  p99 ${r.p99_ms.toFixed(2)} ms  cpu ${r.workerd_cpu_us_per_req.toFixed(0)} us/req  non2xx ${r.non2xx} errors ${r.errors}` +
+    `${v.label.padEnd(22)} ${mode.padEnd(4)}` +
+      (rate
+        ? ` @${RATE}: ${rate.rps.toFixed(0).padStart(5)} req/s cpu ${rate.workerd_cpu_us_per_req.toFixed(0).padStart(4)} (ticks ${rate.workerd_cpu_ticks_us_per_req.toFixed(0)}) us/req p99 ${rate.p99_ms.toFixed(2)} ms ${rate.kept_up ? "" : "(DID NOT KEEP UP) "}|`
+        : "") +
+      ` sat: ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50_ms.toFixed(2)} ms  p99 ${r.p99_ms.toFixed(2)} ms  cpu ${r.workerd_cpu_us_per_req.toFixed(0)} us/req` +
+      `  rss ${(rss_fresh_kb / 1024).toFixed(0)}/${(rss_warm_kb / 1024).toFixed(0)}/${(r.rss_end_kb / 1024).toFixed(0)} MB` +
+      `  non2xx ${r.non2xx + (rate?.non2xx ?? 0)} errors ${r.errors + (rate?.errors ?? 0)}` +
       (warm ? "" : `  tokens ${r.tokens_used} repeats ${r.token_repeats}`),
   );
+  r.valid = r.valid && (rate ? rate.valid : true);
   return r;
+}
+
+/** A token whose signature was altered must be refused (401) by every verifying worker. */
+async function checkRefused(url, token) {
+  const dot = token.lastIndexOf(".");
+  const at = dot + 10;
+  const bad = token.slice(0, at) + (token[at] === "A" ? "B" : "A") + token.slice(at + 1);
+  const res = await fetch(url + PATH, { headers: { authorization: `Bearer ${bad}` } });
+  await res.arrayBuffer();
+  if (res.status !== 401) throw new Error(`${url} answered ${res.status} to a token with a bad signature`);
 }
 
 // --- main --------------------------------------------------------------------------------------
@@ -288,83 +362,164 @@ for (const alg of ["RS256", "ES256"]) {
 // Which worker runs with which key. @clerk/backend 3.25 verifies RS256/384/512 only: its
 // `jwtKey` path builds an RSA JWK from the PEM and jwksAlgToCryptoAlg has no ES256, so there is
 // no clerk ES256 variant to run.
-const variants = [
+const allVariants = [
   { label: "passthrough", variant: "passthrough", alg: "RS256" },
   { label: "clerk RS256", variant: "clerk", alg: "RS256" },
+  { label: "jose RS256", variant: "jose", alg: "RS256" },
+  { label: "jose ES256", variant: "jose", alg: "ES256" },
+  { label: "jose-cache RS256", variant: "jose-cache", alg: "RS256" },
+  { label: "jose-cache ES256", variant: "jose-cache", alg: "ES256" },
+  { label: "tinywasm RS256", variant: "tinywasm", alg: "RS256" },
+  { label: "tinywasm ES256", variant: "tinywasm", alg: "ES256" },
   { label: "edgegate RS256", variant: "edgegate", alg: "RS256" },
   { label: "edgegate ES256", variant: "edgegate", alg: "ES256" },
   { label: "passthrough +assets", variant: "passthrough", alg: "RS256", assets: true },
   { label: "edgegate RS256 +assets", variant: "edgegate", alg: "RS256", assets: true },
 ];
+const only = process.env.BENCH_VARIANTS ? new Set(process.env.BENCH_VARIANTS.split(",").map((x) => x.trim())) : null;
+const variants = only ? allVariants.filter((v) => v.label === "passthrough" || only.has(v.label)) : allVariants;
+if (only) for (const l of only) if (!allVariants.some((v) => v.label === l)) throw new Error(`BENCH_VARIANTS: no variant "${l}"`);
 
 const results = {
-  config: { duration_s: DURATION, warmup_s: WARMUP, rounds: ROUNDS, connections: CONNECTIONS, pool: POOL, path: PATH },
+  config: {
+    duration_s: DURATION,
+    warmup_s: WARMUP,
+    rounds: ROUNDS,
+    connections: CONNECTIONS,
+    pool: POOL,
+    path: PATH,
+    rate_rps: RATE,
+    rate_duration_s: RATE_DURATION,
+    order: "all of a round's processes started at once; listed order in even rounds, reversed in odd ones",
+  },
   runs: [],
   rounds: [],
   startup: {},
 };
-const live = [];
+const minMax = (xs) => {
+  const ys = xs.filter((x) => x != null && !Number.isNaN(x));
+  return ys.length ? [Math.min(...ys), Math.max(...ys)] : [null, null];
+};
+const med = (xs) => {
+  const ys = xs.filter((x) => x != null && !Number.isNaN(x));
+  return ys.length ? median(ys) : null;
+};
+const firsts = {};
 try {
   const bindingsOf = (v) => ({
     CLERK_JWT_KEY: keys[v.alg].publicPem,
     AUTHORIZED_PARTIES: APP_ORIGIN,
     ORIGIN_URL: origin.url,
+    // jose's importSPKI takes the algorithm with the key (edgegate and clerk read it off the key)
+    ...(v.variant.startsWith("jose") || v.variant === "tinywasm" ? { JWT_ALG: v.alg } : {}),
   });
-  for (const v of variants) live.push({ ...v, cursor: { next: 0, repeats: 0 } });
   for (const mode of ["warm", "cold"]) {
     for (let round = 0; round < ROUNDS; round++) {
-      // Rotate the order each round as well. Every measured run gets a fresh workerd: how one
-      // process happens to be placed and compiled stays with it for as long as it runs (two
-      // full runs with one process per variant differed by 40-60%), so the median over rounds
-      // is then a median over processes too.
-      for (let k = 0; k < live.length; k++) {
-        const v = live[(k + round) % live.length];
-        const w = await startVariant(v.variant, bindingsOf(v), v.assets);
-        try {
-          if (!results.startup[v.label]) {
-            const first = await firstRequest(w.url, warmToken[v.alg]);
-            results.startup[v.label] = { runtime: w.runtime, ready_ms: w.readyMs, ...first };
-          } else {
-            await checkRequest(w.url, warmToken[v.alg]);
-          }
+      // A fresh workerd per variant every round, all of them started at once (the workerd ones
+      // together; Miniflare's one by one after them, as its process is found as our newest
+      // workerd child). How one process happens to be placed and compiled stays with it for as
+      // long as it runs (two full runs with one process per variant differed by 40-60%), so the
+      // median over rounds is a median over processes too.
+      const order = round % 2 === 0 ? variants : [...variants].reverse();
+      const procs = new Map();
+      try {
+        const plain = variants.filter((v) => !v.assets);
+        const ups = await Promise.all(plain.map((v) => startVariant(v, bindingsOf(v))));
+        plain.forEach((v, i) => procs.set(v.label, ups[i]));
+        for (const v of variants.filter((v) => v.assets)) procs.set(v.label, await startVariant(v, bindingsOf(v)));
+        for (const v of order) {
+          const w = procs.get(v.label);
+          // The fresh isolate's first request, then 30 more (steady), then a refused token.
+          const first = await firstRequest(w.url, warmToken[v.alg]);
+          (firsts[v.label] ??= []).push({ runtime: w.runtime, ready_ms: w.readyMs, ...first });
+          if (v.variant !== "passthrough") await checkRefused(w.url, warmToken[v.alg]);
           v.runtime = w.runtime;
           const tokens = mode === "warm" ? [warmToken[v.alg]] : pool[v.alg];
-          const r = await measure(w.url, v.label, mode, tokens, v.cursor, w.pid);
+          const cursor = { next: 0, repeats: 0 }; // a fresh process: no token seen yet
+          const r = await measure(w.url, v, mode, tokens, cursor, w.pid);
           results.rounds.push({ label: v.label, variant: v.variant, alg: v.alg, mode, round, pid: w.pid, ...r });
-        } finally {
-          await w.stop();
         }
+      } finally {
+        await Promise.all([...procs.values()].map((w) => w.stop()));
       }
     }
-    for (const w of live) {
-      const rs = results.rounds.filter((r) => r.label === w.label && r.mode === mode);
-      const m = (k) => median(rs.map((r) => r[k]));
-      const sum = (k) => rs.reduce((a, r) => a + (r[k] ?? 0), 0);
+    const ptRounds = results.rounds.filter((r) => r.label === "passthrough" && r.mode === mode);
+    for (const v of variants) {
+      const rs = results.rounds.filter((r) => r.label === v.label && r.mode === mode);
+      const m = (k) => med(rs.map((r) => r[k]));
+      const sum = (k) => rs.reduce((a, r) => a + (r[k] ?? 0), 0) + rs.reduce((a, r) => a + (r.rate?.[k] ?? 0), 0);
+      // CPU overhead at the fixed rate: this variant's CPU per request minus the pass-through's
+      // in the same round, then the median (and range) over rounds.
+      const rateCpu = rs.map((r) => r.rate?.workerd_cpu_us_per_req ?? null);
+      const rateOverhead = rs.map((r) => {
+        const pt = ptRounds.find((p) => p.round === r.round);
+        return r.rate && pt?.rate ? r.rate.workerd_cpu_us_per_req - pt.rate.workerd_cpu_us_per_req : null;
+      });
+      const [rpsMin, rpsMax] = minMax(rs.map((r) => r.rps));
+      const [p99Min, p99Max] = minMax(rs.map((r) => r.p99_ms));
+      const [rcMin, rcMax] = minMax(rateCpu);
+      const [roMin, roMax] = minMax(rateOverhead);
       results.runs.push({
-        label: w.label,
-        variant: w.variant,
-        alg: w.alg,
+        label: v.label,
+        variant: v.variant,
+        alg: v.alg,
         mode,
         rounds: rs.length,
+        // at saturation
         rps: m("rps"),
-        rps_min: Math.min(...rs.map((r) => r.rps)),
-        rps_max: Math.max(...rs.map((r) => r.rps)),
+        rps_min: rpsMin,
+        rps_max: rpsMax,
         p50_ms: m("p50_ms"),
         p99_ms: m("p99_ms"),
+        p99_ms_min: p99Min,
+        p99_ms_max: p99Max,
         workerd_cpu_us_per_req: m("workerd_cpu_us_per_req"),
-        assets_router: Boolean(w.assets),
-        runtime: w.runtime,
+        // at the fixed offered rate
+        rate: rs.some((r) => r.rate)
+          ? {
+              offered_rps: RATE,
+              rps: med(rs.map((r) => r.rate?.rps)),
+              p50_ms: med(rs.map((r) => r.rate?.p50_ms)),
+              p99_ms: med(rs.map((r) => r.rate?.p99_ms)),
+              workerd_cpu_us_per_req: med(rateCpu),
+              workerd_cpu_us_per_req_min: rcMin,
+              workerd_cpu_us_per_req_max: rcMax,
+              cpu_overhead_us: v.variant === "passthrough" ? 0 : med(rateOverhead),
+              cpu_overhead_us_min: v.variant === "passthrough" ? 0 : roMin,
+              cpu_overhead_us_max: v.variant === "passthrough" ? 0 : roMax,
+              kept_up: rs.every((r) => r.rate?.kept_up),
+            }
+          : null,
+        rss_fresh_kb: m("rss_fresh_kb"),
+        rss_warm_kb: m("rss_warm_kb"),
+        rss_end_kb: m("rss_end_kb"),
+        rss_growth_kb: med(rs.map((r) => r.rss_end_kb - r.rss_warm_kb)),
+        assets_router: Boolean(v.assets),
+        runtime: v.runtime,
         requests: sum("requests"),
         non2xx: sum("non2xx"),
         errors: sum("errors"),
         timeouts: sum("timeouts"),
-        token_repeats: mode === "warm" || w.variant === "passthrough" ? null : sum("token_repeats"),
+        token_repeats: mode === "warm" || v.variant === "passthrough" ? null : rs.reduce((a, r) => a + (r.token_repeats ?? 0), 0),
         valid: rs.every((r) => r.valid),
       });
     }
   }
 } finally {
   origin.stop();
+}
+// Start-up: medians over every fresh process (both modes, every round).
+for (const [label, fs] of Object.entries(firsts)) {
+  const [firstMin, firstMax] = minMax(fs.map((x) => x.first_ms));
+  results.startup[label] = {
+    runtime: fs[0].runtime,
+    processes: fs.length,
+    ready_ms: med(fs.map((x) => x.ready_ms)),
+    first_ms: med(fs.map((x) => x.first_ms)),
+    first_ms_min: firstMin,
+    first_ms_max: firstMax,
+    steady_ms: med(fs.map((x) => x.steady_ms)),
+  };
 }
 results.elapsed_s = (performance.now() - started) / 1000;
 writeFileSync(OUT, JSON.stringify(results, null, 2));

@@ -1,18 +1,23 @@
 // Folds the harness's parts into one result: the end-to-end runs (bench/e2e.mjs), the start-up
 // and size figures (bench/startup.mjs), the wasm's own cost per request in node
 // (bench/steps.mjs) and criterion's stage estimates (target/criterion).
-// Prints a markdown table with the ratios and the targets of issue 5, writes
+// Prints a markdown table with the ratios, the targets against the peers (jose, @clerk/backend)
+// and the floors (jose-cache, tinywasm), and the earlier targets of issue 5; writes
 // bench/results/latest.json and draws bench/results/chart.svg.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+// BENCH_OUT=dir reads e2e.json.tmp from there and writes the outputs there (a smoke run that
+// must not overwrite bench/results); start-up and steps come from there, else bench/results.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { ROOT } from "../tests/e2e/helpers.mjs";
 
-const RESULTS = join(ROOT, "bench", "results");
+const RESULTS = process.env.BENCH_OUT || join(ROOT, "bench", "results");
+mkdirSync(RESULTS, { recursive: true });
 const readJson = (p) => JSON.parse(readFileSync(p, "utf8"));
+const inputOf = (name) => (existsSync(join(RESULTS, name)) ? join(RESULTS, name) : join(ROOT, "bench", "results", name));
 const e2e = readJson(join(RESULTS, "e2e.json.tmp"));
-const startup = readJson(join(RESULTS, "startup.json.tmp"));
-const stepsPath = join(RESULTS, "steps.json.tmp");
+const startup = readJson(inputOf("startup.json.tmp"));
+const stepsPath = inputOf("steps.json.tmp");
 const steps = existsSync(stepsPath) ? readJson(stepsPath) : null;
 
 // --- criterion stage estimates (median, ns) ---------------------------------------------------
@@ -27,6 +32,8 @@ for (const alg of ["rs256", "es256"]) {
   }
 }
 
+const f = (x, d = 0) => (x == null || Number.isNaN(x) ? "n/a" : x.toFixed(d));
+
 // --- derived figures ---------------------------------------------------------------------------
 const find = (label, mode) => e2e.runs.find((r) => r.label === label && r.mode === mode);
 // Each row against the pass-through run in the same shape: "+assets" rows (Miniflare's asset
@@ -40,6 +47,7 @@ const runs = e2e.runs.map((r) => {
     ...r,
     overhead_us,
     cpu_overhead_us: r.workerd_cpu_us_per_req - pt.workerd_cpu_us_per_req,
+    // (r.rate.cpu_overhead_us: the same at the fixed offered rate, paired round by round.)
     p50_vs_passthrough_pct: (r.p50_ms / pt.p50_ms - 1) * 100,
     p99_vs_passthrough_pct: (r.p99_ms / pt.p99_ms - 1) * 100,
   };
@@ -47,7 +55,7 @@ const runs = e2e.runs.map((r) => {
 const get = (label, mode) => runs.find((r) => r.label === label && r.mode === mode);
 for (const r of runs) {
   const clerk = get("clerk RS256", r.mode);
-  if (r.variant === "edgegate" && clerk && !r.assets_router) {
+  if (r.variant !== "passthrough" && r.variant !== "clerk" && clerk && !r.assets_router) {
     r.overhead_vs_clerk = r.overhead_us / clerk.overhead_us;
     r.cpu_overhead_vs_clerk = r.cpu_overhead_us / clerk.cpu_overhead_us;
   }
@@ -61,6 +69,8 @@ const gzLimit = 250_000;
 const targets = [];
 const target = (name, met, detail) => targets.push({ name, met, detail });
 for (const alg of ["RS256", "ES256"]) {
+  // A run with BENCH_VARIANTS may leave rows out: these targets need all of theirs.
+  if (!["warm", "cold"].every((m) => get(`edgegate ${alg}`, m) && get("clerk RS256", m) && get("passthrough", m))) continue;
   const eg = (m) => get(`edgegate ${alg}`, m);
   const clerk = (m) => get("clerk RS256", m);
   const vsClerk = alg === "ES256" ? " (vs clerk RS256: @clerk/backend has no ES256)" : "";
@@ -100,6 +110,117 @@ target(
 );
 target("every response 200, no errors, no repeated cold token", allValid, allValid ? "all runs valid" : "INVALID run(s), see table");
 
+// --- targets against the peers and the floors -----------------------------------------------------
+// Overhead = the worker's workerd CPU per request minus the pass-through's in the same round, at
+// the fixed offered rate; the median over rounds (and the range of the rounds). Throughput and
+// p99 at saturation. Met only if every row compared is valid (all 200, no errors, no repeated
+// cold token, the offered rate served).
+const peerTargets = [];
+const peer = (name, met, measured) => peerTargets.push({ name, measured, met });
+const ov = (r) => r?.rate?.cpu_overhead_us;
+const ovText = (name, r) =>
+  r?.rate ? `${name} ${f(r.rate.cpu_overhead_us)} µs (${f(r.rate.cpu_overhead_us_min)}–${f(r.rate.cpu_overhead_us_max)})` : `${name} n/a (not run)`;
+const ratio = (a, b) => (a != null && b != null && b > 0 ? `; ratio ${(a / b).toFixed(2)}` : "");
+const have = (...rows) => rows.every((r) => r != null);
+const gz200 = 200_000;
+for (const alg of ["RS256", "ES256"]) {
+  const eg = (m) => get(`edgegate ${alg}`, m);
+  const jose = (m) => get(`jose ${alg}`, m);
+  const clerk = (m) => get("clerk RS256", m);
+  const vsClerk = alg === "ES256" ? " (clerk RS256: @clerk/backend has no ES256)" : "";
+  const okRows = (...rows) => have(...rows) && validRows(...rows) && rows.every((r) => r.rate == null || r.rate.kept_up);
+  peer(
+    `(1) ${alg} warm overhead: edgegate ≤ 0.5 × jose's`,
+    okRows(eg("warm"), jose("warm")) && ov(eg("warm")) <= 0.5 * ov(jose("warm")),
+    `${ovText("edgegate", eg("warm"))} vs ${ovText("jose", jose("warm"))}${ratio(ov(eg("warm")), ov(jose("warm")))}`,
+  );
+  peer(
+    `(2) ${alg} cold overhead: edgegate ≤ jose's`,
+    okRows(eg("cold"), jose("cold")) && ov(eg("cold")) <= ov(jose("cold")),
+    `${ovText("edgegate", eg("cold"))} vs ${ovText("jose", jose("cold"))}${ratio(ov(eg("cold")), ov(jose("cold")))}`,
+  );
+  for (const m of ["warm", "cold"]) {
+    const e = eg(m);
+    const c = clerk(m);
+    const j = jose(m);
+    peer(
+      `(3) ${alg} ${m} overhead: edgegate ≤ 0.5 × clerk's${vsClerk}`,
+      okRows(e, c) && ov(e) <= 0.5 * ov(c),
+      `${ovText("edgegate", e)} vs ${ovText("clerk", c)}${ratio(ov(e), ov(c))}`,
+    );
+    peer(
+      `(3) ${alg} ${m} req/s at saturation: edgegate above clerk and jose`,
+      okRows(e, c, j) && e.rps > c.rps && e.rps > j.rps,
+      have(e, c, j)
+        ? `edgegate ${f(e.rps)} (${f(e.rps_min)}–${f(e.rps_max)}), clerk ${f(c.rps)} (${f(c.rps_min)}–${f(c.rps_max)}), jose ${f(j.rps)} (${f(j.rps_min)}–${f(j.rps_max)})`
+        : "n/a (not run)",
+    );
+    peer(
+      `(3) ${alg} ${m} p99 at saturation: edgegate no worse than clerk and jose`,
+      okRows(e, c, j) && e.p99_ms <= c.p99_ms && e.p99_ms <= j.p99_ms,
+      have(e, c, j)
+        ? `edgegate ${f(e.p99_ms, 2)} ms (${f(e.p99_ms_min, 2)}–${f(e.p99_ms_max, 2)}), clerk ${f(c.p99_ms, 2)} (${f(c.p99_ms_min, 2)}–${f(c.p99_ms_max, 2)}), jose ${f(j.p99_ms, 2)} (${f(j.p99_ms_min, 2)}–${f(j.p99_ms_max, 2)})`
+        : "n/a (not run)",
+    );
+  }
+  const se = e2e.startup[`edgegate ${alg}`];
+  const sc = e2e.startup["clerk RS256"];
+  peer(
+    `(4) ${alg} first request of a fresh isolate: edgegate ≤ 2 × clerk's${vsClerk}`,
+    have(se, sc) && se.first_ms <= 2 * sc.first_ms,
+    have(se, sc)
+      ? `edgegate ${f(se.first_ms, 1)} ms (${f(se.first_ms_min, 1)}–${f(se.first_ms_max, 1)}) vs clerk ${f(sc.first_ms, 1)} ms (${f(sc.first_ms_min, 1)}–${f(sc.first_ms_max, 1)}), medians of ${se.processes} and ${sc.processes} fresh processes${ratio(se.first_ms, sc.first_ms)}`
+      : "n/a (not run)",
+  );
+  // Flat: over the measured runs of the cold spray (fixed rate + saturation), from the end of
+  // the warm-up (which already sent as many distinct tokens as one second carries) to the end,
+  // the RSS grows by no more than the pass-through's does in the same runs (a fresh workerd's
+  // heap still grows over its first seconds whatever the worker) plus 10% of its own. A few
+  // seconds of spray: a leak slower than that needs a longer run (BENCH_DURATION).
+  const ec = eg("cold");
+  const pc = get("passthrough", "cold");
+  const mb = (kb) => (kb == null ? "n/a" : (kb / 1024).toFixed(1));
+  peer(
+    `(5) ${alg} RSS flat under the cold-token spray (growth ≤ the pass-through's + 10%)`,
+    have(ec, pc) && ec.rss_growth_kb <= pc.rss_growth_kb + 0.1 * ec.rss_warm_kb,
+    have(ec)
+      ? `edgegate fresh ${mb(ec.rss_fresh_kb)} MB, after warm-up ${mb(ec.rss_warm_kb)} MB, end ${mb(ec.rss_end_kb)} MB (${ec.rss_growth_kb >= 0 ? "+" : ""}${mb(ec.rss_growth_kb)} MB over ${f(ec.requests / ec.rounds)} requests a round)` +
+          (pc ? `; pass-through ${pc.rss_growth_kb >= 0 ? "+" : ""}${mb(pc.rss_growth_kb)} MB` : "")
+      : "n/a (not run)",
+  );
+}
+peer(
+  "(4) release wasm gzipped < 200 KB",
+  startup.wasm_gzip_bytes < gz200,
+  `${(startup.wasm_gzip_bytes / 1000).toFixed(1)} KB (${startup.wasm_gzip_bytes} bytes, gzip -9)`,
+);
+// The floors: how far edgegate's warm overhead is above a JS Map cache (jose-cache) and above one
+// crossing into a tiny wasm table (tinywasm). Figures, not targets.
+const floors = [];
+for (const alg of ["RS256", "ES256"]) {
+  const e = get(`edgegate ${alg}`, "warm");
+  for (const floor of ["jose-cache", "tinywasm"]) {
+    const fl = get(`${floor} ${alg}`, "warm");
+    // Paired round by round (each round's overheads share its pass-through run).
+    const diffs = e2e.rounds
+      .filter((r) => r.label === `edgegate ${alg}` && r.mode === "warm" && r.rate)
+      .map((r) => {
+        const o = e2e.rounds.find((x) => x.label === `${floor} ${alg}` && x.mode === "warm" && x.round === r.round && x.rate);
+        return o ? r.rate.workerd_cpu_us_per_req - o.rate.workerd_cpu_us_per_req : null;
+      })
+      .filter((x) => x != null);
+    floors.push({
+      name: `${alg} edgegate warm overhead − ${floor}'s`,
+      value_us: have(e, fl) && ov(e) != null && ov(fl) != null ? ov(e) - ov(fl) : null,
+      rounds_us: diffs,
+      measured:
+        have(e, fl) && ov(e) != null && ov(fl) != null
+          ? `${f(ov(e) - ov(fl))} µs (${ovText("edgegate", e)}, ${ovText(floor, fl)}; per round ${diffs.map((x) => f(x)).join(", ")} µs)`
+          : "n/a (not run)",
+    });
+  }
+}
+
 let commit = "unknown";
 try {
   commit = execFileSync("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
@@ -118,12 +239,13 @@ const result = {
   wasm_steps_us: steps,
   stages_ns: stages,
   targets,
+  peer_targets: peerTargets,
+  floors,
   valid: allValid,
 };
 writeFileSync(join(RESULTS, "latest.json"), JSON.stringify(result, null, 2) + "\n");
 
 // --- table ---------------------------------------------------------------------------------------
-const f = (x, d = 0) => (x == null || Number.isNaN(x) ? "n/a" : x.toFixed(d));
 const sign = (x, d = 1) => (x >= 0 ? "+" : "") + x.toFixed(d);
 const lines = [];
 lines.push(
@@ -137,6 +259,27 @@ for (const r of runs) {
     `| ${r.label} | ${r.mode} | ${f(r.rps)} (${f(r.rps_min)}–${f(r.rps_max)}) | ${f(r.p50_ms, 2)} | ${f(r.p99_ms, 2)} | ${r.variant === "passthrough" ? "0 (baseline)" : f(r.overhead_us, 1)} | ${r.overhead_vs_clerk != null ? f(r.overhead_vs_clerk, 2) + "×" : ""} | ${r.variant === "passthrough" ? "" : sign(r.p50_vs_passthrough_pct) + "%"} | ${f(r.workerd_cpu_us_per_req)} | ${r.variant === "passthrough" ? "0 (baseline)" : f(r.cpu_overhead_us) + (r.cpu_overhead_vs_clerk != null ? ` (${f(r.cpu_overhead_vs_clerk, 2)}×)` : "")} | ${r.non2xx} / ${r.errors}${r.token_repeats ? ` (${r.token_repeats} repeats)` : ""} |`,
   );
 }
+if (runs.some((r) => r.rate)) {
+  lines.push(
+    "",
+    `At a fixed offered rate of ${e2e.config.rate_rps} req/s (${e2e.config.rate_duration_s} s runs; the +assets rows are not run at it): workerd CPU per request, and its overhead over the pass-through in the same round; median (min–max) over ${e2e.config.rounds} rounds. RSS (VmRSS) of the process after its first request / after the warm-up / at the end of its round, medians`,
+    "",
+    "| variant | mode | served req/s | p50 ms | p99 ms | workerd CPU µs/req | CPU overhead µs | RSS MB fresh / warmed / end |",
+    "|---|---|---:|---:|---:|---:|---:|---:|",
+  );
+  const mb = (kb) => (kb == null ? "n/a" : (kb / 1024).toFixed(1));
+  for (const r of runs) {
+    const q = r.rate;
+    const rss = `${mb(r.rss_fresh_kb)} / ${mb(r.rss_warm_kb)} / ${mb(r.rss_end_kb)}`;
+    if (!q) {
+      lines.push(`| ${r.label} | ${r.mode} | | | | | | ${rss} |`);
+      continue;
+    }
+    lines.push(
+      `| ${r.label} | ${r.mode} | ${f(q.rps)}${q.kept_up ? "" : " (**did not keep up**)"} | ${f(q.p50_ms, 2)} | ${f(q.p99_ms, 2)} | ${f(q.workerd_cpu_us_per_req)} (${f(q.workerd_cpu_us_per_req_min)}–${f(q.workerd_cpu_us_per_req_max)}) | ${r.variant === "passthrough" ? "0 (baseline)" : `${f(q.cpu_overhead_us)} (${f(q.cpu_overhead_us_min)}–${f(q.cpu_overhead_us_max)})`} | ${rss} |`,
+    );
+  }
+}
 lines.push("", "Start-up and size", "", "| figure | value |", "|---|---:|");
 lines.push(`| release wasm raw | ${(startup.wasm_raw_bytes / 1000).toFixed(1)} KB |`);
 lines.push(`| release wasm gzipped (-9) | ${(startup.wasm_gzip_bytes / 1000).toFixed(1)} KB |`);
@@ -145,7 +288,9 @@ lines.push(`| wasm compile, every function up front (--no-wasm-lazy-compilation)
 lines.push(`| wasm instantiate, node | ${f(startup.node_instantiate_ms, 2)} ms |`);
 for (const [label, s] of Object.entries(e2e.startup)) {
   const runtime = s.runtime === "miniflare" ? "Miniflare" : "workerd";
-  lines.push(`| ${label}: ${runtime} ready / first request / steady request | ${f(s.ready_ms)} / ${f(s.first_ms, 1)} / ${f(s.steady_ms, 1)} ms |`);
+  const range = s.first_ms_min != null ? ` (first ${f(s.first_ms_min, 1)}–${f(s.first_ms_max, 1)})` : "";
+  const of = s.processes ? `, medians of ${s.processes} fresh processes` : "";
+  lines.push(`| ${label}: ${runtime} ready / first request / steady request${of} | ${f(s.ready_ms)} / ${f(s.first_ms, 1)} / ${f(s.steady_ms, 1)} ms${range} |`);
 }
 if (steps) {
   lines.push(
@@ -171,15 +316,34 @@ const stageLabel = {
   edge_warm_step: "start + resume with wire text, cached token (all Rust work of a warm request)",
 };
 for (const s of stageNames) lines.push(`| ${stageLabel[s]} | ${ns(stages.rs256[s])} | ${ns(stages.es256[s])} |`);
-lines.push("", "Targets (issue 5)", "", "| target | met | measured |", "|---|---|---|");
+lines.push(
+  "",
+  `Targets against the peers, from this run (overhead = workerd CPU per request minus the pass-through's in the same round, at ${e2e.config.rate_rps} req/s; median (min–max) over rounds; req/s and p99 at saturation)`,
+  "",
+  "| target | measured | met |",
+  "|---|---|---|",
+);
+for (const t of peerTargets) lines.push(`| ${t.name} | ${t.measured} | ${t.met ? "yes" : "**no**"} |`);
+for (const fl of floors) lines.push(`| ${fl.name} (a figure: the floor's distance) | ${fl.measured} | — |`);
+lines.push("", "Earlier targets (issue 5)", "", "| target | met | measured |", "|---|---|---|");
 for (const t of targets) lines.push(`| ${t.name} | ${t.met ? "yes" : "**no**"} | ${t.detail} |`);
 const table = lines.join("\n");
 writeFileSync(join(RESULTS, "table.md"), table + "\n");
 console.log(table);
 
 // --- chart ---------------------------------------------------------------------------------------
-const variants = ["passthrough", "clerk RS256", "edgegate RS256", "edgegate ES256"]; // like-for-like rows
-const colors = { passthrough: "#9aa5b1", "clerk RS256": "#6c47ff", "edgegate RS256": "#f38020", "edgegate ES256": "#c2410c" };
+const variants = ["passthrough", "clerk RS256", "jose RS256", "jose-cache RS256", "tinywasm RS256", "edgegate RS256", "edgegate ES256"].filter(
+  (v) => get(v, "warm") || get(v, "cold"),
+); // like-for-like rows
+const colors = {
+  passthrough: "#9aa5b1",
+  "clerk RS256": "#6c47ff",
+  "jose RS256": "#0e7490",
+  "jose-cache RS256": "#67e8f9",
+  "tinywasm RS256": "#84cc16",
+  "edgegate RS256": "#f38020",
+  "edgegate ES256": "#c2410c",
+};
 const W = 860;
 const H = 360;
 const panel = (x0, title, metric, unit, fmt) => {
@@ -213,7 +377,7 @@ svg += `<text x="${W / 2}" y="18" text-anchor="middle" font-size="12" fill="#555
 svg += panel(20, "requests per second (higher is better)", "rps", "req/s", (x) => x.toFixed(0));
 svg += panel(450, "overhead per request, µs (lower is better)", "overhead_us", "µs", (x) => x.toFixed(0));
 variants.forEach((v, i) => {
-  const x = 60 + i * 200;
+  const x = 20 + i * Math.floor((W - 40) / variants.length);
   svg += `<rect x="${x}" y="${H - 28}" width="12" height="12" fill="${colors[v]}"/><text x="${x + 18}" y="${H - 18}" font-size="12">${v}</text>`;
 });
 svg += "</svg>\n";

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# The performance benchmark, in one command: `bash bench/run.sh` (about 6.5 minutes on a 2-core
-# machine with the wasm built).
+# The performance benchmark, in one command: `bash bench/run.sh` (about 17 minutes on a 2-core
+# machine with the wasm built; the end-to-end step is most of it).
 #   1. the release wasm build (skipped when current)
 #   2. criterion stage micro-benchmarks, natively (benches/stages.rs)
 #   3. wasm size and start-up (compile + instantiate) in node, and the wasm's own cost per request
 #      in node (bench/steps.mjs: the entry's calls into wasm in a loop; WebCrypto verify apart)
-#   4. end to end in workerd under autocannon: pass-through, @clerk/backend, edgegate; warm, cold
+#   4. end to end in workerd under autocannon: pass-through, @clerk/backend, jose, the floors
+#      (jose-cache, tinywasm), edgegate; warm, cold; at a fixed offered rate and at saturation
 #   5. the table (stdout), bench/results/latest.json, bench/results/chart.svg
-# Every load run is bounded in time (BENCH_DURATION s after BENCH_WARMUP s, BENCH_ROUNDS rounds)
-# and loopback only.
+# Every load run is bounded in time (BENCH_WARMUP s, then BENCH_RATE_DURATION s at BENCH_RATE req/s,
+# then BENCH_DURATION s at saturation, BENCH_ROUNDS rounds) and loopback only.
+# BENCH_VARIANTS=label,... runs only those end-to-end rows (bench/e2e.mjs lists the labels);
+# BENCH_OUT=dir keeps the e2e figures and the report out of bench/results (smoke runs).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/env.sh"
 cd "$EDGEGATE_ROOT"
@@ -19,6 +22,8 @@ WARMUP="${BENCH_WARMUP:-1}"
 ROUNDS="${BENCH_ROUNDS:-3}"
 CONNECTIONS="${BENCH_CONNECTIONS:-16}"
 POOL="${BENCH_POOL:-80000}"
+RATE="${BENCH_RATE:-400}"
+RATE_DURATION="${BENCH_RATE_DURATION:-$DURATION}"
 
 echo "[bench] 1/5 release wasm build"
 bash scripts/build.sh
@@ -43,9 +48,9 @@ echo "[bench] 3/5 wasm size and start-up, wasm steps per request (node)"
 timeout 120 node bench/startup.mjs >bench/results/startup.json.tmp
 timeout 300 node bench/steps.mjs >bench/results/steps.json.tmp
 
-echo "[bench] 4/5 end to end in workerd (${ROUNDS} rounds of ${DURATION} s runs, ${CONNECTIONS} connections)"
-timeout 420 node bench/e2e.mjs --duration "$DURATION" --warmup "$WARMUP" --rounds "$ROUNDS" \
-  --connections "$CONNECTIONS" --pool "$POOL"
+echo "[bench] 4/5 end to end in workerd (${ROUNDS} rounds: ${RATE_DURATION} s at ${RATE} req/s, ${DURATION} s at saturation, ${CONNECTIONS} connections)"
+timeout 1800 node bench/e2e.mjs --duration "$DURATION" --warmup "$WARMUP" --rounds "$ROUNDS" \
+  --connections "$CONNECTIONS" --pool "$POOL" --rate "$RATE" --rate-duration "$RATE_DURATION"
 
 echo "[bench] 5/5 report"
 node bench/report.mjs

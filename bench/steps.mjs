@@ -94,7 +94,7 @@ async function measure(alg, glue) {
   // The glue swaps instances at the start of its next call; one without arguments, so that no
   // argument is copied into the old instance's memory first (the entry's order too).
   glue.settingNames();
-  const problems = glue.configure(JSON.stringify(settings));
+  const problems = glue.configure(JSON.stringify(settings), "");
   if (problems) throw new Error(`bench/steps: settings refused: ${problems}`);
   const jwk = glue.keyJwk(0);
   const importParams = alg === "RS256" ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } : { name: "ECDSA", namedCurve: "P-256" };

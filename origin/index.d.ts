@@ -2,10 +2,18 @@
 
 /** The identity an assertion carries. Absent values are null. */
 export interface EdgegateIdentity {
-  /** True when the assertion carries a session (`sub`). */
+  /** True when the assertion carries a verified token: a session or an OAuth token (`sub`), or an M2M token (`machine_id`). */
   readonly signedIn: boolean;
-  /** Clerk user id (`sub`). */
+  /** The verified token's type (`token_type`; `session_token` from gateways that predate it); null when signed out. */
+  readonly tokenType: "session_token" | "m2m_token" | "oauth_token" | null;
+  /** Clerk user id (`sub`): a session's or an OAuth token's user; null for an M2M token. */
   readonly userId: string | null;
+  /** An M2M token's machine id (`machine_id`, `mch_...`). */
+  readonly machineId: string | null;
+  /** An OAuth access token's client id (`client_id`). */
+  readonly clientId: string | null;
+  /** A machine token's scopes (`scopes`); empty for a session. */
+  readonly scopes: readonly string[];
   /** Clerk session id (`sid`). */
   readonly sessionId: string | null;
   /** Active organization id (`org_id`). */

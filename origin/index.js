@@ -203,6 +203,26 @@ const optionalString = (claims, name) => {
 };
 
 const AUTH_STATUSES = new Set(["signed-in", "signed-out", "grace"]);
+const TOKEN_TYPES = new Set(["session_token", "m2m_token", "oauth_token"]);
+
+/** `token_type`, `machine_id`, `client_id`, `scopes`: the verified token's type and a machine's identity. */
+function tokenFromClaims(claims, userId) {
+  const tokenType = optionalString(claims, "token_type");
+  if (tokenType !== null && !TOKEN_TYPES.has(tokenType)) {
+    fail("assertion-invalid", `claim token_type has an unknown value ${JSON.stringify(tokenType)}`);
+  }
+  const machineId = optionalString(claims, "machine_id");
+  const m2m = tokenType === "m2m_token";
+  if (m2m && (machineId === null || userId !== null)) fail("assertion-invalid", "m2m_token needs a machine_id and no sub");
+  if (!m2m && machineId !== null) fail("assertion-invalid", "machine_id on a token that is not m2m_token");
+  let scopes = [];
+  if (claims.scopes !== undefined && claims.scopes !== null) {
+    const s = claims.scopes;
+    if (!Array.isArray(s) || !s.every((x) => typeof x === "string")) fail("assertion-invalid", "claim scopes is not an array of strings");
+    scopes = [...s];
+  }
+  return { tokenType, machineId, clientId: optionalString(claims, "client_id"), scopes: Object.freeze(scopes) };
+}
 
 /** Maps verified claims to the identity (exported for origins that verify by other means). */
 export function identityFromClaims(claims) {
@@ -211,8 +231,11 @@ export function identityFromClaims(claims) {
   if (status !== null && !AUTH_STATUSES.has(status)) {
     fail("assertion-invalid", `claim auth_status has an unknown value ${JSON.stringify(status)}`);
   }
-  if (status === "signed-out" && userId !== null) fail("assertion-invalid", "auth_status signed-out with a sub");
-  if ((status === "signed-in" || status === "grace") && userId === null) {
+  const token = tokenFromClaims(claims, userId);
+  // The principal: the user (a session or an OAuth token), or an M2M token's machine.
+  const principal = userId ?? token.machineId;
+  if (status === "signed-out" && principal !== null) fail("assertion-invalid", "auth_status signed-out with a sub");
+  if ((status === "signed-in" || status === "grace") && principal === null) {
     fail("assertion-invalid", `auth_status ${status} without a sub`);
   }
   if (claims.grace !== undefined && typeof claims.grace !== "boolean") fail("assertion-invalid", "claim grace is not a boolean");
@@ -233,10 +256,14 @@ export function identityFromClaims(claims) {
     }
     factorVerificationAge = Object.freeze([f[0], f[1]]);
   }
-  const signedIn = userId !== null;
+  const signedIn = principal !== null;
   return Object.freeze({
     signedIn,
+    tokenType: signedIn ? (token.tokenType ?? "session_token") : null,
     userId,
+    machineId: token.machineId,
+    clientId: token.clientId,
+    scopes: token.scopes,
     sessionId: optionalString(claims, "sid"),
     orgId: optionalString(claims, "org_id"),
     orgRole: optionalString(claims, "org_role"),

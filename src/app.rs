@@ -21,6 +21,7 @@ pub const SETTING_NAMES: &[&str] = &[
     "AUTHORIZED_PARTIES",
     "ORIGIN_URL",
     "PUBLIC_ROUTES",
+    "PROTECTED_ROUTES",
     "ROUTE_RULES",
     "SIGN_IN_URL",
     "CLOCK_SKEW_MS",
@@ -33,6 +34,8 @@ pub const SETTING_NAMES: &[&str] = &[
     "PUBLISHABLE_KEY",
     "FRONTEND_API_URL",
     "OUTAGE_GRACE_SECONDS",
+    "ORGANIZATION_PATTERNS",
+    "PERSONAL_ACCOUNT_PATTERNS",
     "TRUST_FORWARDED",
     "ALLOWED_HOSTS",
     "UPSTREAM_TIMEOUT_MS",
@@ -41,6 +44,7 @@ pub const SETTING_NAMES: &[&str] = &[
     "FORWARD_TOKEN",
     "STRIP_REQUEST_HEADERS",
     "CORS_PREFLIGHT",
+    "JWKS_URL",
     // Clerk's names for the same settings (config::ALIASES).
     "CLERK_PUBLISHABLE_KEY",
     "CLERK_SIGN_IN_URL",
@@ -278,6 +282,40 @@ pub(crate) fn json_plan(status: u16, body: Value, auth_status: AuthStatus) -> Re
     }
 }
 
+/// Each key's label, fingerprint, algorithm and source (`embedded` or `fetched`), for health.
+fn key_details(gw: &Settings) -> Vec<serde_json::Value> {
+    gw.keys
+        .keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            json!({
+                "kid": k.label(),
+                "fingerprint": format!("sha256:{}", k.fingerprint),
+                "alg": k.alg().as_str(),
+                "source": if i < gw.embedded_keys { "embedded" } else { "fetched" },
+            })
+        })
+        .collect()
+}
+
+/// The JWKS refresh as this isolate knows it (`null` when `JWKS_URL` is off).
+fn jwks_health(gw: &Settings) -> serde_json::Value {
+    let Some(source) = &gw.jwks else {
+        return serde_json::Value::Null;
+    };
+    let r = &gw.key_refresh;
+    json!({
+        "url": source.url,
+        "kv_bound": r.kv_bound,
+        "keys_fetched_at": r.keys_fetched_at_ms,
+        "last_refresh_at": r.last_attempt.as_ref().map(|(at, _)| *at),
+        "last_refresh_result": r.last_attempt.as_ref().map(|(_, res)| res.as_str()),
+        "last_pickup_at": r.last_pickup.map(|(at, _)| at),
+        "last_pickup_ok": r.last_pickup.map(|(_, ok)| ok),
+    })
+}
+
 /// The answer while settings are invalid: 503 naming the problems on the health path, a 503
 /// that points there everywhere else.
 pub fn misconfigured(inbound: &Inbound<'_>, problems: &[String]) -> ResponsePlan {
@@ -355,6 +393,32 @@ pub fn session_json(auth: &Auth) -> Value {
         "actor": auth.actor,
         "factor_verification_age": auth.factor_verification_age,
         "expires_at": auth.expires_at,
+        "name": display_name(&auth.claims),
+        "email": string_claim(&auth.claims, &["email", "email_address", "primary_email_address"]),
+    })
+}
+
+/// The first of `names` that is a non-empty string claim (trimmed).
+fn string_claim(claims: &serde_json::Map<String, Value>, names: &[&str]) -> Option<String> {
+    names.iter().find_map(|n| {
+        claims
+            .get(*n)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    })
+}
+
+/// A person's name from the session token, when its customised claims carry one (`name`,
+/// `full_name`, or `first_name` and `last_name`); Clerk's default token has none.
+fn display_name(claims: &serde_json::Map<String, Value>) -> Option<String> {
+    string_claim(claims, &["name", "full_name"]).or_else(|| {
+        let parts: Vec<String> = [&["first_name"][..], &["last_name"][..]]
+            .iter()
+            .filter_map(|n| string_claim(claims, n))
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" "))
     })
 }
 
@@ -399,6 +463,19 @@ pub(crate) fn with_cleared_cookies(mut decision: Decision, clear: Vec<String>) -
         _ => {}
     }
     decision
+}
+
+/// Where the session page's "Sign in" goes, with `redirect_url` back to the page: `SIGN_IN_URL`
+/// when set, else the Account Portal of the publishable key's instance (as Clerk's SDKs
+/// redirect), else `None`.
+pub(crate) fn session_page_sign_in(gw: &Settings, public: &PublicUrl) -> Option<String> {
+    let target = match (&gw.sign_in_url, &gw.publishable) {
+        (Some(configured), _) => sign_in_target(configured, public),
+        (None, Some(pk)) => clerk::account_portal_sign_in_url(pk),
+        (None, None) => return None,
+    };
+    let page = public.with_path_and_query("/__edgegate/");
+    Some(response::sign_in_location(&target, &page.to_string()))
 }
 
 /// `SIGN_IN_URL` as an absolute URL: a path is resolved against the public origin.
@@ -496,6 +573,8 @@ pub(crate) fn gateway_path(
                 "valid": true,
                 "version": env!("CARGO_PKG_VERSION"),
                 "keys": gw.keys.labels(),
+                "key_details": key_details(gw),
+                "jwks": jwks_health(gw),
                 "algorithms": gw.keys.keys.iter().map(|k| k.alg().as_str()).collect::<Vec<_>>(),
                 "trust_forwarded": gw.trust_forwarded,
                 "frontend_api": gw.fapi_base.as_ref().map(|_| match fapi_status {
@@ -532,14 +611,18 @@ pub(crate) fn gateway_path(
                     },
                     log,
                 );
-                // The session page links its signed-out state to the sign-in page.
-                let target = gw.sign_in_url.as_deref().map(|t| {
-                    let page = public.with_path_and_query("/__edgegate/");
-                    response::sign_in_location(&sign_in_target(t, public), &page.to_string())
-                });
-                if let (Outcome::Respond(plan), Some(target)) = (&mut d.outcome, target) {
-                    plan.headers
-                        .push(("X-Edgegate-Sign-In-Url".to_owned(), target));
+                // The session page links its signed-out state to the sign-in page: in the body
+                // as `sign_in_url` (null when there is none to link to) and in a header.
+                let target = session_page_sign_in(gw, public);
+                if let Outcome::Respond(plan) = &mut d.outcome {
+                    if let Ok(Value::Object(mut body)) = serde_json::from_str(&plan.body) {
+                        body.insert("sign_in_url".to_owned(), json!(target));
+                        plan.body = Value::Object(body).to_string();
+                    }
+                    if let Some(target) = target {
+                        plan.headers
+                            .push(("X-Edgegate-Sign-In-Url".to_owned(), target));
+                    }
                 }
                 d
             }
@@ -609,5 +692,95 @@ mod log_json_tests {
                 .collect();
             prop_assert_eq!(read, issues);
         }
+    }
+}
+
+#[cfg(test)]
+mod session_page_tests {
+    use super::{display_name, session_page_sign_in, string_claim};
+    use crate::config::Settings;
+    use crate::forwarded::PublicUrl;
+    use serde_json::{json, Map, Value};
+
+    // A P-256 public key (SPKI, base64 body alone): any valid key will do here.
+    const KEY: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEDXLyql56nUopIKgTUdQiRoDIECoooGQIADqW9OaKy6daYrBbKS4WxaHeJFIMwBGJMCz7Vr9skEEM1ofdy2mrjw==";
+
+    fn settings(extra: &[(&str, &str)]) -> Settings {
+        let lookup = |name: &str| {
+            extra
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+                .or_else(|| match name {
+                    "CLERK_JWT_KEY" => Some(KEY.to_owned()),
+                    "AUTHORIZED_PARTIES" => Some("https://app.example.com".to_owned()),
+                    "ORIGIN_URL" => Some("http://127.0.0.1:9000".to_owned()),
+                    _ => None,
+                })
+        };
+        Settings::from_settings(&lookup).expect("settings")
+    }
+
+    fn public() -> PublicUrl {
+        PublicUrl::from_request_url("https://app.example.com/__edgegate/session").expect("url")
+    }
+
+    const BACK: &str = "redirect_url=https%3A%2F%2Fapp.example.com%2F__edgegate%2F";
+
+    #[test]
+    fn sign_in_url_first_then_the_account_portal_then_none() {
+        let pk = format!("pk_live_{}", "Y2xlcmsuZXhhbXBsZS5jb20k"); // clerk.example.com$
+        let both = settings(&[
+            ("SIGN_IN_URL", "https://login.example.com/in"),
+            ("PUBLISHABLE_KEY", &pk),
+        ]);
+        assert_eq!(
+            session_page_sign_in(&both, &public()).as_deref(),
+            Some(format!("https://login.example.com/in?{BACK}").as_str())
+        );
+        let path = settings(&[("SIGN_IN_URL", "/sign-in")]);
+        assert_eq!(
+            session_page_sign_in(&path, &public()).as_deref(),
+            Some(format!("https://app.example.com/sign-in?{BACK}").as_str())
+        );
+        let key_only = settings(&[("PUBLISHABLE_KEY", &pk)]);
+        assert_eq!(
+            session_page_sign_in(&key_only, &public()).as_deref(),
+            Some(format!("https://accounts.example.com/sign-in?{BACK}").as_str())
+        );
+        assert_eq!(session_page_sign_in(&settings(&[]), &public()), None);
+    }
+
+    fn claims(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn name_and_email_come_from_custom_claims_when_present() {
+        assert_eq!(
+            display_name(&claims(json!({"name": " Ada Lovelace "}))).as_deref(),
+            Some("Ada Lovelace")
+        );
+        assert_eq!(
+            display_name(&claims(
+                json!({"first_name": "Ada", "last_name": "Lovelace"})
+            ))
+            .as_deref(),
+            Some("Ada Lovelace")
+        );
+        assert_eq!(
+            display_name(&claims(json!({"first_name": "Ada"}))).as_deref(),
+            Some("Ada")
+        );
+        assert_eq!(
+            display_name(&claims(json!({"name": 7, "full_name": ""}))),
+            None
+        );
+        assert_eq!(display_name(&claims(json!({"sub": "user_2abc"}))), None);
+        let c = claims(json!({"email": "", "primary_email_address": "ada@example.com"}));
+        assert_eq!(
+            string_claim(&c, &["email", "email_address", "primary_email_address"]).as_deref(),
+            Some("ada@example.com")
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The typed session a verified token describes: user, session, organisation, role, permissions,
 //! actor. Built from both Clerk claim shapes (v1 `org_*` claims and the v2 compact `o`/`fea`/`fpm`).
 
+use crate::token::machine::{MachineIdentity, TokenType};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -35,11 +36,31 @@ pub struct Auth {
     /// Every claim of the payload, for `FORWARD_CLAIMS`.
     #[serde(skip)]
     pub claims: Map<String, Value>,
+    /// A machine token's identity (M2M or OAuth access token); `None` for a session. A machine
+    /// token has no session, organisation, actor or factor ages: those fields stay empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub machine: Option<MachineIdentity>,
 }
 
 impl Auth {
     /// The impersonator's user id (`act.sub`), when the session is an impersonation.
     pub fn actor_id(&self) -> Option<&str> {
         self.actor.as_ref()?.get("sub")?.as_str()
+    }
+
+    /// `session_token`, `m2m_token` or `oauth_token`.
+    pub fn token_type(&self) -> TokenType {
+        self.machine
+            .as_ref()
+            .map_or(TokenType::Session, |m| m.token_type)
+    }
+
+    /// The user the request acts for: the session's user, an OAuth token's user (`sub`); `None`
+    /// for an M2M token, whose subject is a machine.
+    pub fn user(&self) -> Option<&str> {
+        match self.token_type() {
+            TokenType::M2m => None,
+            TokenType::Session | TokenType::OAuth => Some(&self.user_id),
+        }
     }
 }

@@ -6,7 +6,8 @@
 
 use crate::cache::{TokenCache, TokenDigest};
 use crate::keys::KeySet;
-use crate::token::{prepare, Candidates, SessionClaims, SignatureCheck, TokenError};
+use crate::token::TokenTypes;
+use crate::token::{prepare_accepting, Candidates, SessionClaims, SignatureCheck, TokenError};
 use std::rc::Rc;
 
 /// A session token waiting for a signature check.
@@ -26,12 +27,16 @@ pub enum Authn {
     Verify(PendingToken),
 }
 
-/// Starts authenticating `token`: a cache hit (this exact token verified before) is decided at
-/// once; otherwise the token is prepared and its first signature check asked for.
+/// Starts authenticating `token` for a route that accepts the token types `accepts`: a cache
+/// hit (this exact token verified before) is decided at once, and a hit of another type than
+/// `accepts` is `token-type-mismatch` (the cache keeps each token's type with its claims, so a
+/// machine token verified on a machine route is never served as a session); otherwise the
+/// token is prepared and its first signature check asked for.
 pub fn authenticate(
     token: &str,
     keys: &KeySet,
     max_token_bytes: usize,
+    accepts: TokenTypes,
     cache: &mut TokenCache,
     now_ms: i64,
 ) -> Authn {
@@ -39,10 +44,11 @@ pub fn authenticate(
         return Authn::Done(Err(TokenError::TooLarge));
     }
     let digest = match cache.lookup(token, now_ms) {
-        Ok(hit) => return Authn::Done(Ok(hit)),
+        Ok(hit) if accepts.contains(hit.token_type()) => return Authn::Done(Ok(hit)),
+        Ok(_) => return Authn::Done(Err(TokenError::TypeMismatch)),
         Err(digest) => digest,
     };
-    let prepared = match prepare(token, keys, max_token_bytes) {
+    let prepared = match prepare_accepting(token, keys, max_token_bytes, accepts) {
         Ok(p) => p,
         Err(e) => return Authn::Done(Err(e)),
     };

@@ -186,6 +186,13 @@ impl TokenCache {
         self.recent.retain(|(k, _)| entries.contains_key(k));
     }
 
+    /// Forgets every entry (after the key set changed).
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.order.clear();
+        self.recent.clear();
+    }
+
     /// Entries in the main store (the recent list only shares some of them).
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -228,6 +235,7 @@ mod tests {
                 expires_at: exp,
                 issued_at: None,
                 claims: Map::new(),
+                machine: None,
             },
             exp,
             nbf: None,

@@ -55,7 +55,7 @@ pub struct Settings {
     pub validation: Validation,
     /// `ORIGIN_URL`; shared with every proxy plan (which needs it again for `Location`).
     pub origin: Rc<Origin>,
-    /// `PUBLIC_ROUTES`, `ROUTE_RULES` and the sign-in path.
+    /// `PUBLIC_ROUTES`, `PROTECTED_ROUTES`, `ROUTE_RULES` and the sign-in path.
     pub routes: RouteTable,
     /// The outbound header plan's settings.
     pub proxy: ProxySettings,
@@ -69,6 +69,8 @@ pub struct Settings {
     pub sign_in_url: Option<String>,
     /// `OUTAGE_GRACE_SECONDS` (0, the default, turns grace off).
     pub outage_grace_seconds: i64,
+    /// `ORGANIZATION_PATTERNS` and `PERSONAL_ACCOUNT_PATTERNS`: organisation sync.
+    pub org_sync: crate::clerk::OrgSync,
     /// `TRUST_FORWARDED` (default false).
     pub trust_forwarded: bool,
     /// `ALLOWED_HOSTS`, lowercased; `None` when not set.
@@ -77,6 +79,13 @@ pub struct Settings {
     pub upstream_timeout_ms: u64,
     /// `CORS_PREFLIGHT`.
     pub preflight: PreflightMode,
+    /// `JWKS_URL`: where the Cron Trigger fetches extra keys from (`None`: off, the default).
+    pub jwks: Option<crate::jwks::JwksSource>,
+    /// How many of `keys` are the embedded `CLERK_JWT_KEY` keys (they come first); the rest
+    /// were fetched (`JWKS_URL`).
+    pub embedded_keys: usize,
+    /// What this isolate knows of the JWKS refresh, for health.
+    pub key_refresh: crate::jwks::RefreshView,
     /// Names given that look like settings but are none (see [`unknown_setting_warnings`]):
     /// logged at start-up and listed by health, never fatal.
     pub warnings: Vec<String>,
@@ -340,6 +349,7 @@ impl Settings {
             Some(u)
         });
         let outage_grace_seconds = r.int("OUTAGE_GRACE_SECONDS", 0, 0, MAX_OUTAGE_GRACE_SECONDS);
+        let org_sync = read_org_sync(&mut r);
 
         let trust_forwarded = r.bool("TRUST_FORWARDED", false);
         let allowed_hosts = {
@@ -422,6 +432,7 @@ impl Settings {
         });
         let fapi_base =
             crate::clerk::frontend_api_base(frontend_api_url.as_ref(), publishable.as_ref());
+        let jwks = read_jwks_url(&mut r, fapi_base.as_deref());
         let party_hosts =
             crate::forwarded::default_allowed_hosts("", &validation.authorized_parties)
                 .into_iter()
@@ -437,8 +448,12 @@ impl Settings {
                     assertion_secret: origin_assertion_secret,
                     assertion_audience: origin.origin(),
                 };
+                let embedded_keys = keys.len();
                 Ok(Settings {
                     keys,
+                    jwks,
+                    embedded_keys,
+                    key_refresh: crate::jwks::RefreshView::default(),
                     validation,
                     origin: Rc::new(origin),
                     routes,
@@ -448,6 +463,7 @@ impl Settings {
                     party_hosts,
                     sign_in_url,
                     outage_grace_seconds,
+                    org_sync,
                     trust_forwarded,
                     allowed_hosts,
                     upstream_timeout_ms,
@@ -460,35 +476,102 @@ impl Settings {
     }
 }
 
-/// `PUBLIC_ROUTES` and `ROUTE_RULES`, with the `SIGN_IN_URL` path (when on this host) always
-/// public; an invalid table is a problem and reads as empty.
+/// `JWKS_URL`: unset or `off` (the default), `auto` (the Frontend API's JWKS, which needs
+/// `PUBLISHABLE_KEY` or `FRONTEND_API_URL`), or an https URL (http only on loopback).
+fn read_jwks_url<F: Fn(&str) -> Option<String>>(
+    r: &mut Reader<'_, F>,
+    fapi_base: Option<&str>,
+) -> Option<crate::jwks::JwksSource> {
+    let raw = r.raw("JWKS_URL")?;
+    if raw.eq_ignore_ascii_case("off") {
+        return None;
+    }
+    if raw.eq_ignore_ascii_case("auto") {
+        let Some(base) = fapi_base else {
+            r.problem(
+                "JWKS_URL",
+                "auto needs PUBLISHABLE_KEY (or FRONTEND_API_URL) to name the Frontend API",
+            );
+            return None;
+        };
+        return Some(crate::jwks::JwksSource {
+            url: crate::jwks::auto_url(base),
+        });
+    }
+    let u = r.url("JWKS_URL", &raw, false)?;
+    if u.scheme() == "http" && !is_loopback_host(&u) {
+        r.problem(
+            "JWKS_URL",
+            "must be https (http only on loopback), auto or off",
+        );
+        return None;
+    }
+    Some(crate::jwks::JwksSource {
+        url: u.as_str().to_owned(),
+    })
+}
+
+/// `ORGANIZATION_PATTERNS` and `PERSONAL_ACCOUNT_PATTERNS` (see `clerk::org_sync`); invalid
+/// patterns are problems naming the entry and fragment, and read as none.
+fn read_org_sync<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> crate::clerk::OrgSync {
+    let org = r.raw("ORGANIZATION_PATTERNS");
+    let personal = r.raw("PERSONAL_ACCOUNT_PATTERNS");
+    crate::clerk::OrgSync::from_settings(org.as_deref(), personal.as_deref()).unwrap_or_else(
+        |problems| {
+            for (setting, problem) in problems {
+                r.problem(setting, problem);
+            }
+            crate::clerk::OrgSync::default()
+        },
+    )
+}
+
+/// `PUBLIC_ROUTES` or `PROTECTED_ROUTES` (not both) and `ROUTE_RULES`, with the `SIGN_IN_URL`
+/// path (when on this host) always public; an invalid table is a problem and reads as empty.
 fn read_routes<F: Fn(&str) -> Option<String>>(
     r: &mut Reader<'_, F>,
     sign_in_url: Option<&str>,
 ) -> RouteTable {
     let public = r.raw("PUBLIC_ROUTES").unwrap_or_default();
     let rules = r.raw("ROUTE_RULES").unwrap_or_default();
-    let mut routes = match RouteTable::from_settings(&public, &rules) {
-        Ok(t) => t,
-        Err(e) => {
-            let setting = if e.setting == "PUBLIC_ROUTES" {
-                "PUBLIC_ROUTES"
-            } else {
-                "ROUTE_RULES"
-            };
-            let hint = match e.error {
-                crate::routes::PatternError::UnsupportedSyntax => {
-                    ": write a wildcard as `(.*)` (`/admin(.*)`), a segment as `:name`"
-                }
-                crate::routes::PatternError::UnknownRequirement => {
-                    ": requirements are `org`, `role:<role>` and `permission:<permission>`"
-                }
-                _ => "",
-            };
-            r.problem(setting, format!("entry {}: {}{hint}", e.entry, e.code()));
-            RouteTable::default()
+    let protected = r.raw("PROTECTED_ROUTES");
+    if protected.is_some() && !public.is_empty() {
+        r.problem(
+            "PROTECTED_ROUTES",
+            "set together with PUBLIC_ROUTES: set one of them (with PROTECTED_ROUTES every \
+             other path is public; with PUBLIC_ROUTES every other path needs a session)",
+        );
+    }
+    let table = RouteTable::from_settings(&public, &rules).and_then(|mut t| {
+        if let Some(raw) = &protected {
+            t.set_protected_routes(crate::routes::parse_protected_routes(raw)?);
         }
-    };
+        Ok(t)
+    });
+    // Only separators would make every path public: fail closed.
+    if protected
+        .as_deref()
+        .is_some_and(|raw| raw.split([',', '\n']).all(|p| p.trim().is_empty()))
+    {
+        r.problem(
+            "PROTECTED_ROUTES",
+            "lists no pattern (it would make every path public): list the protected patterns \
+             or remove it",
+        );
+    }
+    let mut routes = table.unwrap_or_else(|e| {
+        r.problem(e.setting, e.problem());
+        // One problem per setting, every setting at once: the other table may be wrong too.
+        let other = match e.setting {
+            "PUBLIC_ROUTES" => RouteTable::from_settings("", &rules).err(),
+            "ROUTE_RULES" => RouteTable::from_settings(&public, "").err(),
+            _ => None,
+        };
+        if let Some(o) = other.filter(|o| o.setting != e.setting) {
+            r.problem(o.setting, o.problem());
+        }
+        RouteTable::default()
+    });
     if let Some(path) = sign_in_url.filter(|u| u.starts_with('/')) {
         let path_only = path.split(['?', '#']).next().unwrap_or(path);
         if routes.add_always_public(path_only).is_err() {

@@ -342,6 +342,9 @@ pub enum KeySelectError {
 pub struct KeySet {
     /// The keys, in the order they were configured.
     pub keys: Vec<Key>,
+    /// Where the fetched keys (`JWKS_URL`) begin, when there are any: the keys before are the
+    /// embedded `CLERK_JWT_KEY` ones.
+    pub fetched_from: Option<usize>,
 }
 
 impl KeySet {
@@ -358,10 +361,11 @@ impl KeySet {
                 .map(|(i, _)| i)
                 .collect();
             if !named.is_empty() {
-                let fitting: Vec<usize> = named
+                let mut fitting: Vec<usize> = named
                     .into_iter()
                     .filter(|&i| self.keys.get(i).is_some_and(|k| k.alg() == alg))
                     .collect();
+                self.add_embedded_fallback(&mut fitting, alg);
                 return if fitting.is_empty() {
                     Err(KeySelectError::NoKeyForAlg)
                 } else {
@@ -401,6 +405,25 @@ impl KeySet {
                 Ok(fitting)
             }
         }
+    }
+
+    /// When every key chosen by kid was fetched, the embedded keys without a kid that fit `alg`
+    /// are tried after them: a fetched key claiming a kid never shuts out the embedded key.
+    fn add_embedded_fallback(&self, chosen: &mut Vec<usize>, alg: Alg) {
+        let Some(fetched_from) = self.fetched_from else {
+            return;
+        };
+        if chosen.iter().any(|&i| i < fetched_from) {
+            return;
+        }
+        chosen.extend(
+            self.keys
+                .iter()
+                .enumerate()
+                .take(fetched_from)
+                .filter(|(_, k)| k.kid.is_none() && k.alg() == alg)
+                .map(|(i, _)| i),
+        );
     }
 
     /// The key at `index`, if any.
@@ -444,7 +467,10 @@ pub fn parse_key_set(input: &str) -> Result<KeySet, KeyError> {
     if keys.is_empty() {
         return Err(KeyError::Empty);
     }
-    Ok(KeySet { keys })
+    Ok(KeySet {
+        keys,
+        fetched_from: None,
+    })
 }
 
 /// A lone `-----BEGIN ...-----` line and nothing else.

@@ -23,6 +23,7 @@ pub mod forwarded;
 pub mod hex;
 pub mod http;
 pub mod json;
+pub mod jwks;
 pub mod keys;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod mint;

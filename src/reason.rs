@@ -16,6 +16,10 @@ pub enum RefusalReason {
     Path(PathError),
     /// A route rule the session does not satisfy (`missing-role`, ...).
     Forbidden(Forbidden),
+    /// `organization-mismatch`: the path names an organisation (`ORGANIZATION_PATTERNS`) that
+    /// is not the session's active one, or the personal account (`PERSONAL_ACCOUNT_PATTERNS`)
+    /// while one is active, and the request cannot be redirected to activate it (403).
+    OrganizationMismatch,
     /// The request URL does not parse.
     BadUrl,
     /// A method the gateway's own paths do not take.
@@ -40,6 +44,7 @@ impl RefusalReason {
             RefusalReason::Session(r) => r.code(),
             RefusalReason::Path(e) => e.code(),
             RefusalReason::Forbidden(f) => f.code(),
+            RefusalReason::OrganizationMismatch => "organization-mismatch",
             RefusalReason::BadUrl => "bad-url",
             RefusalReason::MethodNotAllowed => "method-not-allowed",
             RefusalReason::GatewayBusy => "gateway-busy",

@@ -5,6 +5,7 @@
 
 use crate::http::HeaderList;
 pub use crate::reason::RefusalReason;
+use crate::routes::{Forbidden, Reverification};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::json;
 
@@ -78,6 +79,15 @@ pub enum Rejection {
         /// The rule that said no.
         reason: RefusalReason,
     },
+    /// Signed in with every right, but a rule wants a fresher factor verification
+    /// (`reverification-required`): 403 with Clerk's reverification error body for API calls,
+    /// a 403 page for page loads.
+    ReverificationRequired {
+        /// The requirement not met (sent as Clerk's `metadata.reverification`).
+        need: Reverification,
+        /// A browser page load ([`is_page_load`]).
+        page_load: bool,
+    },
     /// The request itself is unusable (e.g. a refused path).
     BadRequest {
         /// What is wrong with the request.
@@ -129,6 +139,9 @@ impl Rejection {
             | Rejection::UriTooLong { reason }
             | Rejection::MethodNotAllowed { reason }
             | Rejection::Unavailable { reason } => *reason,
+            Rejection::ReverificationRequired { need, .. } => {
+                RefusalReason::Forbidden(Forbidden::ReverificationRequired(*need))
+            }
             Rejection::OriginUnreachable { .. } => RefusalReason::OriginUnreachable,
             Rejection::OriginTimeout { .. } => RefusalReason::OriginTimeout,
             Rejection::Misconfigured | Rejection::HealthInvalid { .. } => {
@@ -147,6 +160,7 @@ impl Rejection {
         match self {
             Rejection::Unauthenticated { .. }
             | Rejection::Forbidden { .. }
+            | Rejection::ReverificationRequired { .. }
             | Rejection::BadRequest { .. }
             | Rejection::UriTooLong { .. }
             | Rejection::MethodNotAllowed { .. } => Fault::Client,
@@ -160,7 +174,9 @@ impl Rejection {
     /// otherwise signed out.
     pub fn auth_status(&self) -> AuthStatus {
         match self {
-            Rejection::Forbidden { .. } => AuthStatus::SignedIn,
+            Rejection::Forbidden { .. } | Rejection::ReverificationRequired { .. } => {
+                AuthStatus::SignedIn
+            }
             Rejection::OriginUnreachable { auth } | Rejection::OriginTimeout { auth } => *auth,
             _ => AuthStatus::SignedOut,
         }
@@ -240,6 +256,20 @@ pub fn render(rejection: &Rejection) -> ResponsePlan {
             Some(JSON),
             json!({"error": "forbidden", "reason": reason.code()}).to_string(),
         ),
+        Rejection::ReverificationRequired {
+            need,
+            page_load: false,
+        } => (403, Some(JSON), reverification_error(need).to_string()),
+        Rejection::ReverificationRequired {
+            need,
+            page_load: true,
+        } => {
+            headers.push(h(
+                "Content-Security-Policy",
+                "default-src 'none'; style-src 'unsafe-inline'",
+            ));
+            (403, Some(HTML), reverification_page(need))
+        }
         Rejection::BadRequest { reason } => (
             400,
             Some(JSON),
@@ -314,6 +344,44 @@ h1{{font-size:1.25rem;margin:0 0 .5rem}}p{{margin:.25rem 0;color:#57606a}}code{{
 </head><body><main><h1>Sign in required</h1>\
 <p>You need to be signed in to view this page.</p>\
 <p>Reason: <code>{safe}</code></p></main></body></html>\n"
+    )
+}
+
+/// Clerk's reverification error (`reverificationError` in `@clerk/shared`), which Clerk's
+/// `useReverification` recognises and answers with its verification modal:
+/// `{"clerk_error":{"type":"forbidden","reason":"reverification-error","metadata":
+/// {"reverification":{"level":...,"afterMinutes":...}}}}`.
+pub fn reverification_error(need: &Reverification) -> serde_json::Value {
+    json!({
+        "clerk_error": {
+            "type": "forbidden",
+            "reason": "reverification-error",
+            "metadata": {
+                "reverification": {
+                    "level": need.level.as_str(),
+                    "afterMinutes": need.after_minutes,
+                }
+            }
+        }
+    })
+}
+
+/// The page for a page load that needs reverification: Clerk has no URL to send a browser to
+/// for it (its modal runs in the app), so the page says so. Nothing from the request is shown.
+fn reverification_page(need: &Reverification) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>Verification required</title>\
+<style>body{{font-family:system-ui,sans-serif;display:grid;place-items:center;min-height:100vh;margin:0;background:#f6f7f9;color:#1f2328}}\
+main{{background:#fff;padding:2rem 2.5rem;border-radius:12px;box-shadow:0 1px 3px rgba(0,0,0,.12);max-width:28rem}}\
+h1{{font-size:1.25rem;margin:0 0 .5rem}}p{{margin:.25rem 0;color:#57606a}}code{{font-size:.85em}}</style>\
+</head><body><main><h1>Verification required</h1>\
+<p>This page needs you to verify your identity again ({level}, within {minutes} minutes).</p>\
+<p>Verify again from the app, then reload this page.</p>\
+<p>Reason: <code>reverification-required</code></p></main></body></html>\n",
+        level = need.level.as_str(),
+        minutes = need.after_minutes,
     )
 }
 

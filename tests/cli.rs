@@ -590,3 +590,70 @@ ORIGIN_URL = "https://origin.example.com"
     assert_eq!(o.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn check_reports_a_jwks_url_without_its_kv_binding_or_cron_trigger() {
+    let dir = tmpdir("check-jwks");
+    let toml = dir.join("wrangler.toml");
+    let base = r#"name = "edgegate"
+main = "build/index.js"
+[vars]
+AUTHORIZED_PARTIES = "https://app.example.com"
+ORIGIN_URL = "https://origin.example.com"
+JWKS_URL = "https://clerk.example.com/.well-known/jwks.json"
+"#;
+    std::fs::write(&toml, base).expect("write");
+    let o = run(&["check", "--config", p(&toml)]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("problem: JWKS_URL: needs a Workers KV namespace bound as EDGEGATE_KEYS"),
+        "{out}"
+    );
+    assert!(
+        out.contains("wrangler kv namespace create EDGEGATE_KEYS"),
+        "{out}"
+    );
+    assert!(
+        out.contains("problem: JWKS_URL: needs a Cron Trigger"),
+        "{out}"
+    );
+    let bound = format!(
+        "{base}\n[[kv_namespaces]]\nbinding = \"EDGEGATE_KEYS\"\nid = \"0123\"\n\n[triggers]\ncrons = [\"*/15 * * * *\"]\n"
+    );
+    std::fs::write(&toml, bound).expect("write");
+    let o = run(&["check", "--config", p(&toml)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn check_names_a_problem_in_each_route_setting_at_once() {
+    let dir = tmpdir("check-routes");
+    let toml = dir.join("wrangler.toml");
+    std::fs::write(
+        &toml,
+        r#"name = "edgegate"
+[vars]
+AUTHORIZED_PARTIES = "https://app.example.com"
+ORIGIN_URL = "https://origin.example.com"
+PUBLIC_ROUTES = "/docs*"
+ROUTE_RULES = "/admin(.*)=rol:admin"
+"#,
+    )
+    .expect("write");
+    let o = run(&["check", "--config", p(&toml)]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("problem: PUBLIC_ROUTES: entry 1 (`/docs*`): pattern-unsupported-syntax"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "problem: ROUTE_RULES: entry 1 (`/admin(.*)`): rule-unknown-requirement `rol:admin`"
+        ),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

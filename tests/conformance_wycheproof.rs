@@ -279,7 +279,10 @@ fn wycheproof_json_web_signature_rs256_es256() {
         }
         let jwk = jwk.expect("public JWK");
         // A key the configuration refuses (wrong use/key_ops) counts as a rejection.
-        let keyset = parse_jwk(jwk).map(|k| KeySet { keys: vec![k] });
+        let keyset = parse_jwk(jwk).map(|k| KeySet {
+            keys: vec![k],
+            fetched_from: None,
+        });
         for test in tests {
             let id = tc_id(&test["tcId"]);
             let jws = test["jws"]

@@ -35,7 +35,11 @@ export function assertionClaims({ audience, method = "GET", htu = "/", session =
 /** The full identity for the session above (no optional claims). */
 export const baseIdentity = {
   signedIn: true,
+  tokenType: "session_token",
   userId: "user_2abc",
+  machineId: null,
+  clientId: null,
+  scopes: [],
   sessionId: "sess_2abc",
   orgId: "org_2abc",
   orgRole: "org:admin",

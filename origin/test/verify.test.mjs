@@ -71,7 +71,11 @@ describe("accepted assertions", () => {
       { ...id, orgPermissions: [...id.orgPermissions] },
       {
         signedIn: false,
+        tokenType: null,
         userId: null,
+        machineId: null,
+        clientId: null,
+        scopes: [],
         sessionId: null,
         orgId: null,
         orgRole: null,
@@ -269,5 +273,40 @@ describe("options and helpers", () => {
     assert.equal(cache.markUsed("e", 1121), true);
     assert.equal(cache.size, 1);
     assert.equal(cache.markUsed("b", 1121), true);
+  });
+});
+
+describe("machine-token assertions", () => {
+  const machine = (extra) => assertionClaims({ audience: AUD, session: false, auth_status: "signed-in", ...extra });
+
+  test("an M2M token maps to its machine, with no user", async () => {
+    const c = machine({ token_type: "m2m_token", machine_id: "mch_2abc", scopes: ["mch_1", "mch_2"] });
+    const id = await verifyAssertion(request("/", mint(c)), SECRET, opts());
+    assert.equal(id.signedIn, true);
+    assert.equal(id.tokenType, "m2m_token");
+    assert.equal(id.userId, null);
+    assert.equal(id.machineId, "mch_2abc");
+    assert.deepEqual([...id.scopes], ["mch_1", "mch_2"]);
+  });
+
+  test("an OAuth token maps to its user and client", async () => {
+    const c = machine({ token_type: "oauth_token", sub: "user_2abc", client_id: "client_1", scopes: ["read"] });
+    const id = await verifyAssertion(request("/", mint(c)), SECRET, opts());
+    assert.equal(id.tokenType, "oauth_token");
+    assert.equal(id.userId, "user_2abc");
+    assert.equal(id.clientId, "client_1");
+    assert.deepEqual([...id.scopes], ["read"]);
+  });
+
+  test("inconsistent machine claims are refused", async () => {
+    for (const extra of [
+      { token_type: "m2m_token" },
+      { token_type: "m2m_token", machine_id: "mch_1", sub: "user_1" },
+      { token_type: "session_token", sub: "user_1", machine_id: "mch_1" },
+      { token_type: "api_key", sub: "user_1" },
+      { token_type: "m2m_token", machine_id: "mch_1", scopes: "a b" },
+    ]) {
+      await refused(verifyAssertion(request("/", mint(machine(extra))), SECRET, opts()), "assertion-invalid");
+    }
   });
 });

@@ -6,6 +6,7 @@
 //! |---|---|
 //! | [`names`] | cookie, parameter and limit names |
 //! | [`publishable_key`] | [`PublishableKey`]: instance, Frontend API, cookie suffix |
+//! | [`account_portal`] | the Account Portal's sign-in URL, from the Frontend API host |
 //! | [`cookies`] | the suffixed-or-unsuffixed choice, [`ClerkCookies::read`] |
 //! | [`query`] | the handshake's query parameters and the URL rewrite |
 //! | [`reason`] | [`Reason`] and its codes |
@@ -13,25 +14,30 @@
 //! | [`redirect`] | [`handshake_redirect`] |
 //! | [`handshake`] | [`begin_handshake`], [`finish_handshake`] |
 //! | [`grace`] | [`grace_applies`], [`OutageProbe`] |
+//! | [`org_sync`] | [`OrgSync`]: the organisation a URL names, [`org_sync_decision`] |
 //!
 //! Nothing here touches `worker`, reads a clock (every function takes `now_ms`, Unix ms) or draws
 //! randomness (the state value comes in as bytes). No input can make it panic.
 
+pub mod account_portal;
 pub mod cookies;
 pub mod decision;
 pub mod grace;
 pub mod handshake;
 pub mod names;
+pub mod org_sync;
 pub mod publishable_key;
 pub mod query;
 pub mod reason;
 pub mod redirect;
 
+pub use account_portal::*;
 pub use cookies::*;
 pub use decision::*;
 pub use grace::*;
 pub use handshake::*;
 pub use names::*;
+pub use org_sync::*;
 pub use publishable_key::*;
 pub use query::*;
 pub use reason::*;

@@ -4,6 +4,7 @@ use super::names::{
     CLERK_API_VERSION, DEV_BROWSER, MAX_HANDSHAKE_REDIRECTS, REDIRECT_COUNT_COOKIE,
     REDIRECT_COUNT_MAX_AGE_S, STATE_MAX_AGE_S, STATE_NAME,
 };
+use super::org_sync::ORGANIZATION_ID_PARAM;
 use super::publishable_key::Instance;
 use super::query::{rewrite_url, HANDSHAKE_PARAMS};
 use super::reason::Reason;
@@ -55,6 +56,28 @@ pub enum RedirectError {
     BadUrl,
 }
 
+/// What a handshake redirect carries (see [`handshake_redirect`]); `reason_code` is sent as
+/// `__clerk_hs_reason`, `organization_id` (organisation sync, see
+/// [`OrgSyncTarget`](super::OrgSyncTarget)) is appended last, as Clerk's
+/// `buildRedirectToHandshake` does, and may be empty (the personal account).
+#[derive(Debug, Clone, Copy)]
+pub struct HandshakeTarget<'a> {
+    /// The Frontend API base.
+    pub frontend_api_base: &'a str,
+    /// The validated public URL.
+    pub public_url: &'a str,
+    /// `suffixed_cookies`.
+    pub suffixed: bool,
+    /// `__clerk_hs_reason`.
+    pub reason_code: &'a str,
+    /// `__clerk_db_jwt` (development instances only).
+    pub dev_browser: Option<&'a str>,
+    /// `__session`: the current session cookie's token.
+    pub session_token: Option<&'a str>,
+    /// `organization_id`: the organisation to activate, empty for the personal account.
+    pub organization_id: Option<&'a str>,
+}
+
 /// The 307 to `<FAPI>/v1/client/handshake`. `public_url` MUST be the validated public URL (the
 /// gateway's forwarded-header rules and `ALLOWED_HOSTS`), never a client-chosen host.
 ///
@@ -74,11 +97,30 @@ pub fn handshake_redirect(
     random: &[u8; STATE_RANDOM_BYTES],
     redirect_count: u32,
 ) -> Result<ResponsePlan, RedirectError> {
+    let target = HandshakeTarget {
+        frontend_api_base,
+        public_url,
+        suffixed,
+        reason_code: reason.code(),
+        dev_browser,
+        session_token,
+        organization_id: None,
+    };
+    handshake_redirect_to(&target, random, redirect_count)
+}
+
+/// [`handshake_redirect`] for a [`HandshakeTarget`] (any reason code, an organisation to
+/// activate).
+pub fn handshake_redirect_to(
+    target: &HandshakeTarget<'_>,
+    random: &[u8; STATE_RANDOM_BYTES],
+    redirect_count: u32,
+) -> Result<ResponsePlan, RedirectError> {
     if redirect_count >= MAX_HANDSHAKE_REDIRECTS {
         return Err(RedirectError::RedirectLoop);
     }
-    let public = http_url(public_url).ok_or(RedirectError::BadUrl)?;
-    let mut fapi = http_url(frontend_api_base).ok_or(RedirectError::BadUrl)?;
+    let public = http_url(target.public_url).ok_or(RedirectError::BadUrl)?;
+    let mut fapi = http_url(target.frontend_api_base).ok_or(RedirectError::BadUrl)?;
     fapi.set_query(None);
     fapi.set_fragment(None);
     let path = format!("{}/v1/client/handshake", fapi.path().trim_end_matches('/'));
@@ -92,13 +134,19 @@ pub fn handshake_redirect(
         // handshake token comes back in the URL, never through a nonce lookup).
         q.append_pair("redirect_url", &redirect_url);
         q.append_pair("__clerk_api_version", CLERK_API_VERSION);
-        q.append_pair("suffixed_cookies", if suffixed { "true" } else { "false" });
-        q.append_pair("__clerk_hs_reason", reason.code());
-        if let Some(token) = session_token.filter(|t| !t.is_empty()) {
+        q.append_pair(
+            "suffixed_cookies",
+            if target.suffixed { "true" } else { "false" },
+        );
+        q.append_pair("__clerk_hs_reason", target.reason_code);
+        if let Some(token) = target.session_token.filter(|t| !t.is_empty()) {
             q.append_pair(SESSION_COOKIE, token);
         }
-        if let Some(db) = dev_browser.filter(|d| !d.is_empty()) {
+        if let Some(db) = target.dev_browser.filter(|d| !d.is_empty()) {
             q.append_pair(DEV_BROWSER, db);
+        }
+        if let Some(org) = target.organization_id {
+            q.append_pair(ORGANIZATION_ID_PARAM, org);
         }
     }
     Ok(ResponsePlan {

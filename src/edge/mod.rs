@@ -6,6 +6,7 @@
 
 use crate::app;
 use crate::http;
+use crate::jwks;
 use crate::pipeline::{Event, Pipeline, Request, RequestId, Step};
 use crate::wire;
 use std::cell::RefCell;
@@ -45,9 +46,10 @@ pub fn setting_names() -> String {
 /// Builds the pipeline from the settings (a JSON object of name to string: every text value of
 /// the worker's environment) once; later calls do nothing. Returns the log lines for invalid
 /// settings and for names that look like settings but are none (names and problems, never
-/// values), one per line.
+/// values), one per line. `bindings` names the environment's non-text bindings, one per line
+/// (the `EDGEGATE_KEYS` KV namespace turns the JWKS refresh on when `JWKS_URL` is set).
 #[wasm_bindgen]
-pub fn configure(settings_json: &str) -> String {
+pub fn configure(settings_json: &str, bindings: &str) -> String {
     if PIPELINE.with(|slot| slot.borrow().is_some()) {
         return String::new();
     }
@@ -61,6 +63,8 @@ pub fn configure(settings_json: &str) -> String {
     };
     let names: Vec<String> = settings.keys().cloned().collect();
     let ((built, problems), warnings) = Pipeline::from_named_settings(&lookup, &names);
+    let mut built = built;
+    built.set_kv_bound(bindings.lines().any(|b| b == jwks::KV_BINDING));
     PIPELINE.with(|slot| *slot.borrow_mut() = Some(built));
     let errors = problems.iter().map(|p| {
         serde_json::json!({"level": "error", "event": "config-invalid", "setting": p.setting, "problem": p.problem})
@@ -151,6 +155,75 @@ pub fn key_jwk(index: u32) -> String {
     with_pipeline(String::new(), |p| {
         p.key_jwk(index as usize)
             .map(|(alg, jwk)| format!("{}\n{jwk}", alg.as_str()))
+            .unwrap_or_default()
+    })
+}
+
+/// Whether this request should also read the stored JWKS in the background, and when to ask
+/// again: `1\n<ms>` or `0\n<ms>` (`Infinity` when the refresh is off).
+#[wasm_bindgen(js_name = keysPickup)]
+pub fn keys_pickup(now_ms: f64) -> String {
+    with_pipeline("0\nInfinity".to_owned(), |p| {
+        let due = p.keys_pickup_due(now_ms as i64);
+        match p.keys_next_pickup_ms() {
+            Some(next) => format!("{}\n{next}", u8::from(due)),
+            None => "0\nInfinity".to_owned(),
+        }
+    })
+}
+
+/// Installs what KV held (`undefined`: absent). `1\n<log>` when the key set changed (the entry
+/// drops its imported keys), else `0\n<log>`; the log part may be empty.
+#[wasm_bindgen(js_name = installStoredKeys)]
+pub fn install_stored_keys(
+    keys: Option<String>,
+    status: Option<String>,
+    kv_ok: bool,
+    now_ms: f64,
+) -> String {
+    with_pipeline("0\n".to_owned(), |p| {
+        let (changed, log) =
+            p.install_stored_keys(keys.as_deref(), status.as_deref(), kv_ok, now_ms as i64);
+        format!("{}\n{}", u8::from(changed), log.unwrap_or_default())
+    })
+}
+
+/// The Cron Trigger's fetch, `url\ntimeout_ms\nmax_bytes`, or "" when there is none to do.
+#[wasm_bindgen(js_name = refreshFetch)]
+pub fn refresh_fetch() -> String {
+    with_pipeline(String::new(), |p| {
+        p.refresh_fetch()
+            .map(|f| format!("{}\n{}\n{}", f.url, f.timeout_ms, f.max_bytes))
+            .unwrap_or_default()
+    })
+}
+
+/// The fetch's outcome (`kind` 0 = response, else failed; `truncated` when the body passed
+/// the cap): `changed\nkeys\nstatus\nlog`, where `changed` is 1 when this isolate's key set
+/// changed (the entry drops its imported keys) and `keys` (the new KV `jwks` value) is empty
+/// unless the fetch was good.
+#[wasm_bindgen(js_name = refreshFetched)]
+pub fn refresh_fetched(kind: u32, status: u16, body: &str, truncated: bool, now_ms: f64) -> String {
+    let fetched = if kind == 0 {
+        jwks::Fetched::Response {
+            status,
+            body: body.to_owned(),
+            truncated,
+        }
+    } else {
+        jwks::Fetched::Failed
+    };
+    with_pipeline(String::new(), |p| {
+        p.refresh_fetched(&fetched, now_ms as i64)
+            .map(|(o, changed)| {
+                format!(
+                    "{}\n{}\n{}\n{}",
+                    u8::from(changed),
+                    o.keys_text.unwrap_or_default(),
+                    o.status_text,
+                    o.log
+                )
+            })
             .unwrap_or_default()
     })
 }

@@ -56,12 +56,14 @@ function configure(env) {
   // Every text value of the environment (vars and secrets; bindings are objects and are left
   // out): the gateway reads its settings and warns about names that look like misspelt ones.
   const settings = {};
+  const bindings = [];
   for (const [name, value] of Object.entries(env ?? {})) {
     // wrangler gives [vars] of other types as JSON values; a number or boolean means its text.
     if (typeof value === "string") settings[name] = value;
     else if (typeof value === "number" || typeof value === "boolean") settings[name] = String(value);
+    else if (value && typeof value === "object") bindings.push(name);
   }
-  const problems = wasm.configure(JSON.stringify(settings));
+  const problems = wasm.configure(JSON.stringify(settings), bindings.join("\n"));
   if (problems) for (const line of problems.split("\n")) console.error(line);
   configured = true;
 }
@@ -334,28 +336,138 @@ async function assetAndFinish(id, generation, url, env, started) {
   return finishFetch(id, generation, response ? 0 : 2, response, started);
 }
 
-function run(request, env) {
+// --- key refresh (JWKS_URL; src/pipeline/keys.rs) -------------------------------------------
+/** The key set changed: keys are imported again, by index, from the new set. */
+function dropImportedKeys() {
+  cryptoKeys = [];
+  readyKeys = [];
+}
+
+// When the core wants the stored JWKS read again (it says; Infinity when the refresh is off).
+// Read in the background with waitUntil: no request waits on KV.
+let keysPickupAt = 0;
+
+function noteKeysPickup(started, env, ctx) {
+  const answer = wasm.keysPickup(started);
+  const cut = answer.indexOf("\n");
+  keysPickupAt = Number(answer.slice(cut + 1));
+  if (answer.charCodeAt(0) !== 49 /* "1" */ || !ctx?.waitUntil) return;
+  const kv = env.EDGEGATE_KEYS;
+  const generation = instanceGeneration;
+  const install = (keys, status, ok) => {
+    if (generation !== instanceGeneration) return;
+    const text = wasm.installStoredKeys(keys ?? undefined, status ?? undefined, ok, Date.now());
+    if (text.charCodeAt(0) === 49 /* "1" */) dropImportedKeys();
+    const log = text.slice(2);
+    if (log) console.log(log);
+  };
+  let reads;
+  try {
+    reads = Promise.all([kv.get("jwks"), kv.get("jwks-status")]);
+  } catch (error) {
+    reads = Promise.reject(error);
+  }
+  ctx.waitUntil(
+    reads
+      .then(
+        ([keys, status]) => install(keys, status, true),
+        () => install(null, null, false),
+      )
+      .catch(noteTrap),
+  );
+}
+
+/** The JWKS body, read up to `maxBytes` + 1 bytes, all within `timeoutMs`. */
+async function fetchJwks(url, timeoutMs, maxBytes) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    const response = await fetch(url, { redirect: "manual", signal: controller.signal, headers: { accept: "application/json" } });
+    const reader = response.body?.getReader();
+    const chunks = [];
+    let size = 0;
+    while (reader && size <= maxBytes) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+    if (size > maxBytes) reader.cancel().catch(() => {});
+    const bytes = new Uint8Array(Math.min(size, maxBytes + 1));
+    let at = 0;
+    for (const chunk of chunks) {
+      const part = chunk.subarray(0, bytes.length - at);
+      bytes.set(part, at);
+      at += part.length;
+    }
+    return { kind: 0, status: response.status, body: new TextDecoder().decode(bytes), truncated: size > maxBytes };
+  } catch {
+    return { kind: 2, status: 0, body: "", truncated: false };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The Cron Trigger: fetch the JWKS the core names and store what it says in KV. */
+async function refreshKeys(env) {
+  recoverIfTrapped();
+  if (!configured) configure(env);
+  const generation = instanceGeneration;
+  const plan = wasm.refreshFetch();
+  if (!plan) return;
+  const [url, timeoutMs, maxBytes] = plan.split("\n");
+  const fetched = await fetchJwks(url, Number(timeoutMs), Number(maxBytes));
+  if (generation !== instanceGeneration) return;
+  const text = wasm.refreshFetched(fetched.kind, fetched.status, fetched.body, fetched.truncated, Date.now());
+  const parts = text.split("\n");
+  if (parts.length < 4) return;
+  const [changed, keys, status] = parts;
+  if (changed === "1") dropImportedKeys();
+  console.log(parts.slice(3).join("\n"));
+  const kv = env.EDGEGATE_KEYS;
+  try {
+    if (keys) await kv.put("jwks", keys);
+    await kv.put("jwks-status", status);
+  } catch (error) {
+    console.error(JSON.stringify({ level: "error", event: "jwks-kv-write-failed", message: String(error?.message ?? error) }));
+  }
+}
+
+/** After a trap, the next event runs on a fresh wasm instance. */
+function recoverIfTrapped() {
+  const state = initState();
+  if (state.criticalError && scheduleReinit) {
+    console.error(JSON.stringify({ level: "error", event: "wasm-reinit" }));
+    state.criticalError = false;
+    scheduleReinit();
+    instanceGeneration++;
+    configured = false;
+    keysPickupAt = 0;
+    cryptoKeys = [];
+    readyKeys = [];
+  }
+}
+
+function run(request, env, ctx) {
   if (!configured) configure(env);
   const started = Date.now();
+  if (started >= keysPickupAt) noteKeysPickup(started, env, ctx);
   const random = crypto.getRandomValues(new Uint8Array(32));
   const text = wasm.start(request.method, request.url, headerBlob(request.headers), started, random);
   return drive(text, request, env, started, instanceGeneration);
 }
 
 export default {
-  fetch(request, env) {
-    const state = initState();
-    if (state.criticalError && scheduleReinit) {
-      console.error(JSON.stringify({ level: "error", event: "wasm-reinit" }));
-      state.criticalError = false;
-      scheduleReinit();
-      instanceGeneration++;
-      configured = false;
-      cryptoKeys = [];
-      readyKeys = [];
-    }
+  scheduled(controller, env, ctx) {
+    return refreshKeys(env).catch((error) => {
+      noteTrap(error);
+      throw error;
+    });
+  },
+  fetch(request, env, ctx) {
+    recoverIfTrapped();
     try {
-      const response = run(request, env);
+      const response = run(request, env, ctx);
       if (response instanceof Response) return response;
       return response.catch((error) => {
         noteTrap(error);

@@ -7,7 +7,7 @@ use crate::app::{self, Decision, Outcome};
 use crate::config::PreflightMode;
 use crate::config::Settings;
 use crate::response::{self, AuthStatus, RefusalReason, Rejection};
-use crate::routes::{self, Access};
+use crate::routes::{self, Access, Forbidden};
 use crate::token::TokenError;
 
 /// The decision for a request whose session is settled.
@@ -100,9 +100,27 @@ fn authorise(
                 sign_in,
             })
         }
+        (Access::Protected { rules }, Ok(claims))
+            if !routes::accepted_tokens(rules).contains(claims.token_type()) =>
+        {
+            // A session on a route for machine tokens only (the session phase refuses every
+            // other mismatch before the signature). No sign-in redirect: signing in again
+            // would not help.
+            Err(Rejection::Unauthenticated {
+                reason: TokenError::TypeMismatch.into(),
+                page_load: response::is_page_load(&ctx.req.method, &ctx.req.headers),
+                sign_in: None,
+            })
+        }
         (Access::Protected { rules }, Ok(claims)) => routes::authorize_all(rules, &claims.auth)
-            .map_err(|forbidden| Rejection::Forbidden {
-                reason: RefusalReason::Forbidden(forbidden),
+            .map_err(|forbidden| match forbidden {
+                Forbidden::ReverificationRequired(need) => Rejection::ReverificationRequired {
+                    need,
+                    page_load: response::is_page_load(&ctx.req.method, &ctx.req.headers),
+                },
+                _ => Rejection::Forbidden {
+                    reason: RefusalReason::Forbidden(forbidden),
+                },
             }),
     };
     match verdict {

@@ -21,6 +21,9 @@ pub struct Ctx {
     pub now_ms: i64,
     /// The random bytes `start` was given (the request id's fallback, the handshake state).
     pub random: [u8; 32],
+    /// The key set's generation when the request started (`Pipeline::key_generation`): a
+    /// signature check answered after the set changed counts as failed.
+    pub key_generation: u64,
     /// `CF-Ray` when it is usable, otherwise the first 16 bytes of `random` in hex
     /// (`proxy::request_id`).
     pub request_id: String,
@@ -137,6 +140,7 @@ pub fn read(
         req,
         now_ms,
         random,
+        key_generation: 0,
         request_id,
         log,
         public,

@@ -17,6 +17,7 @@
 pub mod authorise;
 pub mod facts;
 pub mod handshake;
+pub mod keys;
 pub mod respond;
 pub mod session;
 pub mod table;
@@ -214,6 +215,8 @@ pub struct Pipeline {
     cache: TokenCache,
     outage: OutageProbe,
     table: RequestTable<Waiting>,
+    pickup: crate::jwks::Pickup,
+    key_generation: u64,
 }
 
 impl Pipeline {
@@ -250,6 +253,8 @@ impl Pipeline {
             cache: TokenCache::new(DEFAULT_CAPACITY),
             outage: OutageProbe::new(),
             table: RequestTable::new(MAX_REQUESTS_IN_FLIGHT),
+            pickup: crate::jwks::Pickup::default(),
+            key_generation: 0,
         };
         ((pipeline, problems), warnings)
     }
@@ -283,6 +288,7 @@ impl Pipeline {
                 return (id, done(app::refuse(rejection, log)));
             }
         };
+        ctx.key_generation = self.key_generation;
         let flow = match handshake::begin(&mut ctx, &gateway) {
             handshake::Handshake::Continue => self.session(ctx, &gateway),
             other => self.after_handshake(ctx, &gateway, other),
@@ -306,6 +312,7 @@ impl Pipeline {
                 Event::Verified(ok),
             ) => {
                 let now = ctx.now_ms;
+                let ok = ok && ctx.key_generation == self.key_generation;
                 let next = handshake::answer(&mut ctx, &gateway, *candidates, public, ok);
                 (self.after_handshake(*ctx, &gateway, next), now)
             }
@@ -318,6 +325,7 @@ impl Pipeline {
                 Event::Verified(ok),
             ) => {
                 let now = ctx.now_ms;
+                let ok = ok && ctx.key_generation == self.key_generation;
                 let fapi = self.outage.status(now);
                 let next = session::answer(
                     &mut ctx,

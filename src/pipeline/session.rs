@@ -11,9 +11,9 @@ use crate::authenticate::{authenticate, Authn, PendingToken};
 use crate::cache::TokenCache;
 use crate::clerk::{self, ClerkCookies, FapiStatus, GraceDecision, HandshakeParams};
 use crate::config::Settings;
-use crate::response::{AuthStatus, RefusalReason};
+use crate::response::{AuthStatus, RefusalReason, Rejection};
 use crate::session::{self, TokenSource};
-use crate::token::{SessionClaims, TokenError};
+use crate::token::{machine, SessionClaims, TokenError, TokenTypes};
 use std::rc::Rc;
 
 /// The session state the phase settled on.
@@ -50,8 +50,9 @@ fn signed_out(reason: impl Into<RefusalReason>) -> SessionState {
 pub enum Source {
     /// No token to look at: a preflight, or a refused handshake signed the request out.
     Decided(crate::clerk::Reason),
-    /// `Authorization: Bearer`; never handshaken.
-    Bearer(String),
+    /// `Authorization: Bearer`, with the token types the route accepts (machine tokens come
+    /// only this way); never handshaken.
+    Bearer(String, TokenTypes),
     /// Clerk's cookies, read with the publishable key's suffix rules.
     Cookies(ClerkCookies),
     /// No publishable key: the `__session` cookie (or none).
@@ -62,7 +63,7 @@ impl Source {
     fn token(&self) -> Option<&str> {
         match self {
             Source::Decided(_) => None,
-            Source::Bearer(t) => Some(t),
+            Source::Bearer(t, _) => Some(t),
             Source::Cookies(c) => c.session.as_deref(),
             Source::Plain(s) => s.token(),
         }
@@ -91,7 +92,12 @@ pub fn source(ctx: &mut Ctx, gw: &Settings) -> Source {
     } else if let Some(reason) = ctx.handshake_refused {
         Source::Decided(reason)
     } else if let Some(token) = &ctx.bearer {
-        Source::Bearer(token.clone())
+        let accepts = if ctx.is_public {
+            TokenTypes::SESSION
+        } else {
+            gw.routes.accepted_tokens(&ctx.path)
+        };
+        Source::Bearer(token.clone(), accepts)
     } else if let Some(pk) = &gw.publishable {
         Source::Cookies(ClerkCookies::read(&ctx.cookies, Some(pk), ctx.now_ms))
     } else {
@@ -100,7 +106,7 @@ pub fn source(ctx: &mut Ctx, gw: &Settings) -> Source {
     ctx.log.token_source = match &source {
         Source::Decided(_) if ctx.handshake_refused.is_some() => "handshake",
         Source::Decided(_) => "none",
-        Source::Bearer(_) => "header",
+        Source::Bearer(..) => "header",
         Source::Cookies(c) if c.session.is_some() => "cookie",
         Source::Cookies(_) => "none",
         Source::Plain(s) => s.kind(),
@@ -120,8 +126,17 @@ pub fn begin(
     let Some(token) = source.token() else {
         return decide(ctx, gw, source, None, fapi);
     };
-    let v = &gw.validation;
-    match authenticate(token, &gw.keys, v.max_token_bytes, cache, ctx.now_ms) {
+    let accepts = match source {
+        Source::Bearer(_, accepts) => *accepts,
+        _ => TokenTypes::SESSION,
+    };
+    if matches!(source, Source::Bearer(..)) && machine::is_opaque_machine_token(token) {
+        // Only Clerk's Backend API can verify it, and the request path makes no network call.
+        let refused = Some(Err(TokenError::NeedsBackendApi));
+        return decide(ctx, gw, source, refused, fapi);
+    }
+    let max = gw.validation.max_token_bytes;
+    match authenticate(token, &gw.keys, max, accepts, cache, ctx.now_ms) {
         Authn::Done(result) => decide(ctx, gw, source, Some(result), fapi),
         Authn::Verify(pending) => Session::Verify(pending),
     }
@@ -160,19 +175,21 @@ pub fn decide(
     if let Some(Ok(claims)) = &verified {
         note_azp_refusal(ctx, gw, claims);
     }
-    match source {
+    let session = match source {
         Source::Decided(reason) => Session::Decided(signed_out(*reason)),
-        Source::Bearer(_) => token_session(ctx, gw, verified, true, fapi),
-        Source::Plain(_) => token_session(ctx, gw, verified, false, fapi),
+        Source::Bearer(_, accepts) => token_session(ctx, gw, verified, *accepts, true, fapi),
+        Source::Plain(_) => token_session(ctx, gw, verified, TokenTypes::SESSION, false, fapi),
         Source::Cookies(cookies) => cookie_session(ctx, gw, cookies, verified, fapi),
-    }
+    };
+    org_sync(ctx, gw, source, session, fapi)
 }
 
 /// For the most common production mistake (http/https, www, ports): when the token's `azp` is
 /// refused, the log line's `detail` names it and the allowed parties (both public).
 fn note_azp_refusal(ctx: &mut Ctx, gw: &Settings, claims: &SessionClaims) {
     let v = &gw.validation;
-    if v.authorized_parties.is_empty() {
+    // A machine token's `azp` is not checked: it is no browser's.
+    if v.authorized_parties.is_empty() || claims.auth.machine.is_some() {
         return;
     }
     let detail = match claims.azp.as_deref() {
@@ -189,11 +206,13 @@ fn note_azp_refusal(ctx: &mut Ctx, gw: &Settings, claims: &SessionClaims) {
 }
 
 /// A token that is not a browser session (the Bearer header, or the plain cookie without a
-/// publishable key): the policy check, and for a Bearer token outage grace.
+/// publishable key): the policy check for the types the route accepts, and for a Bearer
+/// session token outage grace (never for a machine token).
 fn token_session(
     ctx: &Ctx,
     gw: &Settings,
     verified: Verified,
+    accepts: TokenTypes,
     grace_allowed: bool,
     fapi: FapiStatus,
 ) -> Session {
@@ -203,12 +222,12 @@ fn token_session(
         Some(Ok(claims)) => claims,
     };
     let v = &gw.validation;
-    match claims.check(v, ctx.now_ms) {
+    match claims.check_as(accepts, v, ctx.now_ms) {
         Ok(()) => Session::Decided(SessionState {
             claims: Ok(claims),
             grace: false,
         }),
-        Err(TokenError::Expired) if grace_allowed => {
+        Err(TokenError::Expired) if grace_allowed && claims.auth.machine.is_none() => {
             let grace = gw.outage_grace_seconds;
             match clerk::grace_applies(&claims, v, grace, None, ctx.now_ms, fapi) {
                 GraceDecision::Accept { .. } => Session::Decided(SessionState {
@@ -321,19 +340,131 @@ fn handshake_redirect(
         )
     });
     match redirect {
-        Some(Ok(plan)) => {
-            let mut log = std::mem::take(&mut ctx.log);
-            log.outcome = crate::reason::LogOutcome::Handshake;
-            log.reason = Some(reason.into());
-            log.auth_status = AuthStatus::Handshake;
-            Session::Respond(Decision {
-                outcome: Outcome::Respond(browser_plan(plan)),
-                log,
-            })
-        }
+        Some(Ok(plan)) => handshake_response(ctx, plan, reason.into()),
         Some(Err(clerk::RedirectError::RedirectLoop)) => {
             Session::Decided(signed_out(clerk::Reason::RedirectLoop))
         }
         _ => Session::Decided(signed_out(reason)),
     }
+}
+
+/// Organisation sync (`ORGANIZATION_PATTERNS`, `PERSONAL_ACCOUNT_PATTERNS`, see
+/// [`clerk::org_sync`]): a session on a path that asks for another organisation than its active
+/// one is sent to the handshake to activate it (a page load with Clerk's cookies), kept as it
+/// is (Clerk's loop guard, or the Frontend API down), or refused with `organization-mismatch`.
+fn org_sync(
+    ctx: &mut Ctx,
+    gw: &Settings,
+    source: &Source,
+    session: Session,
+    fapi: FapiStatus,
+) -> Session {
+    let Session::Decided(state) = session else {
+        return session;
+    };
+    let Some(target) = org_sync_target(ctx, gw, &state) else {
+        return Session::Decided(state);
+    };
+    let cookies = match source {
+        Source::Cookies(c) => Some(c),
+        _ => None,
+    };
+    let page_load = clerk::is_eligible(
+        &ctx.req.method,
+        ctx.req.headers.get("sec-fetch-dest"),
+        ctx.req.headers.get("accept"),
+    );
+    let request = clerk::OrgSyncRequest {
+        redirectable: page_load
+            && cookies.is_some()
+            && gw.publishable.is_some()
+            && gw.fapi_base.is_some(),
+        redirect_count: cookies.map_or(0, |c| c.redirect_count),
+        check_outage_first: gw.outage_grace_seconds > 0,
+        fapi_status: fapi,
+    };
+    match (clerk::org_sync_decision(&request), cookies) {
+        (clerk::OrgSyncDecision::Activate, Some(cookies)) => {
+            org_sync_redirect(ctx, gw, cookies, &target, &state)
+        }
+        (clerk::OrgSyncDecision::NeedOutageCheck, _) => {
+            Session::Probe(Some(state.claims.map_err(|_| TokenError::Missing)))
+        }
+        (clerk::OrgSyncDecision::Keep(kept), _) => {
+            ctx.log.detail = Some(kept.code().into());
+            Session::Decided(state)
+        }
+        _ => Session::Respond(org_mismatch(ctx, &state)),
+    }
+}
+
+/// What the path asks to be active, when it is not what the session has. Public routes (and
+/// the gateway's own paths) are never synced, nor machine tokens (no active organisation).
+fn org_sync_target(ctx: &Ctx, gw: &Settings, state: &SessionState) -> Option<clerk::OrgSyncTarget> {
+    if gw.org_sync.is_empty() || ctx.is_public || ctx.preflight {
+        return None;
+    }
+    let auth = state.auth().filter(|a| a.machine.is_none())?;
+    gw.org_sync
+        .target(&ctx.path)
+        .filter(|target| target.must_activate(auth))
+}
+
+/// 403 `organization-mismatch` for a session that cannot be sent to activate the organisation.
+fn org_mismatch(ctx: &mut Ctx, state: &SessionState) -> Decision {
+    let mut log = std::mem::take(&mut ctx.log);
+    log.grace = state.grace;
+    let rejection = Rejection::Forbidden {
+        reason: RefusalReason::OrganizationMismatch,
+    };
+    let mut decision = crate::app::refuse(rejection, log);
+    if let Outcome::Respond(plan) = &mut decision.outcome {
+        crate::app::set_auth_status(plan, state.status());
+    }
+    decision.log.auth_status = state.status();
+    crate::app::with_cleared_cookies(decision, std::mem::take(&mut ctx.clear_cookies))
+}
+
+/// The handshake that asks the Frontend API to activate `target` (Clerk's `organization_id`).
+fn org_sync_redirect(
+    ctx: &mut Ctx,
+    gw: &Settings,
+    cookies: &ClerkCookies,
+    target: &clerk::OrgSyncTarget,
+    state: &SessionState,
+) -> Session {
+    let (Some(pk), Some(base)) = (&gw.publishable, gw.fapi_base.as_deref()) else {
+        return Session::Respond(org_mismatch(ctx, state));
+    };
+    let params = HandshakeParams::from_query(ctx.query.as_deref());
+    let public = ctx.public.to_string();
+    let handshake = clerk::HandshakeTarget {
+        frontend_api_base: base,
+        public_url: &public,
+        suffixed: cookies.suffixed,
+        reason_code: clerk::ACTIVE_ORGANIZATION_MISMATCH,
+        dev_browser: clerk::dev_browser_for_handshake(
+            pk.instance,
+            params.dev_browser.as_deref(),
+            cookies.dev_browser.as_deref(),
+        ),
+        session_token: cookies.session.as_deref(),
+        organization_id: Some(target.organization_id_param()),
+    };
+    match clerk::handshake_redirect_to(&handshake, &ctx.random, cookies.redirect_count) {
+        Ok(plan) => handshake_response(ctx, plan, RefusalReason::OrganizationMismatch),
+        Err(_) => Session::Respond(org_mismatch(ctx, state)),
+    }
+}
+
+/// The handshake redirect as the session phase's answer.
+fn handshake_response(ctx: &mut Ctx, plan: clerk::ResponsePlan, reason: RefusalReason) -> Session {
+    let mut log = std::mem::take(&mut ctx.log);
+    log.outcome = crate::reason::LogOutcome::Handshake;
+    log.reason = Some(reason);
+    log.auth_status = AuthStatus::Handshake;
+    Session::Respond(Decision {
+        outcome: Outcome::Respond(browser_plan(plan)),
+        log,
+    })
 }

@@ -18,7 +18,10 @@
 //! 2. Set: `X-Forwarded-For` (from `CF-Connecting-IP`), `X-Forwarded-Host`/`X-Forwarded-Proto`
 //!    (from the validated public URL), `X-Request-Id`, `X-Auth-Status` (`signed-in`,
 //!    `signed-out`, `grace`) and, when signed out, `X-Auth-Reason` (the reason code); with a
-//!    session `X-Auth-User-Id`,
+//!    verified token `X-Auth-Token-Type` (`session_token`, `m2m_token`, `oauth_token`), for a
+//!    machine token `X-Auth-Machine-Id` (M2M), `X-Auth-Client-Id` (OAuth), `X-Auth-Scopes`
+//!    (space-separated); `X-Auth-User-Id` (a session's or an OAuth token's user, never an M2M
+//!    machine),
 //!    `X-Auth-Session-Id`, `X-Auth-Org-Id`, `X-Auth-Org-Role`, `X-Auth-Org-Slug`,
 //!    `X-Auth-Org-Permissions` (comma-separated), `X-Auth-Actor` (`act.sub`),
 //!    `X-Auth-Claim-<name>` per `FORWARD_CLAIMS`, `X-Auth-Grace: 1` in outage grace; with
@@ -32,7 +35,9 @@
 //! A compact JWS, `alg` HS256, `typ` JWT, keyed with the `ORIGIN_ASSERTION_SECRET` bytes. Claims:
 //! `iss` = `"edgegate"`, `aud` = the `ORIGIN_URL` origin (`https://origin.example`), `iat` = now,
 //! `exp` = `iat + 60`, `jti` = the request id, `htm` = the method, `htu` = the path and query
-//! exactly as the origin receives them (with `ORIGIN_URL`'s base path); with a session also `sub` (user id), `sid`, `org_id`, `org_role`, `org_slug`, `act`
+//! exactly as the origin receives them (with `ORIGIN_URL`'s base path); with a verified token
+//! `token_type`, and for a machine token `machine_id` (M2M), `client_id` (OAuth) and `scopes`
+//! (an array); with a session or OAuth token also `sub` (user id), `sid`, `org_id`, `org_role`, `org_slug`, `act`
 //! (the impersonator's user id), `org_permissions`, `fva`, `fea` and `pla` when the session has
 //! them, and `grace: true` in outage grace; `auth_status` always, and `auth_reason` when signed
 //! out. An origin checks: the
@@ -47,6 +52,7 @@ use crate::auth::Auth;
 use crate::forwarded::{PublicUrl, Scheme};
 use crate::http::{is_token, HeaderList};
 use crate::response::{AuthStatus, RefusalReason};
+use crate::token::MachineIdentity;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -336,7 +342,13 @@ pub fn plan_headers(facts: &RequestFacts<'_>, settings: &ProxySettings) -> Vec<(
         }
     }
     if let Some(auth) = facts.auth {
-        add("X-Auth-User-Id", header_value(&auth.user_id));
+        add("X-Auth-Token-Type", auth.token_type().code().to_string());
+        if let Some(user) = auth.user() {
+            add("X-Auth-User-Id", header_value(user));
+        }
+        if let Some(m) = &auth.machine {
+            machine_headers(m, &mut add);
+        }
         let optional = [
             ("X-Auth-Session-Id", auth.session_id.as_deref()),
             ("X-Auth-Org-Id", auth.org_id.as_deref()),
@@ -375,6 +387,30 @@ pub fn plan_headers(facts: &RequestFacts<'_>, settings: &ProxySettings) -> Vec<(
     out
 }
 
+/// `X-Auth-Machine-Id` (M2M), `X-Auth-Client-Id` (OAuth), `X-Auth-Scopes`, when present.
+fn machine_headers(m: &MachineIdentity, add: &mut impl FnMut(&str, String)) {
+    if let Some(id) = &m.machine_id {
+        add("X-Auth-Machine-Id", header_value(id));
+    }
+    if let Some(id) = &m.client_id {
+        add("X-Auth-Client-Id", header_value(id));
+    }
+    if !m.scopes.is_empty() {
+        add("X-Auth-Scopes", header_value(&m.scopes.join(" ")));
+    }
+}
+
+/// The assertion's `token_type`, `machine_id`, `client_id` and `scopes` of a machine token.
+fn machine_claims(m: &MachineIdentity, c: &mut Map<String, Value>) {
+    if let Some(id) = &m.machine_id {
+        c.insert("machine_id".into(), json!(id));
+    }
+    if let Some(id) = &m.client_id {
+        c.insert("client_id".into(), json!(id));
+    }
+    c.insert("scopes".into(), json!(m.scopes));
+}
+
 /// The claims of the origin assertion (see the module documentation).
 pub fn assertion_claims(facts: &RequestFacts<'_>, audience: &str) -> Map<String, Value> {
     let mut c = Map::new();
@@ -390,7 +426,13 @@ pub fn assertion_claims(facts: &RequestFacts<'_>, audience: &str) -> Map<String,
     c.insert("htu".into(), json!(facts.path_and_query));
     c.insert("auth_status".into(), json!(facts.auth_status().as_str()));
     if let Some(auth) = facts.auth {
-        c.insert("sub".into(), json!(auth.user_id));
+        c.insert("token_type".into(), json!(auth.token_type().code()));
+        if let Some(user) = auth.user() {
+            c.insert("sub".into(), json!(user));
+        }
+        if let Some(m) = &auth.machine {
+            machine_claims(m, &mut c);
+        }
         let optional = [
             ("sid", auth.session_id.as_deref()),
             ("org_id", auth.org_id.as_deref()),
@@ -409,9 +451,10 @@ pub fn assertion_claims(facts: &RequestFacts<'_>, audience: &str) -> Map<String,
         if let Some(fva) = auth.factor_verification_age {
             c.insert("fva".into(), json!(fva));
         }
-        // Clerk's features and plans (`u:`/`o:` scoped lists), as the token carries them.
+        // Clerk's features and plans, as a session carries them (never a machine token's).
+        let session = auth.machine.is_none();
         for claim in ["fea", "pla"] {
-            if let Some(v @ Value::String(_)) = auth.claims.get(claim) {
+            if let Some(v @ Value::String(_)) = auth.claims.get(claim).filter(|_| session) {
                 c.insert(claim.into(), v.clone());
             }
         }

@@ -3,6 +3,7 @@
 //! form is what the edge's verified-token cache keeps, so a cache hit re-runs only `check`.
 
 use super::error::{Malformed, TokenError};
+use super::machine::{self, TokenType, TokenTypes};
 use super::Validation;
 use crate::auth::Auth;
 use serde_json::{Map, Value};
@@ -54,6 +55,27 @@ fn optional_string(
     }
 }
 
+fn audience(map: &Map<String, Value>) -> Result<Option<Vec<String>>, TokenError> {
+    match map.get("aud") {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(vec![s.clone()])),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .map(Some)
+            .ok_or(TokenError::Invalid(Malformed::Claim("aud"))),
+        Some(_) => Err(TokenError::Invalid(Malformed::Claim("aud"))),
+    }
+}
+
+fn subject(map: &Map<String, Value>) -> Result<String, TokenError> {
+    match map.get("sub") {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        _ => Err(TokenError::Invalid(Malformed::Claim("sub"))),
+    }
+}
+
 fn lenient_string(v: Option<&Value>) -> Option<String> {
     v.and_then(Value::as_str).map(str::to_owned)
 }
@@ -63,10 +85,7 @@ impl SessionClaims {
     /// in range, `azp`/`iss`/`sid`/`sts` strings when present, `aud` a string or string array,
     /// `act` an object when present. Organisation data never fails a token (see `org`).
     pub fn from_payload(map: Map<String, Value>) -> Result<SessionClaims, TokenError> {
-        let user_id = match map.get("sub") {
-            Some(Value::String(s)) if !s.is_empty() => s.clone(),
-            _ => return Err(TokenError::Invalid(Malformed::Claim("sub"))),
-        };
+        let user_id = subject(&map)?;
         let exp = timestamp(&map, "exp")?.ok_or(TokenError::Invalid(Malformed::Claim("exp")))?;
         let nbf = timestamp(&map, "nbf")?;
         let iat = timestamp(&map, "iat")?;
@@ -74,18 +93,7 @@ impl SessionClaims {
         let iss = optional_string(&map, "iss")?;
         let session_id = optional_string(&map, "sid")?;
         let session_status = optional_string(&map, "sts")?;
-        let aud = match map.get("aud") {
-            None => None,
-            Some(Value::String(s)) => Some(vec![s.clone()]),
-            Some(Value::Array(items)) => Some(
-                items
-                    .iter()
-                    .map(|v| v.as_str().map(str::to_owned))
-                    .collect::<Option<Vec<_>>>()
-                    .ok_or(TokenError::Invalid(Malformed::Claim("aud")))?,
-            ),
-            Some(_) => return Err(TokenError::Invalid(Malformed::Claim("aud"))),
-        };
+        let aud = audience(&map)?;
         let actor = match map.get("act") {
             None | Some(Value::Null) => None,
             Some(v @ Value::Object(_)) => Some(v.clone()),
@@ -116,6 +124,7 @@ impl SessionClaims {
             expires_at: exp,
             issued_at: iat,
             claims: map,
+            machine: None,
         };
         Ok(SessionClaims {
             auth,
@@ -134,6 +143,10 @@ impl SessionClaims {
     /// has them: `azp`, `exp`, `nbf`, `iat`; then edgegate's `iss`, `aud` and pending-session
     /// rule. `now_ms` is Unix ms.
     pub fn check(&self, v: &Validation, now_ms: i64) -> Result<(), TokenError> {
+        // A machine token is never a session, whatever else holds (a cache hit included).
+        if self.auth.machine.is_some() {
+            return Err(TokenError::TypeMismatch);
+        }
         if !v.allow_missing_sid && (self.template || self.auth.session_id.is_none()) {
             return Err(TokenError::TypeMismatch);
         }
@@ -152,6 +165,16 @@ impl SessionClaims {
                 }
             }
         }
+        self.check_time_and_pins(v, now_ms)?;
+        if !v.pending_is_signed_in && self.auth.session_status.as_deref() == Some("pending") {
+            return Err(TokenError::SessionPending);
+        }
+        Ok(())
+    }
+
+    /// `exp`, `nbf`, `iat` with the clock skew, then the `ISSUER` and `AUDIENCE` pins: the checks
+    /// session and machine tokens share.
+    fn check_time_and_pins(&self, v: &Validation, now_ms: i64) -> Result<(), TokenError> {
         let skew = v.clock_skew_ms;
         if self.exp.saturating_mul(1000) <= now_ms.saturating_sub(skew) {
             return Err(TokenError::Expired);
@@ -180,10 +203,78 @@ impl SessionClaims {
                 return Err(TokenError::InvalidAudience);
             }
         }
-        if !v.pending_is_signed_in && self.auth.session_status.as_deref() == Some("pending") {
-            return Err(TokenError::SessionPending);
-        }
         Ok(())
+    }
+
+    /// The token's type: a session, or the machine token's.
+    pub fn token_type(&self) -> TokenType {
+        self.auth.token_type()
+    }
+
+    /// The per-request checks for a route that accepts `accepts`: a token of another type is
+    /// `token-type-mismatch`; a session gets [`SessionClaims::check`]; a machine token the
+    /// time checks and the `ISSUER`/`AUDIENCE` pins (no `azp`, `sid` or pending rule: it is
+    /// no browser's session).
+    pub fn check_as(
+        &self,
+        accepts: TokenTypes,
+        v: &Validation,
+        now_ms: i64,
+    ) -> Result<(), TokenError> {
+        let token_type = self.token_type();
+        if !accepts.contains(token_type) {
+            return Err(TokenError::TypeMismatch);
+        }
+        match token_type {
+            TokenType::Session => self.check(v, now_ms),
+            TokenType::M2m | TokenType::OAuth => self.check_time_and_pins(v, now_ms),
+        }
+    }
+
+    /// Types a machine token's claims (`token_type` from [`machine::classify`]): `sub`, `exp`,
+    /// `nbf`, `iat`, `azp`, `iss`, `aud` as for a session, then its identity
+    /// ([`machine::identity`]). Nothing of a session's (organisation, actor, factor ages) is
+    /// read from it: an M2M token's other claims are whatever its creator put there.
+    pub fn from_machine_payload(
+        map: Map<String, Value>,
+        token_type: TokenType,
+    ) -> Result<SessionClaims, TokenError> {
+        let user_id = subject(&map)?;
+        let exp = timestamp(&map, "exp")?.ok_or(TokenError::Invalid(Malformed::Claim("exp")))?;
+        let nbf = timestamp(&map, "nbf")?;
+        let iat = timestamp(&map, "iat")?;
+        let azp = optional_string(&map, "azp")?;
+        let iss = optional_string(&map, "iss")?;
+        let aud = audience(&map)?;
+        let machine = machine::identity(token_type, &map)?;
+        if machine.is_none() {
+            return Err(TokenError::TypeMismatch);
+        }
+        let auth = Auth {
+            user_id,
+            session_id: None,
+            session_status: None,
+            org_id: None,
+            org_role: None,
+            org_slug: None,
+            org_permissions: Vec::new(),
+            actor: None,
+            factor_verification_age: None,
+            expires_at: exp,
+            issued_at: iat,
+            claims: map,
+            machine,
+        };
+        Ok(SessionClaims {
+            auth,
+            exp,
+            nbf,
+            iat,
+            azp,
+            iss,
+            aud,
+            template: false,
+        })
     }
 
     /// True when every check but expiry passes (used by outage grace mode). `check` stops at

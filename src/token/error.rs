@@ -42,8 +42,12 @@ pub enum TokenError {
     InvalidAlgorithm,
     /// `crit`, `b64`, `zip` or another header member that changes what is signed.
     ForbiddenHeader,
-    /// `cat` names a non-session token category (JWT template, machine token).
+    /// Not a token type the route accepts: a machine token where a session is needed (or the
+    /// other way round), a JWT template, a machine-marked token of no known type.
     TypeMismatch,
+    /// `token-needs-backend-api`: an opaque machine token (API key, opaque M2M or OAuth token),
+    /// which only Clerk's Backend API can verify; edgegate makes no network call for it.
+    NeedsBackendApi,
     /// Every configured key has a kid and none is the token's.
     UnknownKid,
     /// `token-invalid-signature`: no candidate key verifies the signature.
@@ -84,6 +88,7 @@ impl TokenError {
             TokenError::InvalidIssuer => "token-invalid-issuer",
             TokenError::InvalidAudience => "token-invalid-audience",
             TokenError::SessionPending => "session-pending",
+            TokenError::NeedsBackendApi => "token-needs-backend-api",
         }
     }
 
@@ -123,6 +128,7 @@ impl TokenError {
         "token-invalid-issuer",
         "token-invalid-audience",
         "session-pending",
+        "token-needs-backend-api",
     ];
 }
 

@@ -11,7 +11,10 @@ use serde_json::Value;
 
 /// `cat` values that mean "session token": Clerk's session category, and the value of instances
 /// that stamp every class alike.
-pub const SESSION_CATEGORIES: &[&str] = &["cl_B7d4PD111AAA", "cl_I7d4PD111III"];
+pub const SESSION_CATEGORIES: &[&str] = &["cl_B7d4PD111AAA", IGNORED_CATEGORY];
+
+/// The `cat` of instances that stamp every class alike (Clerk's `use_ignore_jwt_cat`).
+pub const IGNORED_CATEGORY: &str = "cl_I7d4PD111III";
 
 /// The `cat` of Clerk's JWT-template tokens: accepted only with `SID_MISSING=allow`.
 pub const TEMPLATE_CATEGORY: &str = "cl_B7d4PD222AAA";

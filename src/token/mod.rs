@@ -16,6 +16,7 @@ pub use candidates::{verify_candidates, Candidates, SignatureCheck};
 pub use claims::SessionClaims;
 pub use error::{Malformed, TokenError};
 pub use jws::{decode_compact, CompactJws, Header};
+pub use machine::{MachineIdentity, TokenType, TokenTypes};
 
 use crate::auth::Auth;
 use crate::json::parse_object;
@@ -93,6 +94,7 @@ pub struct Prepared {
     payload: Map<String, Value>,
     candidates: Vec<usize>,
     template: bool,
+    token_type: TokenType,
 }
 
 impl Prepared {
@@ -112,12 +114,19 @@ impl Prepared {
     pub fn is_template(&self) -> bool {
         self.template
     }
+    /// The token's type, read from the token itself ([`machine::classify`]).
+    pub fn token_type(&self) -> TokenType {
+        self.token_type
+    }
     /// Indices into the [`KeySet`] of the keys that may have signed this token.
     pub fn candidates(&self) -> &[usize] {
         &self.candidates
     }
     /// Call only after the signature verified with one of the candidates.
     pub fn into_claims(self) -> Result<SessionClaims, TokenError> {
+        if self.token_type != TokenType::Session {
+            return SessionClaims::from_machine_payload(self.payload, self.token_type);
+        }
         let mut claims = SessionClaims::from_payload(self.payload)?;
         claims.template = self.template;
         Ok(claims)
@@ -128,28 +137,38 @@ impl Prepared {
     }
 }
 
-/// Shape, header, token class and key choice: everything before the signature. A machine
-/// token (`typ: at+jwt`, a machine `cat`, a machine payload, see [`machine`]) is refused here,
-/// before any key is tried, as Clerk refuses it before verifying.
+/// Shape, header, token class and key choice for a session token: everything before the
+/// signature. A machine token (`typ: at+jwt`, a machine `cat`, a machine payload, see
+/// [`machine`]) is refused here, before any key is tried, as Clerk refuses it before verifying.
 pub fn prepare(token: &str, keys: &KeySet, max_token_bytes: usize) -> Result<Prepared, TokenError> {
+    prepare_accepting(token, keys, max_token_bytes, TokenTypes::SESSION)
+}
+
+/// As [`prepare`], for a route that accepts the token types `accepts`: a token of another
+/// type, or of no known type, is `token-type-mismatch` before any key is tried.
+pub fn prepare_accepting(
+    token: &str,
+    keys: &KeySet,
+    max_token_bytes: usize,
+    accepts: TokenTypes,
+) -> Result<Prepared, TokenError> {
     let jws = decode_compact(token, max_token_bytes)?;
     let payload =
         parse_object(&jws.payload).map_err(|e| jws::json_error(e, Malformed::PayloadJson))?;
-    let category = jws::category(&jws.header);
-    if jws.header.access_token
-        || category == jws::Category::Other
-        || machine::is_machine_payload(&payload)
-    {
-        return Err(TokenError::TypeMismatch);
-    }
+    let token_type = machine::classify(&jws.header, &payload)
+        .filter(|t| accepts.contains(*t))
+        .ok_or(TokenError::TypeMismatch)?;
     let candidates = select_keys(keys, &jws.header)?;
+    let template =
+        token_type == TokenType::Session && jws::category(&jws.header) == jws::Category::Template;
     Ok(Prepared {
         signing_input: jws.signing_input.to_owned(),
         signature: jws.signature,
         header: jws.header,
         payload,
         candidates,
-        template: category == jws::Category::Template,
+        template,
+        token_type,
     })
 }
 

@@ -80,9 +80,10 @@ export async function startOrigin({ respond } = {}) {
 /**
  * The built worker (build/index.js + build/worker/index.wasm) in workerd, with www/ as the ASSETS
  * binding exactly as wrangler.toml mounts it (run_worker_first, no implicit HTML handling).
- * `bindings` are the settings (vars and secrets alike). Returns {url, fetch, dispose}.
+ * `bindings` are the settings (vars and secrets alike); `options` more Miniflare options (KV
+ * namespaces, their persistence). Returns {url, fetch, dispose}.
  */
-export async function startWorker({ bindings = {}, script: which } = {}) {
+export async function startWorker({ bindings = {}, script: which, options = {} } = {}) {
   const script = join(BUILD_DIR, "index.js");
   if (!existsSync(script) || !existsSync(join(BUILD_DIR, "worker", "index.wasm"))) {
     throw new Error(`${script} is missing: run \`bash scripts/build.sh\` first`);
@@ -110,6 +111,7 @@ export async function startWorker({ bindings = {}, script: which } = {}) {
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
     compatibilityDate: compatibilityDate(),
     bindings,
+    ...options,
     assets: {
       directory: WWW_DIR,
       binding: "ASSETS",
@@ -146,9 +148,33 @@ export const bearer = (token) => ({ authorization: `Bearer ${token}` });
  * A Frontend API stub on loopback: `/v1/client/handshake` mints a handshake token (a fresh session
  * for `sub`, `__client_uat`, and `extraCookies`) with the test key and sends the browser back to
  * `redirect_url` with `__clerk_handshake`; `/v1/environment` answers 200 (the outage check).
+ * Every request's path and query are recorded in `seen`.
+ *
+ * Organisations, as Clerk's Frontend API activates them: `organizations` ({id, slug, role}) are
+ * the user's memberships and `activeOrg` the id active at first (none: the personal account). A
+ * handshake with `organization_id` activates the membership with that id or slug (an empty
+ * value: the personal account; one the user has not: the active one stays), and the session
+ * minted carries the active organisation in v2's `o` claim.
  */
-export async function startFrontendApi(key, { sub = "user_handshake", extraCookies = [] } = {}) {
+export async function startFrontendApi(
+  key,
+  { sub = "user_handshake", extraCookies = [], organizations = [], activeOrg = null } = {},
+) {
   const seen = [];
+  let active = activeOrg;
+  const activate = (asked) => {
+    if (asked === null) return;
+    if (asked === "") {
+      active = null;
+      return;
+    }
+    const found = organizations.find((o) => o.id === asked || o.slug === asked);
+    if (found) active = found.id;
+  };
+  const orgClaim = () => {
+    const org = organizations.find((o) => o.id === active);
+    return org ? { o: { id: org.id, slg: org.slug, rol: org.role ?? "member" } } : {};
+  };
   const server = createServer((req, res) => {
     const url = new URL(req.url, "http://stub");
     seen.push({ path: url.pathname, query: Object.fromEntries(url.searchParams) });
@@ -164,9 +190,10 @@ export async function startFrontendApi(key, { sub = "user_handshake", extraCooki
     }
     const now = nowSeconds();
     const back = new URL(url.searchParams.get("redirect_url"));
+    activate(url.searchParams.get("organization_id"));
     const session = mintToken({
       privatePem: key.privatePem,
-      claims: sessionClaims({ azp: APP_ORIGIN, sub, iat: now, nbf: now, exp: now + 60 }),
+      claims: sessionClaims({ azp: APP_ORIGIN, sub, iat: now, nbf: now, exp: now + 60, ...orgClaim() }),
     });
     const handshake = mintToken({
       privatePem: key.privatePem,
@@ -187,6 +214,14 @@ export async function startFrontendApi(key, { sub = "user_handshake", extraCooki
   return {
     url: `http://127.0.0.1:${server.address().port}`,
     seen,
+    /** The organisation id active now (null: the personal account). */
+    get activeOrg() {
+      return active;
+    },
+    /** Sets the active organisation, as a switch in another tab would. */
+    setActiveOrg(id) {
+      active = id;
+    },
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }

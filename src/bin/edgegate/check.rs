@@ -56,6 +56,49 @@ pub fn wrangler_vars(
     Ok(out)
 }
 
+/// What a wrangler.toml binds for the JWKS refresh (`JWKS_URL`): a KV namespace named
+/// `EDGEGATE_KEYS` and a Cron Trigger. With `--env NAME` these are the environment's own, as in
+/// wrangler (bindings and triggers are not inherited).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RefreshBindings {
+    /// `[[kv_namespaces]]` has `binding = "EDGEGATE_KEYS"`.
+    pub kv: bool,
+    /// `[triggers] crons` lists at least one schedule.
+    pub cron: bool,
+}
+
+/// The refresh bindings of a wrangler.toml (none when it does not parse).
+pub fn refresh_bindings(toml_text: &str, env: Option<&str>) -> RefreshBindings {
+    let Ok(doc) = toml_text.parse::<toml::Table>() else {
+        return RefreshBindings::default();
+    };
+    let table = match env {
+        None => Some(&doc),
+        Some(name) => doc
+            .get("env")
+            .and_then(toml::Value::as_table)
+            .and_then(|t| t.get(name))
+            .and_then(toml::Value::as_table),
+    };
+    let Some(table) = table else {
+        return RefreshBindings::default();
+    };
+    let kv = table
+        .get("kv_namespaces")
+        .and_then(toml::Value::as_array)
+        .is_some_and(|a| {
+            a.iter().any(|ns| {
+                ns.get("binding").and_then(toml::Value::as_str) == Some(edgegate::jwks::KV_BINDING)
+            })
+        });
+    let cron = table
+        .get("triggers")
+        .and_then(|t| t.get("crons"))
+        .and_then(toml::Value::as_array)
+        .is_some_and(|a| !a.is_empty());
+    RefreshBindings { kv, cron }
+}
+
 /// `NAME=value` lines of a `.dev.vars` file (blank lines and `#` comments skipped, one pair of
 /// surrounding quotes removed).
 pub fn dev_vars(text: &str) -> BTreeMap<String, String> {
@@ -87,8 +130,13 @@ pub struct Report {
     pub notes: Vec<String>,
 }
 
-/// Checks merged settings (`in_vars`: the names that came from wrangler.toml's `[vars]`).
-pub fn check(settings: &BTreeMap<String, String>, in_vars: &[String]) -> Report {
+/// Checks merged settings (`in_vars`: the names that came from wrangler.toml's `[vars]`;
+/// `bindings`: what wrangler.toml binds for the JWKS refresh).
+pub fn check(
+    settings: &BTreeMap<String, String>,
+    in_vars: &[String],
+    bindings: RefreshBindings,
+) -> Report {
     let mut notes = unknown_setting_warnings(settings.keys().map(String::as_str));
     let mut problems = Vec::new();
     for secret in SECRETS {
@@ -122,6 +170,24 @@ pub fn check(settings: &BTreeMap<String, String>, in_vars: &[String]) -> Report 
                 problems.push(problem);
             }
         }
+    }
+    let jwks_on = settings
+        .get("JWKS_URL")
+        .is_some_and(|v| !v.trim().is_empty() && !v.trim().eq_ignore_ascii_case("off"));
+    if jwks_on && !bindings.kv {
+        problems.push(
+            "JWKS_URL: needs a Workers KV namespace bound as EDGEGATE_KEYS: run \
+             `npx wrangler kv namespace create EDGEGATE_KEYS` and add the [[kv_namespaces]] entry \
+             it prints (binding = \"EDGEGATE_KEYS\") to wrangler.toml"
+                .to_owned(),
+        );
+    }
+    if jwks_on && !bindings.cron {
+        problems.push(
+            "JWKS_URL: needs a Cron Trigger to fetch the keys: add [triggers] crons = \
+             [\"*/15 * * * *\"] to wrangler.toml"
+                .to_owned(),
+        );
     }
     Report { problems, notes }
 }

@@ -1,0 +1,189 @@
+//! Key refresh, beside the request phases: when this isolate reads the stored JWKS again, what
+//! it installs from it, and what the Cron Trigger's fetch stores (`crate::jwks`). The embedded
+//! `CLERK_JWT_KEY` keys always come first and are never removed; fetched keys are added after
+//! them and replaced only by a later successful fetch. No request ever waits on any of this.
+
+use super::Pipeline;
+use crate::config::Settings;
+use crate::jwks::{self, Fetched, JwksSource, RefreshOutcome};
+use crate::keys::Key;
+use std::rc::Rc;
+
+/// What the scheduled handler fetches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshFetch {
+    /// The JWKS URL.
+    pub url: String,
+    /// Give up after this long.
+    pub timeout_ms: u64,
+    /// Read at most this many bytes of the body (one more tells it was longer).
+    pub max_bytes: usize,
+}
+
+impl Pipeline {
+    /// Tells the pipeline whether the `EDGEGATE_KEYS` KV namespace is bound (the entry knows
+    /// its bindings; settings are only text).
+    pub fn set_kv_bound(&mut self, bound: bool) {
+        self.update_settings(|s| s.key_refresh.kv_bound = bound);
+    }
+
+    /// Whether this request should also read the stored JWKS in the background (at most once a
+    /// minute per isolate; never without `JWKS_URL` and a KV binding).
+    pub fn keys_pickup_due(&mut self, now_ms: i64) -> bool {
+        let enabled = self
+            .gateway
+            .as_ref()
+            .is_ok_and(|g| g.jwks.is_some() && g.key_refresh.kv_bound);
+        enabled && self.pickup.due(now_ms)
+    }
+
+    /// When the next background read of the stored JWKS is due, or `None` when there is none
+    /// (no `JWKS_URL`, no KV binding, or invalid settings).
+    pub fn keys_next_pickup_ms(&self) -> Option<i64> {
+        let enabled = self
+            .gateway
+            .as_ref()
+            .is_ok_and(|g| g.jwks.is_some() && g.key_refresh.kv_bound);
+        enabled.then_some(self.pickup.next_at_ms)
+    }
+
+    /// Installs what KV held (`None`: absent, or the read failed when `kv_ok` is false). An
+    /// absent or unreadable record changes no key. Returns whether the key set changed (the
+    /// entry then drops its imported WebCrypto keys) and a log line when something happened.
+    pub fn install_stored_keys(
+        &mut self,
+        keys_text: Option<&str>,
+        status_text: Option<&str>,
+        kv_ok: bool,
+        now_ms: i64,
+    ) -> (bool, Option<String>) {
+        let changed = self.install(keys_text, status_text, Some((now_ms, kv_ok)));
+        let log = match (kv_ok, changed) {
+            (false, _) => Some(
+                serde_json::json!({"level": "warn", "event": "jwks-kv-unreachable"}).to_string(),
+            ),
+            (true, true) => Some(
+                serde_json::json!({"level": "info", "event": "jwks-installed",
+                    "keys": self.key_labels()})
+                .to_string(),
+            ),
+            (true, false) => None,
+        };
+        (changed, log)
+    }
+
+    /// Installs a stored record when it is newer than the set held (KV is eventually consistent:
+    /// an older copy read later must not roll the keys back). `pickup` is this isolate's KV read,
+    /// when this came from one.
+    fn install(
+        &mut self,
+        keys_text: Option<&str>,
+        status_text: Option<&str>,
+        pickup: Option<(i64, bool)>,
+    ) -> bool {
+        let stored = keys_text.and_then(jwks::read_stored_keys);
+        let attempt = status_text.and_then(jwks::read_status);
+        let mut changed = false;
+        self.update_settings(|s| {
+            if pickup.is_some() {
+                s.key_refresh.last_pickup = pickup;
+            }
+            let newer_attempt = match (&attempt, &s.key_refresh.last_attempt) {
+                (Some((at, _)), Some((held, _))) => at > held,
+                (Some(_), None) => true,
+                (None, _) => false,
+            };
+            if newer_attempt {
+                s.key_refresh.last_attempt = attempt.clone();
+            }
+            if let Some((keys, fetched_at)) = &stored {
+                if s.key_refresh
+                    .keys_fetched_at_ms
+                    .is_none_or(|held| *fetched_at > held)
+                {
+                    changed = replace_fetched(s, keys);
+                    s.key_refresh.keys_fetched_at_ms = Some(*fetched_at);
+                }
+            }
+        });
+        if changed {
+            // A token verified by a key that has just gone must not be served from the cache,
+            // and a check answered for the old set must not count (see `key_generation`).
+            self.cache.clear();
+            self.key_generation = self.key_generation.wrapping_add(1);
+        }
+        changed
+    }
+
+    /// The key set's generation: it changes whenever the set does. A signature check asked for
+    /// under another generation counts as failed.
+    pub fn key_generation(&self) -> u64 {
+        self.key_generation
+    }
+
+    /// What the Cron Trigger fetches, or `None` when `JWKS_URL` is off, settings are invalid or
+    /// no KV namespace is bound (then the scheduled event does nothing).
+    pub fn refresh_fetch(&self) -> Option<RefreshFetch> {
+        let gw = self.gateway.as_ref().ok()?;
+        let source = gw.jwks.as_ref()?;
+        gw.key_refresh.kv_bound.then(|| RefreshFetch {
+            url: source.url.clone(),
+            timeout_ms: jwks::FETCH_TIMEOUT_MS,
+            max_bytes: jwks::MAX_JWKS_BYTES,
+        })
+    }
+
+    /// The scheduled fetch's outcome: what to write to KV, the log line, and whether this
+    /// isolate's key set changed (a good set is installed here at once; the entry then drops its
+    /// imported keys).
+    pub fn refresh_fetched(
+        &mut self,
+        fetched: &Fetched,
+        now_ms: i64,
+    ) -> Option<(RefreshOutcome, bool)> {
+        let source: JwksSource = self.gateway.as_ref().ok()?.jwks.clone()?;
+        let outcome = jwks::refresh_outcome(&source, fetched, now_ms);
+        let changed = self.install(
+            outcome.keys_text.as_deref(),
+            Some(&outcome.status_text),
+            None,
+        );
+        Some((outcome, changed))
+    }
+
+    fn key_labels(&self) -> Vec<String> {
+        self.gateway
+            .as_ref()
+            .map(|g| g.keys.labels())
+            .unwrap_or_default()
+    }
+
+    /// Settings are shared with requests in flight (`Rc`): a change makes a new copy, so a
+    /// request keeps the view it started with.
+    fn update_settings(&mut self, edit: impl FnOnce(&mut Settings)) {
+        if let Ok(gw) = &mut self.gateway {
+            edit(Rc::make_mut(gw));
+        }
+    }
+}
+
+/// Puts `fetched` after the embedded keys, dropping any whose `kid` an embedded key has (the
+/// embedded key wins its kid). Returns whether the set changed.
+fn replace_fetched(s: &mut Settings, fetched: &[Key]) -> bool {
+    let embedded = s.embedded_keys.min(s.keys.keys.len());
+    let before: Vec<String> = s.keys.keys.iter().skip(embedded).map(fingerprint).collect();
+    s.keys.keys.truncate(embedded);
+    let embedded_kids: Vec<Option<String>> = s.keys.keys.iter().map(|k| k.kid.clone()).collect();
+    for key in fetched {
+        if !embedded_kids.contains(&key.kid) {
+            s.keys.keys.push(key.clone());
+        }
+    }
+    let after: Vec<String> = s.keys.keys.iter().skip(embedded).map(fingerprint).collect();
+    s.keys.fetched_from = (s.keys.keys.len() > embedded).then_some(embedded);
+    before != after
+}
+
+fn fingerprint(k: &Key) -> String {
+    format!("{}:{}", k.label(), k.fingerprint)
+}

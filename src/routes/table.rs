@@ -1,0 +1,105 @@
+//! The parsed routing settings and the classification of a canonical path.
+
+use super::error::RouteConfigError;
+use super::path::{canonical_path, PathError};
+use super::pattern::Pattern;
+use super::requirement::accepted_tokens;
+use super::rule::{parse_public_routes, parse_route_rules, Rule};
+use crate::token::TokenTypes;
+
+/// What a canonical path needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access<'a> {
+    /// No session needed (identity is still forwarded when a valid one comes along).
+    Public,
+    /// A signed-in session that satisfies every listed rule.
+    Protected {
+        /// The rules that match the path (none: any signed-in session will do).
+        rules: Vec<&'a Rule>,
+    },
+}
+
+/// The parsed routing settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RouteTable {
+    /// `PUBLIC_ROUTES`.
+    pub public: Vec<Pattern>,
+    /// `ROUTE_RULES`.
+    pub rules: Vec<Rule>,
+    /// `PROTECTED_ROUTES`, when set: only these (and rule routes) need a session.
+    pub protected: Option<Vec<Pattern>>,
+    always_public: Vec<Pattern>,
+}
+
+impl RouteTable {
+    /// A table of these patterns and rules, with no always-public path.
+    pub fn new(public: Vec<Pattern>, rules: Vec<Rule>) -> RouteTable {
+        RouteTable {
+            public,
+            rules,
+            protected: None,
+            always_public: Vec::new(),
+        }
+    }
+
+    /// Parses `PUBLIC_ROUTES` and `ROUTE_RULES`.
+    pub fn from_settings(
+        public_routes: &str,
+        route_rules: &str,
+    ) -> Result<RouteTable, RouteConfigError> {
+        Ok(RouteTable::new(
+            parse_public_routes(public_routes)?,
+            parse_route_rules(route_rules)?,
+        ))
+    }
+
+    /// Switches to protected-routes mode (`PROTECTED_ROUTES`): a path matching none of
+    /// `patterns` (case-insensitively, so `/ADMIN` cannot dodge `/admin(.*)`) and no rule is
+    /// public; `PUBLIC_ROUTES` is then not consulted.
+    pub fn set_protected_routes(&mut self, patterns: Vec<Pattern>) {
+        self.protected = Some(patterns);
+    }
+
+    /// Makes one path public whatever the rules say (the sign-in page on this host). The path is
+    /// canonicalised first; an unusable path is refused.
+    pub fn add_always_public(&mut self, path: &str) -> Result<(), PathError> {
+        let canonical = canonical_path(path)?;
+        self.always_public.push(Pattern::exact(&canonical));
+        Ok(())
+    }
+
+    /// Classifies a canonical path.
+    pub fn classify(&self, canonical: &str) -> Access<'_> {
+        if self.always_public.iter().any(|p| p.matches(canonical)) {
+            return Access::Public;
+        }
+        let rules: Vec<&Rule> = self
+            .rules
+            .iter()
+            .filter(|r| r.pattern.matches_ignore_case(canonical))
+            .collect();
+        if rules.is_empty() && self.is_public_without_rules(canonical) {
+            return Access::Public;
+        }
+        Access::Protected { rules }
+    }
+
+    /// The token types a canonical path accepts: session tokens on a public path and on a
+    /// protected one without `token:` rules, else what its rules' `token:` requirements name
+    /// together ([`accepted_tokens`]).
+    pub fn accepted_tokens(&self, canonical: &str) -> TokenTypes {
+        match self.classify(canonical) {
+            Access::Public => TokenTypes::SESSION,
+            Access::Protected { rules } => accepted_tokens(&rules),
+        }
+    }
+
+    /// For a path no rule matches: public by `PROTECTED_ROUTES` (matching none) when it is set,
+    /// else by `PUBLIC_ROUTES` (matching one, case-sensitively).
+    fn is_public_without_rules(&self, canonical: &str) -> bool {
+        match &self.protected {
+            Some(protected) => !protected.iter().any(|p| p.matches_ignore_case(canonical)),
+            None => self.public.iter().any(|p| p.matches(canonical)),
+        }
+    }
+}
