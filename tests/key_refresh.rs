@@ -45,9 +45,8 @@ fn held_keys(p: &Pipeline) -> KeySet {
     parse_key_set(&json!({ "keys": keys }).to_string()).unwrap_or_default()
 }
 
-/// Runs a bearer request to its end, verifying natively; returns the final status (200 when
-/// the origin fetch is reached).
-fn status_for(p: &mut Pipeline, token: &str) -> u16 {
+/// An API call carrying `token` as a Bearer token.
+fn bearer_request(token: &str) -> Request {
     let headers: HeaderList = [
         ("host", "app.example.com"),
         ("authorization", format!("Bearer {token}").as_str()),
@@ -55,13 +54,18 @@ fn status_for(p: &mut Pipeline, token: &str) -> u16 {
     ]
     .into_iter()
     .collect();
-    let request = Request {
+    Request {
         method: "GET".into(),
         url: "https://app.example.com/api/x".into(),
         headers,
-    };
+    }
+}
+
+/// Runs a bearer request to its end, verifying natively; returns the final status (200 when
+/// the origin fetch is reached).
+fn status_for(p: &mut Pipeline, token: &str) -> u16 {
     let keys = held_keys(p);
-    let (id, mut step) = p.start(request, NOW_MS, [3u8; 32]);
+    let (id, mut step) = p.start(bearer_request(token), NOW_MS, [3u8; 32]);
     loop {
         step = match step {
             Step::Verify(q) => {
@@ -270,21 +274,8 @@ fn an_older_stored_record_never_rolls_the_keys_back() {
 fn a_check_answered_after_the_key_set_changed_counts_as_failed() {
     let mut p = pipeline(&[], true);
     p.refresh_fetched(&good(jwks_body("ins_a")), NOW_MS);
-    let token = ec_token("ins_a");
-    let headers: HeaderList = [
-        ("host", "app.example.com"),
-        ("authorization", format!("Bearer {token}").as_str()),
-        ("accept", "application/json"),
-    ]
-    .into_iter()
-    .collect();
-    let request = Request {
-        method: "GET".into(),
-        url: "https://app.example.com/api/x".into(),
-        headers,
-    };
     let generation = p.key_generation();
-    let (id, step) = p.start(request, NOW_MS, [4u8; 32]);
+    let (id, step) = p.start(bearer_request(&ec_token("ins_a")), NOW_MS, [4u8; 32]);
     assert!(matches!(step, Step::Verify(_)), "{step:?}");
     // The set changes while WebCrypto checks the signature with the old key.
     p.refresh_fetched(&good(jwks_body("ins_b")), NOW_MS + 1);

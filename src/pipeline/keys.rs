@@ -30,21 +30,13 @@ impl Pipeline {
     /// Whether this request should also read the stored JWKS in the background (at most once a
     /// minute per isolate; never without `JWKS_URL` and a KV binding).
     pub fn keys_pickup_due(&mut self, now_ms: i64) -> bool {
-        let enabled = self
-            .gateway
-            .as_ref()
-            .is_ok_and(|g| g.jwks.is_some() && g.key_refresh.kv_bound);
-        enabled && self.pickup.due(now_ms)
+        self.refresh_enabled() && self.pickup.due(now_ms)
     }
 
     /// When the next background read of the stored JWKS is due, or `None` when there is none
     /// (no `JWKS_URL`, no KV binding, or invalid settings).
     pub fn keys_next_pickup_ms(&self) -> Option<i64> {
-        let enabled = self
-            .gateway
-            .as_ref()
-            .is_ok_and(|g| g.jwks.is_some() && g.key_refresh.kv_bound);
-        enabled.then_some(self.pickup.next_at_ms)
+        self.refresh_enabled().then_some(self.pickup.next_at_ms)
     }
 
     /// Installs what KV held (`None`: absent, or the read failed when `kv_ok` is false). An
@@ -149,6 +141,13 @@ impl Pipeline {
             None,
         );
         Some((outcome, changed))
+    }
+
+    /// `JWKS_URL` is set, the settings are valid and the KV namespace is bound.
+    fn refresh_enabled(&self) -> bool {
+        self.gateway
+            .as_ref()
+            .is_ok_and(|g| g.jwks.is_some() && g.key_refresh.kv_bound)
     }
 
     fn key_labels(&self) -> Vec<String> {
