@@ -94,7 +94,7 @@ async function measure(alg, glue) {
   // The glue swaps instances at the start of its next call; one without arguments, so that no
   // argument is copied into the old instance's memory first (the entry's order too).
   glue.settingNames();
-  const problems = glue.configure(JSON.stringify(settings), "");
+  const problems = glue.configure(JSON.stringify(settings), "", crypto.getRandomValues(new Uint8Array(32)));
   if (problems) throw new Error(`bench/steps: settings refused: ${problems}`);
   const jwk = glue.keyJwk(0);
   const importParams = alg === "RS256" ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } : { name: "ECDSA", namedCurve: "P-256" };
@@ -110,14 +110,13 @@ async function measure(alg, glue) {
     const claims = sessionClaims({ azp: APP_ORIGIN, exp: now + 3600, sid: `sess_steps_${String(n).padStart(20, "0")}`, jti: `jti_${n.toString(36)}` }, now);
     return mintToken({ privatePem: keys.privatePem, alg, claims });
   };
-  const random = new Uint8Array(32);
   let asked = 0;
   let measuring = false;
 
   // One request's calls, as the entry makes them. `verified` answers the signature question.
   async function request(blob, verified) {
     const started = Date.now();
-    let text = glue.start("GET", URL, blob, started, random);
+    let text = glue.start("GET", URL, blob, started);
     const id = Number(field(text, 1));
     while (text[0] === "V") {
       asked++;
@@ -139,7 +138,7 @@ async function measure(alg, glue) {
     const t0 = performance.now();
     for (let i = 0; i < ITERATIONS; i++) {
       const started = Date.now();
-      const text = glue.start("GET", URL, warmBlob, started, random);
+      const text = glue.start("GET", URL, warmBlob, started);
       if (text[0] !== "P") throw new Error(`bench/steps: warm request was not proxied: ${text.slice(0, 80)}`);
       glue.resumeFetched(Number(field(text, 1)), 0, 200, RESPONSE_BLOB);
     }

@@ -29,6 +29,7 @@ pub mod keys;
 pub mod mint;
 pub mod pipeline;
 pub mod proxy;
+pub mod random;
 pub mod reason;
 pub mod response;
 pub mod routes;

@@ -27,8 +27,9 @@ use crate::clerk::ProbeResult;
 use crate::http::{push_edits, push_header_blob, HeaderEdit};
 use crate::pipeline::{Fetched, RequestId, Step};
 
-/// The wire format's version.
-pub const VERSION: u32 = 2;
+/// The version of the wire format and of the exports' arguments (3: `configure` takes the
+/// randomness seed, `start` no longer takes per-request bytes).
+pub const VERSION: u32 = 3;
 
 /// Writes `step` for request `id`.
 pub fn encode(id: RequestId, step: &Step) -> String {

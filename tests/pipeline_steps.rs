@@ -483,7 +483,7 @@ fn every_step_reads_back_from_its_wire_text() {
     assert_eq!(&read.fields[..3], ["R", &rid.to_string(), "401"]);
     assert_eq!(read.pairs.len(), plan.headers.len());
     assert_eq!(read.rest, plan.body);
-    assert_eq!(wire::VERSION, 2);
+    assert_eq!(wire::VERSION, 3);
 }
 
 fn edited(before: &[(&str, &str)], after: &[(&str, &str)]) -> Vec<HeaderEdit> {

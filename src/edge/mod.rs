@@ -8,6 +8,7 @@ use crate::app;
 use crate::http;
 use crate::jwks;
 use crate::pipeline::{Event, Pipeline, Request, RequestId, Step};
+use crate::random::RandomStream;
 use crate::wire;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -20,6 +21,8 @@ static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_all
 
 thread_local! {
     static PIPELINE: RefCell<Option<Pipeline>> = const { RefCell::new(None) };
+    /// Each request's 32 random bytes, from the seed `configure` was given.
+    static RANDOM: RefCell<Option<RandomStream>> = const { RefCell::new(None) };
     /// The bytes of the last `V` step's signature check (message then signature).
     static QUESTION: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
@@ -48,11 +51,22 @@ pub fn setting_names() -> String {
 /// settings and for names that look like settings but are none (names and problems, never
 /// values), one per line. `bindings` names the environment's non-text bindings, one per line
 /// (the `EDGEGATE_KEYS` KV namespace turns the JWKS refresh on when `JWKS_URL` is set).
+/// `seed` is 32 bytes from `crypto.getRandomValues`: every request's randomness is drawn from it
+/// (`crate::random`), so no request asks the runtime for its own.
 #[wasm_bindgen]
-pub fn configure(settings_json: &str, bindings: &str) -> String {
+pub fn configure(settings_json: &str, bindings: &str, seed: &[u8]) -> String {
     if PIPELINE.with(|slot| slot.borrow().is_some()) {
         return String::new();
     }
+    let mut key = [0u8; 32];
+    for (slot, byte) in key.iter_mut().zip(seed) {
+        *slot = *byte;
+    }
+    RANDOM.with(|slot| *slot.borrow_mut() = Some(RandomStream::new(key)));
+    let seed_problem = (seed.len() != key.len()).then(|| {
+        serde_json::json!({"level": "error", "event": "seed-invalid", "problem": "configure needs 32 random bytes"})
+            .to_string()
+    });
     let settings: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(settings_json).unwrap_or_default();
     let lookup = |name: &str| {
@@ -74,7 +88,12 @@ pub fn configure(settings_json: &str, bindings: &str) -> String {
         serde_json::json!({"level": "warn", "event": "config-unknown-setting", "problem": w})
             .to_string()
     });
-    errors.chain(warns).collect::<Vec<_>>().join("\n")
+    seed_problem
+        .into_iter()
+        .chain(errors)
+        .chain(warns)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The step's wire text; a `V` step's bytes are kept for [`signature_input`].
@@ -86,18 +105,20 @@ fn answer(id: RequestId, step: Step) -> String {
 }
 
 /// Starts a request (see `Pipeline::start`). `headers` is a header blob
-/// ([`http::parse_header_blob`]), `random` 32 bytes.
+/// ([`http::parse_header_blob`]).
 #[wasm_bindgen]
-pub fn start(method: &str, url: &str, headers: &str, now_ms: f64, random: &[u8]) -> String {
+pub fn start(method: &str, url: &str, headers: &str, now_ms: f64) -> String {
     let request = Request {
         method: method.to_owned(),
         url: url.to_owned(),
         headers: http::parse_header_blob(headers),
     };
-    let mut seed = [0u8; 32];
-    for (slot, byte) in seed.iter_mut().zip(random) {
-        *slot = *byte;
-    }
+    let seed = RANDOM.with(|slot| {
+        slot.borrow_mut()
+            .as_mut()
+            .map(RandomStream::next_block)
+            .unwrap_or_default()
+    });
     with_pipeline(String::new(), |p| {
         let (id, step) = p.start(request, now_ms as i64, seed);
         answer(id, step)

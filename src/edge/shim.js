@@ -34,14 +34,24 @@ function initState() {
   return globalThis.__worker_init_state ?? {};
 }
 
+// A trap is noted once, however many promise handlers it passes through on its way out.
+const notedTraps = new WeakSet();
+
 function noteTrap(error) {
-  if (error instanceof WebAssembly.RuntimeError) {
+  if (error instanceof WebAssembly.RuntimeError && !notedTraps.has(error)) {
+    notedTraps.add(error);
     console.error(JSON.stringify({ level: "error", event: "wasm-trap", message: String(error.message) }));
     initState().criticalError = true;
   }
 }
 
 addEventListener("error", (event) => noteTrap(event.error));
+
+/** A rejection handler: notes a trap and passes the error on. */
+function trapped(error) {
+  noteTrap(error);
+  throw error;
+}
 
 // --- settings, once per isolate (and again into a fresh instance after a trap) --------------
 let configured = false;
@@ -50,7 +60,7 @@ let configured = false;
 // gateway's "request-expired" answer (`expired`) instead.
 let instanceGeneration = 0;
 
-if (wasm.wireVersion() !== 2) throw new Error("edgegate: the entry and the wasm disagree on the wire version");
+if (wasm.wireVersion() !== 3) throw new Error("edgegate: the entry and the wasm disagree on the wire version");
 
 function configure(env) {
   // Every text value of the environment (vars and secrets; bindings are objects and are left
@@ -63,7 +73,9 @@ function configure(env) {
     else if (typeof value === "number" || typeof value === "boolean") settings[name] = String(value);
     else if (value && typeof value === "object") bindings.push(name);
   }
-  const problems = wasm.configure(JSON.stringify(settings), bindings.join("\n"));
+  // One seed per instance: the wasm draws each request's random bytes from it (src/random.rs).
+  const seed = crypto.getRandomValues(new Uint8Array(32));
+  const problems = wasm.configure(JSON.stringify(settings), bindings.join("\n"), seed);
   if (problems) for (const line of problems.split("\n")) console.error(line);
   configured = true;
 }
@@ -177,6 +189,9 @@ function fetchWithin(url, init, timeoutMs, then) {
       try {
         resolve(then(kind, response));
       } catch (error) {
+        // A trap in the wasm call `then` makes: noted here, so that the warm path needs no
+        // extra promise to catch it on the way out.
+        noteTrap(error);
         reject(error);
       }
     };
@@ -293,9 +308,9 @@ function drive(text, request, env, started, generation) {
     case "R":
       return ownResponse(step, started);
     case "V":
-      return verify(step).then((ok) =>
-        drive(resumed(generation, () => wasm.resumeVerified(id, ok)), request, env, started, generation),
-      );
+      return verify(step)
+        .then((ok) => drive(resumed(generation, () => wasm.resumeVerified(id, ok)), request, env, started, generation))
+        .catch(trapped);
     case "O": {
       const url = step.field();
       const timeoutMs = Number(step.field());
@@ -313,7 +328,7 @@ function drive(text, request, env, started, generation) {
       return fetchWithin(url, init, timeoutMs, (kind, response) => finishFetch(id, generation, kind, response, started));
     }
     case "A":
-      return assetAndFinish(id, generation, step.field(), env, started);
+      return assetAndFinish(id, generation, step.field(), env, started).catch(trapped);
     default:
       throw new Error("edgegate: unreadable step");
   }
@@ -452,8 +467,7 @@ function run(request, env, ctx) {
   if (!configured) configure(env);
   const started = Date.now();
   if (started >= keysPickupAt) noteKeysPickup(started, env, ctx);
-  const random = crypto.getRandomValues(new Uint8Array(32));
-  const text = wasm.start(request.method, request.url, headerBlob(request.headers), started, random);
+  const text = wasm.start(request.method, request.url, headerBlob(request.headers), started);
   return drive(text, request, env, started, instanceGeneration);
 }
 
@@ -466,16 +480,12 @@ export default {
   },
   fetch(request, env, ctx) {
     recoverIfTrapped();
+    // A Response, or a promise whose every path notes a trap itself (fetchWithin's settle, the
+    // `trapped` handlers in drive).
     try {
-      const response = run(request, env, ctx);
-      if (response instanceof Response) return response;
-      return response.catch((error) => {
-        noteTrap(error);
-        throw error;
-      });
+      return run(request, env, ctx);
     } catch (error) {
-      noteTrap(error);
-      throw error;
+      return trapped(error);
     }
   },
 };
