@@ -129,6 +129,9 @@ pub struct LogRecord {
     pub fault: Option<Fault>,
     /// Where the token came from: `header`, `cookie`, `handshake` or `none`.
     pub token_source: &'static str,
+    /// The accepted token's type (`session_token`, `m2m_token`, `oauth_token`), or none when no
+    /// token was accepted.
+    pub token_type: Option<&'static str>,
     /// Forwarded values that were ignored, as `header:code` (never the values).
     pub forwarded_issues: Vec<String>,
     /// Handshake cookies that were not Clerk's (name and reason, never values).
@@ -168,6 +171,7 @@ impl LogRecord {
         json_optional(out, "detail", self.detail.as_deref());
         json_optional(out, "fault", self.fault.map(|f| f.as_str()));
         json_field(out, "token_source", self.token_source);
+        json_optional(out, "token_type", self.token_type);
         json_list(out, "forwarded_issues", &self.forwarded_issues);
         json_list(out, "dropped_cookies", &self.dropped_cookies);
         out.push_str(if self.grace {

@@ -648,3 +648,72 @@ fn token_rules_are_validated_as_settings() {
     )]);
     assert!(Settings::from_settings(&|name: &str| s.get(name).cloned()).is_ok());
 }
+
+impl Gw {
+    /// The `token_type` of the log line of a bearer request to `path` (`Null` when absent).
+    fn logged_token_type(&mut self, path: &str, token: Option<&str>) -> Value {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let headers: HeaderList = auth
+            .as_deref()
+            .map(|a| vec![("authorization", a)])
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        let (id, mut step) = self.pipeline.start(
+            Request {
+                method: "GET".into(),
+                url: format!("https://app.example.com{path}"),
+                headers,
+            },
+            NOW_MS,
+            [7u8; 32],
+        );
+        let log = loop {
+            step = match step {
+                Step::Verify(q) => {
+                    let ok = self.keys.get(q.key_index).is_some_and(|k| {
+                        verify_signature(&k.material, q.alg, q.message(), q.signature())
+                    });
+                    self.pipeline.resume(id, Event::Verified(ok))
+                }
+                Step::FetchOrigin(_) => self.pipeline.resume(
+                    id,
+                    Event::Fetched {
+                        fetched: Fetched::Response(200),
+                        headers: HeaderList::new(),
+                    },
+                ),
+                Step::Stream { log, .. } | Step::Respond { log, .. } => break log,
+                other => panic!("unexpected step {other:?}"),
+            };
+        };
+        let line: Value = serde_json::from_str(&log.to_json(200, 0)).unwrap_or(Value::Null);
+        line.get("token_type").cloned().unwrap_or(Value::Null)
+    }
+}
+
+#[test]
+fn the_log_line_names_the_accepted_token_type() {
+    let mut gw = gateway(&[]);
+    let m2m_token = m2m(json!({}));
+    let oauth_token = oauth(json!({}));
+    let session_token = session();
+    assert_eq!(
+        gw.logged_token_type("/m2m/jobs", Some(&m2m_token)),
+        "m2m_token"
+    );
+    assert_eq!(
+        gw.logged_token_type("/oauth/me", Some(&oauth_token)),
+        "oauth_token"
+    );
+    assert_eq!(
+        gw.logged_token_type("/api/x", Some(&session_token)),
+        "session_token"
+    );
+    // No token accepted: a refused machine token, and a signed-out public route.
+    assert_eq!(
+        gw.logged_token_type("/api/x", Some(&m2m_token)),
+        Value::Null
+    );
+    assert_eq!(gw.logged_token_type("/public/x", None), Value::Null);
+}

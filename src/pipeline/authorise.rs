@@ -20,6 +20,7 @@ pub fn decide(
     let auth_status = state.status();
     ctx.log.auth_status = auth_status;
     ctx.log.grace = state.grace;
+    ctx.log.token_type = state.auth().map(|auth| auth.token_type().code());
     if ctx.gateway_own {
         let inbound = ctx.inbound();
         return app::gateway_path(
