@@ -45,11 +45,18 @@ pub const SETTING_NAMES: &[&str] = &[
     "STRIP_REQUEST_HEADERS",
     "CORS_PREFLIGHT",
     "JWKS_URL",
+    "IS_SATELLITE",
+    "DOMAIN",
+    "SATELLITE_AUTO_SYNC",
+    "SATELLITE_DOMAINS",
     // Clerk's names for the same settings (config::ALIASES).
     "CLERK_PUBLISHABLE_KEY",
     "CLERK_SIGN_IN_URL",
     "CLERK_PROXY_URL",
     "CLERK_FRONTEND_API",
+    "CLERK_IS_SATELLITE",
+    "CLERK_DOMAIN",
+    "CLERK_SATELLITE_AUTO_SYNC",
 ];
 
 /// The gateway's own path prefix; every other path belongs to the origin.

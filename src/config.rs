@@ -71,6 +71,8 @@ pub struct Settings {
     pub outage_grace_seconds: i64,
     /// `ORGANIZATION_PATTERNS` and `PERSONAL_ACCOUNT_PATTERNS`: organisation sync.
     pub org_sync: crate::clerk::OrgSync,
+    /// `IS_SATELLITE`, `DOMAIN`, `SATELLITE_AUTO_SYNC`, `SATELLITE_DOMAINS`: satellite domains.
+    pub satellite: crate::clerk::SatelliteSettings,
     /// `TRUST_FORWARDED` (default false).
     pub trust_forwarded: bool,
     /// `ALLOWED_HOSTS`, lowercased; `None` when not set.
@@ -98,6 +100,9 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("SIGN_IN_URL", "CLERK_SIGN_IN_URL"),
     ("FRONTEND_API_URL", "CLERK_PROXY_URL"),
     ("FRONTEND_API_URL", "CLERK_FRONTEND_API"),
+    ("IS_SATELLITE", "CLERK_IS_SATELLITE"),
+    ("DOMAIN", "CLERK_DOMAIN"),
+    ("SATELLITE_AUTO_SYNC", "CLERK_SATELLITE_AUTO_SYNC"),
 ];
 
 struct Reader<'a, F: Fn(&str) -> Option<String>> {
@@ -253,8 +258,9 @@ fn origin_of(party: &str) -> Option<String> {
 }
 
 impl Settings {
-    /// Reads and validates every setting. On failure returns every problem found (so health can
-    /// list them all), each naming its setting.
+    /// Reads and validates every setting, one reader per group (keys and validation, Clerk and
+    /// the handshake, satellites, the proxy, routes, key refresh). On failure returns every
+    /// problem found (so health can list them all), each naming its setting.
     pub fn from_settings<F: Fn(&str) -> Option<String>>(
         lookup: &F,
     ) -> Result<Settings, Vec<ConfigError>> {
@@ -262,218 +268,319 @@ impl Settings {
             lookup,
             problems: Vec::new(),
         };
-
-        let keys = r
-            .required("CLERK_JWT_KEY")
-            .and_then(|raw| match parse_key_set(&raw) {
-                Ok(k) => Some(k),
-                Err(e) => {
-                    r.problem("CLERK_JWT_KEY", format!("{} ({e})", e.code()));
-                    None
-                }
-            });
-
-        let mut parties = Vec::new();
-        if r.required("AUTHORIZED_PARTIES").is_some() {
-            for p in r.list("AUTHORIZED_PARTIES") {
-                match origin_of(&p) {
-                    Some(o) => parties.push(o),
-                    None if !p.is_ascii() => r.problem("AUTHORIZED_PARTIES", NON_ASCII_HOST),
-                    None => r.problem(
-                        "AUTHORIZED_PARTIES",
-                        "each entry must be an origin such as https://app.example.com",
-                    ),
-                }
-            }
-        }
-
-        let origin = r
-            .required("ORIGIN_URL")
-            .and_then(|v| r.url("ORIGIN_URL", &v, false));
-
-        let clock_skew_ms = r.int("CLOCK_SKEW_MS", DEFAULT_CLOCK_SKEW_MS, 0, MAX_CLOCK_SKEW_MS);
-        let max_token_bytes = r.int(
-            "MAX_TOKEN_BYTES",
-            DEFAULT_MAX_TOKEN_BYTES as i64,
-            512,
-            65_536,
-        ) as usize;
-        let allow_missing_azp = r.choice("AZP_MISSING", &["reject", "allow"]) == Some("allow");
-        let allow_missing_sid = r.choice("SID_MISSING", &["reject", "allow"]) == Some("allow");
-        let pending_is_signed_in =
-            r.choice("PENDING_SESSIONS", &["signed-out", "signed-in"]) == Some("signed-in");
-        let issuer = r.raw("ISSUER");
-        let audience = {
-            let a = r.list("AUDIENCE");
-            if a.is_empty() {
-                None
-            } else {
-                Some(a)
-            }
-        };
-        let mut validation = Validation::default().with_authorized_parties(&parties);
-        validation.allow_missing_azp = allow_missing_azp;
-        validation.allow_missing_sid = allow_missing_sid;
-        validation.clock_skew_ms = clock_skew_ms;
-        validation.issuer = issuer;
-        validation.audience = audience;
-        validation.pending_is_signed_in = pending_is_signed_in;
-        validation.max_token_bytes = max_token_bytes;
-
-        let sign_in_url = r.raw("SIGN_IN_URL").and_then(|v| {
-            if v.starts_with('/') && !v.starts_with("//") && !v.contains('\\') {
-                // A path on this host: resolved against the public URL per request.
-                let valid = !v.bytes().any(|b| b.is_ascii_control() || b == b' ');
-                if !valid {
-                    r.problem("SIGN_IN_URL", "path contains spaces or control characters");
-                    return None;
-                }
-                Some(v)
-            } else {
-                r.url("SIGN_IN_URL", &v, true).map(|u| u.to_string())
-            }
-        });
-
-        let publishable_key = r.raw("PUBLISHABLE_KEY");
-        if let Some(pk) = &publishable_key {
-            if !(pk.starts_with("pk_test_") || pk.starts_with("pk_live_")) {
-                r.problem("PUBLISHABLE_KEY", "must start with pk_test_ or pk_live_");
-            }
-        }
-        let frontend_api_url = r.raw("FRONTEND_API_URL").and_then(|v| {
-            let u = r.url("FRONTEND_API_URL", &v, true)?;
-            if u.scheme() == "http" && !is_loopback_host(&u) {
-                r.problem("FRONTEND_API_URL", "must be https (http only on loopback)");
-                return None;
-            }
-            Some(u)
-        });
-        let outage_grace_seconds = r.int("OUTAGE_GRACE_SECONDS", 0, 0, MAX_OUTAGE_GRACE_SECONDS);
-        let org_sync = read_org_sync(&mut r);
-
-        let trust_forwarded = r.bool("TRUST_FORWARDED", false);
-        let allowed_hosts = {
-            let hosts = r.list("ALLOWED_HOSTS");
-            if hosts.is_empty() {
-                None
-            } else {
-                Some(hosts.into_iter().map(|h| h.to_ascii_lowercase()).collect())
-            }
-        };
-        let upstream_timeout_ms = r.int(
-            "UPSTREAM_TIMEOUT_MS",
-            DEFAULT_UPSTREAM_TIMEOUT_MS as i64,
-            1,
-            600_000,
-        ) as u64;
-        let origin_assertion_secret = r.raw("ORIGIN_ASSERTION_SECRET").and_then(|s| {
-            if s.len() < 32 {
-                r.problem(
-                    "ORIGIN_ASSERTION_SECRET",
-                    "must be at least 32 characters (use a random value)",
-                );
-                None
-            } else {
-                Some(s.into_bytes())
-            }
-        });
-        let forward_claims = r.list("FORWARD_CLAIMS");
-        for name in &forward_claims {
-            let valid = name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-            if !valid {
-                r.problem(
-                    "FORWARD_CLAIMS",
-                    "claim names may only use letters, digits, '_' and '-'",
-                );
-                break;
-            }
-            if !crate::proxy::valid_claim_name(name) {
-                r.problem(
-                    "FORWARD_CLAIMS",
-                    "claim names must be at most 64 characters",
-                );
-                break;
-            }
-        }
-        let forward_token = r.bool("FORWARD_TOKEN", true);
-        let mut strip_request_headers = Vec::new();
-        for entry in r.list("STRIP_REQUEST_HEADERS") {
-            match HeaderPattern::parse(&entry) {
-                Some(p) => strip_request_headers.push(p),
-                None => {
-                    r.problem(
-                        "STRIP_REQUEST_HEADERS",
-                        "each entry must be a header name, or a name prefix ending in *",
-                    );
-                    break;
-                }
-            }
-        }
-        let preflight = match r.choice("CORS_PREFLIGHT", &["origin", "edge"]) {
-            Some("edge") => PreflightMode::AnswerAtEdge,
-            _ => PreflightMode::PassToOrigin,
-        };
-        let routes = read_routes(&mut r, sign_in_url.as_deref());
-        let origin = origin.and_then(|u| match Origin::parse(u.as_str()) {
-            Ok(o) => Some(o),
-            Err(e) => {
-                r.problem("ORIGIN_URL", e.code());
-                None
-            }
-        });
-        let publishable = publishable_key.as_deref().and_then(|pk| {
-            let parsed = PublishableKey::parse(pk);
-            if parsed.is_none() && (pk.starts_with("pk_test_") || pk.starts_with("pk_live_")) {
-                r.problem("PUBLISHABLE_KEY", "not a valid Clerk publishable key");
-            }
-            parsed
-        });
-        let fapi_base =
-            crate::clerk::frontend_api_base(frontend_api_url.as_ref(), publishable.as_ref());
+        let core = read_keys_and_validation(&mut r);
+        let clerk = read_clerk(&mut r);
+        let (satellite, satellite_fapi) = read_satellite(&mut r, &clerk);
+        let proxy = read_proxy(&mut r, core.origin_url);
+        let routes = read_routes(&mut r, clerk.sign_in_url.as_deref());
+        let fapi_base = satellite_fapi.or(clerk.fapi_base);
         let jwks = read_jwks_url(&mut r, fapi_base.as_deref());
         let party_hosts =
-            crate::forwarded::default_allowed_hosts("", &validation.authorized_parties)
+            crate::forwarded::default_allowed_hosts("", &core.validation.authorized_parties)
                 .into_iter()
                 .filter(|h| !h.is_empty())
                 .collect();
 
-        match (keys, origin) {
-            (Some(keys), Some(origin)) if r.problems.is_empty() => {
-                let proxy = ProxySettings {
-                    forward_token,
-                    strip_request_headers,
-                    forward_claims,
-                    assertion_secret: origin_assertion_secret,
-                    assertion_audience: origin.origin(),
-                };
+        match (core.keys, proxy.origin) {
+            (Some(keys), Some((origin, proxy_settings))) if r.problems.is_empty() => {
                 let embedded_keys = keys.len();
                 Ok(Settings {
                     keys,
                     jwks,
                     embedded_keys,
                     key_refresh: crate::jwks::RefreshView::default(),
-                    validation,
+                    validation: core.validation,
                     origin: Rc::new(origin),
                     routes,
-                    proxy,
-                    publishable,
+                    proxy: proxy_settings,
+                    publishable: clerk.publishable,
                     fapi_base,
                     party_hosts,
-                    sign_in_url,
-                    outage_grace_seconds,
-                    org_sync,
-                    trust_forwarded,
-                    allowed_hosts,
-                    upstream_timeout_ms,
-                    preflight,
+                    sign_in_url: clerk.sign_in_url,
+                    outage_grace_seconds: clerk.outage_grace_seconds,
+                    org_sync: clerk.org_sync,
+                    satellite,
+                    trust_forwarded: proxy.trust_forwarded,
+                    allowed_hosts: proxy.allowed_hosts,
+                    upstream_timeout_ms: proxy.upstream_timeout_ms,
+                    preflight: proxy.preflight,
                     warnings: Vec::new(),
                 })
             }
             _ => Err(r.problems),
         }
     }
+}
+
+/// The keys, the token policy and the required settings.
+struct CoreSettings {
+    keys: Option<KeySet>,
+    origin_url: Option<Url>,
+    validation: Validation,
+}
+
+/// `CLERK_JWT_KEY`, `AUTHORIZED_PARTIES`, `ORIGIN_URL` (its URL form; the origin itself is the
+/// proxy's), then the token policy: `CLOCK_SKEW_MS`, `MAX_TOKEN_BYTES`, `AZP_MISSING`,
+/// `SID_MISSING`, `PENDING_SESSIONS`, `ISSUER`, `AUDIENCE`.
+fn read_keys_and_validation<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> CoreSettings {
+    let keys = r
+        .required("CLERK_JWT_KEY")
+        .and_then(|raw| match parse_key_set(&raw) {
+            Ok(k) => Some(k),
+            Err(e) => {
+                r.problem("CLERK_JWT_KEY", format!("{} ({e})", e.code()));
+                None
+            }
+        });
+    let mut parties = Vec::new();
+    if r.required("AUTHORIZED_PARTIES").is_some() {
+        for p in r.list("AUTHORIZED_PARTIES") {
+            match origin_of(&p) {
+                Some(o) => parties.push(o),
+                None if !p.is_ascii() => r.problem("AUTHORIZED_PARTIES", NON_ASCII_HOST),
+                None => r.problem(
+                    "AUTHORIZED_PARTIES",
+                    "each entry must be an origin such as https://app.example.com",
+                ),
+            }
+        }
+    }
+    let origin_url = r
+        .required("ORIGIN_URL")
+        .and_then(|v| r.url("ORIGIN_URL", &v, false));
+    let mut validation = Validation::default().with_authorized_parties(&parties);
+    validation.clock_skew_ms = r.int("CLOCK_SKEW_MS", DEFAULT_CLOCK_SKEW_MS, 0, MAX_CLOCK_SKEW_MS);
+    validation.max_token_bytes = r.int(
+        "MAX_TOKEN_BYTES",
+        DEFAULT_MAX_TOKEN_BYTES as i64,
+        512,
+        65_536,
+    ) as usize;
+    validation.allow_missing_azp = r.choice("AZP_MISSING", &["reject", "allow"]) == Some("allow");
+    validation.allow_missing_sid = r.choice("SID_MISSING", &["reject", "allow"]) == Some("allow");
+    validation.pending_is_signed_in =
+        r.choice("PENDING_SESSIONS", &["signed-out", "signed-in"]) == Some("signed-in");
+    validation.issuer = r.raw("ISSUER");
+    let audience = r.list("AUDIENCE");
+    validation.audience = (!audience.is_empty()).then_some(audience);
+    CoreSettings {
+        keys,
+        origin_url,
+        validation,
+    }
+}
+
+/// What the Clerk reader found.
+struct ClerkSettings {
+    sign_in_url: Option<String>,
+    /// `PUBLISHABLE_KEY` was given (valid or not).
+    publishable_given: bool,
+    publishable: Option<PublishableKey>,
+    /// `FRONTEND_API_URL` (or `CLERK_PROXY_URL`, `CLERK_FRONTEND_API`) was given.
+    frontend_api_given: bool,
+    fapi_base: Option<String>,
+    outage_grace_seconds: i64,
+    org_sync: crate::clerk::OrgSync,
+}
+
+/// Clerk and the handshake: `SIGN_IN_URL`, `PUBLISHABLE_KEY`, `FRONTEND_API_URL`,
+/// `OUTAGE_GRACE_SECONDS`, the organisation-sync patterns, and the Frontend API they name.
+fn read_clerk<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> ClerkSettings {
+    let sign_in_url = read_sign_in_url(r);
+    let publishable_key = r.raw("PUBLISHABLE_KEY");
+    if let Some(pk) = &publishable_key {
+        if !(pk.starts_with("pk_test_") || pk.starts_with("pk_live_")) {
+            r.problem("PUBLISHABLE_KEY", "must start with pk_test_ or pk_live_");
+        }
+    }
+    let frontend_api_url = r.raw("FRONTEND_API_URL").and_then(|v| {
+        let u = r.url("FRONTEND_API_URL", &v, true)?;
+        if u.scheme() == "http" && !is_loopback_host(&u) {
+            r.problem("FRONTEND_API_URL", "must be https (http only on loopback)");
+            return None;
+        }
+        Some(u)
+    });
+    let outage_grace_seconds = r.int("OUTAGE_GRACE_SECONDS", 0, 0, MAX_OUTAGE_GRACE_SECONDS);
+    let org_sync = read_org_sync(r);
+    let publishable = publishable_key.as_deref().and_then(|pk| {
+        let parsed = PublishableKey::parse(pk);
+        if parsed.is_none() && (pk.starts_with("pk_test_") || pk.starts_with("pk_live_")) {
+            r.problem("PUBLISHABLE_KEY", "not a valid Clerk publishable key");
+        }
+        parsed
+    });
+    let fapi_base =
+        crate::clerk::frontend_api_base(frontend_api_url.as_ref(), publishable.as_ref());
+    ClerkSettings {
+        sign_in_url,
+        publishable_given: publishable_key.is_some(),
+        publishable,
+        frontend_api_given: frontend_api_url.is_some(),
+        fapi_base,
+        outage_grace_seconds,
+        org_sync,
+    }
+}
+
+/// `SIGN_IN_URL`: an absolute http(s) URL, or a path on this host (starting with one `/`).
+fn read_sign_in_url<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> Option<String> {
+    let v = r.raw("SIGN_IN_URL")?;
+    if v.starts_with('/') && !v.starts_with("//") && !v.contains('\\') {
+        // A path on this host: resolved against the public URL per request.
+        let valid = !v.bytes().any(|b| b.is_ascii_control() || b == b' ');
+        if !valid {
+            r.problem("SIGN_IN_URL", "path contains spaces or control characters");
+            return None;
+        }
+        Some(v)
+    } else {
+        r.url("SIGN_IN_URL", &v, true).map(|u| u.to_string())
+    }
+}
+
+/// `IS_SATELLITE`, `DOMAIN`, `SATELLITE_AUTO_SYNC` and `SATELLITE_DOMAINS` (see
+/// `clerk::satellite`), checked against the Clerk settings as Clerk's `authenticateRequest`
+/// checks them. Returns the settings and, on a production satellite without a proxy URL, its
+/// Frontend API (`https://clerk.<DOMAIN>`).
+fn read_satellite<F: Fn(&str) -> Option<String>>(
+    r: &mut Reader<'_, F>,
+    clerk: &ClerkSettings,
+) -> (crate::clerk::SatelliteSettings, Option<String>) {
+    let input = crate::clerk::SatelliteInput {
+        is_satellite: r.bool("IS_SATELLITE", false),
+        domain: r.raw("DOMAIN"),
+        auto_sync: r.bool("SATELLITE_AUTO_SYNC", false),
+        satellite_domains: r.list("SATELLITE_DOMAINS"),
+        publishable_given: clerk.publishable_given,
+        instance: clerk.publishable.as_ref().map(|pk| pk.instance),
+        frontend_api_given: clerk.frontend_api_given,
+        sign_in_url: clerk.sign_in_url.as_deref(),
+    };
+    match crate::clerk::SatelliteSettings::from_settings(&input) {
+        Ok(s) => {
+            let fapi = s.frontend_api_base(input.instance, input.frontend_api_given);
+            (s, fapi)
+        }
+        Err(problems) => {
+            for (setting, problem) in problems {
+                r.problem(setting, problem);
+            }
+            (crate::clerk::SatelliteSettings::default(), None)
+        }
+    }
+}
+
+/// What the proxy reader found; `origin` is `ORIGIN_URL` parsed, with the outbound header
+/// plan's settings.
+struct ProxyRead {
+    origin: Option<(Origin, ProxySettings)>,
+    trust_forwarded: bool,
+    allowed_hosts: Option<Vec<String>>,
+    upstream_timeout_ms: u64,
+    preflight: PreflightMode,
+}
+
+/// The proxy: `TRUST_FORWARDED`, `ALLOWED_HOSTS`, `UPSTREAM_TIMEOUT_MS`,
+/// `ORIGIN_ASSERTION_SECRET`, `FORWARD_CLAIMS`, `FORWARD_TOKEN`, `STRIP_REQUEST_HEADERS`,
+/// `CORS_PREFLIGHT`, and the origin of `ORIGIN_URL`.
+fn read_proxy<F: Fn(&str) -> Option<String>>(
+    r: &mut Reader<'_, F>,
+    origin_url: Option<Url>,
+) -> ProxyRead {
+    let trust_forwarded = r.bool("TRUST_FORWARDED", false);
+    let hosts = r.list("ALLOWED_HOSTS");
+    let allowed_hosts =
+        (!hosts.is_empty()).then(|| hosts.into_iter().map(|h| h.to_ascii_lowercase()).collect());
+    let upstream_timeout_ms = r.int(
+        "UPSTREAM_TIMEOUT_MS",
+        DEFAULT_UPSTREAM_TIMEOUT_MS as i64,
+        1,
+        600_000,
+    ) as u64;
+    let assertion_secret = r.raw("ORIGIN_ASSERTION_SECRET").and_then(|s| {
+        if s.len() < 32 {
+            r.problem(
+                "ORIGIN_ASSERTION_SECRET",
+                "must be at least 32 characters (use a random value)",
+            );
+            None
+        } else {
+            Some(s.into_bytes())
+        }
+    });
+    let forward_claims = read_forward_claims(r);
+    let forward_token = r.bool("FORWARD_TOKEN", true);
+    let strip_request_headers = read_strip_request_headers(r);
+    let preflight = match r.choice("CORS_PREFLIGHT", &["origin", "edge"]) {
+        Some("edge") => PreflightMode::AnswerAtEdge,
+        _ => PreflightMode::PassToOrigin,
+    };
+    let origin = origin_url.and_then(|u| match Origin::parse(u.as_str()) {
+        Ok(o) => Some(o),
+        Err(e) => {
+            r.problem("ORIGIN_URL", e.code());
+            None
+        }
+    });
+    let origin = origin.map(|origin| {
+        let proxy = ProxySettings {
+            forward_token,
+            strip_request_headers,
+            forward_claims,
+            assertion_secret,
+            assertion_audience: origin.origin(),
+        };
+        (origin, proxy)
+    });
+    ProxyRead {
+        origin,
+        trust_forwarded,
+        allowed_hosts,
+        upstream_timeout_ms,
+        preflight,
+    }
+}
+
+/// `FORWARD_CLAIMS`: claim names of letters, digits, `_` and `-`, at most 64 characters.
+fn read_forward_claims<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> Vec<String> {
+    let forward_claims = r.list("FORWARD_CLAIMS");
+    let problem = forward_claims.iter().find_map(|name| {
+        let charset = name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !charset {
+            Some("claim names may only use letters, digits, '_' and '-'")
+        } else if !crate::proxy::valid_claim_name(name) {
+            Some("claim names must be at most 64 characters")
+        } else {
+            None
+        }
+    });
+    if let Some(problem) = problem {
+        r.problem("FORWARD_CLAIMS", problem);
+    }
+    forward_claims
+}
+
+/// `STRIP_REQUEST_HEADERS`: header names or name prefixes ending in `*`.
+fn read_strip_request_headers<F: Fn(&str) -> Option<String>>(
+    r: &mut Reader<'_, F>,
+) -> Vec<HeaderPattern> {
+    let mut patterns = Vec::new();
+    for entry in r.list("STRIP_REQUEST_HEADERS") {
+        match HeaderPattern::parse(&entry) {
+            Some(p) => patterns.push(p),
+            None => {
+                r.problem(
+                    "STRIP_REQUEST_HEADERS",
+                    "each entry must be a header name, or a name prefix ending in *",
+                );
+                break;
+            }
+        }
+    }
+    patterns
 }
 
 /// `JWKS_URL`: unset or `off` (the default), `auto` (the Frontend API's JWKS, which needs

@@ -5,14 +5,10 @@
 
 mod common;
 
-use common::{claims_with, mint, public_pem, rsa, NOW_MS, NOW_S, ORIGIN};
-use edgegate::app::LogRecord;
-use edgegate::clerk::ProbeResult;
+use common::drive::{self, Done, Gw};
+use common::{claims_with, mint, public_pem, rsa, NOW_S, ORIGIN};
 use edgegate::config::Settings;
-use edgegate::crypto::verify_signature;
-use edgegate::http::{apply_edits, HeaderList};
-use edgegate::keys::{parse_key_set, KeySet};
-use edgegate::pipeline::{Event, Fetched, Pipeline, Request, Step};
+use edgegate::http::HeaderList;
 use edgegate::response::ResponsePlan;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -46,87 +42,12 @@ fn settings(extra: &[(&str, &str)]) -> HashMap<String, String> {
     s
 }
 
-struct Gw {
-    keys: KeySet,
-    pipeline: Pipeline,
-}
-
 fn gateway(extra: &[(&str, &str)]) -> Gw {
-    let s = settings(extra);
-    if let Err(problems) = Settings::from_settings(&|name: &str| s.get(name).cloned()) {
-        panic!("settings refused: {problems:?}");
-    }
-    Gw {
-        keys: parse_key_set(&s["CLERK_JWT_KEY"]).expect("keys"),
-        pipeline: Pipeline::from_settings(&|name: &str| s.get(name).cloned()).0,
-    }
-}
-
-#[derive(Debug)]
-enum Outcome {
-    /// Proxied, with the origin request's headers.
-    Proxy(HeaderList),
-    Respond(ResponsePlan),
-}
-
-struct Done {
-    outcome: Outcome,
-    log: LogRecord,
-    /// A probe was asked for on the way.
-    probed: bool,
+    drive::gateway(&settings(extra))
 }
 
 fn request(gw: &mut Gw, method: &str, path: &str, headers: &[(&str, &str)]) -> Done {
-    let headers: HeaderList = headers.iter().copied().collect();
-    let url = format!("{ORIGIN}{path}");
-    let req = Request {
-        method: method.to_owned(),
-        url,
-        headers: headers.clone(),
-    };
-    let (id, mut step) = gw.pipeline.start(req, NOW_MS, [7u8; 32]);
-    let mut probed = false;
-    loop {
-        step = match step {
-            Step::Verify(q) => {
-                let ok = gw.keys.get(q.key_index).is_some_and(|k| {
-                    verify_signature(&k.material, q.alg, q.message(), q.signature())
-                });
-                gw.pipeline.resume(id, Event::Verified(ok))
-            }
-            Step::Probe { .. } => {
-                probed = true;
-                gw.pipeline
-                    .resume(id, Event::Probed(ProbeResult::Status(200)))
-            }
-            Step::Respond { plan, log } => {
-                return Done {
-                    outcome: Outcome::Respond(plan),
-                    log,
-                    probed,
-                }
-            }
-            Step::FetchOrigin(f) => {
-                let answered = gw.pipeline.resume(
-                    id,
-                    Event::Fetched {
-                        fetched: Fetched::Response(200),
-                        headers: HeaderList::new(),
-                    },
-                );
-                let log = match answered {
-                    Step::Stream { log, .. } | Step::Respond { log, .. } => log,
-                    _ => LogRecord::default(),
-                };
-                return Done {
-                    outcome: Outcome::Proxy(apply_edits(&headers, &f.edits)),
-                    log,
-                    probed,
-                };
-            }
-            other => panic!("unexpected step {other:?}"),
-        };
-    }
+    drive::run(gw, method, &format!("{ORIGIN}{path}"), headers)
 }
 
 /// A session token whose active organisation is `org` (`(id, slug)`), v2 `o` claim.
@@ -162,17 +83,11 @@ fn api_call(gw: &mut Gw, method: &str, path: &str, cookie: &str) -> Done {
 }
 
 fn plan(done: &Done) -> &ResponsePlan {
-    match &done.outcome {
-        Outcome::Respond(plan) => plan,
-        Outcome::Proxy(_) => panic!("proxied, expected a response"),
-    }
+    done.plan()
 }
 
 fn proxied(done: &Done) -> &HeaderList {
-    match &done.outcome {
-        Outcome::Proxy(h) => h,
-        Outcome::Respond(plan) => panic!("answered {} {:?}, expected a proxy", plan.status, plan),
-    }
+    done.proxied()
 }
 
 /// The handshake redirect's query pairs, in order.
@@ -374,15 +289,9 @@ fn signed_out_requests_are_left_to_the_session_rules() {
 
 #[test]
 fn without_a_publishable_key_every_mismatch_is_refused() {
-    let s = settings(&[]);
-    let lookup = |name: &str| match name {
-        "PUBLISHABLE_KEY" => None,
-        _ => s.get(name).cloned(),
-    };
-    let mut gw = Gw {
-        keys: parse_key_set(&s["CLERK_JWT_KEY"]).expect("keys"),
-        pipeline: Pipeline::from_settings(&lookup).0,
-    };
+    let mut s = settings(&[]);
+    s.remove("PUBLISHABLE_KEY");
+    let mut gw = drive::gateway(&s);
     let beta = session(Some(("org_beta", "beta")));
     let done = page_load(&mut gw, "/orgs/acme/x", &format!("__session={beta}"));
     assert_eq!(forbidden_reason(&done), "organization-mismatch");

@@ -15,6 +15,7 @@
 //! | [`handshake`] | [`begin_handshake`], [`finish_handshake`] |
 //! | [`grace`] | [`grace_applies`], [`OutageProbe`] |
 //! | [`org_sync`] | [`OrgSync`]: the organisation a URL names, [`org_sync_decision`] |
+//! | [`satellite`] | [`SatelliteSettings`]: satellite domains' sync, [`satellite_sync`] |
 //!
 //! Nothing here touches `worker`, reads a clock (every function takes `now_ms`, Unix ms) or draws
 //! randomness (the state value comes in as bytes). No input can make it panic.
@@ -30,6 +31,7 @@ pub mod publishable_key;
 pub mod query;
 pub mod reason;
 pub mod redirect;
+pub mod satellite;
 
 pub use account_portal::*;
 pub use cookies::*;
@@ -42,3 +44,4 @@ pub use publishable_key::*;
 pub use query::*;
 pub use reason::*;
 pub use redirect::*;
+pub use satellite::*;

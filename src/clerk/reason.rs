@@ -27,6 +27,15 @@ pub enum Reason {
     DevBrowserMissing,
     /// `dev-browser-sync`: `__clerk_db_jwt` in the query on a development instance.
     DevBrowserSync,
+    /// `satellite-needs-syncing` (Clerk's `SatelliteCookieNeedsSyncing`): a satellite without
+    /// the primary's session, or asked to sync by `__clerk_synced=false`.
+    SatelliteNeedsSyncing,
+    /// `primary-responds-to-syncing`: a development primary sends a satellite's browser back
+    /// with its dev-browser token.
+    PrimaryRespondsToSyncing,
+    /// `primary-domain-cross-origin-sync`: a navigation to the primary from a listed satellite
+    /// refreshes the primary's session through the handshake.
+    PrimaryDomainCrossOriginSync,
     /// More than [`MAX_HANDSHAKE_REDIRECTS`](super::MAX_HANDSHAKE_REDIRECTS) handshakes in a row.
     RedirectLoop,
     /// A handshake token without a matching state cookie and parameter.
@@ -50,6 +59,9 @@ impl Reason {
             Reason::SessionTokenIatInTheFuture => "session-token-iat-in-the-future",
             Reason::DevBrowserMissing => "dev-browser-missing",
             Reason::DevBrowserSync => "dev-browser-sync",
+            Reason::SatelliteNeedsSyncing => "satellite-needs-syncing",
+            Reason::PrimaryRespondsToSyncing => "primary-responds-to-syncing",
+            Reason::PrimaryDomainCrossOriginSync => "primary-domain-cross-origin-sync",
             Reason::RedirectLoop => "redirect-loop",
             Reason::HandshakeStateMismatch => "handshake-state-mismatch",
             Reason::HandshakeInvalid(e) => e.code(),

@@ -157,12 +157,16 @@ pub fn handshake_redirect_to(
             format!(
                 "{STATE_NAME}={state}; Path=/; Max-Age={STATE_MAX_AGE_S}; HttpOnly; Secure; SameSite=Lax"
             ),
-            format!(
-                "{REDIRECT_COUNT_COOKIE}={}; Path=/; Max-Age={REDIRECT_COUNT_MAX_AGE_S}; HttpOnly; Secure; SameSite=Lax",
-                redirect_count.saturating_add(1)
-            ),
+            redirect_count_cookie(redirect_count.saturating_add(1)),
         ],
     })
+}
+
+/// The redirect-loop counter cookie set to `count` (3 s, as Clerk's).
+pub(crate) fn redirect_count_cookie(count: u32) -> String {
+    format!(
+        "{REDIRECT_COUNT_COOKIE}={count}; Path=/; Max-Age={REDIRECT_COUNT_MAX_AGE_S}; HttpOnly; Secure; SameSite=Lax"
+    )
 }
 
 pub(crate) fn http_url(s: &str) -> Option<Url> {

@@ -90,11 +90,16 @@ fn authorise(
         (Access::Public, _) => Ok(()),
         (Access::Protected { .. }, Err(reason)) => {
             let page_load = response::is_page_load(&ctx.req.method, &ctx.req.headers);
+            let mut back = ctx.public.to_string();
+            if gw.satellite.is_satellite {
+                // Clerk's `createRedirect`: the browser back from the primary's sign-in syncs.
+                back = crate::clerk::sign_in_return_url(&back).unwrap_or(back);
+            }
             let sign_in = gw
                 .sign_in_url
                 .as_deref()
                 .map(|target| app::sign_in_target(target, &ctx.public))
-                .map(|target| response::sign_in_location(&target, &ctx.public.to_string()));
+                .map(|target| response::sign_in_location(&target, &back));
             Err(Rejection::Unauthenticated {
                 reason: *reason,
                 page_load,

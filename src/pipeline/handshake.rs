@@ -66,12 +66,17 @@ pub fn answer(
             ),
         };
     }
-    let resolution = clerk::finish_handshake(
+    let mut resolution = clerk::finish_handshake(
         candidates.into_prepared(),
         &public,
         gw.validation.clock_skew_ms,
         ctx.now_ms,
     );
+    if let (true, HandshakeResolution::Redirect { plan, .. }) =
+        (gw.satellite.is_satellite, &mut resolution)
+    {
+        clerk::strip_synced_after_handshake(plan);
+    }
     settle(ctx, resolution)
 }
 

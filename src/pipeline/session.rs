@@ -123,6 +123,11 @@ pub fn begin(
     source: &Source,
     fapi: FapiStatus,
 ) -> Session {
+    if let Source::Cookies(cookies) = source {
+        if let Some(answer) = satellite_sync(ctx, gw, cookies, fapi) {
+            return answer;
+        }
+    }
     let Some(token) = source.token() else {
         return decide(ctx, gw, source, None, fapi);
     };
@@ -288,6 +293,10 @@ fn cookie_session(
         _ => signed_out(TokenError::Missing),
     };
     match clerk::browser_decision(&request) {
+        clerk::BrowserDecision::SignedIn if from_a_satellite(ctx, gw, cookies, fapi) => {
+            let reason = clerk::Reason::PrimaryDomainCrossOriginSync;
+            handshake_redirect(ctx, gw, cookies, &params, reason)
+        }
         clerk::BrowserDecision::SignedIn => Session::Decided(with_claims(verified, false)),
         clerk::BrowserDecision::Grace { .. } => Session::Decided(with_claims(verified, true)),
         clerk::BrowserDecision::NeedOutageCheck => Session::Probe(verified),
@@ -346,6 +355,127 @@ fn handshake_redirect(
         }
         _ => Session::Decided(signed_out(reason)),
     }
+}
+
+/// Satellite domains ([`clerk::satellite`]), before the cookie token is looked at: on a
+/// satellite, Clerk's multi-domain sync; on a development primary listing satellites, the
+/// answer to a satellite's `__clerk_redirect_url`. `None`: Clerk's cookie rules decide.
+fn satellite_sync(
+    ctx: &mut Ctx,
+    gw: &Settings,
+    cookies: &ClerkCookies,
+    fapi: FapiStatus,
+) -> Option<Session> {
+    let pk = gw.publishable.as_ref()?;
+    if ctx.gateway_own {
+        return None;
+    }
+    let dest = ctx.req.headers.get("sec-fetch-dest");
+    let accept = ctx.req.headers.get("accept");
+    if !gw.satellite.is_satellite {
+        let answers = gw.satellite.has_satellites() && pk.instance == clerk::Instance::Development;
+        let eligible = answers && clerk::is_eligible(&ctx.req.method, dest, accept);
+        return eligible.then(|| primary_answer(ctx, gw, cookies)).flatten();
+    }
+    let request = clerk::SatelliteRequest {
+        document_navigation: clerk::is_document_navigation(&ctx.req.method, dest, accept),
+        is_public: ctx.is_public,
+        synced: clerk::SyncStatus::from_query(ctx.query.as_deref()),
+        has_cookies: cookies.session.is_some() || cookies.client_uat > 0,
+        auto_sync: gw.satellite.auto_sync,
+        redirect_count: cookies.redirect_count,
+    };
+    let reason = clerk::Reason::SatelliteNeedsSyncing;
+    match clerk::satellite_sync(&request) {
+        clerk::SatelliteSync::Continue => None,
+        clerk::SatelliteSync::SignedOut => Some(Session::Decided(signed_out(
+            clerk::Reason::SessionTokenAndUatMissing,
+        ))),
+        clerk::SatelliteSync::Loop => {
+            ctx.log.detail = Some("satellite-sync-loop".into());
+            Some(Session::Decided(signed_out(clerk::Reason::RedirectLoop)))
+        }
+        clerk::SatelliteSync::Sync if fapi == FapiStatus::Down => {
+            ctx.log.detail = Some("frontend-api-unreachable".into());
+            Some(Session::Decided(signed_out(reason)))
+        }
+        clerk::SatelliteSync::Sync => {
+            let public = ctx.public.to_string();
+            let plan = match (pk.instance, gw.fapi_base.as_deref()) {
+                (clerk::Instance::Development, _) => gw
+                    .sign_in_url
+                    .as_deref()
+                    .ok_or(clerk::RedirectError::BadUrl)
+                    .and_then(|sign_in| {
+                        clerk::dev_sync_redirect(sign_in, &public, request.redirect_count)
+                    }),
+                (clerk::Instance::Production, Some(base)) => {
+                    let back = clerk::synced_return_url(&public).unwrap_or(public);
+                    let target = clerk::HandshakeTarget {
+                        frontend_api_base: base,
+                        public_url: &back,
+                        suffixed: cookies.suffixed,
+                        reason_code: reason.code(),
+                        dev_browser: None,
+                        session_token: cookies.session.as_deref(),
+                        organization_id: None,
+                    };
+                    clerk::handshake_redirect_to(&target, &ctx.random, request.redirect_count)
+                }
+                (clerk::Instance::Production, None) => Err(clerk::RedirectError::BadUrl),
+            };
+            Some(match plan {
+                Ok(plan) => handshake_response(ctx, plan, reason.into()),
+                Err(_) => Session::Decided(signed_out(reason)),
+            })
+        }
+    }
+}
+
+/// A development primary's answer to a satellite: back to `__clerk_redirect_url` with the
+/// dev-browser token and `__clerk_synced=true`, only to an origin in `SATELLITE_DOMAINS`.
+fn primary_answer(ctx: &mut Ctx, gw: &Settings, cookies: &ClerkCookies) -> Option<Session> {
+    let raw = clerk::query_param(ctx.query.as_deref(), clerk::REDIRECT_URL_PARAM)?;
+    let Some(satellite) = clerk::safe_satellite_url(&raw, &gw.satellite.satellite_origins) else {
+        ctx.log.detail = Some("satellite-redirect-url-refused".into());
+        return None;
+    };
+    let params = HandshakeParams::from_query(ctx.query.as_deref());
+    let dev_browser = params
+        .dev_browser
+        .as_deref()
+        .or(cookies.dev_browser.as_deref());
+    match clerk::primary_sync_redirect(&satellite, dev_browser, cookies.redirect_count) {
+        Ok(plan) => {
+            let reason = clerk::Reason::PrimaryRespondsToSyncing;
+            Some(handshake_response(ctx, plan, reason.into()))
+        }
+        Err(_) => {
+            ctx.log.detail = Some("satellite-sync-loop".into());
+            None
+        }
+    }
+}
+
+/// A signed-in page load on a primary that came from one of its satellites (Clerk's
+/// cross-origin-referrer handshake, for `SATELLITE_DOMAINS` only): refresh the session
+/// through the handshake once (`__clerk_redirect_count` 0), never on a public route.
+fn from_a_satellite(ctx: &Ctx, gw: &Settings, cookies: &ClerkCookies, fapi: FapiStatus) -> bool {
+    let headers = &ctx.req.headers;
+    gw.satellite.has_satellites()
+        && !ctx.is_public
+        && cookies.redirect_count == 0
+        && fapi != FapiStatus::Down
+        && clerk::is_document_navigation(
+            &ctx.req.method,
+            headers.get("sec-fetch-dest"),
+            headers.get("accept"),
+        )
+        && clerk::is_satellite_referrer(
+            headers.get("referer"),
+            &ctx.public.origin(),
+            &gw.satellite.satellite_origins,
+        )
 }
 
 /// Organisation sync (`ORGANIZATION_PATTERNS`, `PERSONAL_ACCOUNT_PATTERNS`, see

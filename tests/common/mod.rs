@@ -7,6 +7,8 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+pub mod drive;
+
 use edgegate::keys::{parse_key_set, Alg, KeySet};
 use edgegate::mint::{mint_token, SigningKey};
 use edgegate::token::{verify_token, TokenError, Validation};
