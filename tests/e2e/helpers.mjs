@@ -81,7 +81,7 @@ export async function startOrigin({ respond } = {}) {
  * The built worker (build/index.js + build/worker/index.wasm) in workerd, with www/ as the ASSETS
  * binding exactly as wrangler.toml mounts it (run_worker_first, no implicit HTML handling).
  * `bindings` are the settings (vars and secrets alike); `options` more Miniflare options (KV
- * namespaces, their persistence). Returns {url, fetch, dispose}.
+ * namespaces, their persistence; `port` a fixed one). Returns {url, fetch, dispose}.
  */
 export async function startWorker({ bindings = {}, script: which, options = {} } = {}) {
   const script = join(BUILD_DIR, "index.js");
@@ -119,7 +119,7 @@ export async function startWorker({ bindings = {}, script: which, options = {} }
       assetConfig: { html_handling: "none", not_found_handling: "none" },
     },
     host: "127.0.0.1",
-    port: 0,
+    port: options.port ?? 0,
   });
   const base = await mf.ready;
   const url = base.toString().replace(/\/$/, "");
@@ -130,6 +130,15 @@ export async function startWorker({ bindings = {}, script: which, options = {} }
     fetch: (path, init = {}) => fetch(url + path, { redirect: "manual", ...init }),
     dispose: () => mf.dispose(),
   };
+}
+
+/** A loopback port free now (for workers that must know each other's URL before starting). */
+export async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 /** Settings for a worker that trusts `publicPem` and proxies to `originUrl`. */
@@ -155,13 +164,26 @@ export const bearer = (token) => ({ authorization: `Bearer ${token}` });
  * handshake with `organization_id` activates the membership with that id or slug (an empty
  * value: the personal account; one the user has not: the active one stays), and the session
  * minted carries the active organisation in v2's `o` claim.
+ *
+ * Satellites: `azp` is the session's authorised party (`"redirect"`: the origin of
+ * `redirect_url`, as Clerk mints for the app that asked); with `signedIn` false (or after
+ * `setSignedIn(false)`) the handshake carries Clerk's signed-out cookies (`__session` cleared,
+ * `__client_uat=0`).
  */
 export async function startFrontendApi(
   key,
-  { sub = "user_handshake", extraCookies = [], organizations = [], activeOrg = null } = {},
+  {
+    sub = "user_handshake",
+    extraCookies = [],
+    organizations = [],
+    activeOrg = null,
+    azp = APP_ORIGIN,
+    signedIn = true,
+  } = {},
 ) {
   const seen = [];
   let active = activeOrg;
+  let signedInNow = signedIn;
   const activate = (asked) => {
     if (asked === null) return;
     if (asked === "") {
@@ -191,20 +213,17 @@ export async function startFrontendApi(
     const now = nowSeconds();
     const back = new URL(url.searchParams.get("redirect_url"));
     activate(url.searchParams.get("organization_id"));
+    const party = azp === "redirect" ? back.origin : azp;
     const session = mintToken({
       privatePem: key.privatePem,
-      claims: sessionClaims({ azp: APP_ORIGIN, sub, iat: now, nbf: now, exp: now + 60, ...orgClaim() }),
+      claims: sessionClaims({ azp: party, sub, iat: now, nbf: now, exp: now + 60, ...orgClaim() }),
     });
+    const cookies = signedInNow
+      ? [`__session=${session}; Path=/; SameSite=Lax`, `__client_uat=${now}; Path=/; SameSite=Lax`]
+      : ["__session=; Path=/; Max-Age=0; SameSite=Lax", "__client_uat=0; Path=/; SameSite=Lax"];
     const handshake = mintToken({
       privatePem: key.privatePem,
-      claims: {
-        iat: now,
-        handshake: [
-          `__session=${session}; Path=/; SameSite=Lax`,
-          `__client_uat=${now}; Path=/; SameSite=Lax`,
-          ...extraCookies,
-        ],
-      },
+      claims: { iat: now, handshake: [...cookies, ...extraCookies] },
     });
     back.searchParams.set("__clerk_handshake", handshake);
     res.writeHead(307, { location: back.toString() });
@@ -217,6 +236,10 @@ export async function startFrontendApi(
     /** The organisation id active now (null: the personal account). */
     get activeOrg() {
       return active;
+    },
+    /** Signs the user in or out at the Frontend API, as the primary's sign-in page would. */
+    setSignedIn(value) {
+      signedInNow = value;
     },
     /** Sets the active organisation, as a switch in another tab would. */
     setActiveOrg(id) {
