@@ -628,6 +628,63 @@ JWKS_URL = "https://clerk.example.com/.well-known/jwks.json"
 }
 
 #[test]
+fn check_reports_satellite_problems_and_a_satellite_routed_elsewhere() {
+    let dir = tmpdir("check-satellite");
+    let toml = dir.join("wrangler.toml");
+    let pk = format!(
+        "pk_test_{}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            "happy-hen-1.clerk.accounts.dev$"
+        )
+    );
+    let base = format!(
+        r#"name = "edgegate"
+main = "build/index.js"
+routes = [{{ pattern = "app.example.com", custom_domain = true }}]
+[vars]
+AUTHORIZED_PARTIES = "https://satellite.example.net"
+ORIGIN_URL = "https://origin.example.com"
+PUBLISHABLE_KEY = "{pk}"
+IS_SATELLITE = "true"
+"#
+    );
+    std::fs::write(&toml, &base).expect("write");
+    let o = run(&["check", "--config", p(&toml)]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("problem: DOMAIN: required on a satellite"),
+        "{out}"
+    );
+    assert!(
+        out.contains("problem: SIGN_IN_URL: required on a development satellite"),
+        "{out}"
+    );
+    let fixed = format!(
+        "{base}DOMAIN = \"satellite.example.net\"\nSIGN_IN_URL = \"https://app.example.com/sign-in\"\n"
+    );
+    std::fs::write(&toml, &fixed).expect("write");
+    let o = run(&["check", "--config", p(&toml)]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains(
+            "note: DOMAIN: satellite.example.net is not among the hosts of wrangler.toml's routes"
+        ),
+        "{out}"
+    );
+    let routed = fixed.replace(
+        "app.example.com\", custom",
+        "satellite.example.net\", custom",
+    );
+    std::fs::write(&toml, routed).expect("write");
+    let o = run(&["check", "--config", p(&toml)]);
+    assert!(!stdout(&o).contains("note: DOMAIN"), "{}", stdout(&o));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn check_names_a_problem_in_each_route_setting_at_once() {
     let dir = tmpdir("check-routes");
     let toml = dir.join("wrangler.toml");

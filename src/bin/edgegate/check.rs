@@ -56,21 +56,24 @@ pub fn wrangler_vars(
     Ok(out)
 }
 
-/// What a wrangler.toml binds for the JWKS refresh (`JWKS_URL`): a KV namespace named
-/// `EDGEGATE_KEYS` and a Cron Trigger. With `--env NAME` these are the environment's own, as in
-/// wrangler (bindings and triggers are not inherited).
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct RefreshBindings {
+/// What a wrangler.toml binds that `check` looks at: for the JWKS refresh (`JWKS_URL`), a KV
+/// namespace named `EDGEGATE_KEYS` and a Cron Trigger; for a satellite (`IS_SATELLITE`), the
+/// hosts its `route`/`routes` name. With `--env NAME` these are the environment's own, as in
+/// wrangler (bindings, triggers and routes are not inherited).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Bindings {
     /// `[[kv_namespaces]]` has `binding = "EDGEGATE_KEYS"`.
     pub kv: bool,
     /// `[triggers] crons` lists at least one schedule.
     pub cron: bool,
+    /// The host of each `route`/`routes` pattern, lower-cased (`*.example.com` kept as is).
+    pub route_hosts: Vec<String>,
 }
 
-/// The refresh bindings of a wrangler.toml (none when it does not parse).
-pub fn refresh_bindings(toml_text: &str, env: Option<&str>) -> RefreshBindings {
+/// The bindings of a wrangler.toml (none when it does not parse).
+pub fn bindings(toml_text: &str, env: Option<&str>) -> Bindings {
     let Ok(doc) = toml_text.parse::<toml::Table>() else {
-        return RefreshBindings::default();
+        return Bindings::default();
     };
     let table = match env {
         None => Some(&doc),
@@ -81,7 +84,7 @@ pub fn refresh_bindings(toml_text: &str, env: Option<&str>) -> RefreshBindings {
             .and_then(toml::Value::as_table),
     };
     let Some(table) = table else {
-        return RefreshBindings::default();
+        return Bindings::default();
     };
     let kv = table
         .get("kv_namespaces")
@@ -96,7 +99,60 @@ pub fn refresh_bindings(toml_text: &str, env: Option<&str>) -> RefreshBindings {
         .and_then(|t| t.get("crons"))
         .and_then(toml::Value::as_array)
         .is_some_and(|a| !a.is_empty());
-    RefreshBindings { kv, cron }
+    Bindings {
+        kv,
+        cron,
+        route_hosts: route_hosts(table),
+    }
+}
+
+/// The hosts of `route` and `routes` (each a pattern string or a table with `pattern`).
+fn route_hosts(table: &toml::Table) -> Vec<String> {
+    let single = table.get("route").into_iter();
+    let many = table
+        .get("routes")
+        .and_then(toml::Value::as_array)
+        .into_iter()
+        .flatten();
+    single
+        .chain(many)
+        .filter_map(|r| r.as_str().or_else(|| r.get("pattern")?.as_str()))
+        .map(|pattern| {
+            let pattern = pattern.split_once("://").map_or(pattern, |(_, rest)| rest);
+            let host = pattern.split('/').next().unwrap_or_default();
+            host.to_ascii_lowercase()
+        })
+        .filter(|h| !h.is_empty())
+        .collect()
+}
+
+/// Whether a route host (`app.example.com`, `*.example.com`, `*example.com`) covers `host`.
+fn route_covers(route_host: &str, host: &str) -> bool {
+    match route_host.strip_prefix('*') {
+        Some(suffix) => host.ends_with(suffix),
+        None => route_host == host,
+    }
+}
+
+/// A satellite whose wrangler.toml routes the worker elsewhere than its `DOMAIN`.
+fn satellite_route_note(
+    settings: &BTreeMap<String, String>,
+    route_hosts: &[String],
+) -> Option<String> {
+    let get = |a: &str, b: &str| settings.get(a).or_else(|| settings.get(b));
+    let satellite = get("IS_SATELLITE", "CLERK_IS_SATELLITE")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    let domain = get("DOMAIN", "CLERK_DOMAIN")?.trim().to_ascii_lowercase();
+    let host = domain.split(':').next().unwrap_or_default();
+    let covered = route_hosts.iter().any(|r| route_covers(r, host));
+    (satellite && !route_hosts.is_empty() && !covered).then(|| {
+        format!(
+            "DOMAIN: {host} is not among the hosts of wrangler.toml's routes ({}): the satellite's \
+             worker must be routed on its own domain (routes = [{{ pattern = \"{host}\", \
+             custom_domain = true }}])",
+            route_hosts.join(", ")
+        )
+    })
 }
 
 /// `NAME=value` lines of a `.dev.vars` file (blank lines and `#` comments skipped, one pair of
@@ -131,11 +187,11 @@ pub struct Report {
 }
 
 /// Checks merged settings (`in_vars`: the names that came from wrangler.toml's `[vars]`;
-/// `bindings`: what wrangler.toml binds for the JWKS refresh).
+/// `bindings`: what wrangler.toml binds).
 pub fn check(
     settings: &BTreeMap<String, String>,
     in_vars: &[String],
-    bindings: RefreshBindings,
+    bindings: &Bindings,
 ) -> Report {
     let mut notes = unknown_setting_warnings(settings.keys().map(String::as_str));
     let mut problems = Vec::new();
@@ -189,6 +245,7 @@ pub fn check(
                 .to_owned(),
         );
     }
+    notes.extend(satellite_route_note(settings, &bindings.route_hosts));
     Report { problems, notes }
 }
 

@@ -218,7 +218,7 @@ fn check_command(mut args: Args) -> Result<ExitCode, String> {
     args.finish()?;
     let toml_text = read_file(&config)?;
     let vars = check::wrangler_vars(&toml_text, env.as_deref())?;
-    let bindings = check::refresh_bindings(&toml_text, env.as_deref());
+    let bindings = check::bindings(&toml_text, env.as_deref());
     let in_vars: Vec<String> = vars.keys().cloned().collect();
     let mut settings = vars;
     if let Some(path) = dev_vars {
@@ -229,7 +229,7 @@ fn check_command(mut args: Args) -> Result<ExitCode, String> {
             settings.insert((*name).to_owned(), value);
         }
     }
-    Ok(check::print(&check::check(&settings, &in_vars, bindings)))
+    Ok(check::print(&check::check(&settings, &in_vars, &bindings)))
 }
 
 fn main() -> ExitCode {
