@@ -461,6 +461,66 @@ fn help_exits_0() {
 }
 
 #[test]
+fn verify_accepts_machine_tokens_only_when_asked_with_accepts_token() {
+    let (rs, _) = keydirs();
+    let m2m = mint(
+        rs,
+        &[
+            "--sub",
+            "mch_2vYVtest",
+            "--claims",
+            r#"{"sid":null,"azp":null,"scopes":"mch_1 read:jobs"}"#,
+        ],
+    );
+    let (code, out, _) = verify(rs, &m2m, &["--authorized-party", ORIGIN]);
+    assert_eq!(
+        (code, out["reason"].clone()),
+        (Some(1), json!("token-type-mismatch"))
+    );
+    let (code, out, _) = verify(rs, &m2m, &["--accepts-token", "m2m"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(out["auth"]["machine"]["token_type"], "m2m_token", "{out}");
+    assert_eq!(
+        out["auth"]["machine"]["machine_id"], "mch_2vYVtest",
+        "{out}"
+    );
+    let (code, out, _) = verify(rs, &m2m, &["--accepts-token", "session|oauth_token"]);
+    assert_eq!(
+        (code, out["reason"].clone()),
+        (Some(1), json!("token-type-mismatch"))
+    );
+    let (code, out, _) = verify(rs, "ak_2vYVopaque0000", &["--accepts-token", "m2m"]);
+    assert_eq!(
+        (code, out["reason"].clone()),
+        (Some(1), json!("token-needs-backend-api"))
+    );
+    let key = rs.join("public.pem");
+    let o = run(&[
+        "verify",
+        "--key",
+        p(&key),
+        "--token",
+        &m2m,
+        "--accepts-token",
+        "robot",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown token type `robot`"));
+    // A session passes where sessions are among the types.
+    let session = mint(rs, &[]);
+    let flags = [
+        "--authorized-party",
+        ORIGIN,
+        "--accepts-token",
+        "m2m",
+        "--accepts-token",
+        "session",
+    ];
+    let (code, out, _) = verify(rs, &session, &flags);
+    assert_eq!(code, Some(0), "{out}");
+}
+
+#[test]
 fn verify_refuses_machine_tokens_and_sessionless_tokens_as_type_mismatch() {
     let (rs, es) = keydirs();
     let party: &[&str] = &["--authorized-party", ORIGIN];

@@ -207,6 +207,27 @@ pub fn verify_token(
     Ok(claims.auth)
 }
 
+/// As [`verify_token`], for a route that accepts the token types `accepts` (Clerk's
+/// `acceptsToken`): an opaque machine token is `token-needs-backend-api`, a token of another
+/// type `token-type-mismatch` before any key is tried, and a machine token gets the time checks
+/// and the `ISSUER`/`AUDIENCE` pins ([`SessionClaims::check_as`]).
+pub fn verify_token_accepting(
+    token: &str,
+    keys: &KeySet,
+    validation: &Validation,
+    now_ms: i64,
+    accepts: TokenTypes,
+) -> Result<Auth, TokenError> {
+    if accepts.any_machine() && machine::is_opaque_machine_token(token) {
+        return Err(TokenError::NeedsBackendApi);
+    }
+    let prepared = prepare_accepting(token, keys, validation.max_token_bytes, accepts)?;
+    check_signature(&prepared, keys)?;
+    let claims = prepared.into_claims()?;
+    claims.check_as(accepts, validation, now_ms)?;
+    Ok(claims.auth)
+}
+
 /// Everything but the per-request policy: what a verified-token cache may remember.
 pub fn verify_signed_claims(
     token: &str,

@@ -6,7 +6,9 @@ mod check;
 
 use edgegate::keys::{parse_key_set, Alg};
 use edgegate::mint::{mint_token, session_claims, SigningKey};
-use edgegate::token::{verify_token, Validation, MAX_CLOCK_SKEW_MS};
+use edgegate::token::{
+    verify_token_accepting, TokenType, TokenTypes, Validation, MAX_CLOCK_SKEW_MS,
+};
 use serde_json::{json, Map, Value};
 use std::io::Read;
 use std::process::ExitCode;
@@ -15,6 +17,7 @@ const USAGE: &str = "usage:
   edgegate verify --key FILE --token TOKEN|- [--now UNIX_SECONDS] [--authorized-party ORIGIN]...
                   [--issuer ISS] [--audience AUD] [--clock-skew-ms N] [--allow-missing-azp]
                   [--allow-missing-sid] [--pending-signed-in] [--max-token-bytes N]
+                  [--accepts-token session|m2m|oauth]...
   edgegate check [--config wrangler.toml] [--env NAME] [--dev-vars FILE]
   edgegate keygen [--alg RS256|ES256] [--out DIR]
   edgegate mint --key PRIVATE_KEY_FILE [--sub USER_ID] [--azp ORIGIN] [--ttl SECONDS]
@@ -80,6 +83,22 @@ fn read_file(path: &str) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
 }
 
+/// `--accepts-token` values (each `session`, `m2m`, `oauth` or Clerk's `*_token` names, or
+/// several joined by `|`, as a route's `token:` rule): sessions only when none is given.
+fn accepted_token_types(values: &[String]) -> Result<TokenTypes, String> {
+    if values.is_empty() {
+        return Ok(TokenTypes::SESSION);
+    }
+    let mut types = Vec::new();
+    for word in values.iter().flat_map(|v| v.split('|')) {
+        let t = TokenType::parse(word.trim()).ok_or_else(|| {
+            format!("--accepts-token: unknown token type `{word}` (session, m2m, oauth)")
+        })?;
+        types.push(t);
+    }
+    Ok(TokenTypes::of(&types))
+}
+
 fn verify(mut args: Args) -> Result<ExitCode, String> {
     let key_path = args.take_one("--key")?.ok_or("--key is required")?;
     let token_arg = args.take_one("--token")?.ok_or("--token is required")?;
@@ -92,6 +111,7 @@ fn verify(mut args: Args) -> Result<ExitCode, String> {
     let allow_missing_azp = args.take_flag("--allow-missing-azp");
     let allow_missing_sid = args.take_flag("--allow-missing-sid");
     let pending_signed_in = args.take_flag("--pending-signed-in");
+    let accepts = accepted_token_types(&args.take_all("--accepts-token")?)?;
     args.finish()?;
 
     let keys = parse_key_set(&read_file(&key_path)?)
@@ -127,7 +147,7 @@ fn verify(mut args: Args) -> Result<ExitCode, String> {
     validation.pending_is_signed_in = pending_signed_in;
     let now_ms = now.unwrap_or_else(now_seconds).saturating_mul(1000);
 
-    let (out, code) = match verify_token(&token, &keys, &validation, now_ms) {
+    let (out, code) = match verify_token_accepting(&token, &keys, &validation, now_ms, accepts) {
         Ok(auth) => (
             json!({"valid": true, "reason": null, "auth": auth}),
             ExitCode::SUCCESS,
