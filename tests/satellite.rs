@@ -180,6 +180,50 @@ fn first_visit_without_cookies_is_signed_out_without_a_sync_as_clerk_core_3() {
 }
 
 #[test]
+fn a_development_sign_in_on_another_origin_carries_the_dev_browser_token() {
+    // Clerk's createRedirect: cross-origin on a development instance, the dev-browser token
+    // goes along (from the query, else the cookie); never on production or on the same origin.
+    let mut dev = gateway(&dev_satellite(&[]));
+    let done = page_load(
+        &mut dev,
+        &format!("{SATELLITE}/dashboard"),
+        "__clerk_db_jwt=dvb_sat",
+    );
+    let q = query_pairs(&location(&done));
+    assert_eq!(param(&q, "__clerk_db_jwt"), Some("dvb_sat"), "{q:?}");
+    assert_eq!(
+        param(&q, "redirect_url"),
+        Some(format!("{SATELLITE}/dashboard?__clerk_synced=false").as_str())
+    );
+    let mut live = gateway(&live_satellite(&[]));
+    let done = page_load(
+        &mut live,
+        &format!("{SATELLITE}/dashboard"),
+        "__clerk_db_jwt=dvb_sat",
+    );
+    assert_eq!(
+        param(&query_pairs(&location(&done)), "__clerk_db_jwt"),
+        None
+    );
+    let same_origin = with(
+        base(PRIMARY),
+        &[
+            ("PUBLISHABLE_KEY", &test_key()),
+            ("SIGN_IN_URL", "/sign-in"),
+        ],
+    );
+    let mut own = gateway(&same_origin);
+    let done = page_load(
+        &mut own,
+        &format!("{PRIMARY}/dashboard"),
+        "__clerk_db_jwt=dvb_p",
+    );
+    let to = location(&done);
+    assert!(to.starts_with(&format!("{PRIMARY}/sign-in?")), "{to}");
+    assert_eq!(param(&query_pairs(&to), "__clerk_db_jwt"), None);
+}
+
+#[test]
 fn back_from_the_primary_a_production_satellite_syncs_through_its_frontend_api() {
     let mut gw = gateway(&live_satellite(&[]));
     let url = format!("{SATELLITE}/dashboard?tab=1&__clerk_synced=false");

@@ -185,3 +185,71 @@ pub fn dev_browser_for_handshake<'a>(
         Instance::Production => None,
     }
 }
+
+/// Clerk's `createRedirect` on a development instance: a sign-in page on another host or port
+/// than the request's gets the dev-browser token (`__clerk_db_jwt`), so that the sign-in
+/// continues this development browser instead of starting another. `location` is returned as
+/// it is otherwise (same host and port, no token, or a URL that does not parse).
+pub fn sign_in_with_dev_browser(
+    location: String,
+    public: &str,
+    dev_browser: Option<&str>,
+) -> String {
+    let Some(token) = dev_browser.filter(|t| !t.is_empty()) else {
+        return location;
+    };
+    let (Some(mut target), Some(public)) = (http_url(&location), http_url(public)) else {
+        return location;
+    };
+    let same_origin = target.host_str() == public.host_str()
+        && target.port_or_known_default() == public.port_or_known_default();
+    if same_origin {
+        return location;
+    }
+    target.query_pairs_mut().append_pair(DEV_BROWSER, token);
+    target.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PUBLIC: &str = "https://app.example.com/dashboard?tab=1";
+
+    #[test]
+    fn a_cross_origin_sign_in_gets_the_dev_browser_token() {
+        let out = sign_in_with_dev_browser(
+            "https://accounts.example.com/sign-in?redirect_url=x#frag".into(),
+            PUBLIC,
+            Some("dvb_1&2"),
+        );
+        assert_eq!(
+            out,
+            "https://accounts.example.com/sign-in?redirect_url=x&__clerk_db_jwt=dvb_1%262#frag"
+        );
+    }
+
+    #[test]
+    fn another_port_is_another_origin_and_the_default_port_is_not() {
+        let other_port =
+            sign_in_with_dev_browser("https://app.example.com:8443/s".into(), PUBLIC, Some("d"));
+        assert_eq!(
+            other_port,
+            "https://app.example.com:8443/s?__clerk_db_jwt=d"
+        );
+        let same =
+            sign_in_with_dev_browser("https://app.example.com:443/s".into(), PUBLIC, Some("d"));
+        assert_eq!(same, "https://app.example.com:443/s");
+    }
+
+    #[test]
+    fn no_token_or_an_unparsable_url_changes_nothing() {
+        let loc = "https://accounts.example.com/sign-in".to_owned();
+        assert_eq!(sign_in_with_dev_browser(loc.clone(), PUBLIC, None), loc);
+        assert_eq!(sign_in_with_dev_browser(loc.clone(), PUBLIC, Some("")), loc);
+        assert_eq!(
+            sign_in_with_dev_browser("/sign-in".into(), PUBLIC, Some("d")),
+            "/sign-in"
+        );
+    }
+}

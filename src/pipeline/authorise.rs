@@ -99,7 +99,16 @@ fn authorise(
                 .sign_in_url
                 .as_deref()
                 .map(|target| app::sign_in_target(target, &ctx.public))
-                .map(|target| response::sign_in_location(&target, &back));
+                .map(|target| response::sign_in_location(&target, &back))
+                .map(|location| {
+                    let dev_browser = dev_browser_token(&ctx, gw);
+                    let public = ctx.public.to_string();
+                    crate::clerk::sign_in_with_dev_browser(
+                        location,
+                        &public,
+                        dev_browser.as_deref(),
+                    )
+                });
             Err(Rejection::Unauthenticated {
                 reason: *reason,
                 page_load,
@@ -158,4 +167,18 @@ fn authorise(
             }
         }
     }
+}
+
+/// The development instance's dev-browser token for a sign-in redirect: from the query, else
+/// the cookie (as Clerk's middleware hands it to `createRedirect`); none on production.
+fn dev_browser_token(ctx: &Ctx, gw: &Settings) -> Option<String> {
+    let pk = gw.publishable.as_ref()?;
+    let cookies = crate::clerk::ClerkCookies::read(&ctx.cookies, Some(pk), ctx.now_ms);
+    let params = crate::clerk::HandshakeParams::from_query(ctx.query.as_deref());
+    crate::clerk::dev_browser_for_handshake(
+        pk.instance,
+        params.dev_browser.as_deref(),
+        cookies.dev_browser.as_deref(),
+    )
+    .map(str::to_owned)
 }

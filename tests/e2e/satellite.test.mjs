@@ -304,6 +304,18 @@ describe("a development satellite syncs through its primary", () => {
     assert.equal(pair.origin.last().headers["x-auth-user-id"], "user_sat");
   });
 
+  test("a_signed_out_visit_goes_to_the_primarys_sign_in_with_the_satellites_dev_browser", async () => {
+    const res = await fetch(`${pair.sat.url}/dashboard?tab=1`, {
+      redirect: "manual",
+      headers: { ...PAGE, cookie: "__clerk_db_jwt=dvb_sat; __client_uat=0" },
+    });
+    assert.equal(res.status, 307, await res.text());
+    const to = new URL(res.headers.get("location"));
+    assert.equal(to.origin + to.pathname, `${pair.prim.url}/sign-in`);
+    assert.equal(to.searchParams.get("redirect_url"), `${pair.sat.url}/dashboard?tab=1&__clerk_synced=false`);
+    assert.equal(to.searchParams.get("__clerk_db_jwt"), "dvb_sat", "Clerk's createRedirect, cross-origin");
+  });
+
   test("the_primary_never_sends_a_browser_to_an_origin_it_does_not_list", async () => {
     const cookie = `__clerk_db_jwt=dvb_primary; __session=${sessionFor(key, pair.prim.url)}; __client_uat=${nowSeconds() - 100}`;
     const hostile = [
