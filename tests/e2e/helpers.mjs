@@ -153,6 +153,27 @@ export function baseSettings({ publicPem, originUrl, ...extra }) {
 
 export const bearer = (token) => ({ authorization: `Bearer ${token}` });
 
+/** The headers of a browser's document navigation. */
+export const PAGE = { "sec-fetch-dest": "document", accept: "text/html" };
+
+/** A cookie jar that follows Set-Cookie (a `Max-Age=0` deletes). */
+export function jarWith(pairs = {}) {
+  const jar = new Map(Object.entries(pairs));
+  return {
+    header: () => [...jar].map(([n, v]) => `${n}=${v}`).join("; "),
+    take(res) {
+      for (const c of res.headers.getSetCookie()) {
+        const [pair, ...attrs] = c.split(";");
+        const at = pair.indexOf("=");
+        const name = pair.slice(0, at).trim();
+        if (attrs.some((a) => /^\s*max-age=0\s*$/i.test(a))) jar.delete(name);
+        else jar.set(name, pair.slice(at + 1));
+      }
+    },
+    get: (name) => jar.get(name),
+  };
+}
+
 /**
  * A Frontend API stub on loopback: `/v1/client/handshake` mints a handshake token (a fresh session
  * for `sub`, `__client_uat`, and `extraCookies`) with the test key and sends the browser back to

@@ -17,6 +17,8 @@ import {
   startFrontendApi,
   startOrigin,
   startWorker,
+  PAGE,
+  jarWith,
 } from "./helpers.mjs";
 
 const PK_LIVE = `pk_live_${Buffer.from("clerk.edgegate.test$").toString("base64")}`;
@@ -41,25 +43,6 @@ function sessionFor(key, org) {
   });
 }
 
-/** A cookie jar that follows Set-Cookie (a `Max-Age=0` deletes). */
-function jarWith(pairs) {
-  const jar = new Map(Object.entries(pairs));
-  return {
-    header: () => [...jar].map(([n, v]) => `${n}=${v}`).join("; "),
-    take(res) {
-      for (const c of res.headers.getSetCookie()) {
-        const [pair, ...attrs] = c.split(";");
-        const at = pair.indexOf("=");
-        const name = pair.slice(0, at).trim();
-        if (attrs.some((a) => /^\s*max-age=0\s*$/i.test(a))) jar.delete(name);
-        else jar.set(name, pair.slice(at + 1));
-      }
-    },
-    get: (name) => jar.get(name),
-  };
-}
-
-const PAGE = { "sec-fetch-dest": "document", accept: "text/html" };
 
 /**
  * A page load followed as a browser would: every 307 (to the Frontend API stub or back) until an

@@ -20,31 +20,14 @@ import {
   startFrontendApi,
   startOrigin,
   startWorker,
+  PAGE,
+  jarWith,
 } from "./helpers.mjs";
 
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const instance = Buffer.from("clerk.edgegate.test$").toString("base64");
 const PK_LIVE = `pk_live_${instance}`;
 const PK_TEST = `pk_test_${instance}`;
-const PAGE = { "sec-fetch-dest": "document", accept: "text/html" };
-
-/** A cookie jar that follows Set-Cookie (a `Max-Age=0` deletes). */
-function jarWith(pairs = {}) {
-  const jar = new Map(Object.entries(pairs));
-  return {
-    header: () => [...jar].map(([n, v]) => `${n}=${v}`).join("; "),
-    take(res) {
-      for (const c of res.headers.getSetCookie()) {
-        const [pair, ...attrs] = c.split(";");
-        const at = pair.indexOf("=");
-        const name = pair.slice(0, at).trim();
-        if (attrs.some((a) => /^\s*max-age=0\s*$/i.test(a))) jar.delete(name);
-        else jar.set(name, pair.slice(at + 1));
-      }
-    },
-    get: (name) => jar.get(name),
-  };
-}
 
 /** A session of the instance for a browser on `party`. */
 function sessionFor(key, party) {
