@@ -17,7 +17,8 @@ use std::collections::HashMap;
 const RULES: &str = "/m2m(.*)=token:m2m; /oauth(.*)=token:oauth; \
      /both(.*)=token:session|m2m|oauth; /scoped(.*)=token:m2m|oauth,scope:read:foo|mch_1xxxxx; \
      /mixed(.*)=token:session|m2m,scope:jobs; /m2m-org(.*)=token:m2m,org; \
-     /m2m-feature(.*)=token:m2m,feature:reports; /narrow(.*)=token:m2m; /narrow/x=token:oauth";
+     /m2m-feature(.*)=token:m2m,feature:reports; /narrow(.*)=token:m2m; /narrow/x=token:oauth; \
+     /pair(.*)=token:m2m,token:oauth";
 
 fn settings(extra: &[(&str, &str)]) -> HashMap<String, String> {
     let mut s: HashMap<String, String> = [
@@ -633,6 +634,14 @@ fn token_rules_are_validated_as_settings() {
         ("/x=token:", "rule-empty-requirement-value"),
         ("/x=scope:", "rule-empty-requirement-value"),
         ("/x=scope:a b", "rule-empty-requirement-value"),
+        // Sessions hold no scopes: a scope beside only `token:session`, or with no rule
+        // anywhere letting a machine token in, is a route nothing could pass.
+        (
+            "/x=token:session,scope:jobs",
+            "rule-scope-without-machine-token",
+        ),
+        ("/x=scope:jobs", "rule-scope-without-machine-token"),
+        ("/x=scope:jobs; /y=org", "rule-scope-without-machine-token"),
     ] {
         let s = settings(&[("ROUTE_RULES", rule)]);
         let Err(problems) = Settings::from_settings(&|name: &str| s.get(name).cloned()) else {
@@ -647,6 +656,43 @@ fn token_rules_are_validated_as_settings() {
         "/x=token:m2m_token|oauth_token|session_token",
     )]);
     assert!(Settings::from_settings(&|name: &str| s.get(name).cloned()).is_ok());
+    // A scope rule without `token:` of its own is fine where another rule lets machines in.
+    let s = settings(&[(
+        "ROUTE_RULES",
+        "/api(.*)=token:m2m; /api/jobs(.*)=scope:jobs",
+    )]);
+    assert!(Settings::from_settings(&|name: &str| s.get(name).cloned()).is_ok());
+}
+
+#[test]
+fn several_token_requirements_in_one_rule_are_any_of() {
+    let mut gw = gateway(&[]);
+    // `token:m2m,token:oauth` is `token:m2m|oauth`, as Clerk's `acceptsToken` array.
+    assert!(matches!(
+        gw.bearer("/pair/x", &m2m(json!({}))),
+        Seen::Proxied(_)
+    ));
+    assert!(matches!(
+        gw.bearer("/pair/x", &oauth(json!({}))),
+        Seen::Proxied(_)
+    ));
+    assert_eq!(
+        refused(&gw.bearer("/pair/x", &session())),
+        (401, "token-type-mismatch".into())
+    );
+}
+
+#[test]
+fn a_scope_rule_without_its_own_token_type_takes_the_types_other_rules_allow() {
+    let rules = "/api(.*)=token:m2m; /api/jobs(.*)=scope:jobs";
+    let mut gw = gateway(&[("ROUTE_RULES", rules)]);
+    let jobs = m2m(json!({"scopes": "jobs"}));
+    assert!(matches!(gw.bearer("/api/jobs/1", &jobs), Seen::Proxied(_)));
+    let other = m2m(json!({"scopes": "reports"}));
+    assert_eq!(
+        refused(&gw.bearer("/api/jobs/1", &other)),
+        (403, "missing-scope".into())
+    );
 }
 
 impl Gw {

@@ -40,6 +40,9 @@ pub enum PatternError {
     InvalidReverification,
     /// `rule-unknown-token-type`: a `token:` value other than `session`, `m2m` or `oauth`.
     UnknownTokenType,
+    /// `rule-scope-without-machine-token`: a `scope:` that no token could meet: its rule's
+    /// `token:` names no machine type, or no rule names one (sessions hold no scopes).
+    ScopeWithoutMachineToken,
 }
 
 impl PatternError {
@@ -60,6 +63,7 @@ impl PatternError {
             PatternError::UnknownScope => "rule-unknown-scope",
             PatternError::InvalidReverification => "rule-invalid-reverification",
             PatternError::UnknownTokenType => "rule-unknown-token-type",
+            PatternError::ScopeWithoutMachineToken => "rule-scope-without-machine-token",
         }
     }
 
@@ -100,6 +104,10 @@ impl PatternError {
             PatternError::UnknownTokenType => {
                 "a token type is session, m2m or oauth (`token:m2m|oauth`); API keys and opaque \
                  tokens need Clerk's Backend API, which edgegate does not call"
+            }
+            PatternError::ScopeWithoutMachineToken => {
+                "only machine tokens hold scopes: let the route take them, e.g. \
+                 `/api/jobs(.*)=token:m2m,scope:jobs`"
             }
         }
     }

@@ -165,18 +165,23 @@ fn first_failure(
     }
 }
 
-/// The token types the matching `rules` accept together: every `token:` requirement of every
-/// rule must hold (`,` is all of), so the types are those all of them name; with no `token:`
-/// requirement, session tokens only.
-pub fn accepted_tokens(rules: &[&Rule]) -> TokenTypes {
-    let mut named = rules
+/// The token types one rule names: its `token:` requirements together (`token:m2m,token:oauth`
+/// is `token:m2m|oauth`, as Clerk's `acceptsToken` array), or `None` without one.
+pub fn rule_tokens(rule: &Rule) -> Option<TokenTypes> {
+    rule.requirements
         .iter()
-        .flat_map(|r| r.requirements.iter())
         .filter_map(|r| match r {
             Requirement::Token(types) => Some(*types),
             _ => None,
         })
-        .peekable();
+        .reduce(TokenTypes::union)
+}
+
+/// The token types the matching `rules` accept together: every rule that names types must
+/// accept the token, so the types are those all such rules name; with no `token:` requirement,
+/// session tokens only.
+pub fn accepted_tokens(rules: &[&Rule]) -> TokenTypes {
+    let mut named = rules.iter().filter_map(|r| rule_tokens(r)).peekable();
     if named.peek().is_none() {
         return TokenTypes::SESSION;
     }

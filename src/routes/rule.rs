@@ -2,7 +2,7 @@
 
 use super::error::{Located, PatternError, RouteConfigError};
 use super::pattern::Pattern;
-use super::requirement::{parse_requirement, Requirement};
+use super::requirement::{parse_requirement, rule_tokens, Requirement};
 
 /// A `ROUTE_RULES` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,10 +57,48 @@ fn parse_rule(s: &str) -> Result<Rule, Located> {
     if requirements.is_empty() {
         return Err(PatternError::MissingRequirements.into());
     }
-    Ok(Rule {
+    let rule = Rule {
         pattern,
         requirements,
+    };
+    match (scope_text(&rule), rule_tokens(&rule)) {
+        (Some(scope), Some(types)) if !types.any_machine() => {
+            Err(Located::at(PatternError::ScopeWithoutMachineToken, &scope))
+        }
+        _ => Ok(rule),
+    }
+}
+
+/// The rule's first `scope:` requirement as written, when it has one.
+fn scope_text(rule: &Rule) -> Option<String> {
+    rule.requirements.iter().find_map(|r| match r {
+        Requirement::Scope(values) => Some(format!("scope:{}", values.join("|"))),
+        _ => None,
     })
+}
+
+/// A `scope:` rule without `token:` of its own can only be met where another rule lets machine
+/// tokens in; with no rule naming a machine type, it is a route nothing can use.
+fn check_scopes_reachable(rules: &[Rule]) -> Result<(), RouteConfigError> {
+    let machines_somewhere = rules
+        .iter()
+        .any(|r| rule_tokens(r).is_some_and(|t| t.any_machine()));
+    if machines_somewhere {
+        return Ok(());
+    }
+    let stranded = rules
+        .iter()
+        .enumerate()
+        .find_map(|(i, r)| scope_text(r).map(|scope| (i + 1, r, scope)));
+    match stranded {
+        Some((entry, rule, scope)) => Err(RouteConfigError::new(
+            "ROUTE_RULES",
+            entry,
+            rule.pattern.as_str(),
+            Located::at(PatternError::ScopeWithoutMachineToken, &scope),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Parses `ROUTE_RULES` (see the module documentation for the format).
@@ -71,5 +109,6 @@ pub fn parse_route_rules(raw: &str) -> Result<Vec<Rule>, RouteConfigError> {
             let pattern = s.split_once('=').map_or(s.as_str(), |(p, _)| p);
             parse_rule(&s).map_err(|e| RouteConfigError::new("ROUTE_RULES", entry, pattern, e))
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()
+        .and_then(|rules| check_scopes_reachable(&rules).map(|()| rules))
 }

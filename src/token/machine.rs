@@ -95,6 +95,10 @@ impl TokenTypes {
     pub fn intersect(self, other: TokenTypes) -> TokenTypes {
         TokenTypes(self.0 & other.0)
     }
+    /// The types in either set.
+    pub fn union(self, other: TokenTypes) -> TokenTypes {
+        TokenTypes(self.0 | other.0)
+    }
     /// True when a machine token type is in the set.
     pub fn any_machine(self) -> bool {
         self.contains(TokenType::M2m) || self.contains(TokenType::OAuth)
