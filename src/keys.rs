@@ -350,7 +350,8 @@ pub struct KeySet {
 impl KeySet {
     /// Indices of the keys that may verify a token with this `alg` and `kid`:
     /// a key whose kid equals the token's is chosen by it (and must fit `alg`); keys without a
-    /// kid serve any token whose alg fits them; a token without a kid may use any fitting key.
+    /// kid serve any token whose alg fits them; a token without a kid may use any fitting
+    /// embedded key, never a fetched one (a JWKS key is chosen by its kid, as Clerk's are).
     pub fn select(&self, alg: Alg, kid: Option<&str>) -> Result<Vec<usize>, KeySelectError> {
         if let Some(kid) = kid {
             let named: Vec<usize> = self
@@ -392,10 +393,12 @@ impl KeySet {
                 Ok(fitting)
             }
         } else {
+            let embedded = self.fetched_from.unwrap_or(self.keys.len());
             let fitting: Vec<usize> = self
                 .keys
                 .iter()
                 .enumerate()
+                .take(embedded)
                 .filter(|(_, k)| k.alg() == alg)
                 .map(|(i, _)| i)
                 .collect();

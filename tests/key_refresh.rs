@@ -286,3 +286,15 @@ fn a_check_answered_after_the_key_set_changed_counts_as_failed() {
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
+
+#[test]
+fn a_token_without_a_kid_never_verifies_with_a_fetched_key() {
+    // The JWKS adds an EC key; a kid-less EC token signed by it finds no embedded EC key.
+    let mut p = pipeline(&[], true);
+    p.refresh_fetched(&good(jwks_body("ins_new")), NOW_MS);
+    let kidless = mint(ec(), json!({}), &claims_with(json!({})));
+    assert_eq!(status_for(&mut p, &kidless), 401);
+    assert_eq!(status_for(&mut p, &ec_token("ins_new")), 200);
+    // The embedded PEM (no kid) still serves kid-less tokens.
+    assert_eq!(status_for(&mut p, &rsa_token()), 200);
+}
