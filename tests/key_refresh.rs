@@ -271,7 +271,7 @@ fn an_older_stored_record_never_rolls_the_keys_back() {
 }
 
 #[test]
-fn a_check_answered_after_the_key_set_changed_counts_as_failed() {
+fn a_fetched_key_check_answered_after_the_key_set_changed_counts_as_failed() {
     let mut p = pipeline(&[], true);
     p.refresh_fetched(&good(jwks_body("ins_a")), NOW_MS);
     let generation = p.key_generation();
@@ -297,4 +297,19 @@ fn a_token_without_a_kid_never_verifies_with_a_fetched_key() {
     assert_eq!(status_for(&mut p, &ec_token("ins_new")), 200);
     // The embedded PEM (no kid) still serves kid-less tokens.
     assert_eq!(status_for(&mut p, &rsa_token()), 200);
+}
+
+#[test]
+fn an_embedded_key_check_answered_after_the_key_set_changed_still_counts() {
+    // Embedded keys never move, so a refresh landing mid-check cannot refuse their tokens.
+    let mut p = pipeline(&[], true);
+    p.refresh_fetched(&good(jwks_body("ins_a")), NOW_MS);
+    let (id, step) = p.start(bearer_request(&rsa_token()), NOW_MS, [5u8; 32]);
+    let Step::Verify(q) = step else {
+        panic!("expected a signature check, got {step:?}");
+    };
+    assert_eq!(q.key_index, 0, "the embedded PEM is key 0");
+    p.refresh_fetched(&good(jwks_body("ins_b")), NOW_MS + 1);
+    let step = p.resume(id, Event::Verified(true));
+    assert!(matches!(step, Step::FetchOrigin(_)), "{step:?}");
 }

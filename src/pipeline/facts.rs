@@ -22,7 +22,7 @@ pub struct Ctx {
     /// The random bytes `start` was given (the request id's fallback, the handshake state).
     pub random: [u8; 32],
     /// The key set's generation when the request started (`Pipeline::key_generation`): a
-    /// signature check answered after the set changed counts as failed.
+    /// fetched key's check answered after the set changed counts as failed.
     pub key_generation: u64,
     /// `CF-Ray` when it is usable, otherwise the first 16 bytes of `random` in hex
     /// (`proxy::request_id`).

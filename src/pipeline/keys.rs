@@ -100,15 +100,15 @@ impl Pipeline {
         });
         if changed {
             // A token verified by a key that has just gone must not be served from the cache,
-            // and a check answered for the old set must not count (see `key_generation`).
+            // and a fetched key's check answered for the old set must not count (`key_generation`).
             self.cache.clear();
             self.key_generation = self.key_generation.wrapping_add(1);
         }
         changed
     }
 
-    /// The key set's generation: it changes whenever the set does. A signature check asked for
-    /// under another generation counts as failed.
+    /// The key set's generation: it changes whenever the set does. A check with a fetched key
+    /// asked for under another generation counts as failed.
     pub fn key_generation(&self) -> u64 {
         self.key_generation
     }

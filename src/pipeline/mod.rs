@@ -312,7 +312,7 @@ impl Pipeline {
                 Event::Verified(ok),
             ) => {
                 let now = ctx.now_ms;
-                let ok = ok && ctx.key_generation == self.key_generation;
+                let ok = ok && self.check_counts(&ctx, &gateway, candidates.check().key_index);
                 let next = handshake::answer(&mut ctx, &gateway, *candidates, public, ok);
                 (self.after_handshake(*ctx, &gateway, next), now)
             }
@@ -325,7 +325,7 @@ impl Pipeline {
                 Event::Verified(ok),
             ) => {
                 let now = ctx.now_ms;
-                let ok = ok && ctx.key_generation == self.key_generation;
+                let ok = ok && self.check_counts(&ctx, &gateway, pending.check().key_index);
                 let fapi = self.outage.status(now);
                 let next = session::answer(
                     &mut ctx,
@@ -363,6 +363,13 @@ impl Pipeline {
             (_, _) => return unavailable(RefusalReason::RequestExpired, LogRecord::default()),
         };
         self.park(id, flow, now_ms)
+    }
+
+    /// Whether a signature check's answer still speaks for key `key_index`: always for an
+    /// embedded key (their indices never move), for a fetched one only if the key set has not
+    /// changed since the request started (the index may now name another key).
+    fn check_counts(&self, ctx: &Ctx, gateway: &Settings, key_index: usize) -> bool {
+        key_index < gateway.embedded_keys || ctx.key_generation == self.key_generation
     }
 
     fn park(&mut self, id: RequestId, flow: Flow, now_ms: i64) -> Step {
