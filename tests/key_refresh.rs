@@ -313,3 +313,33 @@ fn an_embedded_key_check_answered_after_the_key_set_changed_still_counts() {
     let step = p.resume(id, Event::Verified(true));
     assert!(matches!(step, Step::FetchOrigin(_)), "{step:?}");
 }
+
+#[test]
+fn a_stored_record_dated_in_the_future_is_refused_and_cannot_pin_its_keys() {
+    // Someone with write access to the namespace dates a record a year ahead.
+    let mut cron = pipeline(&[], true);
+    let record = cron
+        .refresh_fetched(&good(jwks_body("ins_planted")), NOW_MS + 365 * 86_400_000)
+        .and_then(|(o, _)| o.keys_text)
+        .unwrap_or_default();
+    let mut p = pipeline(&[], true);
+    let (changed, log) = p.install_stored_keys(Some(&record), None, true, NOW_MS);
+    assert!(!changed);
+    assert!(
+        log.is_some_and(|l| l.contains("jwks-record-refused")),
+        "the refusal is logged"
+    );
+    assert_eq!(status_for(&mut p, &ec_token("ins_planted")), 401);
+    // A real fetch after it is installed as usual.
+    p.refresh_fetched(&good(jwks_body("ins_real")), NOW_MS);
+    assert_eq!(status_for(&mut p, &ec_token("ins_real")), 200);
+    // A few minutes of clock difference between locations is allowed.
+    let slightly_ahead = cron
+        .refresh_fetched(&good(jwks_body("ins_next")), NOW_MS + 120_000)
+        .and_then(|(o, _)| o.keys_text)
+        .unwrap_or_default();
+    assert!(
+        p.install_stored_keys(Some(&slightly_ahead), None, true, NOW_MS)
+            .0
+    );
+}

@@ -20,6 +20,11 @@ pub struct RefreshFetch {
     pub max_bytes: usize,
 }
 
+/// How far past this isolate's clock a stored record's time may be (clocks differ a little
+/// between locations). A record further ahead is refused: it would outrank every real fetch
+/// after it and pin its keys.
+pub const STORED_FUTURE_MARGIN_MS: i64 = 5 * 60 * 1000;
+
 impl Pipeline {
     /// Tells the pipeline whether the `EDGEGATE_KEYS` KV namespace is bound (the entry knows
     /// its bindings; settings are only text).
@@ -49,10 +54,18 @@ impl Pipeline {
         kv_ok: bool,
         now_ms: i64,
     ) -> (bool, Option<String>) {
-        let changed = self.install(keys_text, status_text, Some((now_ms, kv_ok)));
+        let from_the_future = keys_text
+            .and_then(jwks::read_stored_keys)
+            .is_some_and(|(_, at)| too_far_ahead(at, now_ms));
+        let changed = self.install(keys_text, status_text, Some((now_ms, kv_ok)), now_ms);
         let log = match (kv_ok, changed) {
             (false, _) => Some(
                 serde_json::json!({"level": "warn", "event": "jwks-kv-unreachable"}).to_string(),
+            ),
+            (true, false) if from_the_future => Some(
+                serde_json::json!({"level": "warn", "event": "jwks-record-refused",
+                    "reason": "fetched-at-in-the-future"})
+                .to_string(),
             ),
             (true, true) => Some(
                 serde_json::json!({"level": "info", "event": "jwks-installed",
@@ -66,15 +79,21 @@ impl Pipeline {
 
     /// Installs a stored record when it is newer than the set held (KV is eventually consistent:
     /// an older copy read later must not roll the keys back). `pickup` is this isolate's KV read,
-    /// when this came from one.
+    /// when this came from one. A record dated further ahead than `STORED_FUTURE_MARGIN_MS` is
+    /// ignored.
     fn install(
         &mut self,
         keys_text: Option<&str>,
         status_text: Option<&str>,
         pickup: Option<(i64, bool)>,
+        now_ms: i64,
     ) -> bool {
-        let stored = keys_text.and_then(jwks::read_stored_keys);
-        let attempt = status_text.and_then(jwks::read_status);
+        let stored = keys_text
+            .and_then(jwks::read_stored_keys)
+            .filter(|(_, at)| !too_far_ahead(*at, now_ms));
+        let attempt = status_text
+            .and_then(jwks::read_status)
+            .filter(|(at, _)| !too_far_ahead(*at, now_ms));
         let mut changed = false;
         self.update_settings(|s| {
             if pickup.is_some() {
@@ -139,6 +158,7 @@ impl Pipeline {
             outcome.keys_text.as_deref(),
             Some(&outcome.status_text),
             None,
+            now_ms,
         );
         Some((outcome, changed))
     }
@@ -185,4 +205,9 @@ fn replace_fetched(s: &mut Settings, fetched: &[Key]) -> bool {
 
 fn fingerprint(k: &Key) -> String {
     format!("{}:{}", k.label(), k.fingerprint)
+}
+
+/// A stored time further ahead of `now_ms` than clocks could differ by.
+fn too_far_ahead(at_ms: i64, now_ms: i64) -> bool {
+    at_ms > now_ms.saturating_add(STORED_FUTURE_MARGIN_MS)
 }
