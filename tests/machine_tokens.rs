@@ -379,6 +379,15 @@ fn machine_tokens_that_are_not_of_a_known_shape_stay_refused() {
     for bad in [json!({"scopes": ["a"]}), json!({"scopes": 5, "aud": null})] {
         assert_eq!(refused(&gw.bearer("/m2m/x", &m2m(bad))).1, "token-invalid");
     }
+    // The access-token `typ` is compared exactly, as Clerk's `assertHeaderType`.
+    for typ in ["AT+JWT", "Application/At+Jwt", "at+JWT"] {
+        let token = mint(rsa(), json!({ "typ": typ }), &oauth_claims(json!({})));
+        assert_eq!(
+            refused(&gw.bearer("/oauth/x", &token)).1,
+            "token-invalid",
+            "{typ}"
+        );
+    }
     for bad in [json!({"scp": "a b"}), json!({"client_id": 7})] {
         assert_eq!(
             refused(&gw.bearer("/oauth/x", &oauth(bad))).1,

@@ -121,9 +121,8 @@ fn check_header(map: &serde_json::Map<String, Value>) -> Result<Header, TokenErr
     let access_token = match map.get("typ") {
         None => false,
         Some(Value::String(t)) if t == "JWT" => false,
-        Some(Value::String(t)) if ACCESS_TOKEN_TYPES.iter().any(|a| a.eq_ignore_ascii_case(t)) => {
-            true
-        }
+        // Exact, as Clerk's `assertHeaderType`: `AT+JWT` is no access token there either.
+        Some(Value::String(t)) if ACCESS_TOKEN_TYPES.contains(&t.as_str()) => true,
         Some(_) => return Err(TokenError::Invalid(Malformed::Typ)),
     };
     let kid = match map.get("kid") {
