@@ -489,11 +489,15 @@ fn verify_accepts_machine_tokens_only_when_asked_with_accepts_token() {
         (code, out["reason"].clone()),
         (Some(1), json!("token-type-mismatch"))
     );
-    let (code, out, _) = verify(rs, "ak_2vYVopaque0000", &["--accepts-token", "m2m"]);
-    assert_eq!(
-        (code, out["reason"].clone()),
-        (Some(1), json!("token-needs-backend-api"))
-    );
+    // As at the edge, an opaque token needs the Backend API on every route, sessions' too.
+    for accepts in ["m2m", "session"] {
+        let (code, out, _) = verify(rs, "ak_2vYVopaque0000", &["--accepts-token", accepts]);
+        assert_eq!(
+            (code, out["reason"].clone()),
+            (Some(1), json!("token-needs-backend-api")),
+            "{accepts}"
+        );
+    }
     let key = rs.join("public.pem");
     let o = run(&[
         "verify",

@@ -208,7 +208,8 @@ pub fn verify_token(
 }
 
 /// As [`verify_token`], for a route that accepts the token types `accepts` (Clerk's
-/// `acceptsToken`): an opaque machine token is `token-needs-backend-api`, a token of another
+/// `acceptsToken`): an opaque machine token is `token-needs-backend-api` on every route (as a
+/// Bearer token at the edge), a token of another
 /// type `token-type-mismatch` before any key is tried, and a machine token gets the time checks
 /// and the `ISSUER`/`AUDIENCE` pins ([`SessionClaims::check_as`]).
 pub fn verify_token_accepting(
@@ -218,7 +219,7 @@ pub fn verify_token_accepting(
     now_ms: i64,
     accepts: TokenTypes,
 ) -> Result<Auth, TokenError> {
-    if accepts.any_machine() && machine::is_opaque_machine_token(token) {
+    if machine::is_opaque_machine_token(token) {
         return Err(TokenError::NeedsBackendApi);
     }
     let prepared = prepare_accepting(token, keys, validation.max_token_bytes, accepts)?;
