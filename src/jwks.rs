@@ -67,12 +67,16 @@ impl RefreshProblem {
 
 /// The keys of a JWKS body that pass the key policy (RSA ≥ 2048 bits with e = 65537, P-256,
 /// `use`/`key_ops` for verification, public only), and the codes of those refused. Keys without
-/// a `kid` are refused: a fetched key is only ever selected by its `kid`.
+/// a `kid` are refused: a fetched key is only ever selected by its `kid`. The body is read as
+/// strictly as a token (`crate::json`): a member named twice, which parsers read differently,
+/// makes the whole set malformed. Entries past the first `MAX_FETCHED_KEYS` are dropped, noted
+/// once as `too-many-keys`.
 pub fn parse_jwks(body: &str) -> Result<(Vec<Key>, Vec<String>), RefreshProblem> {
     if body.len() > MAX_JWKS_BYTES {
         return Err(RefreshProblem::TooLarge);
     }
-    let value: Value = serde_json::from_str(body).map_err(|_| RefreshProblem::Malformed)?;
+    let value =
+        crate::json::parse_object(body.as_bytes()).map_err(|_| RefreshProblem::Malformed)?;
     let entries = value
         .get("keys")
         .and_then(Value::as_array)
@@ -86,6 +90,10 @@ pub fn parse_jwks(body: &str) -> Result<(Vec<Key>, Vec<String>), RefreshProblem>
             Some(Err(code)) => refused.push(code),
             None => refused.push("not-an-object".to_owned()),
         }
+    }
+    if entries.len() > MAX_FETCHED_KEYS {
+        // Once, not per entry: the log line stays short whatever the set holds.
+        refused.push("too-many-keys".to_owned());
     }
     if keys.is_empty() {
         return Err(RefreshProblem::NoUsableKey);
@@ -328,6 +336,26 @@ mod tests {
         assert_eq!(refused.len(), 3, "{refused:?}");
         assert!(refused.iter().any(|c| c == "kid-missing"));
         assert!(refused.iter().any(|c| c == "duplicate-kid"));
+    }
+
+    #[test]
+    fn a_member_named_twice_makes_the_set_malformed() {
+        let twice = EC_JWK.replace(r#""kid":"ins_ec","#, r#""kid":"ins_ec","kid":"ins_other","#);
+        let body = format!(r#"{{"keys":[{twice}]}}"#);
+        assert_eq!(parse_jwks(&body).err(), Some(RefreshProblem::Malformed));
+        let body = format!(r#"{{"keys":[{EC_JWK}],"keys":[]}}"#);
+        assert_eq!(parse_jwks(&body).err(), Some(RefreshProblem::Malformed));
+    }
+
+    #[test]
+    fn entries_past_the_cap_are_noted_once() {
+        let entries: Vec<String> = (0..MAX_FETCHED_KEYS + 5)
+            .map(|i| EC_JWK.replace("ins_ec", &format!("ins_{i}")))
+            .collect();
+        let body = format!(r#"{{"keys":[{}]}}"#, entries.join(","));
+        let (keys, refused) = parse_jwks(&body).unwrap_or_default();
+        assert_eq!(keys.len(), MAX_FETCHED_KEYS);
+        assert_eq!(refused, vec!["too-many-keys".to_owned()]);
     }
 
     #[test]
