@@ -376,7 +376,11 @@ fn machine_tokens_that_are_not_of_a_known_shape_stay_refused() {
         );
     }
     // Claims of the wrong type are malformed.
-    for bad in [json!({"scopes": ["a"]}), json!({"scopes": 5, "aud": null})] {
+    for bad in [
+        json!({"scopes": ["a"]}),
+        json!({"scopes": 5, "aud": null}),
+        json!({"scopes": null, "aud": ["mch_1 mch_2"]}),
+    ] {
         assert_eq!(refused(&gw.bearer("/m2m/x", &m2m(bad))).1, "token-invalid");
     }
     // The access-token `typ` is compared exactly, as Clerk's `assertHeaderType`.
@@ -388,7 +392,13 @@ fn machine_tokens_that_are_not_of_a_known_shape_stay_refused() {
             "{typ}"
         );
     }
-    for bad in [json!({"scp": "a b"}), json!({"client_id": 7})] {
+    for bad in [
+        json!({"scp": "a b"}),
+        json!({"client_id": 7}),
+        // One item per scope: `X-Auth-Scopes` joins them with spaces.
+        json!({"scp": ["read:foo admin"]}),
+        json!({"scp": ["read:foo", ""]}),
+    ] {
         assert_eq!(
             refused(&gw.bearer("/oauth/x", &oauth(bad))).1,
             "token-invalid"

@@ -169,9 +169,16 @@ fn string_list(value: &Value, name: &'static str) -> Result<Vec<String>, TokenEr
     let bad = || TokenError::Invalid(Malformed::Claim(name));
     match value {
         Value::String(s) => Ok(split_scopes(s)),
+        // One scope per item: an empty one, or one with a space, would read as none or as two
+        // once `X-Auth-Scopes` joins them with spaces (RFC 6749's scope-token has neither).
         Value::Array(items) => items
             .iter()
-            .map(|v| v.as_str().map(str::to_owned).ok_or_else(bad))
+            .map(|v| {
+                v.as_str()
+                    .filter(|s| !s.is_empty() && !s.chars().any(|c| c.is_whitespace()))
+                    .map(str::to_owned)
+                    .ok_or_else(bad)
+            })
             .collect(),
         _ => Err(bad()),
     }
