@@ -336,9 +336,36 @@ fn the_fourth_sync_in_a_row_is_refused_as_a_redirect_loop() {
     let fourth = page_load(&mut gw, &url, "__clerk_redirect_count=3");
     let p = fourth.plan();
     assert_eq!(p.header("x-edgegate-auth-reason"), Some("redirect-loop"));
-    assert!(location(&fourth).starts_with(PRIMARY_SIGN_IN));
+    let to = location(&fourth);
+    assert!(to.starts_with(PRIMARY_SIGN_IN));
     assert_eq!(reason(&fourth), Some("redirect-loop"));
     assert_eq!(fourth.log.detail.as_deref(), Some("satellite-sync-loop"));
+    // Back from that sign-in, nothing asks for another sync: the guard stays stopped.
+    let back = param(&query_pairs(&to), "redirect_url")
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(back, format!("{SATELLITE}/dashboard"));
+}
+
+#[test]
+fn a_refused_handshake_never_rides_along_to_sign_in_and_back() {
+    // A stale or planted `__clerk_handshake` is refused; the sign-in's return URL drops it
+    // (and the state), so the browser back from signing in syncs instead of being refused again.
+    let mut gw = gateway(&live_satellite(&[]));
+    let url = format!("{SATELLITE}/dashboard?tab=1&__clerk_handshake=x&__edgegate_hs_state=y");
+    let refused = page_load(&mut gw, &url, "");
+    let to = location(&refused);
+    assert!(to.starts_with(PRIMARY_SIGN_IN), "{to}");
+    let back = param(&query_pairs(&to), "redirect_url")
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(
+        back,
+        format!("{SATELLITE}/dashboard?tab=1&__clerk_synced=false")
+    );
+    let again = page_load(&mut gw, &back, "");
+    assert_eq!(reason(&again), Some("satellite-needs-syncing"));
+    handshake_at(&again, "https://clerk.satellite.example.net");
 }
 
 #[test]

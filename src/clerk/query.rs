@@ -74,6 +74,15 @@ pub(crate) fn rewrite_url(url: &Url, remove: &[&str], add: Option<(&str, &str)>)
     s
 }
 
+/// `public` without the handshake's parameters ([`HANDSHAKE_PARAMS`]), as a sign-in's return
+/// URL must be (or as it is, when it is no URL).
+pub fn without_handshake_params(public: &str) -> String {
+    match Url::parse(public) {
+        Ok(url) => rewrite_url(&url, HANDSHAKE_PARAMS, None),
+        Err(_) => public.to_owned(),
+    }
+}
+
 /// Query parameters a handshake redirect or resolution removes from the public URL.
 pub const HANDSHAKE_PARAMS: &[&str] = &[
     HANDSHAKE,

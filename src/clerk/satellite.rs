@@ -366,6 +366,13 @@ pub fn sign_in_return_url(public: &str) -> Option<String> {
     with_synced(public, "false")
 }
 
+/// The satellite's return URL in a sign-in redirect that must not restart a sync (its loop
+/// guard stopped it, or the Frontend API is down): without `__clerk_synced`.
+pub fn unsynced_return_url(public: &str) -> Option<String> {
+    let public = http_url(public)?;
+    Some(rewrite_url(&public, &[SYNCED_PARAM], None))
+}
+
 fn with_synced(public: &str, status: &str) -> Option<String> {
     let public = http_url(public)?;
     let status = Some((SYNCED_PARAM, status));

@@ -75,6 +75,17 @@ fn preflight(mut ctx: Ctx, gw: &Settings) -> Decision {
     }
 }
 
+/// Whether a satellite's sign-in return asks for a sync: not when the sync itself has just
+/// stopped (its loop guard, or the Frontend API down), since asking again would restart it.
+fn sync_after_sign_in(reason: &RefusalReason) -> bool {
+    !matches!(
+        reason,
+        RefusalReason::Session(
+            crate::clerk::Reason::RedirectLoop | crate::clerk::Reason::SatelliteNeedsSyncing
+        )
+    )
+}
+
 fn authorise(
     mut ctx: Ctx,
     gw: &Settings,
@@ -90,10 +101,17 @@ fn authorise(
         (Access::Public, _) => Ok(()),
         (Access::Protected { .. }, Err(reason)) => {
             let page_load = response::is_page_load(&ctx.req.method, &ctx.req.headers);
-            let mut back = ctx.public.to_string();
+            // A refused handshake's parameters must not come back from sign-in: they would be
+            // refused again and sign the visitor out again, forever.
+            let mut back = crate::clerk::without_handshake_params(&ctx.public.to_string());
             if gw.satellite.is_satellite {
                 // Clerk's `createRedirect`: the browser back from the primary's sign-in syncs.
-                back = crate::clerk::sign_in_return_url(&back).unwrap_or(back);
+                let marked = if sync_after_sign_in(reason) {
+                    crate::clerk::sign_in_return_url(&back)
+                } else {
+                    crate::clerk::unsynced_return_url(&back)
+                };
+                back = marked.unwrap_or(back);
             }
             let sign_in = gw
                 .sign_in_url
