@@ -293,7 +293,7 @@ impl Settings {
                     origin: Rc::new(origin),
                     routes,
                     proxy: proxy_settings,
-                    publishable: clerk.publishable,
+                    publishable: with_satellite_frontend_api(clerk.publishable, &satellite),
                     fapi_base,
                     party_hosts,
                     sign_in_url: clerk.sign_in_url,
@@ -437,6 +437,23 @@ fn read_sign_in_url<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> Opt
     } else {
         r.url("SIGN_IN_URL", &v, true).map(|u| u.to_string())
     }
+}
+
+/// The publishable key, on a production satellite with its own Frontend API host as Clerk's
+/// `parsePublishableKey` gives it there (`clerk.<DOMAIN>`).
+fn with_satellite_frontend_api(
+    pk: Option<PublishableKey>,
+    satellite: &crate::clerk::SatelliteSettings,
+) -> Option<PublishableKey> {
+    let mut pk = pk?;
+    if let (true, crate::clerk::Instance::Production, Some(domain)) = (
+        satellite.is_satellite,
+        pk.instance,
+        satellite.domain.as_deref(),
+    ) {
+        pk.satellite_frontend_api = Some(format!("clerk.{domain}"));
+    }
+    Some(pk)
 }
 
 /// `IS_SATELLITE`, `DOMAIN`, `SATELLITE_AUTO_SYNC` and `SATELLITE_DOMAINS` (see
@@ -689,6 +706,19 @@ fn read_routes<F: Fn(&str) -> Option<String>>(
 }
 
 impl Settings {
+    /// Where a protected page load sends a signed-out visitor: `SIGN_IN_URL`; on a satellite
+    /// without one, the Account Portal's sign-in page of the key's instance (Clerk's
+    /// `redirectToSignIn`), since a satellite has no sign-in of its own. `None`: the 401 page.
+    pub fn page_sign_in_url(&self) -> Option<String> {
+        match (&self.sign_in_url, &self.publishable) {
+            (Some(url), _) => Some(url.clone()),
+            (None, Some(pk)) if self.satellite.is_satellite => {
+                Some(crate::clerk::account_portal_sign_in_url(pk))
+            }
+            _ => None,
+        }
+    }
+
     /// True when this request is for the sign-in page itself on this host (always public, so the
     /// sign-in redirect cannot loop).
     pub fn sign_in_is_here(&self, public: &PublicUrl, canonical: &str) -> bool {

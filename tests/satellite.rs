@@ -328,6 +328,33 @@ fn a_satellite_with_a_session_is_signed_in_and_syncs_only_when_asked() {
 }
 
 #[test]
+fn a_session_issued_by_the_satellites_own_frontend_api_is_this_instances() {
+    // Clerk's `originalFrontendApi` on a production satellite is `clerk.<DOMAIN>`: its session
+    // cookie is read unsuffixed, not taken for another instance's.
+    let mut gw = gateway(&live_satellite(&[]));
+    let cookie = cookie_of(SATELLITE, "https://clerk.satellite.example.net", 0);
+    let done = page_load(&mut gw, &format!("{SATELLITE}/dashboard"), &cookie);
+    assert_eq!(done.proxied().get("x-auth-user-id"), Some("user_123"));
+}
+
+#[test]
+fn a_production_satellite_without_a_sign_in_url_signs_in_on_the_account_portal() {
+    // A satellite has no sign-in of its own: Clerk's `redirectToSignIn` falls back to the
+    // instance's Account Portal, with the way back marked for a sync.
+    let mut gw = gateway(&live_satellite(&[("SIGN_IN_URL", "")]));
+    let done = page_load(&mut gw, &format!("{SATELLITE}/dashboard"), "");
+    let to = location(&done);
+    assert!(
+        to.starts_with("https://accounts.primary.example.com/sign-in?"),
+        "{to}"
+    );
+    let back = param(&query_pairs(&to), "redirect_url")
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(back, format!("{SATELLITE}/dashboard?__clerk_synced=false"));
+}
+
+#[test]
 fn the_fourth_sync_in_a_row_is_refused_as_a_redirect_loop() {
     let mut gw = gateway(&live_satellite(&[]));
     let url = format!("{SATELLITE}/dashboard?__clerk_synced=false");

@@ -63,7 +63,9 @@ pub(crate) fn peek(token: &str) -> (Peek, Option<String>) {
     )
 }
 
-/// `iss` without its scheme, compared with the key's Frontend API host.
+/// `iss` without its scheme, compared with the key's Frontend API host, or on a production
+/// satellite with its own (Clerk compares with the satellite's alone; edgegate takes both, so
+/// a session cookie is read whichever of the two issued it).
 pub(crate) fn belongs_to_instance(iss: Option<&str>, pk: &PublishableKey) -> bool {
     let Some(iss) = iss else { return false };
     let lower = iss.to_ascii_lowercase();
@@ -71,7 +73,7 @@ pub(crate) fn belongs_to_instance(iss: Option<&str>, pk: &PublishableKey) -> boo
         .strip_prefix("https://")
         .or_else(|| lower.strip_prefix("http://"))
         .unwrap_or(&lower);
-    host == pk.frontend_api
+    host == pk.frontend_api || pk.satellite_frontend_api.as_deref() == Some(host)
 }
 
 /// Clerk's `usesSuffixedCookies` (authenticateContext `shouldUseSuffixed`), in order:

@@ -27,6 +27,9 @@ pub struct PublishableKey {
     pub frontend_api: String,
     /// First 8 characters of base64url(SHA-1(key)): `__session_<suffix>`.
     pub cookie_suffix: String,
+    /// On a production satellite, its own Frontend API host (`clerk.<DOMAIN>`, Clerk's
+    /// `originalFrontendApi` there): sessions it issues are this instance's too.
+    pub satellite_frontend_api: Option<String>,
 }
 
 /// Standard alphabet, padding optional (as `atob`).
@@ -62,6 +65,7 @@ impl PublishableKey {
             instance,
             frontend_api: host.to_ascii_lowercase(),
             cookie_suffix: cookie_suffix(pk),
+            satellite_frontend_api: None,
         })
     }
 

@@ -114,9 +114,8 @@ fn authorise(
                 back = marked.unwrap_or(back);
             }
             let sign_in = gw
-                .sign_in_url
-                .as_deref()
-                .map(|target| app::sign_in_target(target, &ctx.public))
+                .page_sign_in_url()
+                .map(|target| app::sign_in_target(&target, &ctx.public))
                 .map(|target| response::sign_in_location(&target, &back))
                 .map(|location| {
                     let dev_browser = dev_browser_token(&ctx, gw);
