@@ -294,6 +294,14 @@ fn a_token_without_a_kid_never_verifies_with_a_fetched_key() {
     p.refresh_fetched(&good(jwks_body("ins_new")), NOW_MS);
     let kidless = mint(ec(), json!({}), &claims_with(json!({})));
     assert_eq!(status_for(&mut p, &kidless), 401);
+    let mut keys = held_keys(&p);
+    keys.fetched_from = Some(1); // the embedded PEM, then the fetched EC key
+    assert_eq!(keys.keys.len(), 2);
+    assert_eq!(
+        keys.select(edgegate::keys::Alg::Es256, None).err(),
+        Some(edgegate::keys::KeySelectError::UnknownKid),
+        "the missing kid is named, not the algorithm"
+    );
     assert_eq!(status_for(&mut p, &ec_token("ins_new")), 200);
     // The embedded PEM (no kid) still serves kid-less tokens.
     assert_eq!(status_for(&mut p, &rsa_token()), 200);

@@ -380,6 +380,9 @@ fn machine_tokens_that_are_not_of_a_known_shape_stay_refused() {
         json!({"scopes": ["a"]}),
         json!({"scopes": 5, "aud": null}),
         json!({"scopes": null, "aud": ["mch_1 mch_2"]}),
+        // Only spaces separate scopes: other whitespace would split differently at the origin.
+        json!({"scopes": "read:foo\tadmin"}),
+        json!({"scopes": "read:foo\u{a0}admin"}),
     ] {
         assert_eq!(refused(&gw.bearer("/m2m/x", &m2m(bad))).1, "token-invalid");
     }
@@ -398,6 +401,7 @@ fn machine_tokens_that_are_not_of_a_known_shape_stay_refused() {
         // One item per scope: `X-Auth-Scopes` joins them with spaces.
         json!({"scp": ["read:foo admin"]}),
         json!({"scp": ["read:foo", ""]}),
+        json!({"scope": "read:foo\nadmin"}),
     ] {
         assert_eq!(
             refused(&gw.bearer("/oauth/x", &oauth(bad))).1,

@@ -32,7 +32,8 @@
 //! matches it case-sensitively. `PROTECTED_ROUTES` (not together with `PUBLIC_ROUTES`): the
 //! reverse, only paths matching one of its patterns (case-insensitively) need a session.
 //! `ROUTE_RULES`: rules separated by `;` or newlines, each
-//! `<pattern>=<requirement>[,<requirement>...]`, a list holding when all its requirements hold:
+//! `<pattern>=<requirement>[,<requirement>...]`, a list holding when all its requirements hold
+//! (several `token:` together are one any-of set, since a token has one type):
 //! `org` (an active organisation), `role:<role>[|<role>...]` and `permission:<perm>[|...]` (any
 //! of; as in Clerk's `has()` a value gets exactly one `org:` prefix and is compared
 //! case-sensitively), `feature:[org:|user:]<key>[|...]` and `plan:[org:|user:]<key>[|...]`

@@ -9,7 +9,8 @@ use super::requirement::{parse_requirement, rule_tokens, Requirement};
 pub struct Rule {
     /// The paths the rule applies to (matched case-insensitively).
     pub pattern: Pattern,
-    /// What a session needs there; every requirement must hold.
+    /// What a token needs there; every requirement must hold (several `token:` are one any-of
+    /// set, see `requirement::rule_tokens`).
     pub requirements: Vec<Requirement>,
 }
 

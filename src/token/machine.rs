@@ -168,14 +168,16 @@ pub fn classify(header: &Header, payload: &Map<String, Value>) -> Option<TokenTy
 fn string_list(value: &Value, name: &'static str) -> Result<Vec<String>, TokenError> {
     let bad = || TokenError::Invalid(Malformed::Claim(name));
     match value {
-        Value::String(s) => Ok(split_scopes(s)),
+        Value::String(s) => split_scopes(s).ok_or_else(bad),
         // One scope per item: an empty one, or one with a space, would read as none or as two
         // once `X-Auth-Scopes` joins them with spaces (RFC 6749's scope-token has neither).
         Value::Array(items) => items
             .iter()
             .map(|v| {
                 v.as_str()
-                    .filter(|s| !s.is_empty() && !s.chars().any(|c| c.is_whitespace()))
+                    .filter(|s| {
+                        !s.is_empty() && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+                    })
                     .map(str::to_owned)
                     .ok_or_else(bad)
             })
@@ -184,11 +186,20 @@ fn string_list(value: &Value, name: &'static str) -> Result<Vec<String>, TokenEr
     }
 }
 
-fn split_scopes(s: &str) -> Vec<String> {
-    s.split(' ')
-        .filter(|w| !w.is_empty())
-        .map(str::to_owned)
-        .collect()
+/// A space-separated scope list; any other whitespace or a control character is refused, so the
+/// list reads the same to an origin that splits `X-Auth-Scopes` on any whitespace.
+fn split_scopes(s: &str) -> Option<Vec<String>> {
+    if s.chars()
+        .any(|c| c != ' ' && (c.is_whitespace() || c.is_control()))
+    {
+        return None;
+    }
+    Some(
+        s.split(' ')
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    )
 }
 
 fn scopes_string(
@@ -197,7 +208,9 @@ fn scopes_string(
 ) -> Result<Option<Vec<String>>, TokenError> {
     match payload.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(split_scopes(s))),
+        Some(Value::String(s)) => split_scopes(s)
+            .map(Some)
+            .ok_or(TokenError::Invalid(Malformed::Claim(name))),
         Some(_) => Err(TokenError::Invalid(Malformed::Claim(name))),
     }
 }
