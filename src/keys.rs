@@ -402,14 +402,13 @@ impl KeySet {
                 .filter(|(_, k)| k.alg() == alg)
                 .map(|(i, _)| i)
                 .collect();
-            let fetched_fits = self.keys.iter().skip(embedded).any(|k| k.alg() == alg);
-            if fitting.is_empty() && fetched_fits {
+            if !fitting.is_empty() {
+                Ok(fitting)
+            } else if self.keys.iter().skip(embedded).any(|k| k.alg() == alg) {
                 // Only a fetched key could serve it, and those are chosen by kid alone.
                 Err(KeySelectError::UnknownKid)
-            } else if fitting.is_empty() {
-                Err(KeySelectError::NoKeyForAlg)
             } else {
-                Ok(fitting)
+                Err(KeySelectError::NoKeyForAlg)
             }
         }
     }
