@@ -54,10 +54,12 @@ impl Pipeline {
         kv_ok: bool,
         now_ms: i64,
     ) -> (bool, Option<String>) {
-        let from_the_future = keys_text
-            .and_then(jwks::read_stored_keys)
-            .is_some_and(|(_, at)| too_far_ahead(at, now_ms));
-        let changed = self.install(keys_text, status_text, Some((now_ms, kv_ok)), now_ms);
+        let stored = keys_text.and_then(jwks::read_stored_keys);
+        let from_the_future = stored
+            .as_ref()
+            .is_some_and(|(_, at)| too_far_ahead(*at, now_ms));
+        let stored = stored.filter(|_| !from_the_future);
+        let changed = self.install(stored, status_text, Some((now_ms, kv_ok)), now_ms);
         let log = match (kv_ok, changed) {
             (false, _) => Some(
                 serde_json::json!({"level": "warn", "event": "jwks-kv-unreachable"}).to_string(),
@@ -79,18 +81,16 @@ impl Pipeline {
 
     /// Installs a stored record when it is newer than the set held (KV is eventually consistent:
     /// an older copy read later must not roll the keys back). `pickup` is this isolate's KV read,
-    /// when this came from one. A record dated further ahead than `STORED_FUTURE_MARGIN_MS` is
-    /// ignored.
+    /// when this came from one. `stored` is the record's keys and fetch time, read (and, from KV,
+    /// checked against the clock) by the caller; a status dated further ahead than
+    /// `STORED_FUTURE_MARGIN_MS` is ignored.
     fn install(
         &mut self,
-        keys_text: Option<&str>,
+        stored: Option<(Vec<Key>, i64)>,
         status_text: Option<&str>,
         pickup: Option<(i64, bool)>,
         now_ms: i64,
     ) -> bool {
-        let stored = keys_text
-            .and_then(jwks::read_stored_keys)
-            .filter(|(_, at)| !too_far_ahead(*at, now_ms));
         let attempt = status_text
             .and_then(jwks::read_status)
             .filter(|(at, _)| !too_far_ahead(*at, now_ms));
@@ -154,12 +154,12 @@ impl Pipeline {
     ) -> Option<(RefreshOutcome, bool)> {
         let source: JwksSource = self.gateway.as_ref().ok()?.jwks.clone()?;
         let outcome = jwks::refresh_outcome(&source, fetched, now_ms);
-        let changed = self.install(
-            outcome.keys_text.as_deref(),
-            Some(&outcome.status_text),
-            None,
-            now_ms,
-        );
+        // A fetch made now is never dated ahead of this clock.
+        let stored = outcome
+            .keys_text
+            .as_deref()
+            .and_then(jwks::read_stored_keys);
+        let changed = self.install(stored, Some(&outcome.status_text), None, now_ms);
         Some((outcome, changed))
     }
 
