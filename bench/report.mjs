@@ -299,8 +299,8 @@ if (steps) {
     "",
     "| stage | RS256 | ES256 |",
     "|---|---:|---:|",
-    `| warm request: start (cached token) + resumeFetched | ${f(steps.RS256.warm_request_us, 1)} µs | ${f(steps.ES256.warm_request_us, 1)} µs |`,
-    `| cold request: start + signatureInput + resumeVerified + resumeFetched (WebCrypto apart) | ${f(steps.RS256.cold_request_us, 1)} µs | ${f(steps.ES256.cold_request_us, 1)} µs |`,
+    `| warm request: begin (cached token) + fetched, inbox writes and answer reads included | ${f(steps.RS256.warm_request_us, 1)} µs | ${f(steps.ES256.warm_request_us, 1)} µs |`,
+    `| cold request: begin + bytes copied out + verified + fetched (WebCrypto apart) | ${f(steps.RS256.cold_request_us, 1)} µs | ${f(steps.ES256.cold_request_us, 1)} µs |`,
     `| WebCrypto verify (node's crypto.subtle, key imported once) | ${f(steps.RS256.webcrypto_verify_us, 1)} µs | ${f(steps.ES256.webcrypto_verify_us, 1)} µs |`,
   );
 }

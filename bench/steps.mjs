@@ -1,10 +1,11 @@
 // The release wasm's own cost per request, in node (V8, as workerd), outside any runtime I/O:
 // the exact calls the worker's entry (src/edge/shim.js) makes into wasm for one request, in a
 // loop, with the glue and the wasm as build/ holds them.
-//   warm: start (a cached token) + resumeFetched, i.e. the two calls of a warm proxied request
-//   cold: start (answers V) + signatureInput + resumeVerified (answers P) + resumeFetched; the
-//         WebCrypto verify itself is timed apart (`webcrypto_verify`), as node's crypto.subtle
-//         does it.
+//   warm: the request written into the inbox, begin (a cached token) + fetched with the response
+//         headers written, i.e. the two calls of a warm proxied request, and the answers read
+//   cold: begin (answers VERIFY) + the bytes copied out + verified (answers FETCH_ORIGIN) +
+//         fetched; the WebCrypto verify itself is timed apart (`webcrypto_verify`), as node's
+//         crypto.subtle does it.
 // Each figure is the median over ROUNDS rounds of the mean over ITERATIONS requests, after a
 // warm-up long enough for V8 to tier the wasm up. Prints one JSON object on stdout.
 //   node bench/steps.mjs [--rounds N] [--iterations N] [--build DIR (default build/)] [--alg RS256|ES256]
@@ -30,11 +31,13 @@ const BUILD = at > 0 ? process.argv[at + 1] : BUILD_DIR;
 async function loadGlue() {
   const shim = readFileSync(join(BUILD, "worker", "shim.mjs"), "utf8");
   const wasmPath = JSON.stringify(join(BUILD, "worker", "index.wasm"));
-  const patched = shim.replace(
+  const withWasm = shim.replace(
     /import\s*(\w+)\s*from\s*"\.\/index\.wasm";/,
     (_, name) => `const ${name} = new WebAssembly.Module((await import("node:fs")).readFileSync(${wasmPath}));`,
   );
-  if (patched === shim) throw new Error("bench/steps: the entry's wasm import was not found");
+  if (withWasm === shim) throw new Error("bench/steps: the entry's wasm import was not found");
+  // No workerd here: the start-up settings are empty (the entry configures nothing at load).
+  const patched = withWasm.replace(/import\s*\{\s*env as (\w+)\s*\}\s*from\s*"cloudflare:workers";/, "const $1 = undefined;");
   mkdirSync(join(BUILD_DIR, "bench"), { recursive: true });
   const copy = join(BUILD_DIR, "bench", `steps-shim-${process.pid}.mjs`);
   writeFileSync(copy, patched);
@@ -45,6 +48,11 @@ async function loadGlue() {
     rmSync(copy, { force: true });
   }
   return globalThis.__wbg_get_imports()["./index_bg.js"];
+}
+
+/** The request as the entry writes it: `GET\nurl\n`, then the header blob. */
+function requestBlob(pairs) {
+  return "GET\n" + URL + "\n" + headerBlob(pairs);
 }
 
 function headerBlob(pairs) {
@@ -70,18 +78,38 @@ const RESPONSE_BLOB = headerBlob([
   ["keep-alive", "timeout=5"],
 ]);
 
-/** Field `n` of a step answer (one field per line), found as the entry's reader finds it. */
-function field(text, n) {
-  const rest = after(text, n);
-  const end = rest.indexOf("\n");
-  return end < 0 ? rest : rest.slice(0, end);
-}
-
-/** Everything after the first `n` fields. */
-function after(text, n) {
-  let start = 0;
-  for (let i = 0; i < n; i++) start = text.indexOf("\n", start) + 1;
-  return text.slice(start);
+// The entry's side of the binary boundary (src/wire.rs), as src/edge/shim.js does it.
+const KIND = { VERIFY: 2, FETCH_ORIGIN: 4, STREAM: 6 };
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+function boundary(glue) {
+  const memory = glue.wasmMemory();
+  let size = 16384;
+  let inboxAt = glue.inbox(size);
+  let bytes = new Uint8Array(memory.buffer);
+  let words = new Uint32Array(memory.buffer);
+  const views = () => {
+    if (bytes.byteLength === 0) {
+      bytes = new Uint8Array(memory.buffer);
+      words = new Uint32Array(memory.buffer);
+    }
+  };
+  return {
+    write(text) {
+      views();
+      const { read, written } = encoder.encodeInto(text, bytes.subarray(inboxAt, inboxAt + size));
+      if (read < text.length) throw new Error("bench/steps: inbox too small");
+      return written;
+    },
+    /** The answer at `at`: kind, id, its text decoded, the words from its fields on. */
+    read(at) {
+      views();
+      const w = at >>> 2;
+      const textAt = words[w + 2];
+      const text = decoder.decode(bytes.subarray(textAt, textAt + words[w + 3]));
+      return { kind: words[w], id: words[w + 1], text, w, words, bytes };
+    },
+  };
 }
 
 async function measure(alg, glue) {
@@ -94,8 +122,10 @@ async function measure(alg, glue) {
   // The glue swaps instances at the start of its next call; one without arguments, so that no
   // argument is copied into the old instance's memory first (the entry's order too).
   glue.settingNames();
-  const problems = glue.configure(JSON.stringify(settings), "", crypto.getRandomValues(new Uint8Array(32)));
+  const problems = glue.configure(JSON.stringify(settings), "");
   if (problems) throw new Error(`bench/steps: settings refused: ${problems}`);
+  if (!glue.seed(crypto.getRandomValues(new Uint8Array(32)))) throw new Error("bench/steps: seed refused");
+  const io = boundary(glue);
   const jwk = glue.keyJwk(0);
   const importParams = alg === "RS256" ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } : { name: "ECDSA", namedCurve: "P-256" };
   const verifyParams = alg === "RS256" ? { name: "RSASSA-PKCS1-v1_5" } : { name: "ECDSA", hash: "SHA-256" };
@@ -116,31 +146,32 @@ async function measure(alg, glue) {
   // One request's calls, as the entry makes them. `verified` answers the signature question.
   async function request(blob, verified) {
     const started = Date.now();
-    let text = glue.start("GET", URL, blob, started);
-    const id = Number(field(text, 1));
-    while (text[0] === "V") {
+    let step = io.read(glue.begin(io.write(blob), started));
+    const id = step.id;
+    while (step.kind === KIND.VERIFY) {
       asked++;
-      const messageLen = Number(field(text, 4));
-      const bytes = glue.signatureInput();
+      const messageLen = step.words[step.w + 8];
+      const at = step.words[step.w + 4];
+      const bytes = step.bytes.slice(at, at + step.words[step.w + 5]);
       const ok = verified ? await crypto.subtle.verify(verifyParams, key, bytes.subarray(messageLen), bytes.subarray(0, messageLen)) : true;
-      text = glue.resumeVerified(id, ok);
+      step = io.read(glue.verified(id, ok));
     }
-    if (text[0] !== "P") throw new Error(`bench/steps: expected a proxy step, got ${JSON.stringify(text.slice(0, 80))}`);
-    const out = glue.resumeFetched(id, 0, 200, RESPONSE_BLOB);
-    if (out[0] !== "S") throw new Error(`bench/steps: expected a stream step, got ${JSON.stringify(out.slice(0, 80))}`);
+    if (step.kind !== KIND.FETCH_ORIGIN) throw new Error(`bench/steps: expected a proxy step, got kind ${step.kind}: ${step.text.slice(0, 80)}`);
+    const out = io.read(glue.fetched(id, 0, 200, io.write(RESPONSE_BLOB)));
+    if (out.kind !== KIND.STREAM) throw new Error(`bench/steps: expected a stream step, got kind ${out.kind}`);
   }
 
   // warm: the token is verified once, then every request hits the cache. (The cold loop's
   // tokens push it out of the capped cache, so each warm loop verifies it again first.)
-  const warmBlob = headerBlob(requestPairs(mint()));
+  const warmBlob = requestBlob(requestPairs(mint()));
   const warmLoop = async () => {
     await request(warmBlob, true);
     const t0 = performance.now();
     for (let i = 0; i < ITERATIONS; i++) {
       const started = Date.now();
-      const text = glue.start("GET", URL, warmBlob, started);
-      if (text[0] !== "P") throw new Error(`bench/steps: warm request was not proxied: ${text.slice(0, 80)}`);
-      glue.resumeFetched(Number(field(text, 1)), 0, 200, RESPONSE_BLOB);
+      const step = io.read(glue.begin(io.write(warmBlob), started));
+      if (step.kind !== KIND.FETCH_ORIGIN) throw new Error(`bench/steps: warm request was not proxied: ${step.text.slice(0, 80)}`);
+      io.read(glue.fetched(step.id, 0, 200, io.write(RESPONSE_BLOB)));
     }
     return ((performance.now() - t0) * 1000) / ITERATIONS;
   };
@@ -150,7 +181,7 @@ async function measure(alg, glue) {
   // The warm-up cycles through more tokens than the cache holds (1024), so that its cold requests
   // stay cold too; the measured rounds then use tokens of their own.
   const WARMUP_TOKENS = 1100;
-  const pool = Array.from({ length: WARMUP_TOKENS + ITERATIONS * ROUNDS + 64 }, () => headerBlob(requestPairs(mint())));
+  const pool = Array.from({ length: WARMUP_TOKENS + ITERATIONS * ROUNDS + 64 }, () => requestBlob(requestPairs(mint())));
   // Two cursors: the warm-up's goes round its slice, the measured rounds' goes straight on.
   const warmupCursor = { base: 0, span: WARMUP_TOKENS, next: 0 };
   const measuredCursor = { base: WARMUP_TOKENS, span: pool.length - WARMUP_TOKENS, next: 0 };

@@ -140,16 +140,15 @@ fn stages(c: &mut Criterion) {
             })
         });
 
-        // The whole Rust side of a warm request in the worker: the header blob parsed, `start`
-        // and `resume` with the origin's headers, each step written as wire text.
-        let blob = http::header_blob(headers.iter());
+        // The whole Rust side of a warm request in the worker: the request the entry writes
+        // read, `start` and `resume` with the origin's headers, each step encoded.
+        let blob = format!(
+            "GET\nhttp://127.0.0.1:8787/api/data\n{}",
+            http::header_blob(headers.iter())
+        );
         g.bench_function("edge_warm_step", |b| {
             b.iter(|| {
-                let request = Request {
-                    method: "GET".to_owned(),
-                    url: "http://127.0.0.1:8787/api/data".to_owned(),
-                    headers: http::parse_header_blob(&blob),
-                };
+                let request = wire::request(&blob).unwrap_or_default();
                 let (id, step) = pipeline.start(request, now_ms, [7u8; 32]);
                 black_box(wire::encode(id, &step));
                 let done = pipeline.resume(

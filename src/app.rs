@@ -44,6 +44,8 @@ pub const SETTING_NAMES: &[&str] = &[
     "FORWARD_TOKEN",
     "STRIP_REQUEST_HEADERS",
     "CORS_PREFLIGHT",
+    "LOG_REQUESTS",
+    "AUTH_STATUS_HEADER",
     "JWKS_URL",
     "IS_SATELLITE",
     "DOMAIN",
@@ -145,9 +147,16 @@ pub struct LogRecord {
     pub dropped_cookies: Vec<String>,
     /// Accepted under outage grace.
     pub grace: bool,
+    /// No line for this request (an allowed request under `LOG_REQUESTS=refusals`).
+    pub quiet: bool,
 }
 
 impl LogRecord {
+    /// Whether the edge writes this request's line.
+    pub fn is_written(&self) -> bool {
+        !self.quiet
+    }
+
     /// The whole log line as JSON, with the response's status and the request's duration.
     pub fn to_json(&self, status: u16, duration_ms: u64) -> String {
         format!(
@@ -476,15 +485,10 @@ pub(crate) fn with_cleared_cookies(mut decision: Decision, clear: Vec<String>) -
     decision
 }
 
-/// Where the session page's "Sign in" goes, with `redirect_url` back to the page: `SIGN_IN_URL`
-/// when set, else the Account Portal of the publishable key's instance (as Clerk's SDKs
-/// redirect), else `None`.
+/// Where the session page's "Sign in" goes, with `redirect_url` back to the page:
+/// [`Settings::sign_in_page`], or `None`.
 pub(crate) fn session_page_sign_in(gw: &Settings, public: &PublicUrl) -> Option<String> {
-    let target = match (&gw.sign_in_url, &gw.publishable) {
-        (Some(configured), _) => sign_in_target(configured, public),
-        (None, Some(pk)) => clerk::account_portal_sign_in_url(pk),
-        (None, None) => return None,
-    };
+    let target = sign_in_target(&gw.sign_in_page()?, public);
     let page = public.with_path_and_query("/__edgegate/");
     Some(response::sign_in_location(&target, &page.to_string()))
 }

@@ -91,6 +91,29 @@ pub struct Settings {
     /// Names given that look like settings but are none (see [`unknown_setting_warnings`]):
     /// logged at start-up and listed by health, never fatal.
     pub warnings: Vec<String>,
+    /// `LOG_REQUESTS` and `AUTH_STATUS_HEADER`: what an allowed request costs besides the fetch.
+    pub reporting: Reporting,
+}
+
+/// What the gateway reports of an allowed (proxied) request: the lean profile turns both off
+/// (docs/performance.md gives each one's measured cost).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reporting {
+    /// `LOG_REQUESTS=all` (default): a log line for every request; `refusals`: none for a
+    /// request the origin answered (refusals, redirects, origin failures are always logged).
+    pub log_allowed: bool,
+    /// `AUTH_STATUS_HEADER=true` (default): proxied responses carry `X-Edgegate-Auth-Status`;
+    /// `false`: they do not (the gateway's own responses always do).
+    pub status_header: bool,
+}
+
+impl Default for Reporting {
+    fn default() -> Self {
+        Reporting {
+            log_allowed: true,
+            status_header: true,
+        }
+    }
 }
 
 /// Clerk's environment names accepted for edgegate's settings where they mean the same. A
@@ -275,6 +298,7 @@ impl Settings {
         let routes = read_routes(&mut r, clerk.sign_in_url.as_deref());
         let fapi_base = satellite_fapi.or(clerk.fapi_base);
         let jwks = read_jwks_url(&mut r, fapi_base.as_deref());
+        let reporting = read_reporting(&mut r);
         let party_hosts =
             crate::forwarded::default_allowed_hosts("", &core.validation.authorized_parties)
                 .into_iter()
@@ -305,10 +329,23 @@ impl Settings {
                     upstream_timeout_ms: proxy.upstream_timeout_ms,
                     preflight: proxy.preflight,
                     warnings: Vec::new(),
+                    reporting,
                 })
             }
             _ => Err(r.problems),
         }
+    }
+}
+
+/// `LOG_REQUESTS` and `AUTH_STATUS_HEADER`.
+fn read_reporting<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> Reporting {
+    let log_allowed = !matches!(
+        r.choice("LOG_REQUESTS", &["all", "refusals"]),
+        Some("refusals")
+    );
+    Reporting {
+        log_allowed,
+        status_header: r.bool("AUTH_STATUS_HEADER", true),
     }
 }
 
@@ -706,16 +743,24 @@ fn read_routes<F: Fn(&str) -> Option<String>>(
 }
 
 impl Settings {
-    /// Where a protected page load sends a signed-out visitor: `SIGN_IN_URL`; on a satellite
-    /// without one, the Account Portal's sign-in page of the key's instance (Clerk's
-    /// `redirectToSignIn`), since a satellite has no sign-in of its own. `None`: the 401 page.
-    pub fn page_sign_in_url(&self) -> Option<String> {
+    /// The sign-in page: `SIGN_IN_URL` when set, else the Account Portal's sign-in page of the
+    /// publishable key's instance (as Clerk's SDKs redirect), else `None`.
+    pub fn sign_in_page(&self) -> Option<String> {
         match (&self.sign_in_url, &self.publishable) {
             (Some(url), _) => Some(url.clone()),
-            (None, Some(pk)) if self.satellite.is_satellite => {
-                Some(crate::clerk::account_portal_sign_in_url(pk))
-            }
-            _ => None,
+            (None, Some(pk)) => Some(crate::clerk::account_portal_sign_in_url(pk)),
+            (None, None) => None,
+        }
+    }
+
+    /// Where a protected page load sends a signed-out visitor: `SIGN_IN_URL`; on a satellite
+    /// without one, [`Settings::sign_in_page`]'s Account Portal (Clerk's `redirectToSignIn`),
+    /// since a satellite has no sign-in of its own. `None`: the 401 page.
+    pub fn page_sign_in_url(&self) -> Option<String> {
+        if self.sign_in_url.is_some() || self.satellite.is_satellite {
+            self.sign_in_page()
+        } else {
+            None
         }
     }
 

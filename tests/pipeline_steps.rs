@@ -413,14 +413,13 @@ fn key_jwk_names_the_algorithm_and_the_public_numbers_only() {
 }
 
 #[test]
-fn every_step_reads_back_from_its_wire_text() {
+fn every_step_reads_back_from_its_wire_answer() {
     let mut p = pipeline(&[]);
     let keys = common::pem_set(rsa());
     let headers = request_headers(&token());
     let (id, verify) = start(&mut p, &headers);
     let Step::Verify(q) = &verify else { panic!() };
-    let text = wire::encode(id, &verify);
-    let read = wire::read(&text);
+    let read = wire::read(&wire::encode(id, &verify)).expect("readable");
     assert_eq!(
         read.fields,
         vec![
@@ -431,12 +430,12 @@ fn every_step_reads_back_from_its_wire_text() {
             q.message_len.to_string()
         ]
     );
+    assert_eq!(read.bytes, q.bytes);
     let fetch = p.resume(id, Event::Verified(check(&keys, &verify)));
     let Step::FetchOrigin(f) = &fetch else {
         panic!()
     };
-    let text = wire::encode(id, &fetch);
-    let read = wire::read(&text);
+    let read = wire::read(&wire::encode(id, &fetch)).expect("readable");
     assert_eq!(
         read.fields,
         vec![
@@ -453,37 +452,40 @@ fn every_step_reads_back_from_its_wire_text() {
     for (name, value) in &read.pairs {
         match name.strip_prefix(':') {
             Some(deleted) => read_edits.push(HeaderEdit::Delete(deleted.to_owned())),
-            None => read_edits.push(HeaderEdit::Append((*name).to_owned(), (*value).to_owned())),
+            None => read_edits.push(HeaderEdit::Append(name.clone(), value.clone())),
         }
     }
     assert_eq!(read_edits, f.edits);
-    assert_eq!(read.rest, "");
+    assert!(read.bytes.is_empty());
     let stream = fetched(&mut p, id, 200, &[("connection", "close")]);
-    let text = wire::encode(id, &stream);
-    let read = wire::read(&text);
+    let read = wire::read(&wire::encode(id, &stream)).expect("readable");
     assert_eq!(&read.fields[..3], ["S", &id.to_string(), "200"]);
     let log: Value =
         serde_json::from_str(&format!("{},\"duration_ms\":1}}", read.fields[3])).unwrap();
     assert_eq!(log["status"], 200);
+    let pairs: Vec<(&str, &str)> = read
+        .pairs
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
     assert_eq!(
-        read.pairs,
+        pairs,
         vec![
             (":connection", ""),
             ("Vary", "Authorization, Cookie"),
             ("X-Edgegate-Auth-Status", "signed-in")
         ]
     );
-    // A response with a body: headers, then the body as the rest.
+    // A response with a body: its status, log, body and headers.
     let (rid, refused) = start(&mut p, &HeaderList::new());
-    let text = wire::encode(rid, &refused);
-    let read = wire::read(&text);
+    let read = wire::read(&wire::encode(rid, &refused)).expect("readable");
     let Step::Respond { plan, .. } = &refused else {
         panic!()
     };
     assert_eq!(&read.fields[..3], ["R", &rid.to_string(), "401"]);
+    assert_eq!(read.fields[4], plan.body);
     assert_eq!(read.pairs.len(), plan.headers.len());
-    assert_eq!(read.rest, plan.body);
-    assert_eq!(wire::VERSION, 3);
+    assert_eq!(wire::VERSION, 4);
 }
 
 fn edited(before: &[(&str, &str)], after: &[(&str, &str)]) -> Vec<HeaderEdit> {
@@ -551,5 +553,105 @@ proptest! {
         let edits = header_edits(&before, &after_list);
         let result = apply_edits(&before, &edits);
         prop_assert_eq!(per_name(&result), per_name(&HeaderList(after_list)));
+    }
+}
+
+/// The lean profile: `LOG_REQUESTS=refusals` and `AUTH_STATUS_HEADER=false` leave a proxied
+/// response with nothing to change, so the entry sends it on untouched and writes no line;
+/// refusals keep both.
+#[test]
+fn the_lean_profile_leaves_an_allowed_response_untouched_and_unlogged() {
+    let mut p = pipeline(&[
+        ("LOG_REQUESTS", "refusals"),
+        ("AUTH_STATUS_HEADER", "false"),
+    ]);
+    let keys = common::pem_set(rsa());
+    let (id, step) = start(&mut p, &request_headers(&token()));
+    let (fetch, _) = verify_all(&mut p, &keys, id, step);
+    assert!(matches!(fetch, Step::FetchOrigin(_)), "{fetch:?}");
+    let private = [
+        ("content-type", "application/json"),
+        ("cache-control", "private"),
+    ];
+    let Step::Stream { edits, log, .. } = fetched(&mut p, id, 200, &private) else {
+        panic!("expected a stream")
+    };
+    assert!(edits.is_empty(), "{edits:?}");
+    assert!(!log.is_written());
+    let read = wire::read(&wire::encode(
+        id,
+        &Step::Stream {
+            status: 200,
+            edits,
+            log,
+        },
+    ));
+    assert_eq!(
+        read.expect("readable").fields.get(3).map(String::as_str),
+        Some("")
+    );
+    // An origin failure is still logged, and a refusal still reports its status.
+    let (id, step) = start(&mut p, &request_headers(&token()));
+    let failed = p.resume(
+        id,
+        Event::Fetched {
+            fetched: Fetched::Failed,
+            headers: HeaderList::new(),
+        },
+    );
+    assert!(
+        matches!(step, Step::FetchOrigin(_)),
+        "a cache hit: {step:?}"
+    );
+    let Step::Respond { log, .. } = &failed else {
+        panic!("expected a 502")
+    };
+    assert!(log.is_written());
+    let (_, refused) = start(&mut p, &HeaderList::new());
+    let Step::Respond { plan, log } = &refused else {
+        panic!()
+    };
+    assert!(log.is_written());
+    assert!(plan.header("X-Edgegate-Auth-Status").is_some());
+}
+
+#[test]
+fn by_default_an_allowed_response_is_logged_and_reports_its_status() {
+    let mut p = pipeline(&[]);
+    let keys = common::pem_set(rsa());
+    let (id, step) = start(&mut p, &request_headers(&token()));
+    let (_, _) = verify_all(&mut p, &keys, id, step);
+    let private = [("cache-control", "private")];
+    let Step::Stream { edits, log, .. } = fetched(&mut p, id, 200, &private) else {
+        panic!("expected a stream")
+    };
+    assert!(log.is_written());
+    assert_eq!(
+        edits,
+        vec![HeaderEdit::Append(
+            "X-Edgegate-Auth-Status".into(),
+            "signed-in".into()
+        )]
+    );
+}
+
+#[test]
+fn lean_settings_take_only_their_values() {
+    for (name, value) in [("LOG_REQUESTS", "some"), ("AUTH_STATUS_HEADER", "maybe")] {
+        let s: HashMap<&str, String> = [
+            ("CLERK_JWT_KEY", public_pem(rsa())),
+            ("AUTHORIZED_PARTIES", ORIGIN.to_owned()),
+            ("ORIGIN_URL", "http://127.0.0.1:9000".to_owned()),
+            (name, value.to_owned()),
+        ]
+        .into_iter()
+        .collect();
+        let problems = edgegate::config::Settings::from_settings(&|n: &str| s.get(n).cloned())
+            .err()
+            .unwrap_or_default();
+        assert!(
+            problems.iter().any(|p| p.setting == name),
+            "{name}={value}: {problems:?}"
+        );
     }
 }

@@ -356,26 +356,26 @@ pub fn satellite_sync(req: &SatelliteRequest) -> SatelliteSync {
 /// any value, so that the browser coming back never starts another sync (when the handshake
 /// planted no session, the URL keeps it; see [`strip_synced_after_handshake`]).
 pub fn synced_return_url(public: &str) -> Option<String> {
-    with_synced(public, "true")
+    with_synced(public, Some("true"))
 }
 
 /// The satellite's return URL in its sign-in redirect: `__clerk_synced=false` in place of any
 /// value, as Clerk's `createRedirect` marks a satellite's cross-origin sign-in, so that the
 /// browser back from signing in on the primary syncs.
 pub fn sign_in_return_url(public: &str) -> Option<String> {
-    with_synced(public, "false")
+    with_synced(public, Some("false"))
 }
 
 /// The satellite's return URL in a sign-in redirect that must not restart a sync (its loop
 /// guard stopped it, or the Frontend API is down): without `__clerk_synced`.
 pub fn unsynced_return_url(public: &str) -> Option<String> {
-    let public = http_url(public)?;
-    Some(rewrite_url(&public, &[SYNCED_PARAM], None))
+    with_synced(public, None)
 }
 
-fn with_synced(public: &str, status: &str) -> Option<String> {
+/// `public` with any `__clerk_synced` replaced by `status`, or dropped for `None`.
+fn with_synced(public: &str, status: Option<&str>) -> Option<String> {
     let public = http_url(public)?;
-    let status = Some((SYNCED_PARAM, status));
+    let status = status.map(|v| (SYNCED_PARAM, v));
     Some(rewrite_url(&public, &[SYNCED_PARAM], status))
 }
 

@@ -1,17 +1,18 @@
 //! The wasm exports the worker's JavaScript entry (src/edge/shim.js) calls: the per-isolate
-//! [`Pipeline`], built once from the settings. `start` and the `resume*` calls take plain
-//! strings and numbers and answer with a step in the wire format (`crate::wire`); the entry does
-//! the I/O (origin and asset fetches, WebCrypto, the clock, randomness, logging) and nothing here
-//! waits on a promise. Nothing here decides: that is `pipeline`.
+//! [`Pipeline`], built once from the settings. Requests cross as numbers over shared memory
+//! (`crate::wire`): the entry writes a request into the [`inbox`] region and calls [`begin`]
+//! with its length; every call that answers a step returns the address of the step's words.
+//! The entry does the I/O (origin and asset fetches, WebCrypto, the clock, randomness, logging)
+//! and nothing here waits on a promise. Nothing here decides: that is `pipeline`.
 
 use crate::app;
-use crate::http;
 use crate::jwks;
-use crate::pipeline::{Event, Pipeline, Request, RequestId, Step};
+use crate::pipeline::{warm_up, Event, Pipeline, RequestId, Step};
 use crate::random::RandomStream;
-use crate::wire;
+use crate::wire::{self, Answer};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
 
 // Talc instead of the standard library's dlmalloc: a warm request makes about a hundred small
 // allocations, and under dlmalloc their malloc and free were the largest part of the wasm's own
@@ -19,12 +20,17 @@ use wasm_bindgen::prelude::wasm_bindgen;
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
+/// The inbox's size until a request needs more (a request with a large cookie grows it once).
+const INBOX_BYTES: usize = 16 * 1024;
+
 thread_local! {
     static PIPELINE: RefCell<Option<Pipeline>> = const { RefCell::new(None) };
-    /// Each request's 32 random bytes, from the seed `configure` was given.
+    /// Each request's 32 random bytes, from the seed the entry gives on its first request.
     static RANDOM: RefCell<Option<RandomStream>> = const { RefCell::new(None) };
-    /// The bytes of the last `V` step's signature check (message then signature).
-    static QUESTION: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// Where the entry writes a request (or a fetched response's headers) before it calls.
+    static INBOX: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// The last step's answer: its words are what the exports return the address of.
+    static ANSWER: RefCell<Answer> = RefCell::new(Answer::default());
 }
 
 fn with_pipeline<T>(default: T, f: impl FnOnce(&mut Pipeline) -> T) -> T {
@@ -40,6 +46,12 @@ pub fn wire_version() -> u32 {
     wire::VERSION
 }
 
+/// The wasm instance's memory, for the entry's views of the inbox and the answers.
+#[wasm_bindgen(js_name = wasmMemory)]
+pub fn wasm_memory() -> JsValue {
+    wasm_bindgen::memory()
+}
+
 /// Every setting name edgegate reads, one per line.
 #[wasm_bindgen(js_name = settingNames)]
 pub fn setting_names() -> String {
@@ -51,22 +63,13 @@ pub fn setting_names() -> String {
 /// settings and for names that look like settings but are none (names and problems, never
 /// values), one per line. `bindings` names the environment's non-text bindings, one per line
 /// (the `EDGEGATE_KEYS` KV namespace turns the JWKS refresh on when `JWKS_URL` is set).
-/// `seed` is 32 bytes from `crypto.getRandomValues`: every request's randomness is drawn from it
-/// (`crate::random`), so no request asks the runtime for its own.
+/// Runs at the module's top level, where randomness is refused: [`seed`] comes with the first
+/// request.
 #[wasm_bindgen]
-pub fn configure(settings_json: &str, bindings: &str, seed: &[u8]) -> String {
+pub fn configure(settings_json: &str, bindings: &str) -> String {
     if PIPELINE.with(|slot| slot.borrow().is_some()) {
         return String::new();
     }
-    let mut key = [0u8; 32];
-    for (slot, byte) in key.iter_mut().zip(seed) {
-        *slot = *byte;
-    }
-    RANDOM.with(|slot| *slot.borrow_mut() = Some(RandomStream::new(key)));
-    let seed_problem = (seed.len() != key.len()).then(|| {
-        serde_json::json!({"level": "error", "event": "seed-invalid", "problem": "configure needs 32 random bytes"})
-            .to_string()
-    });
     let settings: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(settings_json).unwrap_or_default();
     let lookup = |name: &str| {
@@ -88,73 +91,118 @@ pub fn configure(settings_json: &str, bindings: &str, seed: &[u8]) -> String {
         serde_json::json!({"level": "warn", "event": "config-unknown-setting", "problem": w})
             .to_string()
     });
-    seed_problem
-        .into_iter()
-        .chain(errors)
-        .chain(warns)
-        .collect::<Vec<_>>()
-        .join("\n")
+    errors.chain(warns).collect::<Vec<_>>().join("\n")
 }
 
-/// The step's wire text; a `V` step's bytes are kept for [`signature_input`].
-fn answer(id: RequestId, step: Step) -> String {
-    if let Step::Verify(q) = &step {
-        QUESTION.with(|slot| *slot.borrow_mut() = q.bytes.clone());
-    }
-    wire::encode(id, &step)
-}
-
-/// Starts a request (see `Pipeline::start`). `headers` is a header blob
-/// ([`http::parse_header_blob`]).
+/// The randomness seed: 32 bytes from `crypto.getRandomValues`, given once before the first
+/// request. Every request's random bytes are drawn from it (`crate::random`), so no request asks
+/// the runtime for its own. False (and no seed) unless it is 32 bytes.
 #[wasm_bindgen]
-pub fn start(method: &str, url: &str, headers: &str, now_ms: f64) -> String {
-    let request = Request {
-        method: method.to_owned(),
-        url: url.to_owned(),
-        headers: http::parse_header_blob(headers),
+pub fn seed(bytes: &[u8]) -> bool {
+    let Ok(key) = <[u8; 32]>::try_from(bytes) else {
+        return false;
     };
-    let seed = RANDOM.with(|slot| {
-        slot.borrow_mut()
-            .as_mut()
-            .map(RandomStream::next_block)
-            .unwrap_or_default()
+    RANDOM.with(|slot| *slot.borrow_mut() = Some(RandomStream::new(key)));
+    true
+}
+
+/// Runs the warm-up (`pipeline::warm_up`) `rounds` times, every step through the wire encoder
+/// and a request through the inbox reader, so that the first client request finds the request
+/// path compiled. Returns the number of steps run.
+#[wasm_bindgen(js_name = warmUp)]
+pub fn warm_up(now_ms: f64, rounds: u32) -> u32 {
+    let sample = "GET\nhttps://edgegate.invalid/\nhost\nedgegate.invalid\naccept\n*/*\n";
+    let parsed = wire::request(sample).is_some();
+    let steps = with_pipeline(0, |p| {
+        warm_up::run(p, now_ms as i64, rounds as usize, &mut |step| {
+            let _ = answer(0, step);
+        })
     });
-    with_pipeline(String::new(), |p| {
-        let (id, step) = p.start(request, now_ms as i64, seed);
-        answer(id, step)
+    u32::try_from(steps).unwrap_or(u32::MAX) + u32::from(parsed)
+}
+
+/// Makes the inbox hold at least `min_bytes` and returns its address. Any call into wasm may
+/// move it (only this one does today): the entry asks again after calling this.
+#[wasm_bindgen]
+pub fn inbox(min_bytes: u32) -> u32 {
+    INBOX.with(|slot| {
+        let mut inbox = slot.borrow_mut();
+        let wanted = (min_bytes as usize).max(INBOX_BYTES);
+        if inbox.len() < wanted {
+            *inbox = vec![0; wanted];
+        }
+        inbox.as_ptr() as u32
     })
 }
 
-/// The bytes of the signature check the last `V` step asked for: signed input, then signature.
-#[wasm_bindgen(js_name = signatureInput)]
-pub fn signature_input() -> Vec<u8> {
-    QUESTION.with(|slot| std::mem::take(&mut *slot.borrow_mut()))
-}
-
-fn resume(id: u32, event: Event) -> String {
-    with_pipeline(String::new(), |p| {
-        let step = p.resume(id, event);
-        answer(id, step)
+/// The first `len` bytes of the inbox as text (the entry writes UTF-8 with `encodeInto`).
+fn with_inbox<T>(len: u32, f: impl FnOnce(&str) -> T) -> T {
+    INBOX.with(|slot| {
+        let inbox = slot.borrow();
+        let bytes = inbox.get(..len as usize).unwrap_or(&[]);
+        match std::str::from_utf8(bytes) {
+            Ok(text) => f(text),
+            Err(_) => f(&String::from_utf8_lossy(bytes)),
+        }
     })
 }
 
-/// WebCrypto's answer to request `id`'s `V` step.
-#[wasm_bindgen(js_name = resumeVerified)]
-pub fn resume_verified(id: u32, verified: bool) -> String {
-    resume(id, Event::Verified(verified))
+/// Encodes `step` as the answer and returns the address of its words, with the addresses of
+/// its text and bytes filled in.
+fn answer(id: RequestId, step: &Step) -> u32 {
+    ANSWER.with(|slot| {
+        let mut answer = slot.borrow_mut();
+        *answer = wire::encode(id, step);
+        let places = [
+            answer.text.as_ptr() as u32,
+            answer.text.len() as u32,
+            answer.bytes.as_ptr() as u32,
+            answer.bytes.len() as u32,
+        ];
+        for (word, value) in answer.words.iter_mut().skip(2).zip(places) {
+            *word = value;
+        }
+        answer.words.as_ptr() as u32
+    })
+}
+
+/// Starts the request the entry wrote into the first `len` bytes of the inbox (see
+/// `Pipeline::start`); the address of the first step's answer.
+#[wasm_bindgen]
+pub fn begin(len: u32, now_ms: f64) -> u32 {
+    let random = RANDOM.with(|slot| slot.borrow_mut().as_mut().map(RandomStream::next_block));
+    let Some(random) = random else {
+        return answer(0, &Pipeline::unseeded());
+    };
+    let request = with_inbox(len, wire::request).unwrap_or_default();
+    let (id, step) = with_pipeline((0, Pipeline::expired()), |p| {
+        p.start(request, now_ms as i64, random)
+    });
+    answer(id, &step)
+}
+
+fn resume(id: u32, event: Event) -> u32 {
+    let step = with_pipeline(Pipeline::expired(), |p| p.resume(id, event));
+    answer(id, &step)
+}
+
+/// WebCrypto's answer to request `id`'s signature check.
+#[wasm_bindgen]
+pub fn verified(id: u32, ok: bool) -> u32 {
+    resume(id, Event::Verified(ok))
 }
 
 /// The outage probe's result for request `id` (`kind` as in `wire::probed`).
-#[wasm_bindgen(js_name = resumeProbed)]
-pub fn resume_probed(id: u32, kind: u32, status: u16) -> String {
+#[wasm_bindgen]
+pub fn probed(id: u32, kind: u32, status: u16) -> u32 {
     resume(id, Event::Probed(wire::probed(kind, status)))
 }
 
-/// How request `id`'s fetch ended (`kind` as in `wire::fetched`), with the response's header
-/// blob.
-#[wasm_bindgen(js_name = resumeFetched)]
-pub fn resume_fetched(id: u32, kind: u32, status: u16, headers: &str) -> String {
-    let headers = http::parse_header_blob(headers);
+/// How request `id`'s fetch ended (`kind` as in `wire::fetched`); the response's headers are
+/// the first `len` bytes of the inbox.
+#[wasm_bindgen]
+pub fn fetched(id: u32, kind: u32, status: u16, len: u32) -> u32 {
+    let headers = with_inbox(len, wire::headers);
     resume(
         id,
         Event::Fetched {
@@ -166,8 +214,8 @@ pub fn resume_fetched(id: u32, kind: u32, status: u16, headers: &str) -> String 
 
 /// The step for a request begun on a wasm instance that was replaced since (503).
 #[wasm_bindgen]
-pub fn expired() -> String {
-    wire::encode(0, &Pipeline::expired())
+pub fn expired() -> u32 {
+    answer(0, &Pipeline::expired())
 }
 
 /// `alg\njwk` for the key at `index`, or "" past the last key.

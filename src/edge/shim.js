@@ -1,11 +1,16 @@
 // The worker's JavaScript entry (worker-build's CUSTOM_SHIM). It instantiates the wasm once per
-// isolate and executes the steps of the Rust edge core (src/pipeline/): `start` runs a request's
+// isolate and executes the steps of the Rust edge core (src/pipeline/): `begin` runs a request's
 // phases until one needs the outside world and answers with a step (respond, verify a signature,
 // probe the Frontend API, fetch the origin or an asset); this file does what the step says and
-// hands the result back with `resumeVerified`, `resumeProbed` or `resumeFetched`, which answer
-// with the next step. Nothing here decides anything; the steps' text form is `src/wire.rs`.
-// A warm request costs two calls into wasm (`start`, `resumeFetched`); a cold one a third per
-// signature check.
+// hands the result back with `verified`, `probed` or `fetched`, which answer with the next step.
+// Nothing here decides anything. The boundary is binary (src/wire.rs): a request is written into
+// wasm memory with one `encodeInto` and the call takes numbers; a step comes back as 32-bit words
+// and one text area decoded once. A warm request costs two calls into wasm (`begin`, `fetched`);
+// a cold one a third per signature check.
+//
+// Start-up: the settings are read and a throwaway warm-up request is run at the module's top
+// level, when workerd loads the isolate, so that the first client request finds the wasm
+// compiled. Randomness is refused there: the seed is given on the first request.
 //
 // Recovery: a Rust panic aborts the wasm instance (panic = "abort"), leaving its memory in an
 // unknown state. The worker crate's panic hook marks `globalThis.__worker_init_state`; a trap
@@ -14,6 +19,7 @@
 // ignores callbacks from the old instance; the settings are read again into it.
 import * as wasm from "./index_bg.js";
 import wasmModule from "./index.wasm";
+import { env as startupEnv } from "cloudflare:workers";
 $SNIPPET_JS_IMPORTS
 
 // The wasm-bindgen glue's reinit path names these as free variables.
@@ -53,16 +59,128 @@ function trapped(error) {
   throw error;
 }
 
+if (wasm.wireVersion() !== 4) throw new Error("edgegate: the entry and the wasm disagree on the wire version");
+
+// --- the shared memory: the inbox the entry writes into, the answers it reads ---------------
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+let memory = null;
+let bytes = new Uint8Array(0);
+let words = new Uint32Array(0);
+let inboxAt = 0;
+let inboxSize = 0;
+
+/** Views over the current memory (a grown memory detaches the old ones). */
+function views() {
+  if (bytes.byteLength === 0 || bytes.buffer !== memory.buffer) {
+    bytes = new Uint8Array(memory.buffer);
+    words = new Uint32Array(memory.buffer);
+  }
+}
+
+function attachMemory() {
+  memory = wasm.wasmMemory();
+  inboxSize = 16384;
+  inboxAt = wasm.inbox(inboxSize);
+  bytes = new Uint8Array(0);
+  views();
+}
+
+/** Writes `text` into the inbox as UTF-8 and returns its length in bytes. Synchronous with the
+ * call that reads it: concurrent requests share the inbox. */
+function write(text) {
+  views();
+  let { read, written } = encoder.encodeInto(text, bytes.subarray(inboxAt, inboxAt + inboxSize));
+  if (read < text.length) {
+    inboxSize = text.length * 3;
+    inboxAt = wasm.inbox(inboxSize);
+    views();
+    ({ written } = encoder.encodeInto(text, bytes.subarray(inboxAt, inboxAt + inboxSize)));
+  }
+  return written;
+}
+
+/** The answer at `at` (a byte address): its words as `w` (an index into `words`) and its text. */
+class Step {
+  constructor(at) {
+    views();
+    this.w = at >>> 2;
+    const textAt = words[this.w + 2];
+    const textLen = words[this.w + 3];
+    this.text = textLen === 0 ? "" : decoder.decode(bytes.subarray(textAt, textAt + textLen));
+    this.at = this.w + 6;
+  }
+  get kind() {
+    return words[this.w];
+  }
+  get id() {
+    return words[this.w + 1];
+  }
+  number() {
+    return words[this.at++];
+  }
+  string() {
+    const start = words[this.at];
+    const end = words[this.at + 1];
+    this.at += 2;
+    return start === end ? "" : this.text.slice(start, end);
+  }
+  /** The signature check's bytes, copied out of wasm memory (before any await). */
+  copyBytes() {
+    const at = words[this.w + 4];
+    return bytes.slice(at, at + words[this.w + 5]);
+  }
+  /** A header list as `[name, value]` pairs for `new Headers`. */
+  headers() {
+    const pairs = [];
+    for (let n = this.number(); n > 0; n--) pairs.push([this.string(), this.string()]);
+    return pairs;
+  }
+  /** Applies an edit list (0 deletes, 1 appends) to `headers`. */
+  edit(headers) {
+    for (let n = this.number(); n > 0; n--) {
+      const op = this.number();
+      const name = this.string();
+      const value = this.string();
+      if (op === 0) {
+        headers.delete(name);
+        continue;
+      }
+      try {
+        headers.append(name, value);
+      } catch {
+        // A pair the runtime refuses (the planners never emit one) is dropped.
+      }
+    }
+    return headers;
+  }
+}
+
+const KIND = { RESPOND: 1, VERIFY: 2, PROBE: 3, FETCH_ORIGIN: 4, FETCH_ASSET: 5, STREAM: 6, PASS_THROUGH: 7 };
+
+/** A request (or response) as the inbox text: `method\nurl\n`, then `name\nvalue\n` per header. */
+function requestText(request) {
+  let text = request.method + "\n" + request.url + "\n";
+  for (const [name, value] of request.headers) text += name + "\n" + value + "\n";
+  return text;
+}
+
+function headersText(headers) {
+  let text = "";
+  for (const [name, value] of headers) text += name + "\n" + value + "\n";
+  return text;
+}
+
 // --- settings, once per isolate (and again into a fresh instance after a trap) --------------
 let configured = false;
+let seeded = false;
 // Counts fresh instances: a request that began on an earlier one must not hand the fresh one
 // the id it was given there (the fresh instance numbers its requests anew); it gets the
 // gateway's "request-expired" answer (`expired`) instead.
 let instanceGeneration = 0;
 
-if (wasm.wireVersion() !== 3) throw new Error("edgegate: the entry and the wasm disagree on the wire version");
-
 function configure(env) {
+  attachMemory();
   // Every text value of the environment (vars and secrets; bindings are objects and are left
   // out): the gateway reads its settings and warns about names that look like misspelt ones.
   const settings = {};
@@ -73,66 +191,30 @@ function configure(env) {
     else if (typeof value === "number" || typeof value === "boolean") settings[name] = String(value);
     else if (value && typeof value === "object") bindings.push(name);
   }
-  // One seed per instance: the wasm draws each request's random bytes from it (src/random.rs).
-  const seed = crypto.getRandomValues(new Uint8Array(32));
-  const problems = wasm.configure(JSON.stringify(settings), bindings.join("\n"), seed);
+  const problems = wasm.configure(JSON.stringify(settings), bindings.join("\n"));
   if (problems) for (const line of problems.split("\n")) console.error(line);
   configured = true;
 }
 
-// --- reading step answers ------------------------------------------------------------------
-class Wire {
-  constructor(text) {
-    this.text = text;
-    this.at = 0;
-  }
-  field() {
-    const end = this.text.indexOf("\n", this.at);
-    if (end < 0) {
-      const last = this.text.slice(this.at);
-      this.at = this.text.length;
-      return last;
-    }
-    const value = this.text.slice(this.at, end);
-    this.at = end + 1;
-    return value;
-  }
-  /** A header list (pairs up to an empty line) as `[name, value]` pairs for `new Headers`. */
-  headers() {
-    const pairs = [];
-    for (;;) {
-      const name = this.field();
-      if (!name) return pairs;
-      pairs.push([name, this.field()]);
-    }
-  }
-  /** Applies edits (`:name` deletes, `name value` appends, up to an empty line) to `headers`. */
-  edit(headers) {
-    for (;;) {
-      const name = this.field();
-      if (!name) return headers;
-      if (name.charCodeAt(0) === 58 /* ":" */) {
-        headers.delete(name.slice(1));
-        continue;
-      }
-      const value = this.field();
-      try {
-        headers.append(name, value);
-      } catch {
-        // A pair the runtime refuses (the planners never emit one) is dropped.
-      }
-    }
-  }
-  rest() {
-    return this.text.slice(this.at);
-  }
+// At start-up: the settings, then the warm-up (a few rounds, so that the warm path's functions
+// are past their first, slowest compilation). A failure here is left to the first request, which
+// configures again.
+try {
+  configure(startupEnv);
+  wasm.warmUp(Date.now(), 8);
+} catch (error) {
+  noteTrap(error);
+  configured = false;
 }
 
-/** Every header of a `Headers` as one blob, `name\nvalue\n` (see `http::header_blob`). */
-function headerBlob(headers) {
-  let blob = "";
-  for (const [name, value] of headers) blob += name + "\n" + value + "\n";
-  return blob;
+/** One seed per instance, on its first request (randomness is refused at start-up). */
+function seedOnce() {
+  seeded = wasm.seed(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+function logLine(step, started) {
+  const open = step.string();
+  if (open) console.log(open + ',"duration_ms":' + Math.max(0, Date.now() - started) + "}");
 }
 
 function headersOf(pairs) {
@@ -150,10 +232,6 @@ function headersOf(pairs) {
     }
     return headers;
   }
-}
-
-function logLine(open, started) {
-  console.log(open + ',"duration_ms":' + Math.max(0, Date.now() - started) + "}");
 }
 
 // --- I/O -------------------------------------------------------------------------------------
@@ -212,6 +290,8 @@ const VERIFY_PARAMS = {
   RS256: { name: "RSASSA-PKCS1-v1_5" },
   ES256: { name: "ECDSA", hash: "SHA-256" },
 };
+// A step's alg code (src/wire.rs: 1 = RS256, 2 = ES256).
+const ALG_NAMES = [null, "RS256", "ES256"];
 let cryptoKeys = [];
 // The imported keys themselves, once their import has settled: a cold request then awaits only
 // its verify, not an already-settled import as well.
@@ -238,16 +318,17 @@ function cryptoKey(index) {
   return cryptoKeys[index];
 }
 
-/** `V key alg message_len` (kind and id already read): whether it verified. */
+/** A `VERIFY` step (key index, alg, message length): whether it verified. The bytes are copied
+ * out of wasm memory before the first await. */
 async function verify(step) {
-  const keyIndex = Number(step.field());
-  const alg = step.field();
-  const messageLen = Number(step.field());
-  const bytes = wasm.signatureInput();
+  const keyIndex = step.number();
+  const alg = ALG_NAMES[step.number()];
+  const messageLen = step.number();
+  const input = step.copyBytes();
   let verified = false;
   try {
     const key = readyKeys[keyIndex] ?? (await cryptoKey(keyIndex));
-    verified = await crypto.subtle.verify(VERIFY_PARAMS[alg], key, bytes.subarray(messageLen), bytes.subarray(0, messageLen));
+    verified = await crypto.subtle.verify(VERIFY_PARAMS[alg], key, input.subarray(messageLen), input.subarray(0, messageLen));
   } catch (error) {
     // Fails closed: the signature counts as not verified.
     console.error(JSON.stringify({ level: "error", event: "webcrypto-failed", message: String(error?.message ?? error) }));
@@ -255,33 +336,33 @@ async function verify(step) {
   return verified === true;
 }
 
-/** `R status log headers body` (kind and id already read). */
+/** A `RESPOND` step (status, log, body, headers). */
 function ownResponse(step, started) {
-  const status = Number(step.field());
-  logLine(step.field(), started);
+  const status = step.number();
+  logLine(step, started);
+  const body = step.string();
   const headers = headersOf(step.headers());
-  const body = step.rest();
   return new Response(body === "" ? null : body, { status, headers });
 }
 
-/** The step after a fetch: `S`, `W` or `R` (which replaces the fetched response). */
-function fetchedResponse(text, fetched, started) {
-  const step = new Wire(text);
-  const kind = step.field();
-  step.field(); // the id
-  switch (kind) {
-    case "S": {
-      step.field(); // the status: the fetched response's own
-      logLine(step.field(), started);
+/** The step after a fetch: `STREAM`, `PASS_THROUGH` or `RESPOND` (which replaces the fetched
+ * response). */
+function fetchedResponse(at, fetched, started) {
+  const step = new Step(at);
+  switch (step.kind) {
+    case KIND.STREAM: {
+      step.number(); // the status: the fetched response's own
+      logLine(step, started);
+      if (words[step.at] === 0) return fetched;
       // Copies status, status text and headers in one runtime call; the edits adjust the copy.
       const response = new Response(fetched.body, fetched);
       step.edit(response.headers);
       return response;
     }
-    case "W":
-      logLine(step.field(), started);
+    case KIND.PASS_THROUGH:
+      logLine(step, started);
       return fetched;
-    case "R":
+    case KIND.RESPOND:
       // A response of the gateway's own replaces the fetched one (an origin failure, or a
       // preflight's status and CORS headers alone): its body is never read.
       fetched?.body?.cancel().catch(() => {});
@@ -297,48 +378,47 @@ function resumed(generation, call) {
 }
 
 /**
- * Does what step `text` says, and what each step after it says, until the request is over:
+ * Does what the step at `at` says, and what each step after it says, until the request is over:
  * a Response, or a promise of one.
  */
-function drive(text, request, env, started, generation) {
-  const step = new Wire(text);
-  const kind = step.field();
-  const id = Number(step.field());
-  switch (kind) {
-    case "R":
+function drive(at, request, env, started, generation) {
+  const step = new Step(at);
+  const id = step.id;
+  switch (step.kind) {
+    case KIND.RESPOND:
       return ownResponse(step, started);
-    case "V":
+    case KIND.VERIFY:
       return verify(step)
-        .then((ok) => drive(resumed(generation, () => wasm.resumeVerified(id, ok)), request, env, started, generation))
+        .then((ok) => drive(resumed(generation, () => wasm.verified(id, ok)), request, env, started, generation))
         .catch(trapped);
-    case "O": {
-      const url = step.field();
-      const timeoutMs = Number(step.field());
+    case KIND.PROBE: {
+      const url = step.string();
+      const timeoutMs = step.number();
       return fetchWithin(url, { method: "GET" }, timeoutMs, (kind, response) =>
-        drive(resumed(generation, () => wasm.resumeProbed(id, kind, response?.status ?? 0)), request, env, started, generation),
+        drive(resumed(generation, () => wasm.probed(id, kind, response?.status ?? 0)), request, env, started, generation),
       );
     }
-    case "P": {
-      const method = step.field();
-      const url = step.field();
-      const timeoutMs = Number(step.field());
-      const forwardBody = step.field() === "1";
+    case KIND.FETCH_ORIGIN: {
+      const method = step.string();
+      const url = step.string();
+      const timeoutMs = step.number();
+      const forwardBody = step.number() === 1;
       const init = { method, headers: step.edit(new Headers(request.headers)) };
       if (forwardBody && request.body) init.body = request.body;
       return fetchWithin(url, init, timeoutMs, (kind, response) => finishFetch(id, generation, kind, response, started));
     }
-    case "A":
-      return assetAndFinish(id, generation, step.field(), env, started).catch(trapped);
+    case KIND.FETCH_ASSET:
+      return assetAndFinish(id, generation, step.string(), env, started).catch(trapped);
     default:
       throw new Error("edgegate: unreadable step");
   }
 }
 
 function finishFetch(id, generation, kind, response, started) {
-  const text = resumed(generation, () =>
-    wasm.resumeFetched(id, kind, response?.status ?? 0, response ? headerBlob(response.headers) : ""),
+  const at = resumed(generation, () =>
+    wasm.fetched(id, kind, response?.status ?? 0, response ? write(headersText(response.headers)) : 0),
   );
-  return fetchedResponse(text, response, started);
+  return fetchedResponse(at, response, started);
 }
 
 async function assetAndFinish(id, generation, url, env, started) {
@@ -457,6 +537,7 @@ function recoverIfTrapped() {
     scheduleReinit();
     instanceGeneration++;
     configured = false;
+    seeded = false;
     keysPickupAt = 0;
     cryptoKeys = [];
     readyKeys = [];
@@ -465,10 +546,11 @@ function recoverIfTrapped() {
 
 function run(request, env, ctx) {
   if (!configured) configure(env);
+  if (!seeded) seedOnce();
   const started = Date.now();
   if (started >= keysPickupAt) noteKeysPickup(started, env, ctx);
-  const text = wasm.start(request.method, request.url, headerBlob(request.headers), started);
-  return drive(text, request, env, started, instanceGeneration);
+  const at = wasm.begin(write(requestText(request)), started);
+  return drive(at, request, env, started, instanceGeneration);
 }
 
 export default {

@@ -21,6 +21,7 @@ pub mod keys;
 pub mod respond;
 pub mod session;
 pub mod table;
+pub mod warm_up;
 
 use crate::app::{self, Decision, Inbound, LogRecord, Outcome};
 use crate::authenticate::PendingToken;
@@ -50,7 +51,7 @@ const VERIFY_DEADLINE_MS: i64 = 10_000;
 const DEADLINE_SLACK_MS: i64 = 10_000;
 
 /// A request as the runtime handed it to the worker.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Request {
     /// The request method.
     pub method: String,
@@ -354,7 +355,7 @@ impl Pipeline {
                 (self.after_session(*ctx, &gateway, *source, next), now)
             }
             (Waiting::Origin(wait), Event::Fetched { fetched, headers }) => {
-                return respond::origin(*wait, fetched, &headers);
+                return respond::origin(*wait, fetched, &headers, gateway.reporting);
             }
             (Waiting::Asset { auth, log }, Event::Fetched { fetched, .. }) => {
                 return respond::asset(auth, log, fetched);
@@ -498,6 +499,12 @@ impl Pipeline {
     /// The answer to a request the caller can no longer resume (it began on a wasm instance
     /// that was replaced since): 503 `request-expired`.
     pub fn expired() -> Step {
+        unavailable(RefusalReason::RequestExpired, LogRecord::default())
+    }
+
+    /// The answer to a request that arrives before the edge has given the randomness seed (the
+    /// entry always gives it first): 503, never a request served with guessable state.
+    pub fn unseeded() -> Step {
         unavailable(RefusalReason::RequestExpired, LogRecord::default())
     }
 

@@ -6,6 +6,7 @@
 
 use super::{OriginFetch, Step};
 use crate::app::{self, LogRecord, ProxyPlan};
+use crate::config::Reporting;
 use crate::http::{self, HeaderEdit, HeaderList};
 use crate::response::{self, AuthStatus, Rejection};
 
@@ -42,9 +43,19 @@ pub fn origin_fetch(mut plan: ProxyPlan, log: LogRecord) -> (OriginFetch, Origin
     (fetch, OriginWait { plan, log })
 }
 
-/// The client's response to an origin fetch.
-pub fn origin(wait: OriginWait, fetched: Fetched, headers: &HeaderList) -> Step {
-    let OriginWait { plan, log } = wait;
+/// The client's response to an origin fetch. `reporting` (`LOG_REQUESTS`,
+/// `AUTH_STATUS_HEADER`) may leave out the log line and the status header of a response the
+/// origin gave.
+pub fn origin(
+    wait: OriginWait,
+    fetched: Fetched,
+    headers: &HeaderList,
+    reporting: Reporting,
+) -> Step {
+    let OriginWait { plan, mut log } = wait;
+    if matches!(fetched, Fetched::Response(_)) && !plan.preflight {
+        log.quiet = !reporting.log_allowed;
+    }
     match fetched {
         Fetched::Response(status) if plan.preflight => Step::Respond {
             plan: app::preflight_response(status, headers),
@@ -52,7 +63,10 @@ pub fn origin(wait: OriginWait, fetched: Fetched, headers: &HeaderList) -> Step 
         },
         Fetched::Response(101) => Step::PassThrough { log },
         Fetched::Response(status) => {
-            let planned = app::response_headers(&plan, status, headers);
+            let mut planned = app::response_headers(&plan, status, headers);
+            if !reporting.status_header {
+                planned.retain(|(name, _)| name != "X-Edgegate-Auth-Status");
+            }
             Step::Stream {
                 status,
                 edits: http::header_edits(headers, &planned),

@@ -24,7 +24,7 @@ export default {
     // isolate), through the glue's reinit path; the argument-less call swaps the instance in.
     glue[reinit]();
     glue.settingNames();
-    const problems = glue.configure(JSON.stringify(settings), "", crypto.getRandomValues(new Uint8Array(32)));
+    const problems = glue.configure(JSON.stringify(settings), "");
     if (problems) return Response.json({ problems });
     const text = glue.keyJwk(0);
     const cut = text.indexOf("\n");
