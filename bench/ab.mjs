@@ -4,7 +4,7 @@
 // Miniflare (its asset router).
 //   node bench/ab.mjs NAME=SPEC ...   (the first variant is the baseline)
 //   SPEC: js:<worker.mjs> | js+assets:<worker.mjs> | edgegate | edgegate:noassets
-//         | amp:<OP>:<N> (bench/workers/amplify.mjs: one runtime operation N times a request)
+//         | edgegate:lean:noassets (the lean profile) | amp:<OP>:<N> (bench/workers/amplify.mjs: one runtime operation N times a request)
 //   DIR_<NAME>=<folder> runs an edgegate build kept elsewhere (a copy of build/).
 //   V8_FLAGS="--perf-basic-prof" passes V8 flags to the workerd-served variants (for perf).
 //   ROUNDS (3) and DUR (seconds, 3) bound the run; WARM (seconds, 0) loads each variant once
@@ -29,7 +29,9 @@ const live = [];
 for (const s of specs) {
   const [name, spec] = s.split("=");
   const amp = spec.startsWith("amp:") ? spec.split(":") : null;
-  const workerBindings = amp ? { ...bindings, OP: amp[1], N: amp[2] ?? "1" } : bindings;
+  // `edgegate:lean` (with or without :noassets): the lean profile's settings.
+  const lean = spec.startsWith("edgegate") && spec.includes("lean") ? { LOG_REQUESTS: "refusals", AUTH_STATUS_HEADER: "false" } : {};
+  const workerBindings = amp ? { ...bindings, OP: amp[1], N: amp[2] ?? "1" } : { ...bindings, ...lean };
   const common = { modules: true, compatibilityDate: compatibilityDate(), bindings: workerBindings, host: "127.0.0.1", port: 0, handleRuntimeStdio(a, b) { a.resume(); b.resume(); } };
   const assets = { directory: WWW_DIR, binding: "ASSETS", routerConfig: { invoke_user_worker_ahead_of_assets: true, has_user_worker: true }, assetConfig: { html_handling: "none", not_found_handling: "none" } };
   let opts;

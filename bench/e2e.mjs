@@ -53,6 +53,7 @@ const POOL = arg("pool", 80000); // distinct tokens per algorithm for the cold m
 const RATE = arg("rate", 400); // offered req/s of the fixed-rate run (0: none)
 const RATE_DURATION = arg("rate-duration", DURATION); // seconds of the fixed-rate run
 const PATH = "/api/data";
+const EARLY_REQUESTS = 1000;
 const BENCH_BUILD = join(BUILD_DIR, "bench");
 const OUT = join(process.env.BENCH_OUT || join(ROOT, "bench", "results"), "e2e.json.tmp");
 
@@ -73,7 +74,7 @@ function startOrigin() {
 }
 
 // --- the JS workers, bundled into single modules (the tiny wasm beside them) --------------------
-const JS_WORKERS = ["passthrough", "clerk", "jose", "jose-cache", "tinywasm"];
+const JS_WORKERS = ["passthrough", "clerk", "jose", "jose-cache", "tinywasm", "gateway-floor"];
 async function bundleWorkers() {
   mkdirSync(BENCH_BUILD, { recursive: true });
   const tinyBytes = buildTinyWasm(join(BENCH_BUILD, "tiny.wasm"));
@@ -209,7 +210,7 @@ function percentile(sorted, p) {
  * Latencies are recorded from autocannon's per-response event in fractional ms (its own
  * histogram keeps whole milliseconds, too coarse for a few-ms loopback latency).
  */
-function load(url, { duration, warm, tokens, cursor, rate }) {
+function load(url, { duration, warm, tokens, cursor, rate, amount }) {
   return new Promise((resolve, reject) => {
     const latencies = [];
     const opts = {
@@ -222,6 +223,8 @@ function load(url, { duration, warm, tokens, cursor, rate }) {
     // A fixed offered rate over all connections (autocannon's overallRate), else as fast as
     // the connections go.
     if (rate) opts.overallRate = rate;
+    // A fixed number of requests instead of a duration (an isolate's first requests).
+    if (amount) opts.amount = amount;
     if (warm) {
       opts.headers = { authorization: `Bearer ${tokens[0]}` };
     } else {
@@ -292,6 +295,9 @@ async function loadWithCpu(url, pid, opts) {
 async function measure(url, v, mode, tokens, cursor, pid) {
   const warm = mode === "warm";
   const rss_fresh_kb = rssKb(pid);
+  // The fresh isolate's next 1,000 requests (after the 31 of the first-request probe), before
+  // any warm-up: what a low-traffic isolate, still on baseline-compiled code, pays per request.
+  const early = v.assets ? null : await loadWithCpu(url, pid, { duration: 30, amount: EARLY_REQUESTS, warm, tokens, cursor });
   await load(url, { duration: WARMUP, warm, tokens, cursor });
   const rss_warm_kb = rssKb(pid);
   let rate = null;
@@ -305,6 +311,7 @@ async function measure(url, v, mode, tokens, cursor, pid) {
   }
   const r = await loadWithCpu(url, pid, { duration: DURATION, warm, tokens, cursor });
   r.rate = rate;
+  r.early = early;
   r.rss_fresh_kb = rss_fresh_kb;
   r.rss_warm_kb = rss_warm_kb;
   r.rss_end_kb = rssKb(pid);
@@ -322,7 +329,7 @@ async function measure(url, v, mode, tokens, cursor, pid) {
       `  non2xx ${r.non2xx + (rate?.non2xx ?? 0)} errors ${r.errors + (rate?.errors ?? 0)}` +
       (warm ? "" : `  tokens ${r.tokens_used} repeats ${r.token_repeats}`),
   );
-  r.valid = r.valid && (rate ? rate.valid : true);
+  r.valid = r.valid && (rate ? rate.valid : true) && (early ? early.valid : true);
   return r;
 }
 
@@ -371,8 +378,14 @@ const allVariants = [
   { label: "jose-cache ES256", variant: "jose-cache", alg: "ES256" },
   { label: "tinywasm RS256", variant: "tinywasm", alg: "RS256" },
   { label: "tinywasm ES256", variant: "tinywasm", alg: "ES256" },
+  { label: "gateway-floor RS256", variant: "gateway-floor", alg: "RS256" },
+  { label: "gateway-floor ES256", variant: "gateway-floor", alg: "ES256" },
   { label: "edgegate RS256", variant: "edgegate", alg: "RS256" },
   { label: "edgegate ES256", variant: "edgegate", alg: "ES256" },
+  // The lean profile (docs/performance.md): no log line for allowed requests, no client-facing
+  // status header.
+  { label: "edgegate-lean RS256", variant: "edgegate", alg: "RS256", lean: true },
+  { label: "edgegate-lean ES256", variant: "edgegate", alg: "ES256", lean: true },
   { label: "passthrough +assets", variant: "passthrough", alg: "RS256", assets: true },
   { label: "edgegate RS256 +assets", variant: "edgegate", alg: "RS256", assets: true },
 ];
@@ -411,7 +424,8 @@ try {
     AUTHORIZED_PARTIES: APP_ORIGIN,
     ORIGIN_URL: origin.url,
     // jose's importSPKI takes the algorithm with the key (edgegate and clerk read it off the key)
-    ...(v.variant.startsWith("jose") || v.variant === "tinywasm" ? { JWT_ALG: v.alg } : {}),
+    ...(v.variant.startsWith("jose") || v.variant === "tinywasm" || v.variant === "gateway-floor" ? { JWT_ALG: v.alg } : {}),
+    ...(v.lean ? { LOG_REQUESTS: "refusals", AUTH_STATUS_HEADER: "false" } : {}),
   });
   for (const mode of ["warm", "cold"]) {
     for (let round = 0; round < ROUNDS; round++) {
@@ -459,6 +473,12 @@ try {
       const [p99Min, p99Max] = minMax(rs.map((r) => r.p99_ms));
       const [rcMin, rcMax] = minMax(rateCpu);
       const [roMin, roMax] = minMax(rateOverhead);
+      // The same for the isolate's first 1,000 requests.
+      const earlyOverhead = rs.map((r) => {
+        const pt = ptRounds.find((p) => p.round === r.round);
+        return r.early && pt?.early ? r.early.workerd_cpu_us_per_req - pt.early.workerd_cpu_us_per_req : null;
+      });
+      const [eoMin, eoMax] = minMax(earlyOverhead);
       results.runs.push({
         label: v.label,
         variant: v.variant,
@@ -488,6 +508,15 @@ try {
               cpu_overhead_us_min: v.variant === "passthrough" ? 0 : roMin,
               cpu_overhead_us_max: v.variant === "passthrough" ? 0 : roMax,
               kept_up: rs.every((r) => r.rate?.kept_up),
+            }
+          : null,
+        early: rs.some((r) => r.early)
+          ? {
+              requests: EARLY_REQUESTS,
+              workerd_cpu_us_per_req: med(rs.map((r) => r.early?.workerd_cpu_us_per_req)),
+              cpu_overhead_us: v.variant === "passthrough" ? 0 : med(earlyOverhead),
+              cpu_overhead_us_min: v.variant === "passthrough" ? 0 : eoMin,
+              cpu_overhead_us_max: v.variant === "passthrough" ? 0 : eoMax,
             }
           : null,
         rss_fresh_kb: m("rss_fresh_kb"),

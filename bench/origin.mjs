@@ -6,7 +6,12 @@ const body = JSON.stringify({ origin: true, ok: 1 });
 const server = createServer((req, res) => {
   req.resume();
   req.on("end", () => {
-    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+    // Per-user data, as an authenticated API answers it: `private`, so no shared cache keeps it.
+    res.writeHead(200, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(body),
+      "cache-control": "private",
+    });
     res.end(body);
   });
 });

@@ -11,7 +11,7 @@ const token = mintToken({ privatePem: k.privatePem, alg: "RS256", claims: sessio
 const mf = new Miniflare({ name: "edgegate", modules: true, scriptPath: "build/index.js", modulesRoot: "build",
   modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
   compatibilityDate: "2025-01-01", inspectorPort: 9339,
-  bindings: { CLERK_JWT_KEY: k.publicPem, AUTHORIZED_PARTIES: APP_ORIGIN, ORIGIN_URL: `http://127.0.0.1:${port}` },
+  bindings: { CLERK_JWT_KEY: k.publicPem, AUTHORIZED_PARTIES: APP_ORIGIN, ORIGIN_URL: `http://127.0.0.1:${port}`, ...(process.env.BENCH_LEAN ? { LOG_REQUESTS: "refusals", AUTH_STATUS_HEADER: "false" } : {}) },
   host: "127.0.0.1", port: 0, handleRuntimeStdio(a, b) { a.resume(); b.resume(); } });
 const url = (await mf.ready).toString();
 const targets = await (await fetch("http://127.0.0.1:9339/json/list")).json();

@@ -22,6 +22,8 @@ const arg = (name, dflt) => {
 const ROUNDS = arg("rounds", 7);
 const ITERATIONS = arg("iterations", 400);
 const WARMUP_MS = arg("warmup-ms", 3000);
+// --warm-only: the warm loop alone (for a profile of the warm path: node --cpu-prof ...).
+const WARM_ONLY = process.argv.includes("--warm-only");
 const at = process.argv.indexOf("--build");
 const BUILD = at > 0 ? process.argv[at + 1] : BUILD_DIR;
 
@@ -180,8 +182,8 @@ async function measure(alg, glue) {
   // loop times the wasm, not WebCrypto (which is timed below, on the same signatures).
   // The warm-up cycles through more tokens than the cache holds (1024), so that its cold requests
   // stay cold too; the measured rounds then use tokens of their own.
-  const WARMUP_TOKENS = 1100;
-  const pool = Array.from({ length: WARMUP_TOKENS + ITERATIONS * ROUNDS + 64 }, () => requestBlob(requestPairs(mint())));
+  const WARMUP_TOKENS = WARM_ONLY ? 1 : 1100;
+  const pool = Array.from({ length: WARM_ONLY ? 2 : WARMUP_TOKENS + ITERATIONS * ROUNDS + 64 }, () => requestBlob(requestPairs(mint())));
   // Two cursors: the warm-up's goes round its slice, the measured rounds' goes straight on.
   const warmupCursor = { base: 0, span: WARMUP_TOKENS, next: 0 };
   const measuredCursor = { base: WARMUP_TOKENS, span: pool.length - WARMUP_TOKENS, next: 0 };
@@ -208,7 +210,7 @@ async function measure(alg, glue) {
   // Warm-up: V8 compiles wasm lazily and tiers hot functions up after a while.
   for (const until = performance.now() + WARMUP_MS; performance.now() < until; ) {
     await warmLoop();
-    await coldLoop();
+    if (!WARM_ONLY) await coldLoop();
   }
   // The measured rounds use tokens the warm-up never sent.
   cursor = measuredCursor;
@@ -218,13 +220,14 @@ async function measure(alg, glue) {
   const webcrypto = [];
   for (let r = 0; r < ROUNDS; r++) {
     warm.push(await warmLoop());
+    if (WARM_ONLY) continue;
     cold.push(await coldLoop());
     webcrypto.push(await verifyLoop());
   }
   return {
     warm_request_us: median(warm),
-    cold_request_us: median(cold),
-    webcrypto_verify_us: median(webcrypto),
+    cold_request_us: WARM_ONLY ? null : median(cold),
+    webcrypto_verify_us: WARM_ONLY ? null : median(webcrypto),
   };
 }
 

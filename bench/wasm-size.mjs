@@ -12,7 +12,10 @@ import { gzipSync } from "node:zlib";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const asJson = process.argv.includes("--json");
-const given = process.argv.slice(2).find((a) => !a.startsWith("--"));
+// --top N also lists the N largest functions (raw code bytes), to find what to cut.
+const topAt = process.argv.indexOf("--top");
+const top = topAt > 0 ? Number(process.argv[topAt + 1]) : 0;
+const given = process.argv.slice(2).find((a, i, all) => !a.startsWith("--") && all[i - 1] !== "--top");
 
 function namedWasm() {
   if (given) return given;
@@ -184,7 +187,7 @@ for (let i = 0, n = r.u32(); i < n; i++) {
   entry.functions++;
   entry.parts.push(bytes.subarray(start, start + size));
   perCrate.set(crate, entry);
-  bodies.push(size);
+  bodies.push({ size, name: name ? demangle(name) : `(unnamed ${firstIndex + i})` });
 }
 
 // Gzipped cost per crate: its function bodies compressed together (an estimate: gzip across
@@ -216,4 +219,8 @@ if (asJson) {
   const small = rows.filter((x) => x.bytes <= 2048);
   const smallGz = small.reduce((s, x) => s + x.shipped_gzipped_estimate, 0);
   console.log(`| ${small.length} crates under 2 KB each | | ${(small.reduce((s, x) => s + x.bytes, 0) / 1024).toFixed(1)} | ${(smallGz / 1024).toFixed(1)} |`);
+}
+if (top > 0) {
+  console.log(`\n| largest functions | code bytes |\n|---|---:|`);
+  for (const b of [...bodies].sort((a, b) => b.size - a.size).slice(0, top)) console.log(`| ${b.name.slice(0, 140)} | ${b.size} |`);
 }

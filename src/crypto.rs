@@ -9,7 +9,8 @@ use rsa::signature::Verifier;
 /// Checks `signature` over `message` with `key` under `alg`. RS256 is RSASSA-PKCS1-v1_5 with
 /// SHA-256 (the signature must be exactly the modulus length); ES256 is ECDSA P-256 SHA-256 with
 /// the raw 64-byte `r || s` form of JWS (DER is refused; `r` or `s` zero or `>= n` is refused).
-/// High-S signatures are accepted, as plain ECDSA and WebCrypto accept them.
+/// High-S signatures are accepted, as plain ECDSA and WebCrypto accept them. In the worker, which
+/// verifies with WebCrypto, ES256 has no verifier here and is refused.
 pub fn verify_signature(key: &KeyMaterial, alg: Alg, message: &[u8], signature: &[u8]) -> bool {
     match (key, alg) {
         (KeyMaterial::Rsa { verifier, .. }, Alg::Rs256) => {
@@ -18,6 +19,7 @@ pub fn verify_signature(key: &KeyMaterial, alg: Alg, message: &[u8], signature: 
                 Err(_) => false,
             }
         }
+        #[cfg(not(target_arch = "wasm32"))]
         (KeyMaterial::Ec { verifier, .. }, Alg::Es256) => {
             if signature.len() != 64 {
                 return false;

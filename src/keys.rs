@@ -142,12 +142,20 @@ pub enum KeyMaterial {
     },
     /// A P-256 public key (ES256).
     Ec {
-        /// The public key.
-        key: p256::PublicKey,
-        /// Its ECDSA verifier.
-        verifier: p256::ecdsa::VerifyingKey,
+        /// The uncompressed SEC1 point (`04 || x || y`), checked to lie on P-256.
+        point: Box<[u8; 65]>,
+        /// Its ECDSA verifier (native only: at the edge WebCrypto verifies).
+        verifier: EcVerifier,
     },
 }
+
+/// The ECDSA verifier natively (CLI, tests). The worker verifies with WebCrypto and never
+/// builds one, which keeps p256's field arithmetic (about 20 KB of the gzipped wasm) out of it.
+#[cfg(not(target_arch = "wasm32"))]
+pub type EcVerifier = p256::ecdsa::VerifyingKey;
+/// The ECDSA verifier natively (CLI, tests); in the worker, WebCrypto verifies.
+#[cfg(target_arch = "wasm32")]
+pub type EcVerifier = ();
 
 const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 const OID_EC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
@@ -161,10 +169,22 @@ impl KeyMaterial {
         KeyMaterial::Rsa { key, verifier }
     }
 
-    /// From a P-256 public key.
-    pub fn from_p256(key: p256::PublicKey) -> KeyMaterial {
-        let verifier = p256::ecdsa::VerifyingKey::from(&key);
-        KeyMaterial::Ec { key, verifier }
+    /// From an uncompressed SEC1 P-256 point (`04 || x || y`, 65 bytes); `None` unless it is
+    /// one and lies on the curve. Compressed points are refused: JWKs always carry both
+    /// coordinates, and the worker's WebCrypto import wants them.
+    pub fn from_p256_point(sec1: &[u8]) -> Option<KeyMaterial> {
+        let point: [u8; 65] = sec1.try_into().ok()?;
+        if point[0] != 4 || !p256_on_curve(&point[1..33], &point[33..]) {
+            return None;
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        let verifier = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point).ok()?;
+        #[cfg(target_arch = "wasm32")]
+        let verifier = ();
+        Some(KeyMaterial::Ec {
+            point: Box::new(point),
+            verifier,
+        })
     }
 
     /// From a DER SubjectPublicKeyInfo, without the key policy.
@@ -183,9 +203,12 @@ impl KeyMaterial {
             if curve != OID_P256 {
                 return Err(KeyError::UnsupportedCurve(curve_name(&curve)));
             }
-            p256::PublicKey::from_public_key_der(der)
-                .map(KeyMaterial::from_p256)
-                .map_err(|_| KeyError::Malformed("invalid P-256 public key"))
+            spki.subject_public_key
+                .as_bytes()
+                .and_then(KeyMaterial::from_p256_point)
+                .ok_or(KeyError::Malformed(
+                    "invalid P-256 public key (an uncompressed point on the curve)",
+                ))
         } else {
             Err(KeyError::UnsupportedKeyType(spki.algorithm.oid.to_string()))
         }
@@ -203,7 +226,11 @@ impl KeyMaterial {
     pub fn spki_der(&self) -> Vec<u8> {
         let der = match self {
             KeyMaterial::Rsa { key, .. } => key.to_public_key_der(),
-            KeyMaterial::Ec { key, .. } => key.to_public_key_der(),
+            KeyMaterial::Ec { point, .. } => {
+                let mut der = P256_SPKI_PREFIX.to_vec();
+                der.extend_from_slice(&point[..]);
+                return der;
+            }
         };
         der.map(|d| d.as_bytes().to_vec()).unwrap_or_default()
     }
@@ -217,10 +244,7 @@ impl KeyMaterial {
                 out.extend_from_slice(&key.e().to_bytes_be());
                 out
             }
-            KeyMaterial::Ec { key, .. } => {
-                use p256::elliptic_curve::sec1::ToEncodedPoint;
-                key.to_encoded_point(false).as_bytes().to_vec()
-            }
+            KeyMaterial::Ec { point, .. } => point.to_vec(),
         }
     }
 
@@ -233,19 +257,12 @@ impl KeyMaterial {
                 ("n", URL_SAFE_NO_PAD.encode(key.n().to_bytes_be())),
                 ("e", URL_SAFE_NO_PAD.encode(key.e().to_bytes_be())),
             ],
-            KeyMaterial::Ec { key, .. } => {
-                use p256::elliptic_curve::sec1::ToEncodedPoint;
-                let point = key.to_encoded_point(false);
-                let coord = |c: Option<&p256::FieldBytes>| {
-                    c.map(|b| URL_SAFE_NO_PAD.encode(b)).unwrap_or_default()
-                };
-                vec![
-                    ("kty", "EC".to_owned()),
-                    ("crv", "P-256".to_owned()),
-                    ("x", coord(point.x())),
-                    ("y", coord(point.y())),
-                ]
-            }
+            KeyMaterial::Ec { point, .. } => vec![
+                ("kty", "EC".to_owned()),
+                ("crv", "P-256".to_owned()),
+                ("x", URL_SAFE_NO_PAD.encode(&point[1..33])),
+                ("y", URL_SAFE_NO_PAD.encode(&point[33..])),
+            ],
         }
     }
 
@@ -255,6 +272,36 @@ impl KeyMaterial {
             KeyMaterial::Ec { .. } => 256,
         }
     }
+}
+
+/// A P-256 SubjectPublicKeyInfo up to its 65-byte point: SEQUENCE { SEQUENCE { id-ecPublicKey,
+/// prime256v1 }, BIT STRING (0 unused bits) }.
+const P256_SPKI_PREFIX: [u8; 26] = [
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
+    0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+];
+
+/// Whether (x, y) (32 bytes each, big-endian) lies on P-256: both below p and
+/// y² = x³ − 3x + b (mod p). With the RSA code's big integers, so that the worker carries no
+/// elliptic-curve field arithmetic only to check a key once per isolate.
+fn p256_on_curve(x: &[u8], y: &[u8]) -> bool {
+    const P: &str = "ffffffff00000001000000000000000000000000ffffffffffffffffffffffff";
+    const B: &str = "5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b";
+    let (Some(p), Some(b)) = (
+        BigUint::parse_bytes(P.as_bytes(), 16),
+        BigUint::parse_bytes(B.as_bytes(), 16),
+    ) else {
+        return false;
+    };
+    let x = BigUint::from_bytes_be(x);
+    let y = BigUint::from_bytes_be(y);
+    if x >= p || y >= p {
+        return false;
+    }
+    let three = BigUint::from(3u32);
+    let lhs = (&y * &y) % &p;
+    let rhs = ((&x * &x % &p) * &x + (&p - &three) * &x + &b) % &p;
+    lhs == rhs
 }
 
 fn curve_name(oid: &ObjectIdentifier) -> String {
@@ -665,9 +712,8 @@ pub fn parse_jwk(jwk: &Map<String, Value>) -> Result<Key, KeyError> {
             sec1.push(4u8);
             sec1.extend_from_slice(&x);
             sec1.extend_from_slice(&y);
-            let key = p256::PublicKey::from_sec1_bytes(&sec1)
-                .map_err(|_| KeyError::Malformed("EC point is not on P-256"))?;
-            KeyMaterial::from_p256(key)
+            KeyMaterial::from_p256_point(&sec1)
+                .ok_or(KeyError::Malformed("EC point is not on P-256"))?
         }
         other => return Err(KeyError::UnsupportedKeyType(other.to_owned())),
     };
@@ -684,4 +730,49 @@ pub fn parse_jwk(jwk: &Map<String, Value>) -> Result<Key, KeyError> {
         Some(_) => return Err(KeyError::Malformed("kid")),
     };
     Key::new(material, kid)
+}
+
+#[cfg(test)]
+mod p256_tests {
+    use super::{p256_on_curve, KeyMaterial, P256_SPKI_PREFIX};
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    const GX: &str = "6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296";
+    const GY: &str = "4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5";
+
+    #[test]
+    fn the_generator_is_on_the_curve_and_a_moved_point_is_not() {
+        assert!(p256_on_curve(&hex(GX), &hex(GY)));
+        let mut y = hex(GY);
+        y[31] ^= 1;
+        assert!(!p256_on_curve(&hex(GX), &y));
+        // A coordinate at or above p is refused even if it reduces to a point on the curve.
+        let p = hex("ffffffff00000001000000000000000000000000ffffffffffffffffffffffff");
+        assert!(!p256_on_curve(&p, &hex(GY)));
+    }
+
+    #[test]
+    fn only_an_uncompressed_point_on_the_curve_makes_key_material() {
+        let mut point = vec![4u8];
+        point.extend(hex(GX));
+        point.extend(hex(GY));
+        let key = KeyMaterial::from_p256_point(&point).expect("the generator");
+        let der = key.spki_der();
+        assert_eq!(der.get(..26), Some(&P256_SPKI_PREFIX[..]));
+        assert_eq!(
+            KeyMaterial::from_spki_der(&der).map(|k| k.spki_der()),
+            Ok(der)
+        );
+        let mut compressed = vec![2u8 | (hex(GY)[31] & 1)];
+        compressed.extend(hex(GX));
+        assert!(KeyMaterial::from_p256_point(&compressed).is_none());
+        point[0] = 6;
+        assert!(KeyMaterial::from_p256_point(&point).is_none());
+    }
 }

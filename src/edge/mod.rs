@@ -14,11 +14,13 @@ use std::cell::RefCell;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 
-// Talc instead of the standard library's dlmalloc: a warm request makes about a hundred small
-// allocations, and under dlmalloc their malloc and free were the largest part of the wasm's own
-// time inside workerd (bench/run.sh, README "Performance").
+mod allocator;
+
+// Talc with per-size-class free lists in front (`allocator`): a warm request makes about a
+// hundred small allocations, and their malloc and free were the largest part of the wasm's own
+// time (the standard library's dlmalloc more so than talc).
 #[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+static ALLOCATOR: allocator::Pooled = allocator::Pooled::new();
 
 /// The inbox's size until a request needs more (a request with a large cookie grows it once).
 const INBOX_BYTES: usize = 16 * 1024;
@@ -175,14 +177,14 @@ pub fn begin(len: u32, now_ms: f64) -> u32 {
         return answer(0, &Pipeline::unseeded());
     };
     let request = with_inbox(len, wire::request).unwrap_or_default();
-    let (id, step) = with_pipeline((0, Pipeline::expired()), |p| {
-        p.start(request, now_ms as i64, random)
-    });
+    let started = with_pipeline(None, |p| Some(p.start(request, now_ms as i64, random)));
+    let (id, step) = started.unwrap_or_else(|| (0, Pipeline::expired()));
     answer(id, &step)
 }
 
 fn resume(id: u32, event: Event) -> u32 {
-    let step = with_pipeline(Pipeline::expired(), |p| p.resume(id, event));
+    // The 503 is built only when there is no pipeline: never on the way of a request.
+    let step = with_pipeline(None, |p| Some(p.resume(id, event))).unwrap_or_else(Pipeline::expired);
     answer(id, &step)
 }
 
@@ -297,7 +299,8 @@ pub fn refresh_fetched(kind: u32, status: u16, body: &str, truncated: bool, now_
     })
 }
 
+/// Links the `worker` crate's start-up: its panic hook (the only one: it logs the panic and marks
+/// `__worker_init_state.criticalError`) and wasm-bindgen's reinit path, which the entry uses to
+/// run the next request on a fresh instance after a trap.
 #[worker::event(start)]
-fn start_hook() {
-    console_error_panic_hook::set_once();
-}
+fn start_hook() {}
