@@ -149,13 +149,27 @@ function demangle(name) {
 /** The crate a Rust function name belongs to (`<a::B as c::D>::f` is `a`'s). */
 function crateOf(mangled) {
   if (!mangled) return "(unnamed)";
+  if (mangled.startsWith("_R")) return groupOf(v0Crate(mangled));
   const name = demangle(mangled);
   if (GLUE.test(name)) return "wasm-bindgen glue";
   let n = name.replace(/^<+/, "").replace(/^(impl |dyn |&(mut )?|\*(const|mut) )+/, "");
   if (/^\[|^\(/.test(n)) n = n.replace(/^[\[(]+/, "").replace(/^&(mut )?/, "");
   const m = /^([A-Za-z_][A-Za-z0-9_]*)::/.exec(n);
   if (!m) return "(other)";
-  const crate = m[1];
+  return groupOf(m[1]);
+}
+
+/** A v0-mangled symbol's first crate root (`…Cs<hash>_4core…` is `core`): std rebuilt from
+ * source (scripts/worker-build.sh) is mangled this way. */
+function v0Crate(mangled) {
+  const m = /C(?:s[0-9A-Za-z]*_)?(\d+)_?/.exec(mangled);
+  if (!m) return "(other)";
+  const at = m.index + m[0].length;
+  return mangled.slice(at, at + Number(m[1]));
+}
+
+function groupOf(crate) {
+  if (crate === "wasm_bindgen" || crate === "js_sys" || crate === "web_sys") return "wasm-bindgen glue";
   if (["core", "alloc", "std", "compiler_builtins", "hashbrown", "dlmalloc"].includes(crate)) return "std (core, alloc, std)";
   return crate;
 }

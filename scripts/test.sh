@@ -49,10 +49,10 @@ step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy --all-targets -D warnings" cargo clippy --all-targets -- -D warnings
 # The edge module only compiles for wasm32: lint it there too when rustup's toolchain has the
 # target (with Debian's offline rustc, rustup's clippy cannot read its crates: skipped).
-if [ "$EDGEGATE_WASM_RUSTC" = "$(command -v rustc)" ]; then
+if wasm_target_ready "$(command -v rustc)"; then
   step "cargo clippy wasm32 -D warnings" cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
 else
-  echo "[test] wasm32 clippy skipped: the wasm std comes from Debian's rustc ($EDGEGATE_WASM_RUSTC)"
+  echo "[test] wasm32 clippy skipped: rustup's rustc has no wasm32 std on this machine"
 fi
 step "cargo test (native)" cargo test
 step "wasm release build" bash scripts/build.sh

@@ -4,7 +4,8 @@
 # deploys is byte for byte what was tested. Portable POSIX sh: it needs cargo, rustc with the
 # wasm32 target (RUSTC picks another one), and the npm packages of `npm ci` (wasm-opt).
 #
-# 1. worker-build --release with the worker's own entry (CUSTOM_SHIM=src/edge/shim.js);
+# 1. worker-build --release with the worker's own entry (CUSTOM_SHIM=src/edge/shim.js), std
+#    rebuilt from source with panics as bare traps;
 # 2. a second wasm-opt pass that drops the name section worker-build keeps (about 140 KB; names
 #    only serve stack traces, and panics are logged by the panic hook without them).
 # Skipped when the stamp says the sources AND the outputs are what the last build left (a build/
@@ -15,7 +16,14 @@ cd "$(dirname "$0")/.."
 WASM=build/worker/index.wasm
 JS=build/index.js
 STAMP=build/.edgegate-build-stamp
+# The wasm needs a rustc with its std source (Debian's rustc-web + rust-web-src, which
+# scripts/setup.sh installs): /usr/bin/rustc unless RUSTC names another.
+if [ -z "${RUSTC:-}" ] && [ -x /usr/bin/rustc ]; then RUSTC=/usr/bin/rustc; fi
 RUSTC_BIN="${RUSTC:-rustc}"
+if [ ! -f "$("$RUSTC_BIN" --print sysroot 2>/dev/null)/lib/rustlib/src/rust/library/Cargo.lock" ]; then
+  echo "[worker-build] $RUSTC_BIN has no std source for the wasm build: run \`bash scripts/setup.sh\` (Debian's rustc-web and rust-web-src)" >&2
+  exit 1
+fi
 
 sha() { sha256sum "$@" | cut -d' ' -f1; }
 
@@ -23,7 +31,7 @@ inputs_hash() {
   {
     echo "rustc=$("$RUSTC_BIN" --version)"
     echo "worker-build=$(worker-build --version 2>/dev/null || echo none)"
-    find src Cargo.toml Cargo.lock -type f | LC_ALL=C sort | xargs sha256sum
+    find src Cargo.toml Cargo.lock scripts/worker-build.sh -type f | LC_ALL=C sort | xargs sha256sum
   } | sha256sum | cut -d' ' -f1
 }
 
@@ -58,7 +66,15 @@ fi
 
 rm -f "$STAMP"
 rm -rf build/worker build/index_bg.wasm
-CUSTOM_SHIM=src/edge/shim.js RUSTC="$RUSTC_BIN" worker-build --release
+# std rebuilt with the worker (-Zbuild-std; RUSTC_BOOTSTRAP lets this stable rustc take the
+# unstable flags) and panics compiled to a bare trap (-Cpanic=immediate-abort): no panic message,
+# location or formatting code is linked, about 15 KB of the gzipped wasm. A panic is a bug either
+# way; the entry notes the trap and runs the next request on a fresh instance (src/edge/shim.js).
+# RUSTFLAGS reach only the wasm target's crates (cargo builds with --target).
+CUSTOM_SHIM=src/edge/shim.js RUSTC="$RUSTC_BIN" RUSTC_BOOTSTRAP=1 \
+  CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
+  RUSTFLAGS="${RUSTFLAGS:-} -Zunstable-options -Cpanic=immediate-abort" \
+  worker-build --release
 [ -f "$WASM" ] || { echo "[worker-build] expected $WASM after worker-build" >&2; exit 1; }
 # Feature flags as worker-build passes them, so no newer encoding than workerd supports is emitted.
 "$WASM_OPT" -Oz --strip-debug --strip-producers \

@@ -6,6 +6,11 @@
 const LOG_LINE =
   '{"request_id":"ca10deb516b03105c3f44d07be5808d7","method":"GET","path":"/api/data","outcome":"proxy","status":200,"auth_status":"signed-in","reason":null,"detail":null,"fault":null,"token_source":"header","forwarded_issues":[],"dropped_cookies":[],"grace":false,"duration_ms":0}';
 let sink = 0;
+const IDENTITY = [
+  ["x-auth-status", "signed-in"], ["x-auth-user-id", "user_1"], ["x-auth-session-id", "sess_1"],
+  ["x-auth-token-type", "session_token"], ["x-request-id", "ca10deb516b03105"],
+  ["x-forwarded-host", "app.example.com"], ["x-forwarded-proto", "https"], ["x-forwarded-for", "127.0.0.1"],
+];
 
 function headerBlob(headers) {
   let blob = "";
@@ -38,6 +43,27 @@ const BEFORE_FETCH = {
   },
   headerBlob(request) {
     sink += headerBlob(request.headers).length;
+  },
+  // The origin request's headers, three ways: a copy of the request's edited in place (one
+  // runtime call per edit), one array of pairs, one plain object.
+  headersEdited(request) {
+    const h = new Headers(request.headers);
+    h.delete("authorization");
+    h.delete("cookie");
+    for (const [name, value] of IDENTITY) h.append(name, value);
+    sink += h.has("x-request-id") ? 1 : 0;
+  },
+  headersPairs(request) {
+    const pairs = [];
+    for (const pair of request.headers) if (pair[0] !== "authorization" && pair[0] !== "cookie") pairs.push(pair);
+    for (const pair of IDENTITY) pairs.push(pair);
+    sink += new Headers(pairs).has("x-request-id") ? 1 : 0;
+  },
+  headersObject(request) {
+    const object = {};
+    for (const [name, value] of request.headers) if (name !== "authorization" && name !== "cookie") object[name] = value;
+    for (const [name, value] of IDENTITY) object[name] = value;
+    sink += new Headers(object).has("x-request-id") ? 1 : 0;
   },
   url(request) {
     sink += new URL(request.url).pathname.length;
