@@ -5,12 +5,10 @@
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use rsa::pkcs1::DecodeRsaPublicKey;
+use crypto_bigint::modular::runtime_mod::{DynResidue, DynResidueParams};
+use crypto_bigint::U256;
 use rsa::pkcs8::der::Decode;
 use rsa::pkcs8::spki::{ObjectIdentifier, SubjectPublicKeyInfoRef};
-use rsa::pkcs8::{DecodePublicKey, EncodePublicKey};
-use rsa::traits::PublicKeyParts;
-use rsa::{BigUint, RsaPublicKey};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -135,10 +133,12 @@ impl std::error::Error for KeyError {}
 pub enum KeyMaterial {
     /// An RSA public key (RS256).
     Rsa {
-        /// The public key.
-        key: RsaPublicKey,
-        /// Its RSASSA-PKCS1-v1_5 SHA-256 verifier.
-        verifier: rsa::pkcs1v15::VerifyingKey<Sha256>,
+        /// The modulus, big-endian, without leading zero bytes.
+        modulus: Box<[u8]>,
+        /// The public exponent, big-endian, without leading zero bytes.
+        exponent: Box<[u8]>,
+        /// Its RSASSA-PKCS1-v1_5 SHA-256 verifier (native only: at the edge WebCrypto verifies).
+        verifier: RsaVerifier,
     },
     /// A P-256 public key (ES256).
     Ec {
@@ -148,6 +148,18 @@ pub enum KeyMaterial {
         verifier: EcVerifier,
     },
 }
+
+/// The RSA verifier natively (CLI, tests). The worker verifies with WebCrypto and reads an RSA
+/// key as its two numbers only, which keeps the `rsa` crate's big-integer code out of it.
+#[cfg(not(target_arch = "wasm32"))]
+pub type RsaVerifier = rsa::pkcs1v15::VerifyingKey<Sha256>;
+/// The RSA verifier natively (CLI, tests); in the worker, WebCrypto verifies.
+#[cfg(target_arch = "wasm32")]
+pub type RsaVerifier = ();
+
+/// The largest RSA modulus accepted, in bits (the `rsa` crate's limit, so that the worker and
+/// the CLI agree on every key).
+const RSA_MAX_BITS: usize = 4096;
 
 /// The ECDSA verifier natively (CLI, tests). The worker verifies with WebCrypto and never
 /// builds one, which keeps p256's field arithmetic (about 20 KB of the gzipped wasm) out of it.
@@ -162,11 +174,40 @@ const OID_EC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1
 const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
 
 impl KeyMaterial {
-    /// From an RSA public key, without the key policy (the primitive accepts any valid key;
-    /// the policy is a configuration rule applied by [`Key::new`]).
-    pub fn from_rsa(key: RsaPublicKey) -> KeyMaterial {
-        let verifier = rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key.clone());
-        KeyMaterial::Rsa { key, verifier }
+    /// From an RSA key's modulus and public exponent (big-endian), without the key policy (the
+    /// primitive accepts any valid key; the policy is a configuration rule applied by
+    /// [`Key::new`]). `None` unless the modulus is odd and at most 4096 bits and the exponent is
+    /// odd, at least 3, below 2^33 and below the modulus (what the `rsa` crate accepts).
+    pub fn from_rsa_numbers(modulus: &[u8], exponent: &[u8]) -> Option<KeyMaterial> {
+        let modulus = without_leading_zeros(modulus);
+        let exponent = without_leading_zeros(exponent);
+        let odd = |n: &[u8]| n.last().is_some_and(|b| b & 1 == 1);
+        let e_ok = exponent.len() <= 5
+            && exponent.iter().fold(0u64, |v, &b| v << 8 | u64::from(b)) < 1 << 33
+            && exponent != [1]
+            && (exponent.len(), exponent) < (modulus.len(), modulus);
+        if !odd(modulus) || !odd(exponent) || !e_ok || bit_length(modulus) > RSA_MAX_BITS {
+            return None;
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        let verifier = {
+            let n = rsa::BigUint::from_bytes_be(modulus);
+            let e = rsa::BigUint::from_bytes_be(exponent);
+            rsa::pkcs1v15::VerifyingKey::<Sha256>::new(rsa::RsaPublicKey::new(n, e).ok()?)
+        };
+        #[cfg(target_arch = "wasm32")]
+        let verifier = ();
+        Some(KeyMaterial::Rsa {
+            modulus: modulus.into(),
+            exponent: exponent.into(),
+            verifier,
+        })
+    }
+
+    /// From a DER PKCS#1 RSAPublicKey, without the key policy.
+    pub fn from_pkcs1_der(der: &[u8]) -> Option<KeyMaterial> {
+        let key = rsa::pkcs1::RsaPublicKey::from_der(der).ok()?;
+        KeyMaterial::from_rsa_numbers(key.modulus.as_bytes(), key.public_exponent.as_bytes())
     }
 
     /// From an uncompressed SEC1 P-256 point (`04 || x || y`, 65 bytes); `None` unless it is
@@ -192,9 +233,10 @@ impl KeyMaterial {
         let spki = SubjectPublicKeyInfoRef::from_der(der)
             .map_err(|_| KeyError::Malformed("not a DER SubjectPublicKeyInfo"))?;
         if spki.algorithm.oid == OID_RSA {
-            RsaPublicKey::from_public_key_der(der)
-                .map(KeyMaterial::from_rsa)
-                .map_err(|_| KeyError::Malformed("invalid RSA public key"))
+            spki.subject_public_key
+                .as_bytes()
+                .and_then(KeyMaterial::from_pkcs1_der)
+                .ok_or(KeyError::Malformed("invalid RSA public key"))
         } else if spki.algorithm.oid == OID_EC {
             let curve = spki
                 .algorithm
@@ -222,10 +264,19 @@ impl KeyMaterial {
         }
     }
 
-    /// DER SubjectPublicKeyInfo, as WebCrypto's `importKey("spki", ...)` wants it.
+    /// DER SubjectPublicKeyInfo (tests and the CLI; the worker hands WebCrypto a JWK).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn spki_der(&self) -> Vec<u8> {
+        use rsa::pkcs8::EncodePublicKey;
         let der = match self {
-            KeyMaterial::Rsa { key, .. } => key.to_public_key_der(),
+            KeyMaterial::Rsa {
+                modulus, exponent, ..
+            } => rsa::RsaPublicKey::new(
+                rsa::BigUint::from_bytes_be(modulus),
+                rsa::BigUint::from_bytes_be(exponent),
+            )
+            .map_err(|_| rsa::pkcs8::spki::Error::KeyMalformed)
+            .and_then(|key| key.to_public_key_der()),
             KeyMaterial::Ec { point, .. } => {
                 let mut der = P256_SPKI_PREFIX.to_vec();
                 der.extend_from_slice(&point[..]);
@@ -239,11 +290,9 @@ impl KeyMaterial {
     /// fingerprints. Cheaper than re-encoding the SPKI, which the worker never needs.
     pub fn public_numbers(&self) -> Vec<u8> {
         match self {
-            KeyMaterial::Rsa { key, .. } => {
-                let mut out = key.n().to_bytes_be();
-                out.extend_from_slice(&key.e().to_bytes_be());
-                out
-            }
+            KeyMaterial::Rsa {
+                modulus, exponent, ..
+            } => [&modulus[..], &exponent[..]].concat(),
             KeyMaterial::Ec { point, .. } => point.to_vec(),
         }
     }
@@ -252,10 +301,12 @@ impl KeyMaterial {
     /// `importKey("jwk", ...)`.
     pub fn public_jwk(&self) -> Vec<(&'static str, String)> {
         match self {
-            KeyMaterial::Rsa { key, .. } => vec![
+            KeyMaterial::Rsa {
+                modulus, exponent, ..
+            } => vec![
                 ("kty", "RSA".to_owned()),
-                ("n", URL_SAFE_NO_PAD.encode(key.n().to_bytes_be())),
-                ("e", URL_SAFE_NO_PAD.encode(key.e().to_bytes_be())),
+                ("n", URL_SAFE_NO_PAD.encode(modulus)),
+                ("e", URL_SAFE_NO_PAD.encode(exponent)),
             ],
             KeyMaterial::Ec { point, .. } => vec![
                 ("kty", "EC".to_owned()),
@@ -268,7 +319,7 @@ impl KeyMaterial {
 
     fn bits(&self) -> usize {
         match self {
-            KeyMaterial::Rsa { key, .. } => key.n().bits(),
+            KeyMaterial::Rsa { modulus, .. } => bit_length(modulus),
             KeyMaterial::Ec { .. } => 256,
         }
     }
@@ -276,32 +327,45 @@ impl KeyMaterial {
 
 /// A P-256 SubjectPublicKeyInfo up to its 65-byte point: SEQUENCE { SEQUENCE { id-ecPublicKey,
 /// prime256v1 }, BIT STRING (0 unused bits) }.
+#[cfg(not(target_arch = "wasm32"))]
 const P256_SPKI_PREFIX: [u8; 26] = [
     0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
     0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
 ];
 
 /// Whether (x, y) (32 bytes each, big-endian) lies on P-256: both below p and
-/// y² = x³ − 3x + b (mod p). With the RSA code's big integers, so that the worker carries no
-/// elliptic-curve field arithmetic only to check a key once per isolate.
+/// y² = x³ − 3x + b (mod p). With crypto-bigint's Montgomery residues, so that the worker carries
+/// no elliptic-curve arithmetic only to check a key once per isolate.
 fn p256_on_curve(x: &[u8], y: &[u8]) -> bool {
-    const P: &str = "ffffffff00000001000000000000000000000000ffffffffffffffffffffffff";
-    const B: &str = "5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b";
-    let (Some(p), Some(b)) = (
-        BigUint::parse_bytes(P.as_bytes(), 16),
-        BigUint::parse_bytes(B.as_bytes(), 16),
-    ) else {
+    const P: U256 =
+        U256::from_be_hex("ffffffff00000001000000000000000000000000ffffffffffffffffffffffff");
+    const B: U256 =
+        U256::from_be_hex("5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b");
+    let (Ok(x), Ok(y)) = (<[u8; 32]>::try_from(x), <[u8; 32]>::try_from(y)) else {
         return false;
     };
-    let x = BigUint::from_bytes_be(x);
-    let y = BigUint::from_bytes_be(y);
-    if x >= p || y >= p {
+    let (x, y) = (U256::from_be_slice(&x), U256::from_be_slice(&y));
+    if x >= P || y >= P {
         return false;
     }
-    let three = BigUint::from(3u32);
-    let lhs = (&y * &y) % &p;
-    let rhs = ((&x * &x % &p) * &x + (&p - &three) * &x + &b) % &p;
-    lhs == rhs
+    let params = DynResidueParams::new(&P);
+    let (x, y) = (DynResidue::new(&x, params), DynResidue::new(&y, params));
+    let three = DynResidue::new(&U256::from_u8(3), params);
+    let b = DynResidue::new(&B, params);
+    y * y == x * x * x - three * x + b
+}
+
+/// `bytes` without its leading zero bytes.
+fn without_leading_zeros(bytes: &[u8]) -> &[u8] {
+    let first = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
+    bytes.get(first..).unwrap_or_default()
+}
+
+/// The bit length of a big-endian number without leading zero bytes.
+fn bit_length(number: &[u8]) -> usize {
+    number.first().map_or(0, |&top| {
+        (number.len() - 1) * 8 + (8 - top.leading_zeros() as usize)
+    })
 }
 
 fn curve_name(oid: &ObjectIdentifier) -> String {
@@ -333,12 +397,15 @@ pub struct Key {
 impl Key {
     /// Applies the key policy: RSA at least 2048 bits with e = 65537; EC P-256 only.
     pub fn new(material: KeyMaterial, kid: Option<String>) -> Result<Key, KeyError> {
-        if let KeyMaterial::Rsa { key, .. } = &material {
-            let bits = key.n().bits();
+        if let KeyMaterial::Rsa {
+            modulus, exponent, ..
+        } = &material
+        {
+            let bits = bit_length(modulus);
             if bits < 2048 {
                 return Err(KeyError::RsaTooSmall(bits));
             }
-            if key.e() != &BigUint::from(65537u32) {
+            if exponent[..] != [1, 0, 1] {
                 return Err(KeyError::RsaExponent);
             }
         }
@@ -594,9 +661,8 @@ fn parse_pem_block(label: &str, body: &str) -> Result<Key, KeyError> {
     let der = decode_pem_body(body)?;
     let material = match label {
         "PUBLIC KEY" => KeyMaterial::from_spki_der(&der)?,
-        "RSA PUBLIC KEY" => RsaPublicKey::from_pkcs1_der(&der)
-            .map(KeyMaterial::from_rsa)
-            .map_err(|_| KeyError::Malformed("invalid PKCS#1 RSA public key"))?,
+        "RSA PUBLIC KEY" => KeyMaterial::from_pkcs1_der(&der)
+            .ok_or(KeyError::Malformed("invalid PKCS#1 RSA public key"))?,
         _ => return Err(KeyError::Malformed("unknown PEM label")),
     };
     Key::new(material, None)
@@ -609,9 +675,8 @@ fn parse_bare_body(text: &str) -> Result<Key, KeyError> {
     }
     let material = match KeyMaterial::from_spki_der(&der) {
         Ok(m) => m,
-        Err(KeyError::Malformed(_)) => RsaPublicKey::from_pkcs1_der(&der)
-            .map(KeyMaterial::from_rsa)
-            .map_err(|_| KeyError::Malformed("not a public key (SPKI or PKCS#1)"))?,
+        Err(KeyError::Malformed(_)) => KeyMaterial::from_pkcs1_der(&der)
+            .ok_or(KeyError::Malformed("not a public key (SPKI or PKCS#1)"))?,
         Err(other) => return Err(other),
     };
     Key::new(material, None)
@@ -692,11 +757,8 @@ pub fn parse_jwk(jwk: &Map<String, Value>) -> Result<Key, KeyError> {
     let kty = jwk_str(jwk, "kty")?;
     let material = match kty {
         "RSA" => {
-            let n = BigUint::from_bytes_be(&jwk_bytes(jwk, "n")?);
-            let e = BigUint::from_bytes_be(&jwk_bytes(jwk, "e")?);
-            let key =
-                RsaPublicKey::new(n, e).map_err(|_| KeyError::Malformed("invalid RSA key"))?;
-            KeyMaterial::from_rsa(key)
+            let (n, e) = (jwk_bytes(jwk, "n")?, jwk_bytes(jwk, "e")?);
+            KeyMaterial::from_rsa_numbers(&n, &e).ok_or(KeyError::Malformed("invalid RSA key"))?
         }
         "EC" => {
             let crv = jwk_str(jwk, "crv")?;
@@ -774,5 +836,53 @@ mod p256_tests {
         assert!(KeyMaterial::from_p256_point(&compressed).is_none());
         point[0] = 6;
         assert!(KeyMaterial::from_p256_point(&point).is_none());
+    }
+}
+
+#[cfg(test)]
+mod rsa_number_tests {
+    use super::*;
+
+    fn modulus(bits: usize) -> Vec<u8> {
+        let mut n = vec![0xffu8; bits.div_ceil(8)];
+        if let Some(top) = n.first_mut() {
+            *top >>= (8 - bits % 8) % 8;
+        }
+        n
+    }
+
+    #[test]
+    fn the_numbers_rsa_would_accept_make_key_material() {
+        let n = modulus(2048);
+        let key = KeyMaterial::from_rsa_numbers(&[&[0, 0][..], &n].concat(), &[0, 1, 0, 1])
+            .expect("a valid key");
+        assert_eq!(key.bits(), 2048);
+        assert_eq!(key.public_numbers(), [&n[..], &[1, 0, 1]].concat());
+        assert!(KeyMaterial::from_rsa_numbers(&modulus(4096), &[3]).is_some());
+    }
+
+    #[test]
+    fn numbers_no_rsa_key_has_are_refused() {
+        let n = modulus(2048);
+        let mut even = n.clone();
+        if let Some(last) = even.last_mut() {
+            *last = 0xfe;
+        }
+        for (n, e) in [
+            (even, vec![1, 0, 1]),
+            (n.clone(), vec![1]),
+            (n.clone(), vec![1, 0, 0]),
+            (n.clone(), vec![2, 0, 0, 0, 1]),
+            (n.clone(), n.clone()),
+            (modulus(4097), vec![1, 0, 1]),
+            (Vec::new(), vec![1, 0, 1]),
+            (n, Vec::new()),
+        ] {
+            assert!(
+                KeyMaterial::from_rsa_numbers(&n, &e).is_none(),
+                "{} {e:?}",
+                n.len()
+            );
+        }
     }
 }
