@@ -5,8 +5,6 @@
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use crypto_bigint::modular::runtime_mod::{DynResidue, DynResidueParams};
-use crypto_bigint::U256;
 use rsa::pkcs8::der::Decode;
 use rsa::pkcs8::spki::{ObjectIdentifier, SubjectPublicKeyInfoRef};
 use serde_json::{Map, Value};
@@ -334,25 +332,88 @@ const P256_SPKI_PREFIX: [u8; 26] = [
 ];
 
 /// Whether (x, y) (32 bytes each, big-endian) lies on P-256: both below p and
-/// y² = x³ − 3x + b (mod p). With crypto-bigint's Montgomery residues, so that the worker carries
-/// no elliptic-curve arithmetic only to check a key once per isolate.
+/// y² = x³ − 3x + b (mod p). Plain schoolbook arithmetic on public numbers, once per configured
+/// key: the worker verifies with WebCrypto, and a curve library's field code (or a generic
+/// big-integer crate's) was 8-20 KB of the gzipped wasm for this one check.
 fn p256_on_curve(x: &[u8], y: &[u8]) -> bool {
-    const P: U256 =
-        U256::from_be_hex("ffffffff00000001000000000000000000000000ffffffffffffffffffffffff");
-    const B: U256 =
-        U256::from_be_hex("5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b");
-    let (Ok(x), Ok(y)) = (<[u8; 32]>::try_from(x), <[u8; 32]>::try_from(y)) else {
+    const P: Fe = fe_from_hex("ffffffff00000001000000000000000000000000ffffffffffffffffffffffff");
+    const B: Fe = fe_from_hex("5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b");
+    const P_MINUS_3: Fe =
+        fe_from_hex("ffffffff00000001000000000000000000000000fffffffffffffffffffffffc");
+    let (Some(x), Some(y)) = (fe_from_bytes(x), fe_from_bytes(y)) else {
         return false;
     };
-    let (x, y) = (U256::from_be_slice(&x), U256::from_be_slice(&y));
-    if x >= P || y >= P {
+    if !fe_below(&x, &P) || !fe_below(&y, &P) {
         return false;
     }
-    let params = DynResidueParams::new(&P);
-    let (x, y) = (DynResidue::new(&x, params), DynResidue::new(&y, params));
-    let three = DynResidue::new(&U256::from_u8(3), params);
-    let b = DynResidue::new(&B, params);
-    y * y == x * x * x - three * x + b
+    let x3 = mul_mod(&mul_mod(&x, &x, &P), &x, &P);
+    let rhs = add_mod(&add_mod(&x3, &mul_mod(&P_MINUS_3, &x, &P), &P), &B, &P);
+    mul_mod(&y, &y, &P) == rhs
+}
+
+/// A 256-bit number as eight 32-bit limbs, least significant first.
+type Fe = [u32; 8];
+
+const fn fe_from_hex(hex: &str) -> Fe {
+    let bytes = hex.as_bytes();
+    let mut fe = [0u32; 8];
+    let mut i = 0;
+    while i < 64 {
+        let c = bytes[i];
+        let digit = if c >= b'a' { c - b'a' + 10 } else { c - b'0' };
+        let limb = 7 - i / 8;
+        fe[limb] = fe[limb] << 4 | digit as u32;
+        i += 1;
+    }
+    fe
+}
+
+fn fe_from_bytes(bytes: &[u8]) -> Option<Fe> {
+    let bytes: &[u8; 32] = bytes.try_into().ok()?;
+    let mut fe = [0u32; 8];
+    for (limb, chunk) in fe.iter_mut().zip(bytes.rchunks_exact(4)) {
+        *limb = chunk.iter().fold(0, |v, &b| v << 8 | u32::from(b));
+    }
+    Some(fe)
+}
+
+fn fe_below(a: &Fe, b: &Fe) -> bool {
+    a.iter().rev().cmp(b.iter().rev()) == std::cmp::Ordering::Less
+}
+
+/// (a + b) mod p, for a and b below p.
+fn add_mod(a: &Fe, b: &Fe, p: &Fe) -> Fe {
+    let mut sum = [0u32; 8];
+    let mut carry = 0u64;
+    for ((s, &x), &y) in sum.iter_mut().zip(a).zip(b) {
+        let t = u64::from(x) + u64::from(y) + carry;
+        *s = t as u32;
+        carry = t >> 32;
+    }
+    if carry == 0 && fe_below(&sum, p) {
+        return sum;
+    }
+    let mut borrow = 0i64;
+    for (s, &q) in sum.iter_mut().zip(p) {
+        let t = i64::from(*s) - i64::from(q) + borrow;
+        *s = t as u32;
+        borrow = t >> 32;
+    }
+    sum
+}
+
+/// (a · b) mod p by doubling and adding, for a and b below p.
+fn mul_mod(a: &Fe, b: &Fe, p: &Fe) -> Fe {
+    let mut product = [0u32; 8];
+    for limb in b.iter().rev() {
+        for bit in (0..32).rev() {
+            product = add_mod(&product, &product, p);
+            if limb >> bit & 1 == 1 {
+                product = add_mod(&product, a, p);
+            }
+        }
+    }
+    product
 }
 
 /// `bytes` without its leading zero bytes.
@@ -817,6 +878,23 @@ mod p256_tests {
         // A coordinate at or above p is refused even if it reduces to a point on the curve.
         let p = hex("ffffffff00000001000000000000000000000000ffffffffffffffffffffffff");
         assert!(!p256_on_curve(&p, &hex(GY)));
+    }
+
+    proptest::proptest! {
+        // Agrees with the p256 crate on the points of random secret scalars, and on the same
+        // points with y moved.
+        #[test]
+        fn agrees_with_the_p256_crate(secret in proptest::array::uniform32(1u8..), flip in 0usize..256) {
+            use p256::elliptic_curve::sec1::ToEncodedPoint;
+            let Ok(key) = p256::SecretKey::from_slice(&secret) else { return Ok(()) };
+            let point = key.public_key().to_encoded_point(false);
+            let bytes = point.as_bytes().to_vec();
+            proptest::prop_assert!(p256_on_curve(&bytes[1..33], &bytes[33..]));
+            let mut moved = bytes.clone();
+            moved[33 + flip / 8] ^= 1 << (flip % 8);
+            let theirs = p256::PublicKey::from_sec1_bytes(&moved).is_ok();
+            proptest::prop_assert_eq!(p256_on_curve(&moved[1..33], &moved[33..]), theirs);
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::config::Settings;
 use crate::response::{AuthStatus, RefusalReason, Rejection};
 use crate::session::{self, TokenSource};
 use crate::token::{machine, SessionClaims, TokenError, TokenTypes};
+use serde_json::Value;
 use std::rc::Rc;
 
 /// The session state the phase settled on.
@@ -201,11 +202,20 @@ fn note_azp_refusal(ctx: &mut Ctx, gw: &Settings, claims: &SessionClaims) {
         Some(azp) if v.authorized_parties.iter().any(|p| p == azp) => return,
         Some(azp) => {
             // The claim is the client's: at most 200 characters of it reach the log.
+            // Quoted as JSON rather than with `{:?}`: the same escaping of quotes and control
+            // characters, without linking `Debug`'s Unicode tables into the worker.
             let shown: String = azp.chars().take(200).collect();
-            format!("azp {shown:?} is not one of {:?}", v.authorized_parties)
+            format!(
+                "azp {} is not one of {}",
+                Value::from(shown),
+                Value::from(v.authorized_parties.clone())
+            )
         }
         None if v.allow_missing_azp => return,
-        None => format!("no azp; AUTHORIZED_PARTIES is {:?}", v.authorized_parties),
+        None => format!(
+            "no azp; AUTHORIZED_PARTIES is {}",
+            Value::from(v.authorized_parties.clone())
+        ),
     };
     ctx.log.detail = Some(detail.into());
 }
