@@ -339,7 +339,7 @@ fn jwks_health(gw: &Settings) -> serde_json::Value {
 /// The answer while settings are invalid: 503 naming the problems on the health path, a 503
 /// that points there everywhere else.
 pub fn misconfigured(inbound: &Inbound<'_>, problems: &[String]) -> ResponsePlan {
-    let path = url::Url::parse(inbound.url)
+    let path = crate::web_url::WebUrl::parse(inbound.url)
         .map(|u| u.path().to_owned())
         .unwrap_or_default();
     if path == "/__edgegate/health" {
@@ -353,8 +353,8 @@ pub fn misconfigured(inbound: &Inbound<'_>, problems: &[String]) -> ResponsePlan
 
 /// The URL the edge fetches from ASSETS for a www/ path.
 pub fn asset_url(request_url: &str, path: &str) -> String {
-    match url::Url::parse(request_url) {
-        Ok(u) => format!("{}{}", u.origin().ascii_serialization(), path),
+    match crate::web_url::WebUrl::parse(request_url) {
+        Ok(u) => format!("{}{}", u.origin(), path),
         Err(_) => format!("http://assets.invalid{path}"),
     }
 }

@@ -20,6 +20,7 @@
 //! request URL. With trust off the public URL is the request's own URL.
 
 use crate::http::HeaderList;
+use crate::web_url::WebUrl;
 use std::fmt;
 use std::net::Ipv6Addr;
 
@@ -326,8 +327,8 @@ fn parse_ipv4(host: &str) -> Result<(), ForwardedError> {
 /// in lower case, a plain DNS name (no `xn--` label, no numeric last label, no trailing dot) or a dotted-quad
 /// IPv4, a non-default port, and a path and query of characters the parser leaves alone, with no
 /// dot segment. The runtime hands the worker URLs it has serialized itself, so this is nearly
-/// every request; anything else (`None`) goes through the `url` crate. A property test checks
-/// that both agree wherever this answers.
+/// every request; anything else (`None`) goes through the general reader (`WebUrl`). A property
+/// test checks that both agree wherever this answers.
 fn split_serialized_url(url: &str) -> Option<(Scheme, &str, &str)> {
     let (scheme, rest) = if let Some(rest) = url.strip_prefix("https://") {
         (Scheme::Https, rest)
@@ -501,16 +502,19 @@ impl PublicUrl {
         }
     }
 
-    /// [`PublicUrl::from_request_url`] through the full WHATWG parser (the `url` crate).
+    /// [`PublicUrl::from_request_url`] through the general URL reader ([`WebUrl`]).
+    /// The runtime hands the worker URLs already encoded; raw non-ASCII (from a native caller)
+    /// is percent-encoded as UTF-8 first, as WHATWG encodes a path or query (in a host it stays
+    /// refused: `%` is no host character).
     pub fn from_parsed_url(url: &str) -> Option<PublicUrl> {
-        let parsed = url::Url::parse(url).ok()?;
+        let parsed = if url.is_ascii() {
+            WebUrl::parse(url)
+        } else {
+            WebUrl::parse(&encode_non_ascii(url))
+        }
+        .ok()?;
         let scheme = Scheme::parse(parsed.scheme()).ok()?;
-        let host_str = match parsed.host()? {
-            url::Host::Domain(d) => d.to_string(),
-            url::Host::Ipv4(a) => a.to_string(),
-            url::Host::Ipv6(a) => format!("[{a}]"),
-        };
-        let mut host = parse_host(&host_str).ok()?;
+        let mut host = parse_host(parsed.host_str()).ok()?;
         host.port = parsed.port();
         let mut pq = parsed.path().to_string();
         if let Some(q) = parsed.query() {
@@ -540,6 +544,19 @@ impl PublicUrl {
             ..self.clone()
         }
     }
+}
+
+/// `text` with every non-ASCII byte as `%XX`.
+fn encode_non_ascii(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for b in text.bytes() {
+        if b.is_ascii() {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 impl fmt::Display for PublicUrl {

@@ -35,6 +35,7 @@ pub mod response;
 pub mod routes;
 pub mod session;
 pub mod token;
+pub mod web_url;
 pub mod wire;
 
 #[cfg(target_arch = "wasm32")]

@@ -145,7 +145,7 @@ fn frontend_api_base_and_probe_url() {
         Some("https://clerk.clerk.dev")
     );
     assert_eq!(frontend_api_base(None, None), None);
-    let stub = Url::parse("http://127.0.0.1:8788/").unwrap();
+    let stub = edgegate::web_url::WebUrl::parse("http://127.0.0.1:8788/").unwrap();
     assert_eq!(
         frontend_api_base(Some(&stub), Some(&p)).as_deref(),
         Some("http://127.0.0.1:8788")
@@ -154,7 +154,7 @@ fn frontend_api_base_and_probe_url() {
         frontend_api_base(Some(&stub), None).as_deref(),
         Some("http://127.0.0.1:8788")
     );
-    let proxy = Url::parse("https://app.example.com/__clerk/?x=1#f").unwrap();
+    let proxy = edgegate::web_url::WebUrl::parse("https://app.example.com/__clerk/?x=1#f").unwrap();
     assert_eq!(
         frontend_api_base(Some(&proxy), Some(&p)).as_deref(),
         Some("https://app.example.com/__clerk")

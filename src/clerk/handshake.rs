@@ -9,8 +9,8 @@ use super::redirect::{clear_cookie, handshake_headers, http_url, ResponsePlan};
 
 use crate::keys::KeySet;
 use crate::token::{prepare, Candidates, Prepared, TokenError};
+use crate::web_url::WebUrl as Url;
 use serde_json::{Map, Value};
-use url::Url;
 
 /// Why a handshake token was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,14 +2,9 @@
 
 use super::names::{DEV_BROWSER, HANDSHAKE, HANDSHAKE_HELP, LEGACY_DEV_BROWSER, STATE_NAME};
 
-use url::Url;
+use crate::web_url::WebUrl as Url;
 
-pub(crate) fn decode_component(s: &str) -> String {
-    let plus_as_space = s.replace('+', " ");
-    percent_encoding::percent_decode_str(&plus_as_space)
-        .decode_utf8_lossy()
-        .into_owned()
-}
+pub(crate) use crate::web_url::form_decode as decode_component;
 
 /// The first value of query parameter `name` (names and values percent-decoded, `+` as space,
 /// as `URLSearchParams.get`); an empty value counts as absent.
@@ -66,7 +61,7 @@ pub(crate) fn rewrite_url(url: &Url, remove: &[&str], add: Option<(&str, &str)>)
     let mut out = url.clone();
     out.set_fragment(None);
     out.set_query(None);
-    let mut s = out.as_str().to_owned();
+    let mut s = out.to_string();
     if !kept.is_empty() {
         s.push('?');
         s.push_str(&kept.join("&"));

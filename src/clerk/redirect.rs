@@ -10,9 +10,9 @@ use super::query::{rewrite_url, HANDSHAKE_PARAMS};
 use super::reason::Reason;
 use crate::session::SESSION_COOKIE;
 
+use crate::web_url::WebUrl as Url;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use url::Url;
 
 /// A response the edge builds as it is: status, `Location`, extra headers, `Set-Cookie`s (one
 /// header each, in order).
@@ -129,7 +129,7 @@ pub fn handshake_redirect_to(
     let state = state_value(random);
     let redirect_url = rewrite_url(&public, HANDSHAKE_PARAMS, Some((STATE_NAME, &state)));
     {
-        let mut q = fapi.query_pairs_mut();
+        let q = &mut fapi;
         // In the order of Clerk's `buildRedirectToHandshake`, without `format=nonce` (the
         // handshake token comes back in the URL, never through a nonce lookup).
         q.append_pair("redirect_url", &redirect_url);
@@ -170,8 +170,7 @@ pub(crate) fn redirect_count_cookie(count: u32) -> String {
 }
 
 pub(crate) fn http_url(s: &str) -> Option<Url> {
-    let u = Url::parse(s).ok()?;
-    ((u.scheme() == "https" || u.scheme() == "http") && u.host().is_some()).then_some(u)
+    Url::parse(s).ok()
 }
 
 /// Development instances only: the dev-browser token goes to the handshake.
@@ -202,11 +201,11 @@ pub fn sign_in_with_dev_browser(
         return location;
     };
     let same_origin = target.host_str() == public.host_str()
-        && target.port_or_known_default() == public.port_or_known_default();
+        && target.port_or_default() == public.port_or_default();
     if same_origin {
         return location;
     }
-    target.query_pairs_mut().append_pair(DEV_BROWSER, token);
+    target.append_pair(DEV_BROWSER, token);
     target.into()
 }
 

@@ -18,7 +18,7 @@ use super::redirect::{
     handshake_headers, http_url, redirect_count_cookie, RedirectError, ResponsePlan,
 };
 use super::DEV_BROWSER;
-use url::Url;
+use crate::web_url::WebUrl as Url;
 
 /// Clerk's sync-status query parameter: `false` asks a satellite to sync, `true` says it just did.
 pub const SYNCED_PARAM: &str = "__clerk_synced";
@@ -216,7 +216,7 @@ fn primary_problems(
 
 /// `host` or `host:port` of an http(s) URL, lower-cased (the default port omitted).
 fn authority(u: &Url) -> String {
-    let host = u.host_str().unwrap_or("").to_ascii_lowercase();
+    let host = u.host_str().to_ascii_lowercase();
     match u.port() {
         Some(p) => format!("{host}:{p}"),
         None => host,
@@ -259,7 +259,7 @@ fn parse_origins(entries: &[String], problems: &mut Vec<SatelliteProblem>) -> Ve
                         "entries must be https (http only on loopback)".to_owned(),
                     ));
                 } else {
-                    origins.push(u.origin().ascii_serialization());
+                    origins.push(u.origin());
                 }
             }
             _ => problems.push((
@@ -272,13 +272,7 @@ fn parse_origins(entries: &[String], problems: &mut Vec<SatelliteProblem>) -> Ve
 }
 
 fn is_plain_origin(u: &Url) -> bool {
-    (u.scheme() == "https" || u.scheme() == "http")
-        && u.host().is_some()
-        && u.path() == "/"
-        && u.query().is_none()
-        && u.fragment().is_none()
-        && u.username().is_empty()
-        && u.password().is_none()
+    u.path() == "/" && u.query().is_none() && u.fragment().is_none() && !u.has_credentials()
 }
 
 /// A navigation the multi-domain sync may redirect: `GET` with `Sec-Fetch-Dest: document` (as
@@ -393,9 +387,7 @@ pub fn dev_sync_redirect(
     let mut target = http_url(sign_in_url).ok_or(RedirectError::BadUrl)?;
     let public = http_url(public_url).ok_or(RedirectError::BadUrl)?;
     let back = rewrite_url(&public, HANDSHAKE_PARAMS, None);
-    target
-        .query_pairs_mut()
-        .append_pair(REDIRECT_URL_PARAM, &back);
+    target.append_pair(REDIRECT_URL_PARAM, &back);
     Ok(sync_plan(target.into(), redirect_count))
 }
 
@@ -417,10 +409,10 @@ pub fn safe_satellite_url(raw: &str, satellite_origins: &[String]) -> Option<Url
         return None;
     }
     let u = http_url(raw)?;
-    if !u.username().is_empty() || u.password().is_some() {
+    if u.has_credentials() {
         return None;
     }
-    let origin = u.origin().ascii_serialization();
+    let origin = u.origin();
     satellite_origins.contains(&origin).then_some(u)
 }
 
@@ -438,7 +430,6 @@ pub fn primary_sync_redirect(
     }
     let mut pairs: Vec<(String, String)> = satellite
         .query_pairs()
-        .into_owned()
         .filter(|(n, _)| n != DEV_BROWSER)
         .collect();
     if let Some(db) = dev_browser.filter(|d| !d.is_empty()) {
@@ -448,7 +439,9 @@ pub fn primary_sync_redirect(
     let mut back = satellite.clone();
     back.set_fragment(None);
     back.set_query(None);
-    back.query_pairs_mut().extend_pairs(&pairs);
+    for (name, value) in &pairs {
+        back.append_pair(name, value);
+    }
     Ok(sync_plan(back.into(), redirect_count))
 }
 
@@ -485,8 +478,8 @@ pub fn is_satellite_referrer(
     let Some(referrer) = referer.and_then(|r| Url::parse(r).ok()) else {
         return false;
     };
-    let origin = referrer.origin().ascii_serialization();
-    let own = Url::parse(own_origin).map(|u| u.origin().ascii_serialization());
+    let origin = referrer.origin();
+    let own = Url::parse(own_origin).map(|u| u.origin());
     own.is_ok_and(|own| own != origin) && satellite_origins.contains(&origin)
 }
 

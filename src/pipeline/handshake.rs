@@ -12,7 +12,7 @@ use crate::clerk::{
 };
 use crate::config::Settings;
 use crate::token::{Candidates, TokenError};
-use url::Url;
+use crate::web_url::WebUrl as Url;
 
 /// Where the handshake phase left the request.
 pub enum Handshake {

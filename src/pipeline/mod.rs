@@ -181,7 +181,7 @@ enum Waiting {
     Handshake {
         ctx: Box<Ctx>,
         candidates: Box<Candidates>,
-        public: url::Url,
+        public: crate::web_url::WebUrl,
     },
     Session {
         ctx: Box<Ctx>,

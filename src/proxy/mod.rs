@@ -53,6 +53,7 @@ use crate::forwarded::{PublicUrl, Scheme};
 use crate::http::{is_token, HeaderList};
 use crate::response::{AuthStatus, RefusalReason};
 use crate::token::MachineIdentity;
+use crate::web_url::{UrlError, WebUrl};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -521,22 +522,20 @@ pub struct Origin {
 impl Origin {
     /// Parses `ORIGIN_URL`, or says why it is unusable.
     pub fn parse(url: &str) -> Result<Origin, OriginError> {
-        let u = url::Url::parse(url.trim()).map_err(|_| OriginError::Invalid)?;
+        let u = WebUrl::parse(url).map_err(|e| match e {
+            UrlError::Scheme => OriginError::Scheme,
+            UrlError::Invalid => OriginError::Invalid,
+        })?;
         let scheme = Scheme::parse(u.scheme()).map_err(|_| OriginError::Scheme)?;
-        if !u.username().is_empty() || u.password().is_some() {
+        if u.has_credentials() {
             return Err(OriginError::Userinfo);
         }
         if u.query().is_some() || u.fragment().is_some() {
             return Err(OriginError::QueryOrFragment);
         }
-        let host = match u.host().ok_or(OriginError::Invalid)? {
-            url::Host::Domain(d) => d.to_ascii_lowercase(),
-            url::Host::Ipv4(a) => a.to_string(),
-            url::Host::Ipv6(a) => format!("[{a}]"),
-        };
         Ok(Origin {
             scheme,
-            host,
+            host: u.host_str().to_owned(),
             port: u.port(),
             base_path: u.path().trim_end_matches('/').to_string(),
         })
@@ -631,14 +630,9 @@ pub fn rewrite_location(location: &str, origin: &Origin, public: &PublicUrl) -> 
     } else {
         loc.to_string()
     };
-    let u = url::Url::parse(&absolute).ok()?;
-    let host = match u.host()? {
-        url::Host::Domain(d) => d.to_ascii_lowercase(),
-        url::Host::Ipv4(a) => a.to_string(),
-        url::Host::Ipv6(a) => format!("[{a}]"),
-    };
+    let u = WebUrl::parse(&absolute).ok()?;
     let origin_port = origin.port.unwrap_or(origin.scheme.default_port());
-    if host != origin.host || u.port_or_known_default() != Some(origin_port) {
+    if u.host_str() != origin.host || u.port_or_default() != origin_port {
         return None;
     }
     let path = u.path();
