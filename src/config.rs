@@ -231,7 +231,14 @@ impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
     }
 
     fn url(&mut self, name: &'static str, value: &str, allow_path: bool) -> Option<Url> {
-        match Url::parse(value) {
+        // A non-ASCII path or query is percent-encoded as a browser would; a non-ASCII host
+        // stays refused (NON_ASCII_HOST).
+        let parsed = if value.is_ascii() {
+            Url::parse(value)
+        } else {
+            Url::parse(&crate::web_url::encode_non_ascii(value))
+        };
+        match parsed {
             Ok(u) => {
                 if !allow_path && (u.query().is_some() || u.fragment().is_some()) {
                     self.problem(name, "must not have a query or fragment");

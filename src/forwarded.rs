@@ -510,7 +510,7 @@ impl PublicUrl {
         let parsed = if url.is_ascii() {
             WebUrl::parse(url)
         } else {
-            WebUrl::parse(&encode_non_ascii(url))
+            WebUrl::parse(&crate::web_url::encode_non_ascii(url))
         }
         .ok()?;
         let scheme = Scheme::parse(parsed.scheme()).ok()?;
@@ -544,19 +544,6 @@ impl PublicUrl {
             ..self.clone()
         }
     }
-}
-
-/// `text` with every non-ASCII byte as `%XX`.
-fn encode_non_ascii(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for b in text.bytes() {
-        if b.is_ascii() {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 impl fmt::Display for PublicUrl {

@@ -65,10 +65,7 @@ impl WebUrl {
             "http" => false,
             _ => return Err(UrlError::Scheme),
         };
-        if !rest
-            .bytes()
-            .all(|b| (0x21..0x7f).contains(&b) && b != b'\\')
-        {
+        if !rest.bytes().all(|b| (0x21..0x7f).contains(&b)) {
             return Err(UrlError::Invalid);
         }
         let rest = rest.strip_prefix("//").ok_or(UrlError::Invalid)?;
@@ -80,6 +77,11 @@ impl WebUrl {
             Some((before, query)) => (before, Some(query)),
             None => (before_fragment, None),
         };
+        // A backslash is a `/` to WHATWG in the authority and the path (and left alone in the
+        // query and the fragment).
+        if before_query.contains('\\') {
+            return Err(UrlError::Invalid);
+        }
         let authority_end = before_query.find('/').unwrap_or(before_query.len());
         let (authority, path) = before_query.split_at(authority_end);
         let (credentials, host_port) = match authority.rsplit_once('@') {
@@ -234,6 +236,10 @@ fn read_host_port(text: &str, default_port: u16) -> Result<HostPort, UrlError> {
     let (host, ip, port) = if let Some(inner) = text.strip_prefix('[') {
         let (address, after) = inner.split_once(']').ok_or(UrlError::Invalid)?;
         let address: Ipv6Addr = address.parse().map_err(|_| UrlError::Invalid)?;
+        // An IPv4-mapped address is written with dots here and in hex by WHATWG: refused.
+        if address.to_ipv4_mapped().is_some() {
+            return Err(UrlError::Invalid);
+        }
         let port = match after {
             "" => None,
             _ => Some(after.strip_prefix(':').ok_or(UrlError::Invalid)?),
@@ -323,6 +329,20 @@ fn form_encode_into(out: &mut String, text: &str) {
     }
 }
 
+/// `text` with every non-ASCII byte as `%XX` (as WHATWG encodes a path or a query; in a host a
+/// `%` stays refused).
+pub fn encode_non_ascii(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for b in text.bytes() {
+        if b.is_ascii() {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// One form-encoded name or value decoded: `+` as a space, then percent-decoding (invalid
 /// UTF-8 replaced).
 pub fn form_decode(text: &str) -> String {
@@ -358,7 +378,7 @@ mod tests {
             "HTTPS://App.Example.COM:443/a/b?x=1&y=%20#frag",
             "http://127.0.0.1:8787/api/data",
             "http://[::1]:8080/",
-            "https://example.com:8443/p%zz/|^[]?q={a}|`#f'{}",
+            "https://example.com:8443/p%zz/|^[]?q={a}|`\\#f'{}\\",
             "https://xn--bcher-kva.example/",
             "http://localhost.:3000/x",
             "  https://example.com/path  ",
@@ -401,6 +421,8 @@ mod tests {
             "https://example.com:8a/",
             "https://[::1/",
             "https://[zz]/",
+            "http://[::ffff:1.2.3.4]/",
+            "http://[::ffff:7f00:1]:3000/",
             "https://example.com/<script>",
             "https://example.com/?q=\"x\"",
         ] {

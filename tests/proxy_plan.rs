@@ -711,6 +711,41 @@ fn location_on_origin_host_is_rewritten_to_public_host() {
         rewrite_location("https://origin.internal:443/app", &prefixed, &p).as_deref(),
         Some("https://app.example.com/")
     );
+    // A path or query a browser would still encode never leaves the origin's host in the header.
+    let plain = Origin::parse("https://origin.internal").expect("origin");
+    for (location, rewritten) in [
+        ("https://origin.internal/a b", "https://app.example.com/a b"),
+        (
+            "https://origin.internal/?q=it's",
+            "https://app.example.com/?q=it's",
+        ),
+        (
+            "https://origin.internal/caf\u{e9}",
+            "https://app.example.com/caf\u{e9}",
+        ),
+        (
+            "https://origin.internal/a/./b",
+            "https://app.example.com/a/./b",
+        ),
+        (
+            "https://origin.internal?x=1",
+            "https://app.example.com/?x=1",
+        ),
+        (
+            "https://origin.internal\\evil.example/",
+            "https://app.example.com\\evil.example/",
+        ),
+    ] {
+        assert_eq!(
+            rewrite_location(location, &plain, &p).as_deref(),
+            Some(rewritten),
+            "{location}"
+        );
+    }
+    assert_eq!(
+        rewrite_location("https://origin.internal@evil.example/", &plain, &p),
+        None
+    );
 }
 
 #[test]

@@ -630,12 +630,21 @@ pub fn rewrite_location(location: &str, origin: &Origin, public: &PublicUrl) -> 
     } else {
         loc.to_string()
     };
-    let u = WebUrl::parse(&absolute).ok()?;
+    // Only the scheme and authority are read (strictly); the rest is the origin's, kept as it
+    // wrote it: the browser reads it against the public origin as it would have against the
+    // origin's. (A path the URL reader refuses, such as `/a b`, must not leave the origin's
+    // host in the header.)
+    let (scheme, rest) = absolute.split_once("://")?;
+    let authority_end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let u = WebUrl::parse(&format!("{scheme}://{authority}")).ok()?;
     let origin_port = origin.port.unwrap_or(origin.scheme.default_port());
     if u.host_str() != origin.host || u.port_or_default() != origin_port {
         return None;
     }
-    let path = u.path();
+    let path_end = tail.find(['?', '#']).unwrap_or(tail.len());
+    let (path, after) = tail.split_at(path_end);
+    let path = if path.is_empty() { "/" } else { path };
     let path = if origin.base_path.is_empty() {
         path
     } else {
@@ -645,16 +654,7 @@ pub fn rewrite_location(location: &str, origin: &Origin, public: &PublicUrl) -> 
             _ => path,
         }
     };
-    let mut out = format!("{}{}", public.origin(), path);
-    if let Some(q) = u.query() {
-        out.push('?');
-        out.push_str(q);
-    }
-    if let Some(f) = u.fragment() {
-        out.push('#');
-        out.push_str(f);
-    }
-    Some(out)
+    Some(format!("{}{path}{after}", public.origin()))
 }
 
 /// True when the origin's `Cache-Control` says `private` or `no-store` (any case), so no
