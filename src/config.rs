@@ -231,14 +231,8 @@ impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
     }
 
     fn url(&mut self, name: &'static str, value: &str, allow_path: bool) -> Option<Url> {
-        // A non-ASCII path or query is percent-encoded as a browser would; a non-ASCII host
-        // stays refused (NON_ASCII_HOST).
-        let parsed = if value.is_ascii() {
-            Url::parse(value)
-        } else {
-            Url::parse(&crate::web_url::encode_non_ascii(value))
-        };
-        match parsed {
+        // A non-ASCII host stays refused (NON_ASCII_HOST).
+        match Url::parse_encoding_non_ascii(value) {
             Ok(u) => {
                 if !allow_path && (u.query().is_some() || u.fragment().is_some()) {
                     self.problem(name, "must not have a query or fragment");

@@ -507,12 +507,7 @@ impl PublicUrl {
     /// is percent-encoded as UTF-8 first, as WHATWG encodes a path or query (in a host it stays
     /// refused: `%` is no host character).
     pub fn from_parsed_url(url: &str) -> Option<PublicUrl> {
-        let parsed = if url.is_ascii() {
-            WebUrl::parse(url)
-        } else {
-            WebUrl::parse(&crate::web_url::encode_non_ascii(url))
-        }
-        .ok()?;
+        let parsed = WebUrl::parse_encoding_non_ascii(url).ok()?;
         let scheme = Scheme::parse(parsed.scheme()).ok()?;
         let mut host = parse_host(parsed.host_str()).ok()?;
         host.port = parsed.port();

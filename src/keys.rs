@@ -267,14 +267,7 @@ impl KeyMaterial {
     pub fn spki_der(&self) -> Vec<u8> {
         use rsa::pkcs8::EncodePublicKey;
         let der = match self {
-            KeyMaterial::Rsa {
-                modulus, exponent, ..
-            } => rsa::RsaPublicKey::new(
-                rsa::BigUint::from_bytes_be(modulus),
-                rsa::BigUint::from_bytes_be(exponent),
-            )
-            .map_err(|_| rsa::pkcs8::spki::Error::KeyMalformed)
-            .and_then(|key| key.to_public_key_der()),
+            KeyMaterial::Rsa { verifier, .. } => verifier.as_ref().to_public_key_der(),
             KeyMaterial::Ec { point, .. } => {
                 let mut der = P256_SPKI_PREFIX.to_vec();
                 der.extend_from_slice(&point[..]);

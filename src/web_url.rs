@@ -108,6 +108,18 @@ impl WebUrl {
         })
     }
 
+    /// [`WebUrl::parse`] after percent-encoding every non-ASCII byte as UTF-8, as WHATWG encodes
+    /// a path or query (a non-ASCII host stays refused: `%` is no host character). For settings
+    /// typed by hand and native callers; the runtime's URLs are already encoded.
+    pub fn parse_encoding_non_ascii(text: &str) -> Result<WebUrl, UrlError> {
+        if text.is_ascii() {
+            return WebUrl::parse(text);
+        }
+        let encoded =
+            percent_encoding::utf8_percent_encode(text, &percent_encoding::AsciiSet::EMPTY);
+        WebUrl::parse(&encoded.to_string())
+    }
+
     /// `http` or `https`.
     pub fn scheme(&self) -> &'static str {
         if self.https {
@@ -197,15 +209,8 @@ impl WebUrl {
 
     /// The query's pairs, form-decoded (`URLSearchParams`): `+` as a space, percent-decoded.
     pub fn query_pairs(&self) -> impl Iterator<Item = (String, String)> + '_ {
-        self.query
-            .as_deref()
-            .unwrap_or("")
-            .split('&')
-            .filter(|pair| !pair.is_empty())
-            .map(|pair| {
-                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-                (form_decode(name), form_decode(value))
-            })
+        raw_pairs(self.query.as_deref().unwrap_or(""))
+            .map(|(name, value)| (form_decode(name), form_decode(value)))
     }
 }
 
@@ -329,18 +334,13 @@ fn form_encode_into(out: &mut String, text: &str) {
     }
 }
 
-/// `text` with every non-ASCII byte as `%XX` (as WHATWG encodes a path or a query; in a host a
-/// `%` stays refused).
-pub fn encode_non_ascii(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for b in text.bytes() {
-        if b.is_ascii() {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+/// A query's `name=value` pairs as written (empty pairs skipped, a pair without `=` has an
+/// empty value), for callers that decode only what they look at.
+pub fn raw_pairs(query: &str) -> impl Iterator<Item = (&str, &str)> {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
 }
 
 /// One form-encoded name or value decoded: `+` as a space, then percent-decoding (invalid

@@ -2,20 +2,15 @@
 
 use super::names::{DEV_BROWSER, HANDSHAKE, HANDSHAKE_HELP, LEGACY_DEV_BROWSER, STATE_NAME};
 
-use crate::web_url::WebUrl as Url;
+use crate::web_url::{raw_pairs, WebUrl as Url};
 
 pub(crate) use crate::web_url::form_decode as decode_component;
 
 /// The first value of query parameter `name` (names and values percent-decoded, `+` as space,
 /// as `URLSearchParams.get`); an empty value counts as absent.
 pub fn query_param(query: Option<&str>, name: &str) -> Option<String> {
-    query?
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .find_map(|pair| {
-            let (n, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode_component(n) == name).then(|| decode_component(v))
-        })
+    raw_pairs(query?)
+        .find_map(|(n, v)| (decode_component(n) == name).then(|| decode_component(v)))
         .filter(|v| !v.is_empty())
 }
 

@@ -128,26 +128,23 @@ pub fn handshake_redirect_to(
 
     let state = state_value(random);
     let redirect_url = rewrite_url(&public, HANDSHAKE_PARAMS, Some((STATE_NAME, &state)));
-    {
-        let q = &mut fapi;
-        // In the order of Clerk's `buildRedirectToHandshake`, without `format=nonce` (the
-        // handshake token comes back in the URL, never through a nonce lookup).
-        q.append_pair("redirect_url", &redirect_url);
-        q.append_pair("__clerk_api_version", CLERK_API_VERSION);
-        q.append_pair(
-            "suffixed_cookies",
-            if target.suffixed { "true" } else { "false" },
-        );
-        q.append_pair("__clerk_hs_reason", target.reason_code);
-        if let Some(token) = target.session_token.filter(|t| !t.is_empty()) {
-            q.append_pair(SESSION_COOKIE, token);
-        }
-        if let Some(db) = target.dev_browser.filter(|d| !d.is_empty()) {
-            q.append_pair(DEV_BROWSER, db);
-        }
-        if let Some(org) = target.organization_id {
-            q.append_pair(ORGANIZATION_ID_PARAM, org);
-        }
+    // In the order of Clerk's `buildRedirectToHandshake`, without `format=nonce` (the
+    // handshake token comes back in the URL, never through a nonce lookup).
+    fapi.append_pair("redirect_url", &redirect_url);
+    fapi.append_pair("__clerk_api_version", CLERK_API_VERSION);
+    fapi.append_pair(
+        "suffixed_cookies",
+        if target.suffixed { "true" } else { "false" },
+    );
+    fapi.append_pair("__clerk_hs_reason", target.reason_code);
+    if let Some(token) = target.session_token.filter(|t| !t.is_empty()) {
+        fapi.append_pair(SESSION_COOKIE, token);
+    }
+    if let Some(db) = target.dev_browser.filter(|d| !d.is_empty()) {
+        fapi.append_pair(DEV_BROWSER, db);
+    }
+    if let Some(org) = target.organization_id {
+        fapi.append_pair(ORGANIZATION_ID_PARAM, org);
     }
     Ok(ResponsePlan {
         status: 307,

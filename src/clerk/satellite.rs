@@ -216,10 +216,10 @@ fn primary_problems(
 
 /// `host` or `host:port` of an http(s) URL, lower-cased (the default port omitted).
 fn authority(u: &Url) -> String {
-    let host = u.host_str().to_ascii_lowercase();
+    let host = u.host_str();
     match u.port() {
         Some(p) => format!("{host}:{p}"),
-        None => host,
+        None => host.to_owned(),
     }
 }
 
