@@ -6,6 +6,7 @@
 //   SPEC: js:<worker.mjs> | js+assets:<worker.mjs> | edgegate | edgegate:noassets
 //         | edgegate:lean:noassets (the lean profile) | amp:<OP>:<N> (bench/workers/amplify.mjs: one runtime operation N times a request)
 //   DIR_<NAME>=<folder> runs an edgegate build kept elsewhere (a copy of build/).
+//   COLD=<N> sends a distinct token per request from a pool of N (the cold path).
 //   V8_FLAGS="--perf-basic-prof" passes V8 flags to the workerd-served variants (for perf).
 //   ROUNDS (3) and DUR (seconds, 3) bound the run; WARM (seconds, 0) loads each variant once
 //   before the rounds (V8 tiers wasm up to TurboFan over the first tens of seconds).
@@ -27,11 +28,14 @@ const bindings = { CLERK_JWT_KEY: k.publicPem, AUTHORIZED_PARTIES: APP_ORIGIN, O
 const specs = process.argv.slice(2);
 const live = [];
 for (const s of specs) {
-  const [name, spec] = s.split("=");
+  const cut = s.indexOf("=");
+  const name = s.slice(0, cut), spec = s.slice(cut + 1);
   const amp = spec.startsWith("amp:") ? spec.split(":") : null;
   // `edgegate:lean` (with or without :noassets): the lean profile's settings.
   const lean = spec.startsWith("edgegate") && spec.includes("lean") ? { LOG_REQUESTS: "refusals", AUTH_STATUS_HEADER: "false" } : {};
-  const workerBindings = amp ? { ...bindings, OP: amp[1], N: amp[2] ?? "1" } : { ...bindings, ...lean };
+  // `js:<file>@K=V,K=V` adds bindings to a JavaScript worker (bench/workers/edgegate-runtime.mjs's CUT).
+  const extra = Object.fromEntries((spec.split("@")[1] ?? "").split(",").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+  const workerBindings = amp ? { ...bindings, OP: amp[1], N: amp[2] ?? "1" } : { ...bindings, ...lean, ...extra };
   const common = { modules: true, compatibilityDate: compatibilityDate(), bindings: workerBindings, host: "127.0.0.1", port: 0, handleRuntimeStdio(a, b) { a.resume(); b.resume(); } };
   const assets = { directory: WWW_DIR, binding: "ASSETS", routerConfig: { invoke_user_worker_ahead_of_assets: true, has_user_worker: true }, assetConfig: { html_handling: "none", not_found_handling: "none" } };
   let opts;
@@ -40,7 +44,7 @@ for (const s of specs) {
     opts = { ...common, name: "edgegate", scriptPath: join(dir, "index.js"), modulesRoot: dir, modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }] };
     if (!spec.includes("noassets")) opts.assets = assets;
   } else {
-    const file = amp ? join(ROOT, "bench/workers/amplify.mjs") : spec.replace(/^js(\+assets)?:/, "");
+    const file = amp ? join(ROOT, "bench/workers/amplify.mjs") : spec.replace(/^js(\+assets)?:/, "").split("@")[0];
     const out = join(BUILD_DIR, "ab", name + ".bundle.js");
     await build({ entryPoints: [file], outfile: out, bundle: true, format: "esm", platform: "browser", target: "es2022", conditions: ["workerd", "worker", "browser"], minify: true, logLevel: "error" });
     opts = { ...common, name, scriptPath: out, modulesRoot: join(BUILD_DIR, "ab") };
@@ -62,10 +66,17 @@ for (const s of specs) {
   console.error(name, "check", r.status, (await r.text()).slice(0, 80));
   live.push({ name, url, stop, pid, rps: [], cpu: [] });
 }
-const run = (url, d) => new Promise((res, rej) => autocannon({ url: url + "/api/data", connections: CONN, duration: d, headers: { authorization: `Bearer ${token}` } }, (e, r) => e ? rej(e) : res(r)));
+// COLD=<N>: a pool of N distinct tokens, cycled (N above the token cache's 1,024 makes every request a miss).
+const COLD = Number(process.env.COLD ?? 0);
+const pool = Array.from({ length: COLD }, (_, i) => mintToken({ privatePem: k.privatePem, alg: "RS256", header: { kid: "ins_x" }, claims: sessionClaims({ azp: APP_ORIGIN, exp: now + 3600, sid: `sess_${i}` }, now) }));
+let next = 0;
+const coldRequests = [{ method: "GET", path: "/api/data", setupRequest(req) { req.headers = { ...req.headers, authorization: `Bearer ${pool[next++ % pool.length]}` }; return req; } }];
+const run = (url, d) => new Promise((res, rej) => autocannon({ url: url + "/api/data", connections: CONN, duration: d, ...(COLD ? { requests: coldRequests } : { headers: { authorization: `Bearer ${token}` } }) }, (e, r) => e ? rej(e) : res(r)));
 const WARM = Number(process.env.WARM ?? 0);
 if (WARM > 0) for (const w of live) await run(w.url, WARM);
-for (let round = 0; round < ROUNDS; round++) for (const w of live) { await run(w.url, 1); const c0 = cpuOf(w.pid); const r = await run(w.url, DUR); w.rps.push(r.requests.total / DUR); w.cpu.push((cpuOf(w.pid) - c0) / r.requests.total); if (r.non2xx) console.error(w.name, "non2xx", r.non2xx); }
+// PERF=<dir>: the last round of each variant is recorded with `perf record` (with V8_FLAGS="--perf-basic-prof", JS and wasm frames are named).
+const perfRecord = (w) => spawn("perf", ["record", "-q", "-F", "2000", "-g", "-p", String(w.pid), "-o", join(process.env.PERF, `${w.name}.data`), "--", "sleep", String(DUR)], { stdio: "ignore" });
+for (let round = 0; round < ROUNDS; round++) for (const w of live) { await run(w.url, 1); const c0 = cpuOf(w.pid); const rec = process.env.PERF && round === ROUNDS - 1 ? perfRecord(w) : null; const r = await run(w.url, DUR); if (rec) await new Promise((res) => rec.once("exit", res)); w.rps.push(r.requests.total / DUR); w.cpu.push((cpuOf(w.pid) - c0) / r.requests.total); if (r.non2xx) console.error(w.name, "non2xx", r.non2xx); }
 const base = med(live[0].rps);
 for (const w of live) { const m = med(w.rps); console.log(w.name.padEnd(20), m.toFixed(0).padStart(6), "rps", ((1e6 / m - 1e6 / base)).toFixed(0).padStart(5), "us overhead", "workerd cpu us/req", med(w.cpu).toFixed(0), w.cpu.map((x) => x.toFixed(0)).join(" "), "|", w.rps.map((x) => x.toFixed(0)).join(" ")); }
 for (const w of live) await w.stop();

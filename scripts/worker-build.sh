@@ -77,7 +77,10 @@ CUSTOM_SHIM=src/edge/shim.js RUSTC="$RUSTC_BIN" RUSTC_BOOTSTRAP=1 \
   worker-build --release
 [ -f "$WASM" ] || { echo "[worker-build] expected $WASM after worker-build" >&2; exit 1; }
 # Feature flags as worker-build passes them, so no newer encoding than workerd supports is emitted.
-"$WASM_OPT" -Oz --strip-debug --strip-producers \
+# EDGEGATE_WASM_NAMES=1 keeps the names (for a profile: `perf` then names wasm functions).
+STRIP_NAMES=--strip-debug
+[ "${EDGEGATE_WASM_NAMES:-0}" = 1 ] && STRIP_NAMES=-g
+"$WASM_OPT" -Oz $STRIP_NAMES --strip-producers \
   --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
   --enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling \
   "$WASM" -o "$WASM.stripped"

@@ -140,7 +140,8 @@ fn a_cold_request_asks_for_one_check_then_fetches_the_origin_with_edits() {
         200,
         &[
             ("content-type", "application/json"),
-            ("connection", "close"),
+            ("connection", "close, x-hop"),
+            ("x-hop", "1"),
             ("x-edgegate-auth-status", "forged"),
         ],
     );
@@ -148,7 +149,9 @@ fn a_cold_request_asks_for_one_check_then_fetches_the_origin_with_edits() {
         panic!("expected the stream, got {done:?}")
     };
     assert_eq!(*status, 200);
-    assert!(edits.contains(&HeaderEdit::Delete("connection".into())));
+    // `Connection` itself is the runtime's to drop; the header it names is deleted.
+    assert!(!edits.contains(&HeaderEdit::Delete("connection".into())));
+    assert!(edits.contains(&HeaderEdit::Delete("x-hop".into())));
     assert!(edits.contains(&HeaderEdit::Delete("x-edgegate-auth-status".into())));
     assert!(edits.contains(&HeaderEdit::Append(
         "X-Edgegate-Auth-Status".into(),
@@ -457,7 +460,7 @@ fn every_step_reads_back_from_its_wire_answer() {
     }
     assert_eq!(read_edits, f.edits);
     assert!(read.bytes.is_empty());
-    let stream = fetched(&mut p, id, 200, &[("connection", "close")]);
+    let stream = fetched(&mut p, id, 200, &[("connection", "close, x-hop"), ("x-hop", "1")]);
     let read = wire::read(&wire::encode(id, &stream)).expect("readable");
     assert_eq!(&read.fields[..3], ["S", &id.to_string(), "200"]);
     let log: Value =
@@ -471,7 +474,7 @@ fn every_step_reads_back_from_its_wire_answer() {
     assert_eq!(
         pairs,
         vec![
-            (":connection", ""),
+            (":x-hop", ""),
             ("Vary", "Authorization, Cookie"),
             ("X-Edgegate-Auth-Status", "signed-in")
         ]
@@ -613,6 +616,40 @@ fn the_lean_profile_leaves_an_allowed_response_untouched_and_unlogged() {
     };
     assert!(log.is_written());
     assert!(plan.header("X-Edgegate-Auth-Status").is_some());
+}
+
+/// `Connection` and `Keep-Alive` of an origin response are the runtime's to drop (it owns the
+/// client connection), so they alone never cost the response a copy; a header `Connection`
+/// names is still deleted by an edit.
+#[test]
+fn connection_level_headers_alone_leave_the_response_untouched() {
+    let mut p = pipeline(&[
+        ("LOG_REQUESTS", "refusals"),
+        ("AUTH_STATUS_HEADER", "false"),
+    ]);
+    let keys = common::pem_set(rsa());
+    let (id, step) = start(&mut p, &request_headers(&token()));
+    let (fetch, _) = verify_all(&mut p, &keys, id, step);
+    assert!(matches!(fetch, Step::FetchOrigin(_)), "{fetch:?}");
+    let keep_alive = [
+        ("cache-control", "private"),
+        ("connection", "keep-alive"),
+        ("keep-alive", "timeout=5"),
+    ];
+    let Step::Stream { edits, .. } = fetched(&mut p, id, 200, &keep_alive) else {
+        panic!("expected a stream")
+    };
+    assert!(edits.is_empty(), "{edits:?}");
+    let (id, _) = start(&mut p, &request_headers(&token()));
+    let named = [
+        ("cache-control", "private"),
+        ("connection", "keep-alive, X-Hop"),
+        ("x-hop", "1"),
+    ];
+    let Step::Stream { edits, .. } = fetched(&mut p, id, 200, &named) else {
+        panic!("expected a stream")
+    };
+    assert_eq!(edits, vec![HeaderEdit::Delete("x-hop".to_owned())]);
 }
 
 #[test]

@@ -67,11 +67,9 @@ pub fn origin(
             if !reporting.status_header {
                 planned.retain(|(name, _)| name != "X-Edgegate-Auth-Status");
             }
-            Step::Stream {
-                status,
-                edits: http::header_edits(headers, &planned),
-                log,
-            }
+            let mut edits = http::header_edits(headers, &planned);
+            edits.retain(|edit| !is_dropped_by_runtime(edit));
+            Step::Stream { status, edits, log }
         }
         Fetched::TimedOut => refused(
             Rejection::OriginTimeout {
@@ -86,6 +84,16 @@ pub fn origin(
             log,
         ),
     }
+}
+
+/// Response headers the runtime itself never sends on (workerd, and Cloudflare's edge in front
+/// of it, own the client connection): deleting them from a copy would change nothing the client
+/// gets, and the copy is the only edit many responses need (a response with no edit passes
+/// untouched). A header that `Connection` names is still deleted here.
+const CONNECTION_LEVEL: [&str; 2] = ["connection", "keep-alive"];
+
+fn is_dropped_by_runtime(edit: &HeaderEdit) -> bool {
+    matches!(edit, HeaderEdit::Delete(name) if CONNECTION_LEVEL.contains(&name.as_str()))
 }
 
 /// The client's response to an asset fetch: the asset with the auth status, or 500 (no

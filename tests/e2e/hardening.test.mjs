@@ -2,6 +2,7 @@
 // as a user. The built worker in workerd, a recording origin on loopback.
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import {
   APP_ORIGIN,
   baseSettings,
@@ -306,6 +307,60 @@ describe("preflights and shared caches", () => {
     // Signed out, nothing is added.
     res = await worker.fetch("/public/x");
     assert.equal(res.headers.get("vary"), null);
+  });
+});
+
+/** The status line and headers of one raw HTTP/1.1 GET, as the client's socket receives them. */
+function rawHead(url, path, headers) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      const lines = Object.entries(headers).map(([n, v]) => `${n}: ${v}\r\n`).join("");
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n${lines}\r\n`);
+    });
+    let text = "";
+    socket.on("data", (d) => {
+      text += d;
+      const end = text.indexOf("\r\n\r\n");
+      if (end >= 0) {
+        socket.destroy();
+        resolve(text.slice(0, end).toLowerCase());
+      }
+    });
+    socket.on("error", reject);
+  });
+}
+
+describe("an origin's connection-level headers", () => {
+  let origin, worker;
+  before(async () => {
+    origin = await startOrigin({
+      respond: (r) => ({
+        status: 200,
+        headers: r.path === "/named"
+          ? { "cache-control": "private", connection: "keep-alive, x-hop", "keep-alive": "timeout=5", "x-hop": "secret" }
+          : { "cache-control": "private", connection: "keep-alive", "keep-alive": "timeout=5" },
+        body: "x",
+      }),
+    });
+    // The lean profile: a response with nothing else to change is sent on untouched.
+    worker = await startWorker({
+      bindings: baseSettings({ publicPem: key.publicPem, originUrl: origin.url, LOG_REQUESTS: "refusals", AUTH_STATUS_HEADER: "false" }),
+    });
+  });
+  after(async () => {
+    await worker?.dispose();
+    await origin?.close();
+  });
+
+  test("connection_keep_alive_and_the_headers_connection_names_never_reach_the_client", async () => {
+    for (const path of ["/plain", "/named"]) {
+      const head = await rawHead(worker.url, path, bearer(session()));
+      assert.match(head, /^http\/1\.1 200/, path);
+      assert.doesNotMatch(head, /\r\nkeep-alive:/, path);
+      assert.doesNotMatch(head, /\r\nx-hop:/, path);
+      assert.doesNotMatch(head, /\r\nconnection: keep-alive, x-hop/, path);
+    }
   });
 });
 
