@@ -4,7 +4,7 @@
 //! RustCrypto natively) and hands the answer to [`PendingToken::answer`]. The candidate keys are
 //! tried one after the other, so any number of configured keys works.
 
-use crate::cache::{TokenCache, TokenDigest};
+use crate::cache::TokenCache;
 use crate::keys::KeySet;
 use crate::token::TokenTypes;
 use crate::token::{prepare_accepting, Candidates, SessionClaims, SignatureCheck, TokenError};
@@ -14,7 +14,6 @@ use std::rc::Rc;
 #[derive(Debug, Clone)]
 pub struct PendingToken {
     candidates: Candidates,
-    digest: TokenDigest,
     token: String,
 }
 
@@ -43,11 +42,11 @@ pub fn authenticate(
     if token.len() > max_token_bytes {
         return Authn::Done(Err(TokenError::TooLarge));
     }
-    let digest = match cache.lookup(token, now_ms) {
-        Ok(hit) if accepts.contains(hit.token_type()) => return Authn::Done(Ok(hit)),
-        Ok(_) => return Authn::Done(Err(TokenError::TypeMismatch)),
-        Err(digest) => digest,
-    };
+    match cache.get(token, now_ms) {
+        Some(hit) if accepts.contains(hit.token_type()) => return Authn::Done(Ok(hit)),
+        Some(_) => return Authn::Done(Err(TokenError::TypeMismatch)),
+        None => {}
+    }
     let prepared = match prepare_accepting(token, keys, max_token_bytes, accepts) {
         Ok(p) => p,
         Err(e) => return Authn::Done(Err(e)),
@@ -55,7 +54,6 @@ pub fn authenticate(
     match Candidates::first(prepared, keys) {
         Some(candidates) => Authn::Verify(PendingToken {
             candidates,
-            digest,
             token: token.to_owned(),
         }),
         None => Authn::Done(Err(TokenError::InvalidSignature)),
@@ -88,13 +86,7 @@ impl PendingToken {
         match self.candidates.into_prepared().into_claims() {
             Ok(claims) => {
                 let claims = Rc::new(claims);
-                cache.insert_digested(
-                    &self.digest,
-                    &self.token,
-                    Rc::clone(&claims),
-                    keep_ms,
-                    now_ms,
-                );
+                cache.insert(&self.token, Rc::clone(&claims), keep_ms, now_ms);
                 Authn::Done(Ok(claims))
             }
             Err(e) => Authn::Done(Err(e)),

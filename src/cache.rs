@@ -3,20 +3,21 @@
 //! whole 60 s life) skips base64, JSON and the signature. It never remembers a decision: time
 //! claims, `azp`, route rules and everything request-dependent are re-checked on every hit.
 //!
-//! Keyed by the SHA-256 of the token, and a hit compares the whole token, so no collision can be
-//! aimed at. Only tokens whose signature verified are inserted: a flood of forged or distinct
-//! garbage tokens never enters, and valid ones cost an attacker a real signed token each.
+//! Keyed by the token itself (a map hit is whole-token equality, so no collision can be aimed
+//! at; the map's SipHash of a token costs a fraction of a software SHA-256 in wasm). Only tokens
+//! whose signature verified are inserted: a flood of forged or distinct garbage tokens never
+//! enters, and valid ones cost an attacker a real signed token each.
 //! Capacity is fixed; when full, expired entries go first (swept at most once a second: a sweep
 //! visits every entry), then the oldest.
 //!
 //! The last few tokens served are also kept in a short list that a lookup tries first by
 //! comparing whole tokens, with no hash: a browser sends its one token on every request of a
-//! page load and its refreshes, so most hits are on a token seen moments ago, and hashing ~900
-//! bytes is most of a warm request's work in wasm (software SHA-256). The list is a handful of
-//! shared references to verified entries; it adds no way in and no memory an attacker controls.
+//! page load and its refreshes, so most hits are on a token seen moments ago. The comparison
+//! starts at the signature end, where two tokens of one instance differ, rather than at the
+//! long header and claims they share. The list is a handful of shared references to verified
+//! entries; it adds no way in and no memory an attacker controls.
 
 use crate::token::SessionClaims;
-use sha2::{Digest, Sha256};
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
@@ -30,18 +31,6 @@ pub const RECENT: usize = 4;
 /// (a sweep visits every entry; the oldest is one pop).
 const SWEEP_EVERY_MS: i64 = 1000;
 
-/// The SHA-256 of a whole token: the cache's key, and what a signature check on the token is
-/// named by (the token fixes its signed bytes and signature).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TokenDigest(pub [u8; 32]);
-
-impl TokenDigest {
-    /// The digest of `token`.
-    pub fn of(token: &str) -> TokenDigest {
-        TokenDigest(Sha256::digest(token.as_bytes()).into())
-    }
-}
-
 #[derive(Clone)]
 struct Entry {
     token: Rc<str>,
@@ -52,18 +41,24 @@ struct Entry {
 
 impl Entry {
     fn serves(&self, token: &str, now_ms: i64) -> bool {
-        // Whole-token equality (lengths first), never a hash's.
-        *self.token == *token && now_ms <= self.useless_after_ms
+        now_ms <= self.useless_after_ms && same_token(&self.token, token)
     }
+}
+
+/// Whole-token equality, compared from the end: tokens of one instance share their header and
+/// most claims, and differ within the last bytes (the signature).
+fn same_token(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().rev().zip(b.iter().rev()).all(|(x, y)| x == y)
 }
 
 /// The per-isolate verified-token cache (see the module documentation).
 pub struct TokenCache {
-    entries: HashMap<[u8; 32], Entry>,
-    order: VecDeque<[u8; 32]>,
-    /// The last tokens served or inserted, newest first, at most [`RECENT`], each with its key
-    /// in `entries` (an entry leaves this list when it leaves `entries`).
-    recent: VecDeque<([u8; 32], Entry)>,
+    entries: HashMap<Rc<str>, Entry>,
+    order: VecDeque<Rc<str>>,
+    /// The last tokens served or inserted, newest first, at most [`RECENT`], each also in
+    /// `entries` (an entry leaves this list when it leaves `entries`).
+    recent: VecDeque<Entry>,
     capacity: usize,
     last_sweep_ms: i64,
     hits: u64,
@@ -85,81 +80,58 @@ impl TokenCache {
     }
     /// The claims of a token verified earlier, if it is still remembered and is the same token.
     pub fn get(&mut self, token: &str, now_ms: i64) -> Option<Rc<SessionClaims>> {
-        self.lookup(token, now_ms).ok()
-    }
-
-    /// As [`TokenCache::get`], but a miss gives the token's digest, for
-    /// [`TokenCache::insert_digested`] and for naming a signature check after the token (a cold
-    /// token is then hashed once, not once per use).
-    pub fn lookup(&mut self, token: &str, now_ms: i64) -> Result<Rc<SessionClaims>, TokenDigest> {
-        let recent = self
-            .recent
-            .iter()
-            .position(|(_, e)| e.serves(token, now_ms));
-        if let Some((key, entry)) = recent.and_then(|at| self.recent.remove(at)) {
+        let recent = self.recent.iter().position(|e| e.serves(token, now_ms));
+        if let Some(entry) = recent.and_then(|at| self.recent.remove(at)) {
             let claims = Rc::clone(&entry.claims);
-            self.recent.push_front((key, entry));
+            self.recent.push_front(entry);
             self.hits += 1;
-            return Ok(claims);
+            return Some(claims);
         }
-        let digest = TokenDigest::of(token);
-        let found = match self.entries.get(&digest.0) {
+        let found = match self.entries.get(token) {
             Some(e) if e.serves(token, now_ms) => Some(e.clone()),
             _ => None,
         };
         let Some(entry) = found else {
             self.misses += 1;
-            return Err(digest);
+            return None;
         };
         self.hits += 1;
         let claims = Rc::clone(&entry.claims);
-        self.remember_recent(digest.0, entry);
-        Ok(claims)
+        self.remember_recent(entry);
+        Some(claims)
     }
 
-    fn remember_recent(&mut self, key: [u8; 32], entry: Entry) {
-        self.recent.retain(|(k, _)| *k != key);
-        self.recent.push_front((key, entry));
+    fn remember_recent(&mut self, entry: Entry) {
+        self.recent.retain(|e| !Rc::ptr_eq(&e.token, &entry.token));
+        self.recent.push_front(entry);
         self.recent.truncate(RECENT);
     }
 
     /// Remembers a token whose signature verified. `keep_ms` is how long past `exp` the entry
     /// can still serve (clock skew plus any outage grace).
     pub fn insert(&mut self, token: &str, claims: Rc<SessionClaims>, keep_ms: i64, now_ms: i64) {
-        self.insert_digested(&TokenDigest::of(token), token, claims, keep_ms, now_ms);
-    }
-
-    /// As [`TokenCache::insert`], with the digest [`TokenCache::lookup`] gave for `token`. (A
-    /// digest of another token files the entry under a key no lookup of `token` reaches; it can
-    /// still only ever serve `token` itself, since every hit compares the whole token.)
-    pub fn insert_digested(
-        &mut self,
-        digest: &TokenDigest,
-        token: &str,
-        claims: Rc<SessionClaims>,
-        keep_ms: i64,
-        now_ms: i64,
-    ) {
-        let key = digest.0;
         let useless_after_ms = claims.exp.saturating_mul(1000).saturating_add(keep_ms);
         if useless_after_ms < now_ms {
             return;
+        }
+        if let Some(existing) = self.entries.get_mut(token) {
+            existing.claims = claims;
+            existing.useless_after_ms = useless_after_ms;
+            let entry = existing.clone();
+            self.remember_recent(entry);
+            return;
+        }
+        if self.entries.len() >= self.capacity {
+            self.evict(now_ms);
         }
         let entry = Entry {
             token: token.into(),
             claims,
             useless_after_ms,
         };
-        if let Some(existing) = self.entries.get_mut(&key) {
-            *existing = entry.clone();
-        } else {
-            if self.entries.len() >= self.capacity {
-                self.evict(now_ms);
-            }
-            self.entries.insert(key, entry.clone());
-            self.order.push_back(key);
-        }
-        self.remember_recent(key, entry);
+        self.entries.insert(Rc::clone(&entry.token), entry.clone());
+        self.order.push_back(Rc::clone(&entry.token));
+        self.remember_recent(entry);
     }
 
     /// Makes room for one entry: expired ones first (at most one sweep a second), then the
@@ -171,7 +143,7 @@ impl TokenCache {
             self.entries.retain(|_, e| e.useless_after_ms >= now_ms);
             if self.entries.len() < before {
                 let entries = &self.entries;
-                self.order.retain(|k| entries.contains_key(k));
+                self.order.retain(|k| entries.contains_key(&**k));
             }
         }
         while self.entries.len() >= self.capacity {
@@ -183,7 +155,7 @@ impl TokenCache {
             }
         }
         let entries = &self.entries;
-        self.recent.retain(|(k, _)| entries.contains_key(k));
+        self.recent.retain(|e| entries.contains_key(&*e.token));
     }
 
     /// Forgets every entry (after the key set changed).
@@ -304,7 +276,7 @@ mod tests {
         assert!(cache
             .recent
             .iter()
-            .all(|(k, _)| cache.entries.contains_key(k)));
+            .all(|e| cache.entries.contains_key(&*e.token)));
     }
 
     #[test]
@@ -313,9 +285,9 @@ mod tests {
         for i in 0..(RECENT + 3) {
             cache.insert(&format!("t{i}"), claims(1_000_000), 0, 0);
         }
-        assert!(!cache.recent.iter().any(|(_, e)| &*e.token == "t0"));
+        assert!(!cache.recent.iter().any(|e| &*e.token == "t0"));
         assert!(cache.get("t0", 0).is_some());
-        assert_eq!(cache.recent.front().map(|(_, e)| &*e.token), Some("t0"));
+        assert_eq!(cache.recent.front().map(|e| &*e.token), Some("t0"));
         assert_eq!(cache.recent.len(), RECENT);
     }
 
@@ -364,7 +336,7 @@ mod tests {
                 }
                 proptest::prop_assert!(cache.len() <= capacity);
                 proptest::prop_assert!(cache.recent.len() <= RECENT);
-                proptest::prop_assert!(cache.recent.iter().all(|(k, _)| cache.entries.contains_key(k)));
+                proptest::prop_assert!(cache.recent.iter().all(|e| cache.entries.contains_key(&*e.token)));
             }
         }
     }

@@ -460,7 +460,12 @@ fn every_step_reads_back_from_its_wire_answer() {
     }
     assert_eq!(read_edits, f.edits);
     assert!(read.bytes.is_empty());
-    let stream = fetched(&mut p, id, 200, &[("connection", "close, x-hop"), ("x-hop", "1")]);
+    let stream = fetched(
+        &mut p,
+        id,
+        200,
+        &[("connection", "close, x-hop"), ("x-hop", "1")],
+    );
     let read = wire::read(&wire::encode(id, &stream)).expect("readable");
     assert_eq!(&read.fields[..3], ["S", &id.to_string(), "200"]);
     let log: Value =

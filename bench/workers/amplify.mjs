@@ -65,6 +65,23 @@ const BEFORE_FETCH = {
     for (const [name, value] of IDENTITY) object[name] = value;
     sink += new Headers(object).has("x-request-id") ? 1 : 0;
   },
+  // The request's headers as the inbox text, three ways: the iterator's pairs, forEach, and
+  // the names alone (keys()).
+  headerBlobForEach(request) {
+    let blob = "";
+    request.headers.forEach((value, name) => {
+      blob += name + "\n" + value + "\n";
+    });
+    sink += blob.length;
+  },
+  headerNames(request) {
+    let blob = "";
+    for (const name of request.headers.keys()) blob += name + "\n";
+    sink += blob.length;
+  },
+  headersCopyOnly(request) {
+    sink += new Headers(request.headers).has("x-request-id") ? 1 : 0;
+  },
   url(request) {
     sink += new URL(request.url).pathname.length;
   },

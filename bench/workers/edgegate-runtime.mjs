@@ -14,9 +14,14 @@ const IDENTITY = [
 ];
 let cut;
 
+let t = "";
+const append = (value, name) => {
+  t += name + "\n" + value + "\n";
+};
+
 function text(headers, head) {
-  let t = head;
-  for (const [name, value] of headers) t += name + "\n" + value + "\n";
+  t = head;
+  headers.forEach(append);
   return encoder.encodeInto(t, inbox).written;
 }
 

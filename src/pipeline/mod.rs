@@ -429,7 +429,7 @@ impl Pipeline {
                 let fapi = self.outage.status(ctx.now_ms);
                 self.plan(authorise::decide(ctx, gw, &state, fapi), gw)
             }
-            Session::Respond(decision) => self.plan(decision, gw),
+            Session::Respond(decision) => self.plan(*decision, gw),
             Session::Verify(pending) => {
                 let step = Step::Verify(SignatureQuestion::of(pending.check()));
                 let waiting = Waiting::Session {

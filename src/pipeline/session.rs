@@ -82,8 +82,8 @@ pub enum Session {
     Verify(PendingToken),
     /// Outage grace needs Clerk's Frontend API status: probe it, record it, then [`decide`].
     Probe(Verified),
-    /// Answer now (the handshake redirect).
-    Respond(Decision),
+    /// Answer now (the handshake redirect; boxed: the rare, large variant).
+    Respond(Box<Decision>),
 }
 
 /// The token source of the request.
@@ -534,7 +534,7 @@ fn org_sync(
             ctx.log.detail = Some(kept.code().into());
             Session::Decided(state)
         }
-        _ => Session::Respond(org_mismatch(ctx, &state)),
+        _ => Session::Respond(Box::new(org_mismatch(ctx, &state))),
     }
 }
 
@@ -574,7 +574,7 @@ fn org_sync_redirect(
     state: &SessionState,
 ) -> Session {
     let (Some(pk), Some(base)) = (&gw.publishable, gw.fapi_base.as_deref()) else {
-        return Session::Respond(org_mismatch(ctx, state));
+        return Session::Respond(Box::new(org_mismatch(ctx, state)));
     };
     let params = HandshakeParams::from_query(ctx.query.as_deref());
     let public = ctx.public.to_string();
@@ -593,7 +593,7 @@ fn org_sync_redirect(
     };
     match clerk::handshake_redirect_to(&handshake, &ctx.random, cookies.redirect_count) {
         Ok(plan) => handshake_response(ctx, plan, RefusalReason::OrganizationMismatch),
-        Err(_) => Session::Respond(org_mismatch(ctx, state)),
+        Err(_) => Session::Respond(Box::new(org_mismatch(ctx, state))),
     }
 }
 
@@ -603,8 +603,8 @@ fn handshake_response(ctx: &mut Ctx, plan: clerk::ResponsePlan, reason: RefusalR
     log.outcome = crate::reason::LogOutcome::Handshake;
     log.reason = Some(reason);
     log.auth_status = AuthStatus::Handshake;
-    Session::Respond(Decision {
+    Session::Respond(Box::new(Decision {
         outcome: Outcome::Respond(browser_plan(plan)),
         log,
-    })
+    }))
 }
