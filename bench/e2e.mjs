@@ -74,7 +74,7 @@ function startOrigin() {
 }
 
 // --- the JS workers, bundled into single modules (the tiny wasm beside them) --------------------
-const JS_WORKERS = ["passthrough", "clerk", "jose", "jose-cache", "tinywasm", "gateway-floor"];
+const JS_WORKERS = ["passthrough", "clerk", "jose", "jose-cache", "tinywasm", "gateway-floor", "edgegate-runtime"];
 async function bundleWorkers() {
   mkdirSync(BENCH_BUILD, { recursive: true });
   const tinyBytes = buildTinyWasm(join(BENCH_BUILD, "tiny.wasm"));
@@ -380,6 +380,9 @@ const allVariants = [
   { label: "tinywasm ES256", variant: "tinywasm", alg: "ES256" },
   { label: "gateway-floor RS256", variant: "gateway-floor", alg: "RS256" },
   { label: "gateway-floor ES256", variant: "gateway-floor", alg: "ES256" },
+  // edgegate-lean's own runtime calls with constant decisions (bench/workers/edgegate-runtime.mjs):
+  // edgegate-lean minus this is its own work (the wasm, the steps read, the entry's JavaScript).
+  { label: "edgegate-runtime RS256", variant: "edgegate-runtime", alg: "RS256" },
   { label: "edgegate RS256", variant: "edgegate", alg: "RS256" },
   { label: "edgegate ES256", variant: "edgegate", alg: "ES256" },
   // The lean profile (docs/performance.md): no log line for allowed requests, no client-facing

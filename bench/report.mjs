@@ -257,6 +257,15 @@ for (const alg of ["RS256", "ES256"]) {
     }
   }
   floorFigure(
+    `${alg} edgegate-lean warm overhead − edgegate-runtime's (its runtime calls alone): its own work`,
+    `edgegate-lean ${alg}`,
+    "edgegate-runtime RS256",
+    "warm",
+    atRate,
+    "edgegate-lean",
+    "edgegate-runtime",
+  );
+  floorFigure(
     `${alg} edgegate overhead over a fresh isolate's first 1,000 requests (warm token) − gateway-floor's`,
     `edgegate ${alg}`,
     `gateway-floor ${alg}`,
@@ -388,6 +397,7 @@ const variants = [
   "jose-cache RS256",
   "tinywasm RS256",
   "gateway-floor RS256",
+  "edgegate-runtime RS256",
   "edgegate RS256",
   "edgegate-lean RS256",
   "edgegate ES256",
@@ -401,6 +411,7 @@ const colors = {
   "jose-cache RS256": "#67e8f9",
   "tinywasm RS256": "#84cc16",
   "gateway-floor RS256": "#a16207",
+  "edgegate-runtime RS256": "#d6d3d1",
   "edgegate RS256": "#f38020",
   "edgegate-lean RS256": "#fbbf24",
   "edgegate ES256": "#c2410c",

@@ -6,6 +6,11 @@
 const LOG_LINE =
   '{"request_id":"ca10deb516b03105c3f44d07be5808d7","method":"GET","path":"/api/data","outcome":"proxy","status":200,"auth_status":"signed-in","reason":null,"detail":null,"fault":null,"token_source":"header","forwarded_issues":[],"dropped_cookies":[],"grace":false,"duration_ms":0}';
 let sink = 0;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const INBOX = new Uint8Array(16384);
+const REQUEST_TEXT = "GET\nhttp://127.0.0.1:8787/api/data\n" + "authorization\nBearer " + "e".repeat(900) + "\n" + "accept\n*/*\n".repeat(20);
+const STEP_TEXT = new TextEncoder().encode("GET\nhttp://127.0.0.1:9000/api/data\n" + "X-Auth-User-Id\nuser_2abc\n".repeat(10));
 const IDENTITY = [
   ["x-auth-status", "signed-in"], ["x-auth-user-id", "user_1"], ["x-auth-session-id", "sess_1"],
   ["x-auth-token-type", "session_token"], ["x-request-id", "ca10deb516b03105"],
@@ -81,6 +86,14 @@ const BEFORE_FETCH = {
   },
   headersCopyOnly(request) {
     sink += new Headers(request.headers).has("x-request-id") ? 1 : 0;
+  },
+  // The boundary's own runtime calls: a step's text area decoded (300 bytes), a request
+  // written into memory (1,200 bytes).
+  decode() {
+    sink += decoder.decode(STEP_TEXT).length;
+  },
+  encodeInto() {
+    sink += encoder.encodeInto(REQUEST_TEXT, INBOX).written;
   },
   url(request) {
     sink += new URL(request.url).pathname.length;

@@ -1,10 +1,11 @@
 // The runtime work edgegate's entry (src/edge/shim.js) does for a warm, lean, signed-in request,
 // with the wasm taken out: the request written as inbox text, the origin Headers copied and
 // edited as the plan says (2 deletes, 8 identity and forwarding headers), the fetch with its
-// timeout timer, the response headers read back as text, the response copied to drop the
-// hop-by-hop headers. Decisions are free here (constants), so it prices the entry's calls into
-// the runtime alone; edgegate minus this is the wasm and the boundary. CUT (names joined by "+")
-// leaves parts out to price each: text, copy, cache, timer, response, edits.
+// timeout timer and `cache: "no-store"`, the response headers read back as text and written, the
+// response sent on untouched. Decisions are free here (constants), so it prices the entry's
+// calls into the runtime alone: edgegate-lean minus this is the wasm, the step reading and the
+// entry's own JavaScript. CUT (names joined by "+") leaves parts out to price each: text, copy,
+// cache, timer, response; `copy-response` adds the copy a response with edits costs.
 const encoder = new TextEncoder();
 const inbox = new Uint8Array(16384);
 const IDENTITY = [
@@ -48,7 +49,7 @@ export default {
         clearTimeout(timer);
         if (kind !== 0) return resolve(new Response("origin timed out", { status: 504 }));
         if (!cut.has("response")) text(response.headers, "");
-        if (cut.has("edits")) return resolve(response);
+        if (!cut.has("copy-response")) return resolve(response);
         const copy = new Response(response.body, response);
         copy.headers.delete("connection");
         copy.headers.delete("keep-alive");
