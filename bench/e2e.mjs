@@ -449,7 +449,8 @@ try {
           // The fresh isolate's first request, then 30 more (steady), then a refused token.
           const first = await firstRequest(w.url, warmToken[v.alg]);
           (firsts[v.label] ??= []).push({ runtime: w.runtime, ready_ms: w.readyMs, ...first });
-          if (v.variant !== "passthrough") await checkRefused(w.url, warmToken[v.alg]);
+          // The pass-through and edgegate-runtime decide nothing: every token passes.
+          if (v.variant !== "passthrough" && v.variant !== "edgegate-runtime") await checkRefused(w.url, warmToken[v.alg]);
           v.runtime = w.runtime;
           const tokens = mode === "warm" ? [warmToken[v.alg]] : pool[v.alg];
           const cursor = { next: 0, repeats: 0 }; // a fresh process: no token seen yet
