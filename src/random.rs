@@ -1,6 +1,8 @@
 //! Per-request randomness from one seed: [`RandomStream`], an HMAC-SHA-256 generator in counter
 //! mode (output block `i` is `HMAC(seed, i)`), seeded once per isolate from the runtime's
-//! `crypto.getRandomValues`.
+//! `crypto.getRandomValues`. A request is handed a [`RandomDraw`], its block not yet computed:
+//! most requests never read it (the runtime's `CF-Ray` names them, and only a handshake needs a
+//! fresh state), so most pay no HMAC.
 //!
 //! Why not ask the runtime for every request: the crossing and the typed array cost a few µs of
 //! every request, and a request needs its 32 bytes only to be unpredictable to clients (the
@@ -34,10 +36,58 @@ impl RandomStream {
 
     /// The next 32 bytes (never the same block twice: the counter only grows).
     pub fn next_block(&mut self) -> [u8; 32] {
-        let mut mac = self.mac.clone();
-        mac.update(&self.counter.to_be_bytes());
+        self.next_draw().bytes()
+    }
+
+    /// The next block, computed only when read (the counter is taken now).
+    pub fn next_draw(&mut self) -> RandomDraw {
+        let counter = self.counter;
         self.counter = self.counter.wrapping_add(1);
-        mac.finalize().into_bytes().into()
+        RandomDraw(Draw::Block {
+            mac: Box::new(self.mac.clone()),
+            counter,
+        })
+    }
+}
+
+/// One request's 32 random bytes: given (tests, the warm-up), or a block of a [`RandomStream`]
+/// computed when [`RandomDraw::bytes`] is first asked for it.
+#[derive(Clone)]
+pub struct RandomDraw(Draw);
+
+#[derive(Clone)]
+enum Draw {
+    Bytes([u8; 32]),
+    Block {
+        mac: Box<Hmac<Sha256>>,
+        counter: u64,
+    },
+}
+
+impl RandomDraw {
+    /// The 32 bytes (the same on every call).
+    pub fn bytes(&self) -> [u8; 32] {
+        match &self.0 {
+            Draw::Bytes(bytes) => *bytes,
+            Draw::Block { mac, counter } => {
+                let mut mac = (**mac).clone();
+                mac.update(&counter.to_be_bytes());
+                mac.finalize().into_bytes().into()
+            }
+        }
+    }
+}
+
+impl From<[u8; 32]> for RandomDraw {
+    fn from(bytes: [u8; 32]) -> Self {
+        RandomDraw(Draw::Bytes(bytes))
+    }
+}
+
+impl std::fmt::Debug for RandomDraw {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the bytes nor the key.
+        f.write_str("RandomDraw")
     }
 }
 
@@ -46,6 +96,19 @@ mod tests {
     use super::RandomStream;
     use hmac::{Hmac, Mac};
     use sha2::Sha256;
+
+    #[test]
+    fn a_draw_is_the_block_it_was_drawn_for_whenever_it_is_read() {
+        let mut stream = RandomStream::new([5; 32]);
+        let first = stream.next_draw();
+        let second = stream.next_draw();
+        let mut again = RandomStream::new([5; 32]);
+        assert_eq!(first.bytes(), again.next_block());
+        assert_eq!(second.bytes(), again.next_block());
+        assert_eq!(first.bytes(), first.bytes());
+        assert_ne!(first.bytes(), second.bytes());
+        assert_eq!(super::RandomDraw::from([9; 32]).bytes(), [9; 32]);
+    }
 
     #[test]
     fn blocks_differ_and_depend_on_the_seed() {

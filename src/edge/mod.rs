@@ -27,7 +27,8 @@ const INBOX_BYTES: usize = 16 * 1024;
 
 thread_local! {
     static PIPELINE: RefCell<Option<Pipeline>> = const { RefCell::new(None) };
-    /// Each request's 32 random bytes, from the seed the entry gives on its first request.
+    /// Each request's 32 random bytes (computed only if read), from the seed the entry gives on
+    /// its first request.
     static RANDOM: RefCell<Option<RandomStream>> = const { RefCell::new(None) };
     /// Where the entry writes a request (or a fetched response's headers) before it calls.
     static INBOX: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
@@ -172,7 +173,7 @@ fn answer(id: RequestId, step: &Step) -> u32 {
 /// `Pipeline::start`); the address of the first step's answer.
 #[wasm_bindgen]
 pub fn begin(len: u32, now_ms: f64) -> u32 {
-    let random = RANDOM.with(|slot| slot.borrow_mut().as_mut().map(RandomStream::next_block));
+    let random = RANDOM.with(|slot| slot.borrow_mut().as_mut().map(RandomStream::next_draw));
     let Some(random) = random else {
         return answer(0, &Pipeline::unseeded());
     };

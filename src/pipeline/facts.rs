@@ -9,6 +9,7 @@ use crate::app::{Inbound, LogRecord, GATEWAY_PREFIX};
 use crate::config::Settings;
 use crate::forwarded::{self, PublicUrl};
 use crate::proxy;
+use crate::random::RandomDraw;
 use crate::response::{self, AuthStatus, RefusalReason, Rejection};
 use crate::routes::{self, PathError};
 use crate::session::{self, CookieJar};
@@ -19,8 +20,9 @@ pub struct Ctx {
     pub req: Request,
     /// `start`'s `now_ms` (Unix ms): the time for the whole request.
     pub now_ms: i64,
-    /// The random bytes `start` was given (the request id's fallback, the handshake state).
-    pub random: [u8; 32],
+    /// The random bytes `start` was given (the request id's fallback, the handshake state),
+    /// computed only if read.
+    pub random: RandomDraw,
     /// The key set's generation when the request started (`Pipeline::key_generation`): a
     /// fetched key's check answered after the set changed counts as failed.
     pub key_generation: u64,
@@ -69,13 +71,15 @@ pub fn read(
     req: Request,
     gw: &Settings,
     now_ms: i64,
-    random: [u8; 32],
+    random: RandomDraw,
 ) -> Result<Ctx, Box<(Rejection, LogRecord)>> {
-    let mut id_bytes = [0u8; 16];
-    for (slot, byte) in id_bytes.iter_mut().zip(random.iter()) {
-        *slot = *byte;
-    }
-    let request_id = proxy::request_id(req.headers.get("cf-ray"), &id_bytes);
+    let request_id = proxy::request_id(req.headers.get("cf-ray"), || {
+        let mut id_bytes = [0u8; 16];
+        for (slot, byte) in id_bytes.iter_mut().zip(random.bytes()) {
+            *slot = byte;
+        }
+        id_bytes
+    });
     let mut log = LogRecord {
         request_id: request_id.clone(),
         method: req.method.clone(),

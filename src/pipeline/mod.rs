@@ -31,6 +31,7 @@ use crate::config::ConfigError;
 use crate::config::Settings;
 use crate::http::{HeaderEdit, HeaderList};
 use crate::keys::Alg;
+use crate::random::RandomDraw;
 use crate::response::{AuthStatus, RefusalReason, Rejection, ResponsePlan};
 use crate::token::{Candidates, SignatureCheck};
 use facts::Ctx;
@@ -274,15 +275,21 @@ impl Pipeline {
         Some((key.alg(), serde_json::Value::Object(fields).to_string()))
     }
 
-    /// Starts a request. `now_ms` (Unix ms) and `random` (32 bytes) serve the whole request.
-    pub fn start(&mut self, request: Request, now_ms: i64, random: [u8; 32]) -> (RequestId, Step) {
+    /// Starts a request. `now_ms` (Unix ms) and `random` (32 bytes, computed only if the
+    /// request reads them) serve the whole request.
+    pub fn start(
+        &mut self,
+        request: Request,
+        now_ms: i64,
+        random: impl Into<RandomDraw>,
+    ) -> (RequestId, Step) {
         self.table.sweep(now_ms);
         let id = self.table.allocate();
         let gateway = match &self.gateway {
             Ok(g) => Rc::clone(g),
             Err(problems) => return (id, misconfigured(&request, problems)),
         };
-        let mut ctx = match facts::read(request, &gateway, now_ms, random) {
+        let mut ctx = match facts::read(request, &gateway, now_ms, random.into()) {
             Ok(ctx) => ctx,
             Err(refusal) => {
                 let (rejection, log) = *refusal;

@@ -354,7 +354,7 @@ fn handshake_redirect(
             reason,
             dev_browser,
             cookies.session.as_deref(),
-            &ctx.random,
+            &ctx.random.bytes(),
             cookies.redirect_count,
         )
     });
@@ -430,7 +430,11 @@ fn satellite_sync(
                         session_token: cookies.session.as_deref(),
                         organization_id: None,
                     };
-                    clerk::handshake_redirect_to(&target, &ctx.random, request.redirect_count)
+                    clerk::handshake_redirect_to(
+                        &target,
+                        &ctx.random.bytes(),
+                        request.redirect_count,
+                    )
                 }
                 (clerk::Instance::Production, None) => Err(clerk::RedirectError::BadUrl),
             };
@@ -591,7 +595,7 @@ fn org_sync_redirect(
         session_token: cookies.session.as_deref(),
         organization_id: Some(target.organization_id_param()),
     };
-    match clerk::handshake_redirect_to(&handshake, &ctx.random, cookies.redirect_count) {
+    match clerk::handshake_redirect_to(&handshake, &ctx.random.bytes(), cookies.redirect_count) {
         Ok(plan) => handshake_response(ctx, plan, RefusalReason::OrganizationMismatch),
         Err(_) => Session::Respond(Box::new(org_mismatch(ctx, state))),
     }

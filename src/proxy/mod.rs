@@ -168,7 +168,7 @@ pub fn valid_claim_name(name: &str) -> bool {
 
 /// `CF-Ray` when it looks like one (ASCII alphanumerics and `-`, 1-64 characters), otherwise 32
 /// hex characters from the 16 random bytes the caller supplies.
-pub fn request_id(cf_ray: Option<&str>, random: &[u8; 16]) -> String {
+pub fn request_id(cf_ray: Option<&str>, random: impl FnOnce() -> [u8; 16]) -> String {
     if let Some(ray) = cf_ray.map(str::trim) {
         if !ray.is_empty()
             && ray.len() <= 64
@@ -177,7 +177,7 @@ pub fn request_id(cf_ray: Option<&str>, random: &[u8; 16]) -> String {
             return ray.to_string();
         }
     }
-    crate::hex::hex_lower(random)
+    crate::hex::hex_lower(&random())
 }
 
 /// JSON with every non-ASCII character and DEL escaped as `\uXXXX`.
