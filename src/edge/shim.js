@@ -164,13 +164,20 @@ const KIND = { RESPOND: 1, VERIFY: 2, PROBE: 3, FETCH_ORIGIN: 4, FETCH_ASSET: 5,
 function requestText(request) {
   inboxText = request.method + "\n" + request.url + "\n";
   request.headers.forEach(appendHeader);
-  return inboxText;
+  return takeInboxText();
 }
 
 function headersText(headers) {
   inboxText = "";
   headers.forEach(appendHeader);
-  return inboxText;
+  return takeInboxText();
+}
+
+/** The text built, and no credential kept alive in the module after it. */
+function takeInboxText() {
+  const text = inboxText;
+  inboxText = "";
+  return text;
 }
 
 let inboxText = "";

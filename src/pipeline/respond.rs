@@ -1,5 +1,6 @@
 //! Phase `respond`: the fetched response as the client gets it. The origin's headers pass the
-//! response-side plan (hop-by-hop removed, `Location` rewritten, `Vary` for signed-in
+//! response-side plan (hop-by-hop removed, `Connection` and `Keep-Alive` left to the runtime,
+//! `Location` rewritten, `Vary` for signed-in
 //! responses, the auth status added); an unauthenticated preflight gets the origin's status and
 //! CORS headers only; a WebSocket upgrade passes untouched; a failed or slow origin gets the
 //! gateway's 502 or 504.
@@ -86,10 +87,12 @@ pub fn origin(
     }
 }
 
-/// Response headers the runtime itself never sends on (workerd, and Cloudflare's edge in front
-/// of it, own the client connection): deleting them from a copy would change nothing the client
-/// gets, and the copy is the only edit many responses need (a response with no edit passes
-/// untouched). A header that `Connection` names is still deleted here.
+/// Response headers the runtime never sends to an HTTP client (workerd, and Cloudflare's edge
+/// in front of it, own the client connection): deleting them from a copy would change nothing
+/// the client gets, and the copy is the only edit many responses need (a response with no edit
+/// passes untouched). A header that `Connection` names is still deleted here. (A caller reading
+/// the Response in JavaScript, through a service binding, would see them as the origin sent
+/// them.)
 const CONNECTION_LEVEL: [&str; 2] = ["connection", "keep-alive"];
 
 fn is_dropped_by_runtime(edit: &HeaderEdit) -> bool {
