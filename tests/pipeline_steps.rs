@@ -564,19 +564,30 @@ proptest! {
     }
 }
 
+/// A pipeline with the lean profile's settings.
+fn lean_pipeline() -> Pipeline {
+    pipeline(&[
+        ("LOG_REQUESTS", "refusals"),
+        ("AUTH_STATUS_HEADER", "false"),
+    ])
+}
+
+/// A signed-in request started (its signature checked natively) up to its origin fetch.
+fn fetching_origin(p: &mut Pipeline) -> RequestId {
+    let keys = common::pem_set(rsa());
+    let (id, step) = start(p, &request_headers(&token()));
+    let (fetch, _) = verify_all(p, &keys, id, step);
+    assert!(matches!(fetch, Step::FetchOrigin(_)), "{fetch:?}");
+    id
+}
+
 /// The lean profile: `LOG_REQUESTS=refusals` and `AUTH_STATUS_HEADER=false` leave a proxied
 /// response with nothing to change, so the entry sends it on untouched and writes no line;
 /// refusals keep both.
 #[test]
 fn the_lean_profile_leaves_an_allowed_response_untouched_and_unlogged() {
-    let mut p = pipeline(&[
-        ("LOG_REQUESTS", "refusals"),
-        ("AUTH_STATUS_HEADER", "false"),
-    ]);
-    let keys = common::pem_set(rsa());
-    let (id, step) = start(&mut p, &request_headers(&token()));
-    let (fetch, _) = verify_all(&mut p, &keys, id, step);
-    assert!(matches!(fetch, Step::FetchOrigin(_)), "{fetch:?}");
+    let mut p = lean_pipeline();
+    let id = fetching_origin(&mut p);
     let private = [
         ("content-type", "application/json"),
         ("cache-control", "private"),
@@ -628,14 +639,8 @@ fn the_lean_profile_leaves_an_allowed_response_untouched_and_unlogged() {
 /// names is still deleted by an edit.
 #[test]
 fn connection_level_headers_alone_leave_the_response_untouched() {
-    let mut p = pipeline(&[
-        ("LOG_REQUESTS", "refusals"),
-        ("AUTH_STATUS_HEADER", "false"),
-    ]);
-    let keys = common::pem_set(rsa());
-    let (id, step) = start(&mut p, &request_headers(&token()));
-    let (fetch, _) = verify_all(&mut p, &keys, id, step);
-    assert!(matches!(fetch, Step::FetchOrigin(_)), "{fetch:?}");
+    let mut p = lean_pipeline();
+    let id = fetching_origin(&mut p);
     let keep_alive = [
         ("cache-control", "private"),
         ("connection", "keep-alive"),
