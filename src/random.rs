@@ -14,6 +14,7 @@
 use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use std::cell::OnceCell;
 
 /// A stream of 32-byte blocks from one secret seed.
 pub struct RandomStream {
@@ -34,18 +35,15 @@ impl RandomStream {
         RandomStream { mac, counter: 0 }
     }
 
-    /// The next 32 bytes (never the same block twice: the counter only grows).
-    pub fn next_block(&mut self) -> [u8; 32] {
-        self.next_draw().bytes()
-    }
-
-    /// The next block, computed only when read (the counter is taken now).
+    /// The next block, computed only when read (the counter is taken now, so never the same
+    /// block twice: the counter only grows).
     pub fn next_draw(&mut self) -> RandomDraw {
         let counter = self.counter;
         self.counter = self.counter.wrapping_add(1);
         RandomDraw(Draw::Block {
             mac: Box::new(self.mac.clone()),
             counter,
+            computed: OnceCell::new(),
         })
     }
 }
@@ -61,19 +59,26 @@ enum Draw {
     Block {
         mac: Box<Hmac<Sha256>>,
         counter: u64,
+        /// The block once read (a request without `CF-Ray` that is sent to the handshake reads
+        /// it twice).
+        computed: OnceCell<[u8; 32]>,
     },
 }
 
 impl RandomDraw {
-    /// The 32 bytes (the same on every call).
+    /// The 32 bytes (the same on every call; computed on the first).
     pub fn bytes(&self) -> [u8; 32] {
         match &self.0 {
             Draw::Bytes(bytes) => *bytes,
-            Draw::Block { mac, counter } => {
+            Draw::Block {
+                mac,
+                counter,
+                computed,
+            } => *computed.get_or_init(|| {
                 let mut mac = (**mac).clone();
                 mac.update(&counter.to_be_bytes());
                 mac.finalize().into_bytes().into()
-            }
+            }),
         }
     }
 }
@@ -103,8 +108,8 @@ mod tests {
         let first = stream.next_draw();
         let second = stream.next_draw();
         let mut again = RandomStream::new([5; 32]);
-        assert_eq!(first.bytes(), again.next_block());
-        assert_eq!(second.bytes(), again.next_block());
+        assert_eq!(first.bytes(), again.next_draw().bytes());
+        assert_eq!(second.bytes(), again.next_draw().bytes());
         assert_eq!(first.bytes(), first.bytes());
         assert_ne!(first.bytes(), second.bytes());
         assert_eq!(super::RandomDraw::from([9; 32]).bytes(), [9; 32]);
@@ -114,13 +119,13 @@ mod tests {
     fn blocks_differ_and_depend_on_the_seed() {
         let mut a = RandomStream::new([1; 32]);
         let mut b = RandomStream::new([2; 32]);
-        let a0 = a.next_block();
-        let a1 = a.next_block();
+        let a0 = a.next_draw().bytes();
+        let a1 = a.next_draw().bytes();
         assert_ne!(a0, a1);
-        assert_ne!(a0, b.next_block());
+        assert_ne!(a0, b.next_draw().bytes());
         // The same seed gives the same stream (the seed is the only secret).
         let mut again = RandomStream::new([1; 32]);
-        assert_eq!(again.next_block(), a0);
+        assert_eq!(again.next_draw().bytes(), a0);
         // Keyed as HMAC-SHA-256 with the 32-byte seed itself.
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&[1; 32]).expect("any key length");
         mac.update(&0u64.to_be_bytes());

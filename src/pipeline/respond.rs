@@ -1,8 +1,7 @@
 //! Phase `respond`: the fetched response as the client gets it. The origin's headers pass the
 //! response-side plan (hop-by-hop removed, `Connection` and `Keep-Alive` left to the runtime,
-//! `Location` rewritten, `Vary` for signed-in
-//! responses, the auth status added); an unauthenticated preflight gets the origin's status and
-//! CORS headers only; a WebSocket upgrade passes untouched; a failed or slow origin gets the
+//! `Location` rewritten, `Vary` for signed-in responses, the auth status added); an
+//! unauthenticated preflight gets the origin's status and CORS headers only; a WebSocket upgrade passes untouched; a failed or slow origin gets the
 //! gateway's 502 or 504.
 
 use super::{OriginFetch, Step};
