@@ -7,7 +7,7 @@ use crate::auth::Auth;
 use crate::clerk::{self, FapiStatus};
 use crate::config::Settings;
 use crate::forwarded::PublicUrl;
-use crate::http::{self, HeaderEdit, HeaderList};
+use crate::http::{HeaderEdit, HeaderList};
 use crate::proxy::{self, Origin, RequestFacts};
 use crate::reason::LogOutcome;
 use crate::response::{self, AuthStatus, Fault, RefusalReason, Rejection, ResponsePlan};
@@ -81,9 +81,8 @@ pub struct ProxyPlan {
     pub url: String,
     /// The request method, sent as it came.
     pub method: String,
-    /// Every header to send to the origin, in order (`proxy::plan_headers`).
-    pub headers: Vec<(String, String)>,
-    /// `headers` as edits to the request's own headers (what the edge applies to its copy).
+    /// The edits that turn the request's headers into those sent to the origin
+    /// (`proxy::request_edits`; the edge applies them to its copy of the request's headers).
     pub edits: Vec<HeaderEdit>,
     /// False for preflights and bodiless methods.
     pub forward_body: bool,
@@ -359,24 +358,26 @@ pub fn asset_url(request_url: &str, path: &str) -> String {
     }
 }
 
-/// The origin response's headers as the client gets them, with the `Set-Cookie`s that clear a
-/// refused handshake's cookies.
-pub fn response_headers(
+/// The edits that give the origin response's headers as the client gets them, with the
+/// `Set-Cookie`s that clear a refused handshake's cookies.
+pub fn response_edits(
     plan: &ProxyPlan,
     status: u16,
     origin_headers: &HeaderList,
-) -> Vec<(String, String)> {
-    let mut headers = proxy::response_headers(
+    status_header: bool,
+) -> Vec<HeaderEdit> {
+    let mut edits = proxy::response_edits(
         origin_headers,
         status,
         &plan.origin,
         &plan.public,
         plan.auth_status,
+        status_header,
     );
     for cookie in &plan.extra_response_cookies {
-        headers.push(("Set-Cookie".to_owned(), cookie.clone()));
+        edits.push(HeaderEdit::Append("Set-Cookie".to_owned(), cookie.clone()));
     }
-    headers
+    edits
 }
 
 /// What an unauthenticated CORS preflight passed to the origin gives the client: the origin's
@@ -537,20 +538,10 @@ pub(crate) fn proxy_plan(
         now: now_ms.div_euclid(1000),
     };
     let preflight = response::is_cors_preflight(inbound.method, inbound.headers);
-    let mut headers = proxy::plan_headers(&facts, &gw.proxy);
-    if preflight {
-        // A preflight is never an upgrade (the runtime would send it as a WebSocket handshake).
-        let upgrade = |n: &str, v: &str| {
-            n.eq_ignore_ascii_case("upgrade")
-                || (n.eq_ignore_ascii_case("connection") && v.eq_ignore_ascii_case("upgrade"))
-        };
-        headers.retain(|(n, v)| !upgrade(n, v));
-    }
     ProxyPlan {
         url: gw.origin.join(path, query),
         method: inbound.method.to_owned(),
-        edits: http::header_edits(inbound.headers, &headers),
-        headers,
+        edits: proxy::request_edits(&facts, &gw.proxy),
         forward_body: !preflight && !BODILESS.contains(&inbound.method),
         timeout_ms: gw.upstream_timeout_ms,
         auth_status,

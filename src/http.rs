@@ -146,67 +146,50 @@ pub enum HeaderEdit {
     Append(String, String),
 }
 
-/// The edits that turn `before` into `after`, compared per name (case-insensitively) by the
-/// ordered list of values: a name whose values are unchanged is left alone, any other is deleted
-/// and its new values appended in order.
-pub fn header_edits(before: &HeaderList, after: &[(String, String)]) -> Vec<HeaderEdit> {
-    let old: &[(String, String)] = &before.0;
-    // Lists are a few dozen headers: scans beat building maps. Names are compared once each,
-    // against the distinct names before them; everything after works on the group numbers (the
-    // position of a name's first appearance in `before` then `after`).
-    let names: Vec<&str> = old.iter().chain(after).map(|(n, _)| n.as_str()).collect();
-    let mut leaders: Vec<usize> = Vec::new();
-    let mut groups: Vec<usize> = Vec::with_capacity(names.len());
-    for (at, name) in names.iter().enumerate() {
-        let known = leaders.iter().copied().find(|&leader| {
-            names
-                .get(leader)
-                .is_some_and(|n| n.eq_ignore_ascii_case(name))
-        });
-        groups.push(known.unwrap_or_else(|| {
-            leaders.push(at);
-            at
-        }));
-    }
-    let (old_groups, new_groups) = groups.split_at(old.len().min(groups.len()));
-    let mut edits = Vec::new();
-    for &leader in &leaders {
-        let Some(name) = names.get(leader) else {
-            continue;
-        };
-        let mut old_values = in_group(old, old_groups, leader).map(|(_, v)| v);
-        let mut new_values = in_group(after, new_groups, leader).map(|(_, v)| v);
-        let unchanged = loop {
-            match (old_values.next(), new_values.next()) {
-                (None, None) => break true,
-                (Some(o), Some(n)) if o == n => continue,
-                _ => break false,
-            }
-        };
-        if unchanged {
-            continue;
-        }
-        // A name in `before` has its first appearance there.
-        if leader < old.len() {
-            edits.push(HeaderEdit::Delete(name.to_ascii_lowercase()));
-        }
-        for (n, v) in in_group(after, new_groups, leader) {
-            edits.push(HeaderEdit::Append(n.clone(), v.clone()));
-        }
-    }
-    edits
+/// What a plan does with one header of a list it edits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Sent as it came.
+    Keep,
+    /// Not sent.
+    Drop,
+    /// Sent with this value instead.
+    Replace(String),
 }
 
-/// The entries of `list` whose group (in `of`, entry by entry) is `group`.
-fn in_group<'a>(
-    list: &'a [(String, String)],
-    of: &'a [usize],
-    group: usize,
-) -> impl Iterator<Item = &'a (String, String)> {
-    list.iter()
-        .zip(of)
-        .filter(move |(_, &g)| g == group)
-        .map(|(pair, _)| pair)
+/// The edits that give `before` its `verdicts` (one per header, in order; a header without one
+/// is kept) and then append `added`. Straight from the plan rather than by comparing a planned
+/// copy of the whole list with `before`: a name with a header dropped or replaced is deleted and
+/// the values it keeps are appended again in order, a name whose headers are all kept gets no
+/// edit, so a list with nothing to change gives no edit at all.
+pub fn edits_for(
+    before: &HeaderList,
+    verdicts: &[Verdict],
+    added: Vec<(String, String)>,
+) -> Vec<HeaderEdit> {
+    let verdict = |at: usize| verdicts.get(at).unwrap_or(&Verdict::Keep);
+    let mut edits = Vec::new();
+    let mut deleted: Vec<&str> = Vec::new();
+    for (at, (name, _)) in before.0.iter().enumerate() {
+        if matches!(verdict(at), Verdict::Keep)
+            || deleted.iter().any(|d| d.eq_ignore_ascii_case(name))
+        {
+            continue;
+        }
+        deleted.push(name);
+        edits.push(HeaderEdit::Delete(name.to_ascii_lowercase()));
+        // Deleting the name removes its kept headers too, those before `at` included.
+        let same_name = before.0.iter().enumerate();
+        for (other, (n, v)) in same_name.filter(|(_, (n, _))| n.eq_ignore_ascii_case(name)) {
+            match verdict(other) {
+                Verdict::Keep => edits.push(HeaderEdit::Append(n.clone(), v.clone())),
+                Verdict::Replace(value) => edits.push(HeaderEdit::Append(n.clone(), value.clone())),
+                Verdict::Drop => {}
+            }
+        }
+    }
+    edits.extend(added.into_iter().map(|(n, v)| HeaderEdit::Append(n, v)));
+    edits
 }
 
 /// What applying `edits` to `before` gives, as the edge applies them (a model for tests).

@@ -7,7 +7,7 @@ mod common;
 
 use common::{claims_with, mint, public_pem, rsa, NOW_MS, ORIGIN};
 use edgegate::crypto::verify_signature;
-use edgegate::http::{apply_edits, header_edits, HeaderEdit, HeaderList};
+use edgegate::http::{apply_edits, edits_for, HeaderEdit, HeaderList, Verdict};
 use edgegate::keys::{parse_key_set, KeySet};
 use edgegate::mint::SigningKey;
 use edgegate::pipeline::{
@@ -496,22 +496,29 @@ fn every_step_reads_back_from_its_wire_answer() {
     assert_eq!(wire::VERSION, 4);
 }
 
-fn edited(before: &[(&str, &str)], after: &[(&str, &str)]) -> Vec<HeaderEdit> {
+fn edited(
+    before: &[(&str, &str)],
+    verdicts: &[Verdict],
+    added: &[(&str, &str)],
+) -> Vec<HeaderEdit> {
     let before: HeaderList = before.iter().copied().collect();
-    let after: Vec<(String, String)> = after
+    let added = added
         .iter()
         .map(|(n, v)| (n.to_string(), v.to_string()))
         .collect();
-    header_edits(&before, &after)
+    edits_for(&before, verdicts, added)
 }
 
 #[test]
-fn header_edits_touch_only_what_changed() {
-    assert!(edited(&[("a", "1"), ("B", "2")], &[("b", "2"), ("A", "1")]).is_empty());
+fn edits_touch_only_what_changed() {
+    use Verdict::{Drop, Keep, Replace};
+    assert!(edited(&[("a", "1"), ("B", "2")], &[Keep, Keep], &[]).is_empty());
+    assert!(edited(&[("a", "1")], &[], &[]).is_empty());
     assert_eq!(
         edited(
             &[("a", "1"), ("b", "2")],
-            &[("a", "1"), ("b", "3"), ("c", "4")]
+            &[Keep, Replace("3".into())],
+            &[("c", "4")]
         ),
         vec![
             HeaderEdit::Delete("b".into()),
@@ -520,19 +527,22 @@ fn header_edits_touch_only_what_changed() {
         ]
     );
     assert_eq!(
-        edited(&[("x", "1")], &[]),
+        edited(&[("X", "1")], &[Drop], &[]),
         vec![HeaderEdit::Delete("x".into())]
     );
-    // Repeated values keep their order.
+    // A name is deleted once, and the values it keeps come back in order, those before the
+    // first dropped one included.
     assert_eq!(
         edited(
-            &[("set-cookie", "a=1")],
-            &[("set-cookie", "a=1"), ("Set-Cookie", "b=2")]
+            &[("cookie", "a=1"), ("Cookie", "b=2"), ("cookie", "c=3")],
+            &[Keep, Drop, Keep],
+            &[("Set-Cookie", "d=4")]
         ),
         vec![
-            HeaderEdit::Delete("set-cookie".into()),
-            HeaderEdit::Append("set-cookie".into(), "a=1".into()),
-            HeaderEdit::Append("Set-Cookie".into(), "b=2".into()),
+            HeaderEdit::Delete("cookie".into()),
+            HeaderEdit::Append("cookie".into(), "a=1".into()),
+            HeaderEdit::Append("cookie".into(), "c=3".into()),
+            HeaderEdit::Append("Set-Cookie".into(), "d=4".into()),
         ]
     );
 }
@@ -553,14 +563,39 @@ fn per_name(list: &HeaderList) -> Vec<(String, Vec<String>)> {
 proptest! {
     #[test]
     fn applying_the_edits_gives_the_planned_headers(
-        before in prop::collection::vec(("[a-dA-D]", "[0-3]"), 0..8),
-        after in prop::collection::vec(("[a-dA-D]", "[0-3]"), 0..8),
+        before in prop::collection::vec(("[a-dA-D]", "[0-3]", 0..3u8), 0..8),
+        added in prop::collection::vec(("[a-dA-D]", "[0-3]"), 0..4),
     ) {
-        let before: HeaderList = before.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-        let after_list: Vec<(String, String)> = after.clone();
-        let edits = header_edits(&before, &after_list);
-        let result = apply_edits(&before, &edits);
-        prop_assert_eq!(per_name(&result), per_name(&HeaderList(after_list)));
+        let list: HeaderList = before.iter().map(|(n, v, _)| (n.as_str(), v.as_str())).collect();
+        let verdicts: Vec<Verdict> = before
+            .iter()
+            .map(|(_, v, kind)| match kind {
+                0 => Verdict::Keep,
+                1 => Verdict::Drop,
+                _ => Verdict::Replace(format!("{v}!")),
+            })
+            .collect();
+        // The plan as a list: each header as its verdict says, then the added ones.
+        let mut planned: Vec<(String, String)> = list
+            .0
+            .iter()
+            .zip(&verdicts)
+            .filter_map(|((n, v), verdict)| match verdict {
+                Verdict::Keep => Some((n.clone(), v.clone())),
+                Verdict::Drop => None,
+                Verdict::Replace(x) => Some((n.clone(), x.clone())),
+            })
+            .collect();
+        planned.extend(added.iter().cloned());
+        let edits = edits_for(&list, &verdicts, added);
+        prop_assert_eq!(per_name(&apply_edits(&list, &edits)), per_name(&HeaderList(planned)));
+        // A name that keeps every header is never touched.
+        for (n, _) in list.iter() {
+            let all_kept = list.0.iter().zip(&verdicts).all(|((m, _), v)| !m.eq_ignore_ascii_case(n) || *v == Verdict::Keep);
+            if all_kept {
+                prop_assert!(!edits.iter().any(|e| matches!(e, HeaderEdit::Delete(d) if d.eq_ignore_ascii_case(n))));
+            }
+        }
     }
 }
 

@@ -4,10 +4,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use edgegate::auth::Auth;
 use edgegate::forwarded::PublicUrl;
-use edgegate::http::HeaderList;
+use edgegate::http::{apply_edits, HeaderList};
 use edgegate::proxy::{
     assertion, claim_header_value, header_value, is_identity_header, is_websocket_upgrade,
-    plan_headers, request_id, response_headers, rewrite_location, strip_token_params,
+    request_edits, request_id, response_edits, rewrite_location, strip_token_params,
     valid_claim_name, HeaderPattern, Origin, OriginError, ProxySettings, RequestFacts,
     DEFAULT_STRIPPED_HEADERS,
 };
@@ -73,7 +73,7 @@ fn plan(headers: &HeaderList, auth: Option<&Auth>, s: &ProxySettings) -> HeaderL
         signed_out_reason: None,
         now: 1_700_000_010,
     };
-    HeaderList(plan_headers(&facts, s))
+    apply_edits(facts.headers, &request_edits(&facts, s))
 }
 
 fn names(h: &HeaderList) -> Vec<String> {
@@ -129,7 +129,7 @@ fn auth_status_and_the_signed_out_reason_reach_the_origin_and_the_assertion() {
         signed_out_reason: Some(edgegate::token::TokenError::Expired.into()),
         now: 0,
     };
-    let out = HeaderList(plan_headers(&facts, &settings()));
+    let out = apply_edits(facts.headers, &request_edits(&facts, &settings()));
     assert_eq!(out.get("x-auth-status"), Some("signed-out"));
     assert_eq!(out.get("x-auth-reason"), Some("token-expired"));
     let claims = edgegate::proxy::assertion_claims(&facts, "https://origin.internal");
@@ -141,7 +141,7 @@ fn auth_status_and_the_signed_out_reason_reach_the_origin_and_the_assertion() {
     a.claims.insert("pla".into(), json!("u:pro"));
     facts.auth = Some(&a);
     facts.grace = true;
-    let out = HeaderList(plan_headers(&facts, &settings()));
+    let out = apply_edits(facts.headers, &request_edits(&facts, &settings()));
     assert_eq!(out.get("x-auth-status"), Some("grace"));
     assert_eq!(out.get("x-auth-reason"), None);
     let claims = edgegate::proxy::assertion_claims(&facts, "https://origin.internal");
@@ -243,7 +243,7 @@ fn garbage_client_ip_is_not_forwarded() {
         signed_out_reason: None,
         now: 0,
     };
-    let out = HeaderList(plan_headers(&facts, &settings()));
+    let out = apply_edits(facts.headers, &request_edits(&facts, &settings()));
     assert!(!out.contains("x-forwarded-for"));
 }
 
@@ -526,7 +526,7 @@ fn grace_flag_reaches_the_origin() {
         signed_out_reason: None,
         now: 0,
     };
-    let out = HeaderList(plan_headers(&facts, &settings()));
+    let out = apply_edits(facts.headers, &request_edits(&facts, &settings()));
     assert_eq!(out.get("X-Auth-Grace"), Some("1"));
 }
 
@@ -763,13 +763,15 @@ fn response_headers_strip_hop_by_hop_keep_set_cookies_and_rewrite_location() {
         ("X-Edgegate-Auth-Status", "signed-in"),
         ("Content-Type", "text/html"),
     ]);
-    let out = HeaderList(response_headers(
+    let edits = response_edits(
         &origin_headers,
         302,
         &o,
         &public(),
         AuthStatus::SignedOut,
-    ));
+        true,
+    );
+    let out = apply_edits(&origin_headers, &edits);
     for n in ["connection", "x-hop", "keep-alive", "transfer-encoding"] {
         assert!(!out.contains(n), "{n}");
     }
@@ -789,7 +791,9 @@ fn response_headers_strip_hop_by_hop_keep_set_cookies_and_rewrite_location() {
 fn authenticated_responses_vary_on_authorization_and_cookie_unless_private() {
     let o = Origin::parse("https://origin.internal").expect("origin");
     let vary = |headers: &[(&str, &str)], status: AuthStatus| {
-        let out = HeaderList(response_headers(&hl(headers), 200, &o, &public(), status));
+        let headers = hl(headers);
+        let edits = response_edits(&headers, 200, &o, &public(), status, true);
+        let out = apply_edits(&headers, &edits);
         out.get_all("vary").map(str::to_owned).collect::<Vec<_>>()
     };
     let public_cache = [("Cache-Control", "public, max-age=600")];
@@ -842,13 +846,10 @@ fn switching_protocols_keeps_upgrade_headers() {
         ("Upgrade", "websocket"),
         ("Sec-WebSocket-Accept", "x"),
     ]);
-    let out = HeaderList(response_headers(
+    let out = apply_edits(
         &h,
-        101,
-        &o,
-        &public(),
-        AuthStatus::SignedIn,
-    ));
+        &response_edits(&h, 101, &o, &public(), AuthStatus::SignedIn, true),
+    );
     assert_eq!(out.get("upgrade"), Some("websocket"));
     assert_eq!(out.get("connection"), Some("Upgrade"));
 }

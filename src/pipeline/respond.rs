@@ -7,7 +7,7 @@
 use super::{OriginFetch, Step};
 use crate::app::{self, LogRecord, ProxyPlan};
 use crate::config::Reporting;
-use crate::http::{self, HeaderEdit, HeaderList};
+use crate::http::{HeaderEdit, HeaderList};
 use crate::response::{self, AuthStatus, Rejection};
 
 /// How a fetch the pipeline asked for ended.
@@ -23,14 +23,14 @@ pub enum Fetched {
 
 /// An origin fetch in flight: what the response side needs of the plan.
 pub struct OriginWait {
-    /// The proxy plan without its outbound headers (the fetch carries them as edits).
+    /// The proxy plan without its edits (the fetch carries them).
     pub plan: ProxyPlan,
     /// The request's log record.
     pub log: LogRecord,
 }
 
-/// The fetch to hand the caller, and what to keep while it runs (the plan without its headers,
-/// which the fetch now carries as edits).
+/// The fetch to hand the caller, and what to keep while it runs (the plan without its edits,
+/// which the fetch now carries).
 pub fn origin_fetch(mut plan: ProxyPlan, log: LogRecord) -> (OriginFetch, OriginWait) {
     let fetch = OriginFetch {
         method: std::mem::take(&mut plan.method),
@@ -39,7 +39,6 @@ pub fn origin_fetch(mut plan: ProxyPlan, log: LogRecord) -> (OriginFetch, Origin
         forward_body: plan.forward_body,
         timeout_ms: plan.timeout_ms,
     };
-    plan.headers = Vec::new();
     (fetch, OriginWait { plan, log })
 }
 
@@ -63,11 +62,7 @@ pub fn origin(
         },
         Fetched::Response(101) => Step::PassThrough { log },
         Fetched::Response(status) => {
-            let mut planned = app::response_headers(&plan, status, headers);
-            if !reporting.status_header {
-                planned.retain(|(name, _)| name != "X-Edgegate-Auth-Status");
-            }
-            let mut edits = http::header_edits(headers, &planned);
+            let mut edits = app::response_edits(&plan, status, headers, reporting.status_header);
             edits.retain(|edit| !is_dropped_by_runtime(edit));
             Step::Stream { status, edits, log }
         }

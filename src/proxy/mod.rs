@@ -50,7 +50,7 @@
 
 use crate::auth::Auth;
 use crate::forwarded::{PublicUrl, Scheme};
-use crate::http::{is_token, HeaderList};
+use crate::http::{self, is_token, HeaderEdit, HeaderList, Verdict};
 use crate::response::{AuthStatus, RefusalReason};
 use crate::token::MachineIdentity;
 use crate::web_url::{UrlError, WebUrl};
@@ -271,13 +271,29 @@ pub fn is_websocket_upgrade(headers: &HeaderList) -> bool {
     }) && connection_tokens(headers).iter().any(|t| t == "upgrade")
 }
 
-/// The headers to send to the origin, in order.
-pub fn plan_headers(facts: &RequestFacts<'_>, settings: &ProxySettings) -> Vec<(String, String)> {
-    let named = connection_tokens(facts.headers);
-    let websocket = is_websocket_upgrade(facts.headers);
-    let mut out: Vec<(String, String)> = Vec::new();
+/// The edits that turn the request's headers into those sent to the origin (see the module
+/// documentation): a verdict per inbound header, then the identity and forwarding headers.
+pub fn request_edits(facts: &RequestFacts<'_>, settings: &ProxySettings) -> Vec<HeaderEdit> {
+    // A preflight is never an upgrade (the runtime would send it as a WebSocket handshake).
+    let websocket = is_websocket_upgrade(facts.headers)
+        && !crate::response::is_cors_preflight(facts.method, facts.headers);
+    let verdicts = inbound_verdicts(facts.headers, settings, websocket);
+    http::edits_for(
+        facts.headers,
+        &verdicts,
+        added_headers(facts, settings, websocket),
+    )
+}
+
+/// What happens to each inbound header on its way to the origin.
+fn inbound_verdicts(
+    headers: &HeaderList,
+    settings: &ProxySettings,
+    websocket: bool,
+) -> Vec<Verdict> {
+    let named = connection_tokens(headers);
     let mut seen_authorization = false;
-    for (name, value) in facts.headers.iter() {
+    let verdict = |name: &str, value: &str, seen_authorization: &mut bool| {
         let lower = normalized_name(name);
         if is_identity_header(&lower)
             || REPLACED.contains(&&*lower)
@@ -287,36 +303,55 @@ pub fn plan_headers(facts: &RequestFacts<'_>, settings: &ProxySettings) -> Vec<(
                 .iter()
                 .any(|p| p.matches(&lower))
         {
-            continue;
+            return Verdict::Drop;
         }
         if lower == "upgrade" && websocket {
-            out.push(("Upgrade".to_string(), value.to_string()));
-            continue;
+            return Verdict::Keep;
         }
         if is_hop_by_hop(&lower, &named) {
-            continue;
+            return Verdict::Drop;
         }
         if lower == "authorization" {
-            if !settings.forward_token || seen_authorization {
-                continue;
+            if !settings.forward_token || *seen_authorization {
+                return Verdict::Drop;
             }
-            seen_authorization = true;
+            *seen_authorization = true;
         }
         if lower == "referer" && !settings.forward_token {
-            if let Some(kept) = strip_referer(value) {
-                out.push((name.to_string(), kept));
-            }
-            continue;
+            return strip_referer(value).map_or(Verdict::Drop, |kept| replaced(value, kept));
         }
         if lower == "cookie" && !settings.forward_token {
             let kept = strip_session_cookies(value);
-            if !kept.is_empty() {
-                out.push((name.to_string(), kept));
-            }
-            continue;
+            return if kept.is_empty() {
+                Verdict::Drop
+            } else {
+                replaced(value, kept)
+            };
         }
-        out.push((name.to_string(), value.to_string()));
+        Verdict::Keep
+    };
+    headers
+        .iter()
+        .map(|(name, value)| verdict(name, value, &mut seen_authorization))
+        .collect()
+}
+
+/// `Replace`, or `Keep` when the new value is the old one (no edit then).
+fn replaced(old: &str, new: String) -> Verdict {
+    if new == old {
+        Verdict::Keep
+    } else {
+        Verdict::Replace(new)
     }
+}
+
+/// The identity and forwarding headers the origin gets, in order.
+fn added_headers(
+    facts: &RequestFacts<'_>,
+    settings: &ProxySettings,
+    websocket: bool,
+) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::with_capacity(12);
     if websocket {
         out.push(("Connection".to_string(), "Upgrade".to_string()));
     }
@@ -692,19 +727,21 @@ fn merged_vary(origin_headers: &HeaderList) -> Option<String> {
     Some(names.join(", "))
 }
 
-/// The origin response's headers as sent to the client: hop-by-hop headers and those named in
+/// The edits that turn the origin response's headers into those sent to the client: hop-by-hop headers and those named in
 /// `Connection` removed (a 101 keeps `Upgrade` and `Connection`), the origin's own
 /// `X-Edgegate-*` removed, `Location` rewritten (see [`rewrite_location`]), several `Set-Cookie`
-/// kept several, and `X-Edgegate-Auth-Status` added. For an authenticated request (signed in or
+/// kept several, and `X-Edgegate-Auth-Status` added (unless `status_header` is false:
+/// `AUTH_STATUS_HEADER`). For an authenticated request (signed in or
 /// in grace) whose response the origin did not mark `private` or `no-store`, `Vary` gains
 /// `Authorization, Cookie` (merged with the origin's `Vary` into one header).
-pub fn response_headers(
+pub fn response_edits(
     origin_headers: &HeaderList,
     status: u16,
     origin: &Origin,
     public: &PublicUrl,
     auth_status: AuthStatus,
-) -> Vec<(String, String)> {
+    status_header: bool,
+) -> Vec<HeaderEdit> {
     let named = connection_tokens(origin_headers);
     let authenticated = matches!(auth_status, AuthStatus::SignedIn | AuthStatus::Grace);
     let vary = if authenticated && !cache_is_private(origin_headers) {
@@ -712,34 +749,39 @@ pub fn response_headers(
     } else {
         None
     };
-    let mut out = Vec::new();
-    for (name, value) in origin_headers.iter() {
+    let verdict = |name: &str, value: &str| {
         let lower = normalized_name(name);
         if vary.is_some() && lower == "vary" {
-            continue;
+            return Verdict::Drop;
         }
         if status == 101 && (lower == "upgrade" || lower == "connection") {
-            out.push((name.to_string(), value.to_string()));
-            continue;
+            return Verdict::Keep;
         }
         if is_hop_by_hop(&lower, &named) || lower.starts_with("x-edgegate-") {
-            continue;
+            return Verdict::Drop;
         }
         if lower == "location" {
-            let v = rewrite_location(value, origin, public).unwrap_or_else(|| value.to_string());
-            out.push((name.to_string(), v));
-            continue;
+            if let Some(rewritten) = rewrite_location(value, origin, public) {
+                return replaced(value, rewritten);
+            }
         }
-        out.push((name.to_string(), value.to_string()));
-    }
+        Verdict::Keep
+    };
+    let verdicts: Vec<Verdict> = origin_headers
+        .iter()
+        .map(|(name, value)| verdict(name, value))
+        .collect();
+    let mut added = Vec::with_capacity(2);
     if let Some(vary) = vary {
-        out.push(("Vary".to_string(), vary));
+        added.push(("Vary".to_string(), vary));
     }
-    out.push((
-        "X-Edgegate-Auth-Status".to_string(),
-        auth_status.as_str().to_string(),
-    ));
-    out
+    if status_header {
+        added.push((
+            "X-Edgegate-Auth-Status".to_string(),
+            auth_status.as_str().to_string(),
+        ));
+    }
+    http::edits_for(origin_headers, &verdicts, added)
 }
 
 #[cfg(test)]
