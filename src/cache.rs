@@ -53,18 +53,13 @@ fn same_token(a: &str, b: &str) -> bool {
     if a.len() != b.len() {
         return false;
     }
-    words(a).zip(words(b)).fold(0u64, |d, (x, y)| d | (x ^ y)) == 0
-}
-
-/// `bytes` as little-endian 64-bit words, the last one zero-padded.
-fn words(bytes: &[u8]) -> impl Iterator<Item = u64> + '_ {
-    bytes.chunks(8).map(|chunk| {
-        let mut word = [0u8; 8];
-        for (slot, byte) in word.iter_mut().zip(chunk) {
-            *slot = *byte;
-        }
-        u64::from_le_bytes(word)
-    })
+    let (mut a8, mut b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let word = |chunk: &[u8]| u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+    let words = (&mut a8)
+        .zip(&mut b8)
+        .fold(0u64, |d, (x, y)| d | (word(x) ^ word(y)));
+    let tail = a8.remainder().iter().zip(b8.remainder());
+    tail.fold(words, |d, (x, y)| d | u64::from(x ^ y)) == 0
 }
 
 /// The per-isolate verified-token cache (see the module documentation).

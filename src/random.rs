@@ -1,8 +1,9 @@
 //! Per-request randomness from one seed: [`RandomStream`], an HMAC-SHA-256 generator in counter
 //! mode (output block `i` is `HMAC(seed, i)`), seeded once per isolate from the runtime's
 //! `crypto.getRandomValues`. A request is handed a [`RandomDraw`], its block not yet computed:
-//! most requests never read it (the runtime's `CF-Ray` names them, and only a handshake needs a
-//! fresh state), so most pay no HMAC.
+//! only a handshake needs a fresh secret state, so most requests pay no HMAC. A request id
+//! (when the runtime's `CF-Ray` gives none) needs to be unique, not secret: it is the stream's
+//! own random prefix and the draw's counter ([`RandomDraw::unique_id`]), no HMAC either.
 //!
 //! Why not ask the runtime for every request: the crossing and the typed array cost a few µs of
 //! every request, and a request needs its 32 bytes only to be unpredictable to clients (the
@@ -15,10 +16,14 @@ use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::cell::OnceCell;
+use std::rc::Rc;
 
 /// A stream of 32-byte blocks from one secret seed.
 pub struct RandomStream {
-    mac: Hmac<Sha256>,
+    mac: Rc<Hmac<Sha256>>,
+    /// The first half of every unique id this stream gives: 8 bytes of `HMAC(seed, u64::MAX)`,
+    /// a counter no draw reaches.
+    id_prefix: [u8; 8],
     counter: u64,
 }
 
@@ -32,7 +37,15 @@ impl RandomStream {
             *slot = byte;
         }
         let mac = <Hmac<Sha256> as KeyInit>::new(&key.into());
-        RandomStream { mac, counter: 0 }
+        let mut id_prefix = [0u8; 8];
+        for (slot, byte) in id_prefix.iter_mut().zip(block(&mac, u64::MAX)) {
+            *slot = byte;
+        }
+        RandomStream {
+            mac: Rc::new(mac),
+            id_prefix,
+            counter: 0,
+        }
     }
 
     /// The next block, computed only when read (the counter is taken now, so never the same
@@ -41,11 +54,19 @@ impl RandomStream {
         let counter = self.counter;
         self.counter = self.counter.wrapping_add(1);
         RandomDraw(Draw::Block {
-            mac: Box::new(self.mac.clone()),
+            mac: Rc::clone(&self.mac),
+            id_prefix: self.id_prefix,
             counter,
             computed: OnceCell::new(),
         })
     }
+}
+
+/// Block `counter`: `HMAC(seed, counter)`.
+fn block(mac: &Hmac<Sha256>, counter: u64) -> [u8; 32] {
+    let mut mac = mac.clone();
+    mac.update(&counter.to_be_bytes());
+    mac.finalize().into_bytes().into()
 }
 
 /// One request's 32 random bytes: given (tests, the warm-up), or a block of a [`RandomStream`]
@@ -57,7 +78,8 @@ pub struct RandomDraw(Draw);
 enum Draw {
     Bytes([u8; 32]),
     Block {
-        mac: Box<Hmac<Sha256>>,
+        mac: Rc<Hmac<Sha256>>,
+        id_prefix: [u8; 8],
         counter: u64,
         /// The block once read (a request without `CF-Ray` that is sent to the handshake reads
         /// it twice).
@@ -74,12 +96,31 @@ impl RandomDraw {
                 mac,
                 counter,
                 computed,
-            } => *computed.get_or_init(|| {
-                let mut mac = (**mac).clone();
-                mac.update(&counter.to_be_bytes());
-                mac.finalize().into_bytes().into()
-            }),
+                ..
+            } => *computed.get_or_init(|| block(mac, *counter)),
         }
+    }
+
+    /// 16 bytes no other draw of the isolate has (the stream's prefix, then the counter), and
+    /// which another isolate's draws share only by a 64-bit chance; not secret. Given bytes
+    /// give their first 16.
+    pub fn unique_id(&self) -> [u8; 16] {
+        let mut id = [0u8; 16];
+        let (prefix, counter) = match &self.0 {
+            Draw::Bytes(bytes) => {
+                for (slot, byte) in id.iter_mut().zip(bytes) {
+                    *slot = *byte;
+                }
+                return id;
+            }
+            Draw::Block {
+                id_prefix, counter, ..
+            } => (id_prefix, counter.to_be_bytes()),
+        };
+        for (slot, byte) in id.iter_mut().zip(prefix.iter().chain(&counter)) {
+            *slot = *byte;
+        }
+        id
     }
 }
 
@@ -113,6 +154,25 @@ mod tests {
         assert_eq!(first.bytes(), first.bytes());
         assert_ne!(first.bytes(), second.bytes());
         assert_eq!(super::RandomDraw::from([9; 32]).bytes(), [9; 32]);
+    }
+
+    #[test]
+    fn unique_ids_share_the_stream_prefix_and_count_without_reading_a_block() {
+        let mut stream = RandomStream::new([5; 32]);
+        let first = stream.next_draw();
+        let second = stream.next_draw();
+        let (a, b) = (first.unique_id(), second.unique_id());
+        assert_eq!(a[..8], b[..8]);
+        assert_eq!(a[8..], 0u64.to_be_bytes());
+        assert_eq!(b[8..], 1u64.to_be_bytes());
+        // The prefix is the seed's: another isolate's ids differ.
+        let other = RandomStream::new([6; 32]).next_draw().unique_id();
+        assert_ne!(a[..8], other[..8]);
+        // An id is no part of the draw's secret block.
+        assert!(!first.bytes().windows(8).any(|w| w == &a[..8]));
+        let mut given = [0u8; 32];
+        given[3] = 7;
+        assert_eq!(super::RandomDraw::from(given).unique_id()[..], given[..16]);
     }
 
     #[test]

@@ -26,8 +26,7 @@ pub struct Ctx {
     /// The key set's generation when the request started (`Pipeline::key_generation`): a
     /// fetched key's check answered after the set changed counts as failed.
     pub key_generation: u64,
-    /// `CF-Ray` when it is usable, otherwise the first 16 bytes of `random` in hex
-    /// (`proxy::request_id`).
+    /// `CF-Ray` when it is usable, otherwise `random`'s unique id in hex (`proxy::request_id`).
     pub request_id: String,
     /// The log record so far.
     pub log: LogRecord,
@@ -73,13 +72,7 @@ pub fn read(
     now_ms: i64,
     random: RandomDraw,
 ) -> Result<Ctx, Box<(Rejection, LogRecord)>> {
-    let request_id = proxy::request_id(req.headers.get("cf-ray"), || {
-        let mut id_bytes = [0u8; 16];
-        for (slot, byte) in id_bytes.iter_mut().zip(random.bytes()) {
-            *slot = byte;
-        }
-        id_bytes
-    });
+    let request_id = proxy::request_id(req.headers.get("cf-ray"), || random.unique_id());
     let mut log = LogRecord {
         request_id: request_id.clone(),
         method: req.method.clone(),

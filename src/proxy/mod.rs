@@ -167,7 +167,7 @@ pub fn valid_claim_name(name: &str) -> bool {
 }
 
 /// `CF-Ray` when it looks like one (ASCII alphanumerics and `-`, 1-64 characters), otherwise 32
-/// hex characters from the 16 random bytes the caller supplies.
+/// hex characters from the 16 bytes the caller supplies (unique to the request, see `random`).
 pub fn request_id(cf_ray: Option<&str>, random: impl FnOnce() -> [u8; 16]) -> String {
     if let Some(ray) = cf_ray.map(str::trim) {
         if !ray.is_empty()
