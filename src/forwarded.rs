@@ -390,6 +390,14 @@ fn is_dotted_quad(host: &str) -> bool {
     parse_ipv4(host).is_ok()
 }
 
+/// Appends `:port` when there is one.
+pub fn push_port(out: &mut String, port: Option<u16>) {
+    if let Some(port) = port {
+        out.push(':');
+        out.push_str(itoa::Buffer::new().format(port));
+    }
+}
+
 #[cfg(test)]
 mod serialized_url_tests {
     use super::PublicUrl;
@@ -521,15 +529,20 @@ impl PublicUrl {
 
     /// `host[:port]`, the port only when it is not the scheme's default.
     pub fn authority(&self) -> String {
-        match self.port {
-            Some(p) => format!("{}:{}", self.host, p),
-            None => self.host.clone(),
-        }
+        let mut out = String::with_capacity(self.host.len() + 6);
+        out.push_str(&self.host);
+        push_port(&mut out, self.port);
+        out
     }
 
     /// `scheme://authority`.
     pub fn origin(&self) -> String {
-        format!("{}://{}", self.scheme.as_str(), self.authority())
+        let mut out = String::with_capacity(self.host.len() + 14);
+        out.push_str(self.scheme.as_str());
+        out.push_str("://");
+        out.push_str(&self.host);
+        push_port(&mut out, self.port);
+        out
     }
 
     /// The same URL with another path and query.
@@ -804,13 +817,15 @@ pub fn default_allowed_hosts(own_host: &str, authorized_parties: &[String]) -> V
 }
 
 /// The URL a sign-in redirect may return to: the derived public URL when its host is allowed,
-/// otherwise the request's own URL (a spoofed host never lands in a redirect).
+/// otherwise the request's own URL (a spoofed host never lands in a redirect). The allowed hosts
+/// are asked for only when the derived URL is not the request's own (most requests: no trusted
+/// forwarded header changed it).
 pub fn redirect_target(
     derived: &PublicUrl,
     own: &PublicUrl,
-    allowed_hosts: &[String],
+    allowed_hosts: impl FnOnce() -> Vec<String>,
 ) -> PublicUrl {
-    if redirect_allowed(&derived.authority(), allowed_hosts) {
+    if derived != own && redirect_allowed(&derived.authority(), &allowed_hosts()) {
         derived.clone()
     } else {
         own.clone()

@@ -116,7 +116,7 @@ pub fn read(
         .iter()
         .map(|i| format!("{}:{}", i.source, i.error.code()))
         .collect();
-    let public = forwarded::redirect_target(&derived.url, &own, &gw.allowed_hosts(&own));
+    let public = forwarded::redirect_target(&derived.url, &own, || gw.allowed_hosts(&own));
     let gateway_own = path == GATEWAY_PREFIX || path.starts_with("/__edgegate/");
     let preflight = response::is_cors_preflight(&req.method, &req.headers);
     // Needed before the session, since public routes never start a handshake.

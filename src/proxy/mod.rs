@@ -49,7 +49,7 @@
 //! edgegate, the lock keeps everyone else out.
 
 use crate::auth::Auth;
-use crate::forwarded::{PublicUrl, Scheme};
+use crate::forwarded::{push_port, PublicUrl, Scheme};
 use crate::http::{self, is_token, HeaderEdit, HeaderList, Verdict};
 use crate::response::{AuthStatus, RefusalReason};
 use crate::token::MachineIdentity;
@@ -578,10 +578,10 @@ impl Origin {
 
     /// `host[:port]`.
     pub fn authority(&self) -> String {
-        match self.port {
-            Some(p) => format!("{}:{}", self.host, p),
-            None => self.host.clone(),
-        }
+        let mut out = String::with_capacity(self.host.len() + 6);
+        out.push_str(&self.host);
+        push_port(&mut out, self.port);
+        out
     }
 
     /// `scheme://authority`, the assertion audience.
@@ -596,10 +596,7 @@ impl Origin {
         out.push_str(self.scheme.as_str());
         out.push_str("://");
         out.push_str(&self.host);
-        if let Some(port) = self.port {
-            out.push(':');
-            out.push_str(&port.to_string());
-        }
+        push_port(out, self.port);
     }
 
     /// The URL to fetch: origin + [`Origin::path_and_query`].
