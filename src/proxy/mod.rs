@@ -219,7 +219,7 @@ pub(crate) fn normalized_name(name: &str) -> Cow<'_, str> {
     // Bytes, not chars: this runs for every header of every request and response, and mapping
     // only ASCII bytes keeps any UTF-8 intact. The runtime hands the worker lower-case names, so
     // nearly every name is already normal and is borrowed, not copied.
-    let trimmed = name.trim();
+    let trimmed = trim(name);
     if !trimmed.bytes().any(|b| b.is_ascii_uppercase() || b == b'_') {
         return Cow::Borrowed(trimmed);
     }
@@ -228,6 +228,17 @@ pub(crate) fn normalized_name(name: &str) -> Cow<'_, str> {
         lower = lower.replace('_', "-");
     }
     Cow::Owned(lower)
+}
+
+/// `s.trim()`, without decoding a character when `s` starts and ends with a printable ASCII
+/// byte (every name the runtime hands over: a header name is a token).
+fn trim(s: &str) -> &str {
+    let plain = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_graphic());
+    if plain(s.as_bytes().first()) && plain(s.as_bytes().last()) {
+        s
+    } else {
+        s.trim()
+    }
 }
 
 fn normalized_char(c: char) -> char {
@@ -241,7 +252,7 @@ fn normalized_char(c: char) -> char {
 /// `normalized_name(name).starts_with(prefix)` for a lower-case ASCII `prefix`, without
 /// allocating: this runs for every header of every request and response.
 fn normalized_starts_with(name: &str, prefix: &str) -> bool {
-    let mut chars = name.trim().chars().map(normalized_char);
+    let mut chars = trim(name).chars().map(normalized_char);
     prefix.chars().all(|p| chars.next() == Some(p))
 }
 
@@ -295,7 +306,8 @@ fn inbound_verdicts(
     let mut seen_authorization = false;
     let verdict = |name: &str, value: &str, seen_authorization: &mut bool| {
         let lower = normalized_name(name);
-        if is_identity_header(&lower)
+        if lower.starts_with("x-auth-")
+            || lower.starts_with("x-edgegate-")
             || REPLACED.contains(&&*lower)
             || is_default_stripped(&lower)
             || settings
