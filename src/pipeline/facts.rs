@@ -13,6 +13,7 @@ use crate::random::RandomDraw;
 use crate::response::{self, AuthStatus, RefusalReason, Rejection};
 use crate::routes::{self, PathError};
 use crate::session::{self, CookieJar};
+use std::rc::Rc;
 
 /// One request's facts and what the phases found so far.
 pub struct Ctx {
@@ -42,8 +43,8 @@ pub struct Ctx {
     pub preflight: bool,
     /// No session needed (public route, gateway path, preflight, the sign-in page).
     pub is_public: bool,
-    /// `Authorization: Bearer <token>`.
-    pub bearer: Option<String>,
+    /// `Authorization: Bearer <token>` (shared with the session phase's token source).
+    pub bearer: Option<Rc<str>>,
     /// The request's cookies (name, value), in order.
     pub cookies: Vec<(String, String)>,
     /// Set by the handshake phase when a handshake was refused: the request is signed out for it.
@@ -128,7 +129,7 @@ pub fn read(
         .headers
         .get("authorization")
         .and_then(session::bearer_token)
-        .map(str::to_owned);
+        .map(Rc::from);
     let cookies = CookieJar::from_headers(&req.headers)
         .iter()
         .map(|(n, v)| (n.to_owned(), v.to_owned()))

@@ -53,7 +53,7 @@ pub enum Source {
     Decided(crate::clerk::Reason),
     /// `Authorization: Bearer`, with the token types the route accepts (machine tokens come
     /// only this way); never handshaken.
-    Bearer(String, TokenTypes),
+    Bearer(Rc<str>, TokenTypes),
     /// Clerk's cookies, read with the publishable key's suffix rules.
     Cookies(ClerkCookies),
     /// No publishable key: the `__session` cookie (or none).
@@ -98,7 +98,7 @@ pub fn source(ctx: &mut Ctx, gw: &Settings) -> Source {
         } else {
             gw.routes.accepted_tokens(&ctx.path)
         };
-        Source::Bearer(token.clone(), accepts)
+        Source::Bearer(Rc::clone(token), accepts)
     } else if let Some(pk) = &gw.publishable {
         Source::Cookies(ClerkCookies::read(&ctx.cookies, Some(pk), ctx.now_ms))
     } else {

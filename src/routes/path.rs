@@ -189,6 +189,29 @@ fn hides_something_when_decoded_again(canonical_segment: &str) -> bool {
 /// The canonical form of a raw request path (without query), or why it is refused. See the
 /// module documentation for the rules.
 pub fn canonical_path(raw_path: &str) -> Result<String, PathError> {
+    if is_canonical_already(raw_path) {
+        return Ok(raw_path.to_owned());
+    }
+    canonical_path_by_segments(raw_path)
+}
+
+/// True for the paths most requests have, which are their own canonical form: absolute, within
+/// the limit, plain characters only (nothing to decode or escape), no empty, `.` or `..`
+/// segment but a trailing `/`. Checked in one pass over the bytes instead of a segment walk.
+fn is_canonical_already(raw_path: &str) -> bool {
+    let Some(rest) = raw_path.strip_prefix('/') else {
+        return false;
+    };
+    let segments = rest.strip_suffix('/').unwrap_or(rest);
+    if raw_path.len() > MAX_PATH_LEN || segments.is_empty() {
+        return rest.is_empty();
+    }
+    segments
+        .split('/')
+        .all(|seg| !seg.is_empty() && seg != "." && seg != ".." && seg.bytes().all(is_plain_pchar))
+}
+
+fn canonical_path_by_segments(raw_path: &str) -> Result<String, PathError> {
     if raw_path.len() > MAX_PATH_LEN {
         return Err(PathError::TooLong);
     }
@@ -240,4 +263,32 @@ pub fn canonical_path(raw_path: &str) -> Result<String, PathError> {
         return Err(PathError::TooLong);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{canonical_path_by_segments, is_canonical_already};
+    use proptest::prelude::*;
+
+    proptest! {
+        // The shortcut never disagrees with the segment walk.
+        #[test]
+        fn a_path_taken_as_canonical_is_what_the_walk_gives(raw in "/?[a-z./%;~@:()-]{0,12}") {
+            if is_canonical_already(&raw) {
+                prop_assert_eq!(canonical_path_by_segments(&raw), Ok(raw.clone()));
+            }
+        }
+    }
+
+    #[test]
+    fn plain_paths_are_taken_as_they_are_and_others_walked() {
+        for plain in ["/", "/a", "/a/", "/api/v1/items.json", "/~user/a-b_c/x@y:z"] {
+            assert!(is_canonical_already(plain), "{plain}");
+        }
+        for walked in [
+            "", "a", "//", "/a//b", "/a/./b", "/a/../b", "/..", "/a%20b", "/a b", "/a;b",
+        ] {
+            assert!(!is_canonical_already(walked), "{walked}");
+        }
+    }
 }
