@@ -174,21 +174,22 @@ impl LogRecord {
 
     /// [`LogRecord::to_json_open`] appended to `out` (the step answers carry it inline).
     pub fn write_json_open(&self, out: &mut String, status: u16) {
-        out.push('{');
-        json_field(out, "request_id", &self.request_id);
-        json_field(out, "method", &self.method);
-        json_field(out, "path", &self.path);
-        json_field(out, "outcome", self.outcome.code());
+        // Keys as literals (they never need escaping): this runs for every request logged.
+        out.push_str("{\"request_id\":");
+        json_string(out, &self.request_id);
+        json_field(out, ",\"method\":", &self.method);
+        json_field(out, ",\"path\":", &self.path);
+        json_field(out, ",\"outcome\":", self.outcome.code());
         out.push_str(",\"status\":");
         push_decimal(out, u64::from(status));
-        json_field(out, "auth_status", self.auth_status.as_str());
-        json_optional(out, "reason", self.reason.map(|r| r.code()));
-        json_optional(out, "detail", self.detail.as_deref());
-        json_optional(out, "fault", self.fault.map(|f| f.as_str()));
-        json_field(out, "token_source", self.token_source);
-        json_optional(out, "token_type", self.token_type);
-        json_list(out, "forwarded_issues", &self.forwarded_issues);
-        json_list(out, "dropped_cookies", &self.dropped_cookies);
+        json_field(out, ",\"auth_status\":", self.auth_status.as_str());
+        json_optional(out, ",\"reason\":", self.reason.map(|r| r.code()));
+        json_optional(out, ",\"detail\":", self.detail.as_deref());
+        json_optional(out, ",\"fault\":", self.fault.map(|f| f.as_str()));
+        json_field(out, ",\"token_source\":", self.token_source);
+        json_optional(out, ",\"token_type\":", self.token_type);
+        json_list(out, ",\"forwarded_issues\":", &self.forwarded_issues);
+        json_list(out, ",\"dropped_cookies\":", &self.dropped_cookies);
         out.push_str(if self.grace {
             ",\"grace\":true"
         } else {
@@ -228,30 +229,25 @@ fn json_string(out: &mut String, value: &str) {
     out.push_str(&serde_json::to_string(value).unwrap_or_else(|_| "\"\"".to_owned()));
 }
 
-fn json_field(out: &mut String, name: &str, value: &str) {
-    if !out.ends_with('{') {
-        out.push(',');
-    }
-    json_string(out, name);
-    out.push(':');
+/// `key` is the literal `,"name":`.
+fn json_field(out: &mut String, key: &str, value: &str) {
+    out.push_str(key);
     json_string(out, value);
 }
 
-fn json_optional(out: &mut String, name: &str, value: Option<&str>) {
+fn json_optional(out: &mut String, key: &str, value: Option<&str>) {
     match value {
-        Some(v) => json_field(out, name, v),
+        Some(v) => json_field(out, key, v),
         None => {
-            out.push(',');
-            json_string(out, name);
-            out.push_str(":null");
+            out.push_str(key);
+            out.push_str("null");
         }
     }
 }
 
-fn json_list(out: &mut String, name: &str, values: &[String]) {
-    out.push(',');
-    json_string(out, name);
-    out.push_str(":[");
+fn json_list(out: &mut String, key: &str, values: &[String]) {
+    out.push_str(key);
+    out.push('[');
     for (i, v) in values.iter().enumerate() {
         if i > 0 {
             out.push(',');
