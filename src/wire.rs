@@ -88,15 +88,13 @@ pub struct Answer {
 }
 
 impl Answer {
-    fn new(kind: u32, id: RequestId) -> Answer {
-        let mut words = Vec::with_capacity(32);
-        words.extend_from_slice(&[kind, id, 0, 0, 0, 0]);
-        Answer {
-            words,
-            text: String::with_capacity(512),
-            bytes: Vec::new(),
-            utf16: 0,
-        }
+    /// Empties the answer for a step of `kind`, keeping its buffers (the edge reuses one).
+    fn start(&mut self, kind: u32, id: RequestId) {
+        self.words.clear();
+        self.words.extend_from_slice(&[kind, id, 0, 0, 0, 0]);
+        self.text.clear();
+        self.bytes.clear();
+        self.utf16 = 0;
     }
 
     fn number(&mut self, value: u64) {
@@ -159,17 +157,23 @@ fn utf16_len(s: &str) -> u32 {
 
 /// Encodes `step` for request `id`.
 pub fn encode(id: RequestId, step: &Step) -> Answer {
+    let mut answer = Answer::default();
+    encode_into(&mut answer, id, step);
+    answer
+}
+
+/// [`encode`] into `a`, whose buffers are reused (one answer per call into the wasm).
+pub fn encode_into(a: &mut Answer, id: RequestId, step: &Step) {
     match step {
         Step::Respond { plan, log } => {
-            let mut a = Answer::new(KIND_RESPOND, id);
+            a.start(KIND_RESPOND, id);
             a.number(u64::from(plan.status));
             a.log(log, plan.status);
             a.string(&plan.body);
             a.headers(plan.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
-            a
         }
         Step::Verify(q) => {
-            let mut a = Answer::new(KIND_VERIFY, id);
+            a.start(KIND_VERIFY, id);
             a.number(q.key_index as u64);
             a.words.push(match q.alg {
                 Alg::Rs256 => ALG_RS256,
@@ -177,39 +181,33 @@ pub fn encode(id: RequestId, step: &Step) -> Answer {
             });
             a.number(q.message_len as u64);
             a.bytes.extend_from_slice(&q.bytes);
-            a
         }
         Step::Probe { url, timeout_ms } => {
-            let mut a = Answer::new(KIND_PROBE, id);
+            a.start(KIND_PROBE, id);
             a.string(url);
             a.number(*timeout_ms);
-            a
         }
         Step::FetchOrigin(f) => {
-            let mut a = Answer::new(KIND_FETCH_ORIGIN, id);
+            a.start(KIND_FETCH_ORIGIN, id);
             a.string(&f.method);
             a.string(&f.url);
             a.number(f.timeout_ms);
             a.words.push(u32::from(f.forward_body));
             a.edits(&f.edits);
-            a
         }
         Step::FetchAsset { url } => {
-            let mut a = Answer::new(KIND_FETCH_ASSET, id);
+            a.start(KIND_FETCH_ASSET, id);
             a.string(url);
-            a
         }
         Step::Stream { status, edits, log } => {
-            let mut a = Answer::new(KIND_STREAM, id);
+            a.start(KIND_STREAM, id);
             a.number(u64::from(*status));
             a.log(log, *status);
             a.edits(edits);
-            a
         }
         Step::PassThrough { log } => {
-            let mut a = Answer::new(KIND_PASS_THROUGH, id);
+            a.start(KIND_PASS_THROUGH, id);
             a.log(log, 101);
-            a
         }
     }
 }
@@ -378,9 +376,22 @@ mod tests {
 
     #[test]
     fn string_fields_count_utf16_units() {
-        let mut a = Answer::new(KIND_FETCH_ASSET, 7);
+        let mut a = Answer::default();
+        a.start(KIND_FETCH_ASSET, 7);
         a.string("é€😀");
         a.string("b");
         assert_eq!(a.words.get(FIELDS_AT..), Some(&[0, 4, 4, 5][..]));
+    }
+
+    #[test]
+    fn a_reused_answer_keeps_nothing_of_the_last_step() {
+        let mut a = Answer::default();
+        a.start(KIND_VERIFY, 1);
+        a.string("left over");
+        a.bytes.extend_from_slice(b"signature");
+        a.start(KIND_FETCH_ASSET, 2);
+        a.string("b");
+        assert_eq!(a.words, [KIND_FETCH_ASSET, 2, 0, 0, 0, 0, 0, 1]);
+        assert_eq!((a.text.as_str(), a.bytes.len()), ("b", 0));
     }
 }

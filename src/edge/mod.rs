@@ -155,7 +155,7 @@ fn with_inbox<T>(len: u32, f: impl FnOnce(&str) -> T) -> T {
 fn answer(id: RequestId, step: &Step) -> u32 {
     ANSWER.with(|slot| {
         let mut answer = slot.borrow_mut();
-        *answer = wire::encode(id, step);
+        wire::encode_into(&mut answer, id, step);
         let places = [
             answer.text.as_ptr() as u32,
             answer.text.len() as u32,
