@@ -118,7 +118,8 @@ pub enum Outcome {
 /// One JSON log line per request; never tokens, secrets or header values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogRecord {
-    /// `CF-Ray` when it is usable, otherwise 32 random hex characters (`proxy::request_id`).
+    /// `CF-Ray` when it is usable, otherwise 32 hex characters unique to the request
+    /// (`proxy::request_id`).
     pub request_id: String,
     /// The request method.
     pub method: String,
@@ -537,7 +538,7 @@ pub(crate) fn proxy_plan(
     ProxyPlan {
         url: gw.origin.join(path, query),
         method: inbound.method.to_owned(),
-        edits: proxy::request_edits(&facts, &gw.proxy),
+        edits: proxy::request_edits(&facts, &gw.proxy, preflight),
         forward_body: !preflight && !BODILESS.contains(&inbound.method),
         timeout_ms: gw.upstream_timeout_ms,
         auth_status,

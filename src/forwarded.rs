@@ -530,8 +530,7 @@ impl PublicUrl {
     /// `host[:port]`, the port only when it is not the scheme's default.
     pub fn authority(&self) -> String {
         let mut out = String::with_capacity(self.host.len() + 6);
-        out.push_str(&self.host);
-        push_port(&mut out, self.port);
+        self.push_authority(&mut out);
         out
     }
 
@@ -540,9 +539,13 @@ impl PublicUrl {
         let mut out = String::with_capacity(self.host.len() + 14);
         out.push_str(self.scheme.as_str());
         out.push_str("://");
-        out.push_str(&self.host);
-        push_port(&mut out, self.port);
+        self.push_authority(&mut out);
         out
+    }
+
+    fn push_authority(&self, out: &mut String) {
+        out.push_str(&self.host);
+        push_port(out, self.port);
     }
 
     /// The same URL with another path and query.

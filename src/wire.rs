@@ -155,7 +155,8 @@ fn utf16_len(s: &str) -> u32 {
     u32::try_from(units).unwrap_or(u32::MAX)
 }
 
-/// Encodes `step` for request `id`.
+/// Encodes `step` for request `id` (tests, benchmarks and the fuzz target; the edge reuses one
+/// answer with [`encode_into`]).
 pub fn encode(id: RequestId, step: &Step) -> Answer {
     let mut answer = Answer::default();
     encode_into(&mut answer, id, step);

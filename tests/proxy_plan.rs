@@ -60,6 +60,16 @@ fn settings() -> ProxySettings {
 }
 
 fn plan(headers: &HeaderList, auth: Option<&Auth>, s: &ProxySettings) -> HeaderList {
+    plan_as(headers, auth, s, false)
+}
+
+/// The headers the origin gets; `preflight` as the pipeline found it.
+fn plan_as(
+    headers: &HeaderList,
+    auth: Option<&Auth>,
+    s: &ProxySettings,
+    preflight: bool,
+) -> HeaderList {
     let public = public();
     let facts = RequestFacts {
         method: "GET",
@@ -73,7 +83,7 @@ fn plan(headers: &HeaderList, auth: Option<&Auth>, s: &ProxySettings) -> HeaderL
         signed_out_reason: None,
         now: 1_700_000_010,
     };
-    apply_edits(facts.headers, &request_edits(&facts, s))
+    apply_edits(facts.headers, &request_edits(&facts, s, preflight))
 }
 
 fn names(h: &HeaderList) -> Vec<String> {
@@ -129,7 +139,7 @@ fn auth_status_and_the_signed_out_reason_reach_the_origin_and_the_assertion() {
         signed_out_reason: Some(edgegate::token::TokenError::Expired.into()),
         now: 0,
     };
-    let out = apply_edits(facts.headers, &request_edits(&facts, &settings()));
+    let out = apply_edits(facts.headers, &request_edits(&facts, &settings(), false));
     assert_eq!(out.get("x-auth-status"), Some("signed-out"));
     assert_eq!(out.get("x-auth-reason"), Some("token-expired"));
     let claims = edgegate::proxy::assertion_claims(&facts, "https://origin.internal");
@@ -141,7 +151,7 @@ fn auth_status_and_the_signed_out_reason_reach_the_origin_and_the_assertion() {
     a.claims.insert("pla".into(), json!("u:pro"));
     facts.auth = Some(&a);
     facts.grace = true;
-    let out = apply_edits(facts.headers, &request_edits(&facts, &settings()));
+    let out = apply_edits(facts.headers, &request_edits(&facts, &settings(), false));
     assert_eq!(out.get("x-auth-status"), Some("grace"));
     assert_eq!(out.get("x-auth-reason"), None);
     let claims = edgegate::proxy::assertion_claims(&facts, "https://origin.internal");
@@ -243,7 +253,7 @@ fn garbage_client_ip_is_not_forwarded() {
         signed_out_reason: None,
         now: 0,
     };
-    let out = apply_edits(facts.headers, &request_edits(&facts, &settings()));
+    let out = apply_edits(facts.headers, &request_edits(&facts, &settings(), false));
     assert!(!out.contains("x-forwarded-for"));
 }
 
@@ -298,6 +308,11 @@ fn websocket_upgrade_keeps_upgrade_and_connection() {
         Some("dGhlIHNhbXBsZSBub25jZQ==")
     );
     assert!(!is_websocket_upgrade(&hl(&[("Upgrade", "websocket")])));
+    // A preflight is never sent as an upgrade, whatever it carries.
+    let out = plan_as(&inbound, None, &settings(), true);
+    assert_eq!(out.get("upgrade"), None);
+    assert_eq!(out.get("connection"), None);
+    assert_eq!(out.get("sec-websocket-version"), Some("13"));
 }
 
 #[test]
@@ -526,7 +541,7 @@ fn grace_flag_reaches_the_origin() {
         signed_out_reason: None,
         now: 0,
     };
-    let out = apply_edits(facts.headers, &request_edits(&facts, &settings()));
+    let out = apply_edits(facts.headers, &request_edits(&facts, &settings(), false));
     assert_eq!(out.get("X-Auth-Grace"), Some("1"));
 }
 

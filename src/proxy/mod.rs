@@ -274,10 +274,14 @@ pub fn is_websocket_upgrade(headers: &HeaderList) -> bool {
 
 /// The edits that turn the request's headers into those sent to the origin (see the module
 /// documentation): a verdict per inbound header, then the identity and forwarding headers.
-pub fn request_edits(facts: &RequestFacts<'_>, settings: &ProxySettings) -> Vec<HeaderEdit> {
-    // A preflight is never an upgrade (the runtime would send it as a WebSocket handshake).
-    let websocket = is_websocket_upgrade(facts.headers)
-        && !crate::response::is_cors_preflight(facts.method, facts.headers);
+/// `preflight`: the request is a CORS preflight, which is never an upgrade (the runtime would
+/// send it as a WebSocket handshake).
+pub fn request_edits(
+    facts: &RequestFacts<'_>,
+    settings: &ProxySettings,
+    preflight: bool,
+) -> Vec<HeaderEdit> {
+    let websocket = !preflight && is_websocket_upgrade(facts.headers);
     let verdicts = inbound_verdicts(facts.headers, settings, websocket);
     http::edits_for(
         facts.headers,
