@@ -7,7 +7,7 @@
 //!
 //! Why not ask the runtime for every request: the crossing and the typed array cost a few µs of
 //! every request, and a request needs its 32 bytes only to be unpredictable to clients (the
-//! handshake's login-CSRF state, the request id when there is no `CF-Ray`). An HMAC keyed with
+//! handshake's login-CSRF state). An HMAC keyed with
 //! 32 secret bytes is a pseudorandom function, so its outputs for distinct counters are as
 //! unpredictable as fresh random bytes to anyone without the seed, which never leaves the
 //! isolate's memory. Pure: the seed comes in as a parameter.
@@ -15,7 +15,6 @@
 use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use std::cell::OnceCell;
 use std::rc::Rc;
 
 /// A stream of 32-byte blocks from one secret seed.
@@ -32,18 +31,11 @@ impl RandomStream {
     pub fn new(seed: [u8; 32]) -> Self {
         // HMAC pads a short key with zeros to the hash's block: the same MAC as keying it with
         // `seed` itself, through the constructor that cannot fail.
-        let mut key = [0u8; 64];
-        for (slot, byte) in key.iter_mut().zip(seed) {
-            *slot = byte;
-        }
+        let key: [u8; 64] = filled(seed);
         let mac = <Hmac<Sha256> as KeyInit>::new(&key.into());
-        let mut id_prefix = [0u8; 8];
-        for (slot, byte) in id_prefix.iter_mut().zip(block(&mac, u64::MAX)) {
-            *slot = byte;
-        }
         RandomStream {
+            id_prefix: filled(block(&mac, u64::MAX)),
             mac: Rc::new(mac),
-            id_prefix,
             counter: 0,
         }
     }
@@ -57,9 +49,17 @@ impl RandomStream {
             mac: Rc::clone(&self.mac),
             id_prefix: self.id_prefix,
             counter,
-            computed: OnceCell::new(),
         })
     }
+}
+
+/// `bytes` from the start of an array of `N`, the rest zero (and any bytes past `N` left out).
+fn filled<const N: usize>(bytes: impl IntoIterator<Item = u8>) -> [u8; N] {
+    let mut out = [0u8; N];
+    for (slot, byte) in out.iter_mut().zip(bytes) {
+        *slot = byte;
+    }
+    out
 }
 
 /// Block `counter`: `HMAC(seed, counter)`.
@@ -70,7 +70,8 @@ fn block(mac: &Hmac<Sha256>, counter: u64) -> [u8; 32] {
 }
 
 /// One request's 32 random bytes: given (tests, the warm-up), or a block of a [`RandomStream`]
-/// computed when [`RandomDraw::bytes`] is first asked for it.
+/// computed when [`RandomDraw::bytes`] asks for it (the same block on every call: the counter
+/// is fixed at the draw).
 #[derive(Clone)]
 pub struct RandomDraw(Draw);
 
@@ -81,23 +82,15 @@ enum Draw {
         mac: Rc<Hmac<Sha256>>,
         id_prefix: [u8; 8],
         counter: u64,
-        /// The block once read (a request without `CF-Ray` that is sent to the handshake reads
-        /// it twice).
-        computed: OnceCell<[u8; 32]>,
     },
 }
 
 impl RandomDraw {
-    /// The 32 bytes (the same on every call; computed on the first).
+    /// The 32 bytes (the same on every call).
     pub fn bytes(&self) -> [u8; 32] {
         match &self.0 {
             Draw::Bytes(bytes) => *bytes,
-            Draw::Block {
-                mac,
-                counter,
-                computed,
-                ..
-            } => *computed.get_or_init(|| block(mac, *counter)),
+            Draw::Block { mac, counter, .. } => block(mac, *counter),
         }
     }
 
@@ -105,22 +98,12 @@ impl RandomDraw {
     /// which another isolate's draws share only by a 64-bit chance; not secret. Given bytes
     /// give their first 16.
     pub fn unique_id(&self) -> [u8; 16] {
-        let mut id = [0u8; 16];
-        let (prefix, counter) = match &self.0 {
-            Draw::Bytes(bytes) => {
-                for (slot, byte) in id.iter_mut().zip(bytes) {
-                    *slot = *byte;
-                }
-                return id;
-            }
+        match &self.0 {
+            Draw::Bytes(bytes) => filled(*bytes),
             Draw::Block {
                 id_prefix, counter, ..
-            } => (id_prefix, counter.to_be_bytes()),
-        };
-        for (slot, byte) in id.iter_mut().zip(prefix.iter().chain(&counter)) {
-            *slot = *byte;
+            } => filled(id_prefix.iter().copied().chain(counter.to_be_bytes())),
         }
-        id
     }
 }
 
