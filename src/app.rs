@@ -513,9 +513,11 @@ pub(crate) fn proxy_plan(
     auth_status: AuthStatus,
     signed_out_reason: Option<RefusalReason>,
 ) -> ProxyPlan {
-    // Without FORWARD_TOKEN the origin gets none of Clerk's token-bearing parameters either.
+    // A preflight passed to the origin is unauthenticated: like a request without
+    // FORWARD_TOKEN, it carries none of Clerk's token-bearing parameters.
+    let preflight = response::is_cors_preflight(inbound.method, inbound.headers);
     let stripped;
-    let query = if gw.proxy.forward_token {
+    let query = if gw.proxy.forward_token && !preflight {
         query
     } else {
         stripped = proxy::strip_token_params(query);
@@ -534,7 +536,6 @@ pub(crate) fn proxy_plan(
         signed_out_reason,
         now: now_ms.div_euclid(1000),
     };
-    let preflight = response::is_cors_preflight(inbound.method, inbound.headers);
     ProxyPlan {
         url: gw.origin.join(path, query),
         method: inbound.method.to_owned(),

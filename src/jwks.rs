@@ -48,8 +48,8 @@ pub enum RefreshProblem {
     TooLarge,
     /// Not a JSON object with a `keys` array.
     Malformed,
-    /// No key in the set passed the key policy.
-    NoUsableKey,
+    /// No key in the set passed the key policy: the refused keys' codes (none for an empty set).
+    NoUsableKey(Vec<String>),
 }
 
 impl RefreshProblem {
@@ -60,7 +60,7 @@ impl RefreshProblem {
             RefreshProblem::Status(s) => format!("status-{s}"),
             RefreshProblem::TooLarge => "too-large".to_owned(),
             RefreshProblem::Malformed => "malformed".to_owned(),
-            RefreshProblem::NoUsableKey => "no-usable-key".to_owned(),
+            RefreshProblem::NoUsableKey(_) => "no-usable-key".to_owned(),
         }
     }
 }
@@ -96,7 +96,7 @@ pub fn parse_jwks(body: &str) -> Result<(Vec<Key>, Vec<String>), RefreshProblem>
         refused.push("too-many-keys".to_owned());
     }
     if keys.is_empty() {
-        return Err(RefreshProblem::NoUsableKey);
+        return Err(RefreshProblem::NoUsableKey(refused));
     }
     Ok((keys, refused))
 }
@@ -185,13 +185,20 @@ pub fn refresh_outcome(source: &JwksSource, fetched: &Fetched, now_ms: i64) -> R
                 .to_string(),
             }
         }
-        Err(problem) => RefreshOutcome {
-            keys_text: None,
-            status_text: stored_status_text(now_ms, &problem.code()),
-            log: json!({"level": "warn", "event": "jwks-refresh-failed", "url": source.url,
-                "result": problem.code()})
-            .to_string(),
-        },
+        Err(problem) => {
+            let mut log = json!({"level": "warn", "event": "jwks-refresh-failed",
+                "url": source.url, "result": problem.code()});
+            // An all-refused set names each refused key, as a partly refused one does.
+            if let (RefreshProblem::NoUsableKey(refused), Some(o)) = (&problem, log.as_object_mut())
+            {
+                o.insert("refused".to_owned(), json!(refused));
+            }
+            RefreshOutcome {
+                keys_text: None,
+                status_text: stored_status_text(now_ms, &problem.code()),
+                log: log.to_string(),
+            }
+        }
     }
 }
 
@@ -336,6 +343,28 @@ mod tests {
         assert_eq!(refused.len(), 3, "{refused:?}");
         assert!(refused.iter().any(|c| c == "kid-missing"));
         assert!(refused.iter().any(|c| c == "duplicate-kid"));
+    }
+
+    #[test]
+    fn an_all_refused_set_names_each_refused_key_in_its_log_line() {
+        let kidless = EC_JWK.replace(r#""kid":"ins_ec","#, "");
+        let private = EC_JWK.replace(r#""kid":"ins_ec""#, r#""kid":"p","d":"AAAA""#);
+        let body = format!(r#"{{"keys":[{kidless},{private}]}}"#);
+        let fetched = Fetched::Response {
+            status: 200,
+            body,
+            truncated: false,
+        };
+        let out = refresh_outcome(&source(), &fetched, 5);
+        assert_eq!(out.keys_text, None);
+        let log: Value = serde_json::from_str(&out.log).unwrap_or_default();
+        assert_eq!(log["result"], "no-usable-key");
+        let refused = log["refused"].as_array().cloned().unwrap_or_default();
+        assert_eq!(refused.len(), 2, "{}", out.log);
+        assert!(refused.iter().any(|c| c == "kid-missing"), "{}", out.log);
+        assert!(refused
+            .iter()
+            .all(|c| c.as_str().is_some_and(|c| !c.is_empty())));
     }
 
     #[test]

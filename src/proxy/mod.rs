@@ -14,7 +14,8 @@
 //!    With `FORWARD_TOKEN=false` also `Authorization`, every token-bearing Clerk cookie
 //!    ([`is_token_cookie`]) and, in the query, Clerk's token-bearing parameters
 //!    ([`strip_token_params`]); with `FORWARD_TOKEN=true` only the first `Authorization` header
-//!    (the one verified) is kept.
+//!    (the one verified) is kept. A CORS preflight (never authenticated) is always treated as
+//!    `FORWARD_TOKEN=false`.
 //! 2. Set: `X-Forwarded-For` (from `CF-Connecting-IP`), `X-Forwarded-Host`/`X-Forwarded-Proto`
 //!    (from the validated public URL), `X-Request-Id`, `X-Auth-Status` (`signed-in`,
 //!    `signed-out`, `grace`) and, when signed out, `X-Auth-Reason` (the reason code); with a
@@ -24,7 +25,8 @@
 //!    machine),
 //!    `X-Auth-Session-Id`, `X-Auth-Org-Id`, `X-Auth-Org-Role`, `X-Auth-Org-Slug`,
 //!    `X-Auth-Org-Permissions` (comma-separated), `X-Auth-Actor` (`act.sub`),
-//!    `X-Auth-Claim-<name>` per `FORWARD_CLAIMS`, `X-Auth-Grace: 1` in outage grace; with
+//!    `X-Auth-Claim-<name>` per `FORWARD_CLAIMS` (sessions only, never a machine token's
+//!    claims), `X-Auth-Grace: 1` in outage grace; with
 //!    `ORIGIN_ASSERTION_SECRET`, `X-Edgegate-Assertion` on every proxied request.
 //!
 //! Values: a string that is printable ASCII and does not start with `"` is sent as-is; any other
@@ -282,7 +284,10 @@ pub fn request_edits(
     preflight: bool,
 ) -> Vec<HeaderEdit> {
     let websocket = !preflight && is_websocket_upgrade(facts.headers);
-    let verdicts = inbound_verdicts(facts.headers, settings, websocket);
+    // A browser never sends credentials on a preflight, and the gateway never verified any:
+    // whatever a client put there does not reach the origin.
+    let forward_token = settings.forward_token && !preflight;
+    let verdicts = inbound_verdicts(facts.headers, settings, websocket, forward_token);
     http::edits_for(
         facts.headers,
         &verdicts,
@@ -295,6 +300,7 @@ fn inbound_verdicts(
     headers: &HeaderList,
     settings: &ProxySettings,
     websocket: bool,
+    forward_token: bool,
 ) -> Vec<Verdict> {
     let named = connection_tokens(headers);
     let mut seen_authorization = false;
@@ -317,15 +323,15 @@ fn inbound_verdicts(
             return Verdict::Drop;
         }
         if lower == "authorization" {
-            if !settings.forward_token || *seen_authorization {
+            if !forward_token || *seen_authorization {
                 return Verdict::Drop;
             }
             *seen_authorization = true;
         }
-        if lower == "referer" && !settings.forward_token {
+        if lower == "referer" && !forward_token {
             return strip_referer(value).map_or(Verdict::Drop, |kept| replaced(value, kept));
         }
-        if lower == "cookie" && !settings.forward_token {
+        if lower == "cookie" && !forward_token {
             let kept = strip_session_cookies(value);
             return if kept.is_empty() {
                 Verdict::Drop
@@ -408,7 +414,14 @@ fn added_headers(
                 header_value(&auth.org_permissions.join(",")),
             );
         }
-        for claim in &settings.forward_claims {
+        // A machine token's claims were chosen by whoever minted it: they never reach the
+        // origin as claims; a machine request carries only the machine headers.
+        let forwarded = if auth.machine.is_none() {
+            settings.forward_claims.as_slice()
+        } else {
+            &[]
+        };
+        for claim in forwarded {
             if !valid_claim_name(claim) {
                 continue;
             }

@@ -22,8 +22,14 @@ use crate::http::is_token;
 /// - `x-clerk-*`: Clerk's middleware's internal request headers (`x-clerk-auth-status`,
 ///   `-reason`, `-message`, `-token`, `-signature`, `x-clerk-request-data`,
 ///   `x-clerk-redirect-to`, ...), which the app behind trusts as Clerk's own verdict.
-/// - `x-client-ip`, `x-cluster-client-ip`: client-address overrides that IP libraries read
-///   before `X-Forwarded-For`.
+/// - `x-client-ip`, `x-cluster-client-ip`, `true-client-ip`, `client-ip`, `x-remote-addr`,
+///   `x-remote-ip`: client-address overrides that IP libraries read before `X-Forwarded-For`.
+/// - `x-host`: a host override like `X-Forwarded-Host`.
+/// - Next.js's internal request headers: `x-invoke-*` (path, query, output, status, error),
+///   `x-matched-path`, `x-now-route-matches` (CVE-2024-46982: cache poisoning),
+///   `x-prerender-revalidate*` (on-demand revalidation), `x-middleware-invoke`. Not the app
+///   router's own (`RSC`, `Next-Router-State-Tree`, `Next-Router-Prefetch`, `Next-Url`,
+///   `x-middleware-prefetch`): client navigation needs them.
 pub const DEFAULT_STRIPPED_HEADERS: &[&str] = &[
     "x-original-url",
     "x-original-uri",
@@ -38,6 +44,16 @@ pub const DEFAULT_STRIPPED_HEADERS: &[&str] = &[
     "x-clerk-*",
     "x-client-ip",
     "x-cluster-client-ip",
+    "true-client-ip",
+    "client-ip",
+    "x-remote-addr",
+    "x-remote-ip",
+    "x-host",
+    "x-invoke-*",
+    "x-matched-path",
+    "x-now-route-matches",
+    "x-prerender-revalidate*",
+    "x-middleware-invoke",
 ];
 
 /// A header name, or a name prefix (written with a trailing `*`), in normalised form.

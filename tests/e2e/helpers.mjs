@@ -11,7 +11,8 @@ import { generateKeys, mintToken, sessionClaims } from "../../scripts/lib/jwt.mj
 export { generateKeys, mintToken, sessionClaims };
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const BUILD_DIR = join(ROOT, "build");
+/** The built worker; `EDGEGATE_BUILD_DIR` points a run at a copy (e.g. while build/ is rebuilt). */
+export const BUILD_DIR = process.env.EDGEGATE_BUILD_DIR || join(ROOT, "build");
 export const WWW_DIR = join(ROOT, "www");
 /** The `azp` the tests use, listed in AUTHORIZED_PARTIES. */
 export const APP_ORIGIN = "https://app.edgegate.test";
@@ -129,6 +130,30 @@ export async function startWorker({ bindings = {}, script: which, options = {} }
     /** A real HTTP request over loopback to the worker (not dispatchFetch). */
     fetch: (path, init = {}) => fetch(url + path, { redirect: "manual", ...init }),
     dispose: () => mf.dispose(),
+  };
+}
+
+/**
+ * Miniflare options that collect the worker's console lines (what `wrangler tail` shows);
+ * `events(name)` gives the JSON lines whose `event` is `name`.
+ */
+export function logCollector() {
+  const lines = [];
+  const parse = (line) => {
+    try {
+      return JSON.parse(line);
+    } catch {
+      return null;
+    }
+  };
+  return {
+    lines,
+    options: {
+      handleStructuredLogs: ({ message }) => {
+        lines.push(message);
+      },
+    },
+    events: (name) => lines.map(parse).filter((v) => v?.event === name),
   };
 }
 

@@ -10,7 +10,18 @@ import { createPublicKey, generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { APP_ORIGIN, baseSettings, bearer, generateKeys, mintToken, nowSeconds, sessionClaims, startOrigin, startWorker } from "./helpers.mjs";
+import {
+  APP_ORIGIN,
+  baseSettings,
+  bearer,
+  generateKeys,
+  logCollector,
+  mintToken,
+  nowSeconds,
+  sessionClaims,
+  startOrigin,
+  startWorker,
+} from "./helpers.mjs";
 
 const CRON = "*/15 * * * *";
 
@@ -69,7 +80,8 @@ describe("JWKS refresh through KV and the Cron Trigger", () => {
   const rotated = generateKeys("ES256");
   let origin, jwks, kvDir, first, second;
   const settings = () => baseSettings({ publicPem: embedded.publicPem, originUrl: origin.url, JWKS_URL: jwks.url });
-  const kvOptions = () => ({ kvNamespaces: ["EDGEGATE_KEYS"], kvPersist: kvDir });
+  const logs = logCollector();
+  const kvOptions = () => ({ kvNamespaces: ["EDGEGATE_KEYS"], kvPersist: kvDir, ...logs.options });
   const embeddedToken = () => mintToken({ ...embedded, claims: claims(), header: { kid: undefined } });
   const rotatedToken = () => mintToken({ ...rotated, claims: claims(), header: { kid: "ins_rotated" } });
   const scheduled = async (worker) => (await worker.mf.getWorker()).scheduled({ cron: CRON });
@@ -159,6 +171,10 @@ describe("JWKS refresh through KV and the Cron Trigger", () => {
     }
     const status = JSON.parse(await (await kv(first)).get("jwks-status"));
     assert.equal(status.result, "no-usable-key");
+    // The refresh's log line names each refused key (docs/key-rotation.md).
+    const failed = logs.events("jwks-refresh-failed").at(-1);
+    assert.equal(failed?.result, "no-usable-key", logs.lines.join("\n"));
+    assert.equal(failed.refused?.length, 2, JSON.stringify(failed));
     for (const [keys, kid] of [[e3, "ins_e3"], [small, "ins_small"]]) {
       const token = mintToken({ ...keys, claims: claims(), header: { kid } });
       assert.equal((await first.fetch("/api/x", { headers: bearer(token) })).status, 401, kid);
