@@ -759,14 +759,15 @@ impl Settings {
         }
     }
 
-    /// True when this request is for the sign-in page itself on this host (always public, so the
-    /// sign-in redirect cannot loop).
+    /// True when this request is for the sign-in page itself on this host: public unless a
+    /// `ROUTE_RULES` rule names the path, and never redirected to sign-in (that would loop).
     pub fn sign_in_is_here(&self, public: &PublicUrl, canonical: &str) -> bool {
         let Some(configured) = self.sign_in_url.as_deref() else {
             return false;
         };
         if configured.starts_with('/') {
-            return false; // already in the route table as always public
+            let path = configured.split(['?', '#']).next().unwrap_or(configured);
+            return crate::routes::canonical_path(path).is_ok_and(|p| p == canonical);
         }
         match PublicUrl::from_request_url(configured) {
             Some(target) => {

@@ -11,13 +11,19 @@
 //! - port: 1-65535, decimal digits only; a scheme's default port is dropped.
 //! - scheme: `http` or `https` (any case).
 //! - no control characters anywhere; a header value over 8 KiB is ignored whole.
-//! - `Forwarded`: only the first element (closest to the client as the front proxy wrote it) is
-//!   read; the front proxy must overwrite, not append to, client-sent values. `X-Forwarded-*`:
-//!   the first comma-separated item of the first header.
+//! - Only what the trusted proxy added is read: the last `Forwarded` element and the last
+//!   comma-separated item of `X-Forwarded-Host`/`-Proto` (of the last header line). A proxy
+//!   that appends to a client's value leaves the client's items in front, never last; one that
+//!   overwrites leaves a single item. (Express's `trust proxy` and oauth2-proxy count from the
+//!   right in the same way; edgegate trusts exactly one hop.)
+//! - `Forwarded` and `X-Forwarded-*` that both give a host (or a scheme) must agree: when they
+//!   differ (`forwarded-conflict`), one of them came from the client, so neither is used.
+//! - The scheme never goes down: a request that reached the edge over https stays https,
+//!   whatever a forwarded `proto` says.
 //!
-//! Precedence with trust on: host from `Forwarded` host=, then `X-Forwarded-Host`, then `Host`,
-//! then the request URL; scheme from `Forwarded` proto=, then `X-Forwarded-Proto`, then the
-//! request URL. With trust off the public URL is the request's own URL.
+//! Precedence with trust on: host from `Forwarded` host= or `X-Forwarded-Host`, then `Host`,
+//! then the request URL; scheme from `Forwarded` proto= or `X-Forwarded-Proto`, then the request
+//! URL. With trust off the public URL is the request's own URL.
 
 use crate::http::HeaderList;
 use crate::web_url::WebUrl;
@@ -57,8 +63,10 @@ pub enum ForwardedError {
     ForwardedSyntax,
     /// `forwarded-unterminated-quote`: a quoted `Forwarded` value without its closing quote.
     UnterminatedQuote,
-    /// `forwarded-duplicate-parameter`: a parameter named twice in the first `Forwarded` element.
+    /// `forwarded-duplicate-parameter`: a parameter named twice in a `Forwarded` element.
     DuplicateParameter,
+    /// `forwarded-conflict`: `Forwarded` and `X-Forwarded-*` name different hosts or schemes.
+    Conflict,
 }
 
 impl ForwardedError {
@@ -78,6 +86,7 @@ impl ForwardedError {
             ForwardedError::InvalidScheme => "forwarded-invalid-scheme",
             ForwardedError::ForwardedSyntax => "forwarded-syntax",
             ForwardedError::UnterminatedQuote => "forwarded-unterminated-quote",
+            ForwardedError::Conflict => "forwarded-conflict",
             ForwardedError::DuplicateParameter => "forwarded-duplicate-parameter",
         }
     }
@@ -582,72 +591,24 @@ pub fn public_url(own: &PublicUrl, headers: &HeaderList, trust_forwarded: bool) 
             issues,
         };
     }
-    let mut host: Option<Host> = None;
-    let mut scheme: Option<Scheme> = None;
-
-    if let Some(value) = headers.get("forwarded") {
-        match first_forwarded_element(value) {
-            Ok(params) => {
-                for (name, v) in params {
-                    if name == "host" {
-                        match parse_host(&v) {
-                            Ok(h) => host = Some(h),
-                            Err(error) => issues.push(Issue {
-                                source: "forwarded",
-                                error,
-                            }),
-                        }
-                    } else if name == "proto" {
-                        match Scheme::parse(&v) {
-                            Ok(s) => scheme = Some(s),
-                            Err(error) => issues.push(Issue {
-                                source: "forwarded",
-                                error,
-                            }),
-                        }
-                    }
-                }
-            }
-            Err(error) => issues.push(Issue {
-                source: "forwarded",
-                error,
-            }),
-        }
-    }
-    if host.is_none() {
-        if let Some(value) = headers.get("x-forwarded-host") {
-            match first_list_item(value).and_then(parse_host) {
-                Ok(h) => host = Some(h),
-                Err(error) => issues.push(Issue {
-                    source: "x-forwarded-host",
-                    error,
-                }),
-            }
-        }
-    }
-    if scheme.is_none() {
-        if let Some(value) = headers.get("x-forwarded-proto") {
-            match first_list_item(value).and_then(Scheme::parse) {
-                Ok(s) => scheme = Some(s),
-                Err(error) => issues.push(Issue {
-                    source: "x-forwarded-proto",
-                    error,
-                }),
-            }
-        }
-    }
-    if host.is_none() {
-        if let Some(value) = headers.get("host") {
-            match guard_len(value).and_then(|v| parse_host(v.trim())) {
-                Ok(h) => host = Some(h),
-                Err(error) => issues.push(Issue {
-                    source: "host",
-                    error,
-                }),
-            }
-        }
-    }
-    let scheme = scheme.unwrap_or(own.scheme);
+    let mut note =
+        |source: &'static str, error: ForwardedError| issues.push(Issue { source, error });
+    let (forwarded_host, forwarded_proto) = forwarded_values(headers, &mut note);
+    let x_host = last_item(headers, "x-forwarded-host", &mut note, parse_host);
+    let x_proto = last_item(headers, "x-forwarded-proto", &mut note, Scheme::parse);
+    let host = agreed(forwarded_host, x_host, &mut note).or_else(|| {
+        let value = headers.get("host")?;
+        guard_len(value)
+            .and_then(|v| parse_host(v.trim()))
+            .map_err(|error| note("host", error))
+            .ok()
+    });
+    let forwarded_scheme = agreed(forwarded_proto, x_proto, &mut note);
+    // Never down: a request that reached the edge over https is https to its client too.
+    let scheme = match (own.scheme, forwarded_scheme) {
+        (Scheme::Https, _) | (_, None) => own.scheme,
+        (_, Some(s)) => s,
+    };
     let url = match host {
         Some(h) => PublicUrl::new(scheme, &h, &own.path_and_query),
         None => PublicUrl {
@@ -659,6 +620,62 @@ pub fn public_url(own: &PublicUrl, headers: &HeaderList, trust_forwarded: bool) 
     Derived { url, issues }
 }
 
+/// `host=` and `proto=` of the last `Forwarded` element (of the last header line), validated.
+fn forwarded_values(
+    headers: &HeaderList,
+    note: &mut impl FnMut(&'static str, ForwardedError),
+) -> (Option<Host>, Option<Scheme>) {
+    let Some(value) = headers.get_all("forwarded").last() else {
+        return (None, None);
+    };
+    let element = match forwarded_elements(value) {
+        Ok(mut elements) => elements.pop().unwrap_or_default(),
+        Err(error) => {
+            note("forwarded", error);
+            return (None, None);
+        }
+    };
+    let (mut host, mut scheme) = (None, None);
+    for (name, v) in element {
+        match name.as_str() {
+            "host" => host = parse_host(&v).map_err(|e| note("forwarded", e)).ok(),
+            "proto" => scheme = Scheme::parse(&v).map_err(|e| note("forwarded", e)).ok(),
+            _ => {}
+        }
+    }
+    (host, scheme)
+}
+
+/// The last comma-separated item of the last `name` header line, parsed.
+fn last_item<T>(
+    headers: &HeaderList,
+    name: &'static str,
+    note: &mut impl FnMut(&'static str, ForwardedError),
+    parse: impl FnOnce(&str) -> Result<T, ForwardedError>,
+) -> Option<T> {
+    let value = headers.get_all(name).last()?;
+    last_list_item(value)
+        .and_then(parse)
+        .map_err(|e| note(name, e))
+        .ok()
+}
+
+/// The one value two sources give: either alone, or both when they agree; two that differ are
+/// a `forwarded-conflict` and give nothing.
+fn agreed<T: PartialEq>(
+    forwarded: Option<T>,
+    x_forwarded: Option<T>,
+    note: &mut impl FnMut(&'static str, ForwardedError),
+) -> Option<T> {
+    match (forwarded, x_forwarded) {
+        (Some(a), Some(b)) if a != b => {
+            note("forwarded", ForwardedError::Conflict);
+            None
+        }
+        (a, b) => a.or(b),
+    }
+}
+
 fn guard_len(value: &str) -> Result<&str, ForwardedError> {
     if value.len() > MAX_FORWARDED_VALUE {
         Err(ForwardedError::TooLong)
@@ -667,13 +684,13 @@ fn guard_len(value: &str) -> Result<&str, ForwardedError> {
     }
 }
 
-fn first_list_item(value: &str) -> Result<&str, ForwardedError> {
+fn last_list_item(value: &str) -> Result<&str, ForwardedError> {
     let value = guard_len(value)?;
-    let first = value.split(',').next().unwrap_or("").trim();
-    if first.is_empty() {
+    let last = value.rsplit(',').next().unwrap_or("").trim();
+    if last.is_empty() {
         Err(ForwardedError::Empty)
     } else {
-        Ok(first)
+        Ok(last)
     }
 }
 
@@ -681,127 +698,127 @@ fn is_tchar(c: char) -> bool {
     c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
 }
 
-/// Parses the first element of an RFC 7239 `Forwarded` value into lowercased parameter names
-/// and unquoted values. The rest of the value is not read.
-pub fn first_forwarded_element(value: &str) -> Result<Vec<(String, String)>, ForwardedError> {
+/// One `Forwarded` element: lowercased parameter names and unquoted values.
+pub type ForwardedElement = Vec<(String, String)>;
+
+type Chars<'a> = std::iter::Peekable<std::str::Chars<'a>>;
+
+/// Parses an RFC 7239 `Forwarded` value into its elements, in order (the last is the one the
+/// nearest proxy added). Empty elements are skipped; any syntax error refuses the whole value,
+/// so a client's malformed prefix can never shift which element counts as last.
+pub fn forwarded_elements(value: &str) -> Result<Vec<ForwardedElement>, ForwardedError> {
     let value = guard_len(value)?;
     // Tabs are optional whitespace; other control characters are never allowed.
     if value.chars().any(|c| c.is_control() && c != '\t') {
         return Err(ForwardedError::ControlCharacter);
     }
     let mut chars = value.chars().peekable();
-    let mut params: Vec<(String, String)> = Vec::new();
-    let skip_ws = |it: &mut std::iter::Peekable<std::str::Chars<'_>>| {
-        while matches!(it.peek(), Some(' ') | Some('\t')) {
-            it.next();
-        }
-    };
+    let mut elements = Vec::new();
     loop {
-        skip_ws(&mut chars);
-        // Empty pairs (";;") and an empty leading element (", host=x") are tolerated.
+        let element = forwarded_element(&mut chars)?;
+        if !element.is_empty() {
+            elements.push(element);
+        }
+        // `forwarded_element` stops only at a comma or the end.
+        if chars.next().is_none() {
+            break;
+        }
+    }
+    if elements.is_empty() {
+        return Err(ForwardedError::Empty);
+    }
+    Ok(elements)
+}
+
+fn skip_ws(chars: &mut Chars<'_>) {
+    while matches!(chars.peek(), Some(' ') | Some('\t')) {
+        chars.next();
+    }
+}
+
+/// The pairs of one element, up to (not including) the `,` that ends it or the end.
+fn forwarded_element(chars: &mut Chars<'_>) -> Result<ForwardedElement, ForwardedError> {
+    let mut params: ForwardedElement = Vec::new();
+    loop {
+        skip_ws(chars);
+        // Empty pairs (";;") are tolerated.
         match chars.peek() {
-            None => break,
+            None | Some(',') => return Ok(params),
             Some(';') => {
                 chars.next();
                 continue;
             }
-            Some(',') => {
-                if params.is_empty() {
-                    chars.next();
-                    continue;
-                }
-                break;
-            }
             _ => {}
         }
-        let mut name = String::new();
-        while let Some(&c) = chars.peek() {
-            if is_tchar(c) {
-                name.push(c.to_ascii_lowercase());
-                chars.next();
-            } else {
-                break;
-            }
-        }
-        if name.is_empty() || chars.next() != Some('=') {
-            return Err(ForwardedError::ForwardedSyntax);
-        }
-        let mut v = String::new();
-        if chars.peek() == Some(&'"') {
-            chars.next();
-            let mut closed = false;
-            while let Some(c) = chars.next() {
-                match c {
-                    '"' => {
-                        closed = true;
-                        break;
-                    }
-                    '\\' => match chars.next() {
-                        Some(e) => v.push(e),
-                        None => return Err(ForwardedError::UnterminatedQuote),
-                    },
-                    _ => v.push(c),
-                }
-            }
-            if !closed {
-                return Err(ForwardedError::UnterminatedQuote);
-            }
-        } else {
-            while let Some(&c) = chars.peek() {
-                if is_tchar(c) {
-                    v.push(c);
-                    chars.next();
-                } else {
-                    break;
-                }
-            }
-            if v.is_empty() {
-                return Err(ForwardedError::ForwardedSyntax);
-            }
-        }
+        let (name, value) = forwarded_pair(chars)?;
         if params.iter().any(|(n, _)| *n == name) {
             return Err(ForwardedError::DuplicateParameter);
         }
-        params.push((name, v));
-        skip_ws(&mut chars);
+        params.push((name, value));
+        skip_ws(chars);
         match chars.peek() {
-            None | Some(',') => break,
+            None | Some(',') => return Ok(params),
             Some(';') => {
                 chars.next();
             }
             Some(_) => return Err(ForwardedError::ForwardedSyntax),
         }
     }
-    if params.is_empty() {
-        return Err(ForwardedError::Empty);
-    }
-    Ok(params)
 }
 
-/// True when a redirect to `host` (`name[:port]`) is allowed: its name equals an allowed entry's
-/// (case-insensitively) and, when that entry names a port, the ports agree (default ports are
-/// implied by neither side). Anything unparsable is refused.
-pub fn redirect_allowed(host: &str, allowed_hosts: &[String]) -> bool {
-    let Ok(candidate) = parse_host(host) else {
-        return false;
-    };
+/// `name=token` or `name="quoted string"`.
+fn forwarded_pair(chars: &mut Chars<'_>) -> Result<(String, String), ForwardedError> {
+    let mut name = String::new();
+    while let Some(c) = chars.next_if(|c| is_tchar(*c)) {
+        name.push(c.to_ascii_lowercase());
+    }
+    if name.is_empty() || chars.next() != Some('=') {
+        return Err(ForwardedError::ForwardedSyntax);
+    }
+    if chars.next_if_eq(&'"').is_some() {
+        return quoted_string(chars).map(|v| (name, v));
+    }
+    let mut v = String::new();
+    while let Some(c) = chars.next_if(|c| is_tchar(*c)) {
+        v.push(c);
+    }
+    if v.is_empty() {
+        return Err(ForwardedError::ForwardedSyntax);
+    }
+    Ok((name, v))
+}
+
+/// The rest of a quoted string after its opening `"`, unescaped.
+fn quoted_string(chars: &mut Chars<'_>) -> Result<String, ForwardedError> {
+    let mut v = String::new();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return Ok(v),
+            '\\' => v.push(chars.next().ok_or(ForwardedError::UnterminatedQuote)?),
+            _ => v.push(c),
+        }
+    }
+    Err(ForwardedError::UnterminatedQuote)
+}
+
+/// True when a redirect to `url` is allowed: its host name equals an allowed entry's
+/// (case-insensitively) and so does its port, a portless entry meaning the URL scheme's default
+/// port (`app.example.com` allows `https://app.example.com`, never `:4444`). Anything
+/// unparsable is refused.
+pub fn redirect_allowed(url: &PublicUrl, allowed_hosts: &[String]) -> bool {
+    let default = url.scheme.default_port();
+    let port = url.port.unwrap_or(default);
     allowed_hosts
         .iter()
         .any(|entry| match parse_host(entry.trim()) {
-            Ok(allowed) => {
-                allowed.name == candidate.name
-                    && (allowed.port.is_none() || allowed.port == candidate.port)
-            }
+            Ok(allowed) => allowed.name == url.host && allowed.port.unwrap_or(default) == port,
             Err(_) => false,
         })
 }
 
 /// True when `url` is an absolute http(s) URL whose host is allowed.
 pub fn redirect_url_allowed(url: &str, allowed_hosts: &[String]) -> bool {
-    match PublicUrl::from_request_url(url) {
-        Some(u) => redirect_allowed(&u.authority(), allowed_hosts),
-        None => false,
-    }
+    PublicUrl::from_request_url(url).is_some_and(|u| redirect_allowed(&u, allowed_hosts))
 }
 
 /// The default `ALLOWED_HOSTS`: the request's own host and the hosts of `AUTHORIZED_PARTIES`
@@ -828,7 +845,7 @@ pub fn redirect_target(
     own: &PublicUrl,
     allowed_hosts: impl FnOnce() -> Vec<String>,
 ) -> PublicUrl {
-    if derived != own && redirect_allowed(&derived.authority(), &allowed_hosts()) {
+    if derived != own && redirect_allowed(derived, &allowed_hosts()) {
         derived.clone()
     } else {
         own.clone()

@@ -1,7 +1,7 @@
 //! Forwarded / X-Forwarded-* / Host parsing and validation, the public URL, redirect hosts.
 
 use edgegate::forwarded::{
-    default_allowed_hosts, first_forwarded_element, parse_host, public_url, redirect_allowed,
+    default_allowed_hosts, forwarded_elements, parse_host, public_url, redirect_allowed,
     redirect_target, redirect_url_allowed, ForwardedError, HostKind, PublicUrl, Scheme,
 };
 use edgegate::http::HeaderList;
@@ -15,8 +15,20 @@ fn own() -> PublicUrl {
     PublicUrl::from_request_url("https://gw.example.com/dash?tab=1").expect("own url")
 }
 
+/// A request that reached the edge over plain http (a forwarded scheme may then go up or stay).
+fn own_http() -> PublicUrl {
+    PublicUrl::from_request_url("http://gw.example.com/dash?tab=1").expect("own url")
+}
+
 fn trusted(pairs: &[(&str, &str)]) -> (String, Vec<(&'static str, &'static str)>) {
-    let d = public_url(&own(), &hl(pairs), true);
+    trusted_from(&own(), pairs)
+}
+
+fn trusted_from(
+    own: &PublicUrl,
+    pairs: &[(&str, &str)],
+) -> (String, Vec<(&'static str, &'static str)>) {
+    let d = public_url(own, &hl(pairs), true);
     (
         d.url.to_string(),
         d.issues
@@ -174,86 +186,159 @@ fn malformed_names_and_ipv4_are_refused() {
 // ---- Forwarded ----
 
 #[test]
-fn forwarded_element_with_quotes_and_several_elements() {
-    let p = first_forwarded_element(
-        r#"for=192.0.2.60;proto=https;host="app.example.com:8443", for=198.51.100.17;host=evil.com"#,
+fn forwarded_elements_with_quotes_in_order() {
+    let p = forwarded_elements(
+        r#"for=192.0.2.60;proto=https;host="app.example.com:8443", , for=198.51.100.17;host=real.example.com"#,
     )
     .expect("parse");
+    let pair = |n: &str, v: &str| (n.to_string(), v.to_string());
     assert_eq!(
         p,
         vec![
-            ("for".to_string(), "192.0.2.60".to_string()),
-            ("proto".to_string(), "https".to_string()),
-            ("host".to_string(), "app.example.com:8443".to_string()),
+            vec![
+                pair("for", "192.0.2.60"),
+                pair("proto", "https"),
+                pair("host", "app.example.com:8443"),
+            ],
+            vec![
+                pair("for", "198.51.100.17"),
+                pair("host", "real.example.com")
+            ],
         ]
     );
 }
 
 #[test]
 fn forwarded_quoted_string_may_hold_commas_and_escapes() {
-    let p = first_forwarded_element(r#"for="[2001:db8::1]:4711, x";Host="a\"b""#).expect("parse");
-    assert_eq!(p[0].1, "[2001:db8::1]:4711, x");
-    assert_eq!(p[1], ("host".to_string(), "a\"b".to_string()));
+    let p = forwarded_elements(r#"for="[2001:db8::1]:4711, x";Host="a\"b""#).expect("parse");
+    assert_eq!(p.len(), 1, "{p:?}");
+    let element = p.concat();
+    assert_eq!(element[0].1, "[2001:db8::1]:4711, x");
+    assert_eq!(element[1], ("host".to_string(), "a\"b".to_string()));
 }
 
 #[test]
 fn forwarded_syntax_errors() {
     assert_eq!(
-        first_forwarded_element(r#"host="unterminated"#),
+        forwarded_elements(r#"host="unterminated"#),
         Err(ForwardedError::UnterminatedQuote)
     );
     assert_eq!(
-        first_forwarded_element(r#"host="x\"#),
+        forwarded_elements(r#"host="x\"#),
         Err(ForwardedError::UnterminatedQuote)
     );
     assert_eq!(
-        first_forwarded_element("host"),
+        forwarded_elements("host"),
         Err(ForwardedError::ForwardedSyntax)
     );
     assert_eq!(
-        first_forwarded_element("host="),
+        forwarded_elements("host="),
         Err(ForwardedError::ForwardedSyntax)
     );
     assert_eq!(
-        first_forwarded_element("=x"),
+        forwarded_elements("=x"),
         Err(ForwardedError::ForwardedSyntax)
     );
     assert_eq!(
-        first_forwarded_element("host=a b"),
+        forwarded_elements("host=a b"),
         Err(ForwardedError::ForwardedSyntax)
     );
     assert_eq!(
-        first_forwarded_element("host=a;host=b"),
+        forwarded_elements("host=a;host=b"),
         Err(ForwardedError::DuplicateParameter)
     );
-    assert_eq!(first_forwarded_element(""), Err(ForwardedError::Empty));
-    assert_eq!(first_forwarded_element(" , ,"), Err(ForwardedError::Empty));
+    assert_eq!(forwarded_elements(""), Err(ForwardedError::Empty));
+    assert_eq!(forwarded_elements(" , ,"), Err(ForwardedError::Empty));
     assert_eq!(
-        first_forwarded_element("host=a\r\n"),
+        forwarded_elements("host=a\r\n"),
         Err(ForwardedError::ControlCharacter)
     );
 }
 
 #[test]
-fn forwarded_wins_over_x_forwarded_and_host() {
-    let (url, issues) = trusted(&[
-        ("Forwarded", "proto=http;host=public.example.com"),
-        ("X-Forwarded-Host", "xfh.example.com"),
-        ("X-Forwarded-Proto", "https"),
-        ("Host", "gw.example.com"),
-    ]);
-    assert_eq!(url, "http://public.example.com/dash?tab=1");
+fn forwarded_and_x_forwarded_are_used_when_they_agree() {
+    let (url, issues) = trusted_from(
+        &own_http(),
+        &[
+            ("Forwarded", "proto=https;host=public.example.com"),
+            ("X-Forwarded-Host", "PUBLIC.example.com"),
+            ("X-Forwarded-Proto", "https"),
+            ("Host", "gw.example.com"),
+        ],
+    );
+    assert_eq!(url, "https://public.example.com/dash?tab=1");
     assert!(issues.is_empty());
+    let (url, _) = trusted_from(
+        &own_http(),
+        &[("Forwarded", "proto=https;host=f.example.com")],
+    );
+    assert_eq!(url, "https://f.example.com/dash?tab=1");
 }
 
 #[test]
-fn x_forwarded_first_list_item_is_used() {
-    let (url, issues) = trusted(&[
-        ("X-Forwarded-Host", "a.example.com, b.example.com"),
-        ("X-Forwarded-Proto", "HTTP, https"),
-    ]);
-    assert_eq!(url, "http://a.example.com/dash?tab=1");
+fn forwarded_and_x_forwarded_that_disagree_are_both_ignored() {
+    // One of them came from the client: neither decides the public URL.
+    let (url, issues) = trusted_from(
+        &own_http(),
+        &[
+            ("Forwarded", "proto=https;host=app.example.com"),
+            ("X-Forwarded-Host", "real.example.com"),
+            ("X-Forwarded-Proto", "http"),
+            ("Host", "gw.example.com"),
+        ],
+    );
+    assert_eq!(url, "http://gw.example.com/dash?tab=1");
+    assert_eq!(
+        issues,
+        vec![
+            ("forwarded", "forwarded-conflict"),
+            ("forwarded", "forwarded-conflict")
+        ]
+    );
+}
+
+#[test]
+fn only_the_last_item_the_trusted_proxy_added_is_used() {
+    // A proxy that appends leaves the client's items in front.
+    let (url, issues) = trusted_from(
+        &own_http(),
+        &[
+            ("X-Forwarded-Host", "app.example.com, real.example.com"),
+            ("X-Forwarded-Proto", "https, HTTP"),
+        ],
+    );
+    assert_eq!(url, "http://real.example.com/dash?tab=1");
     assert!(issues.is_empty());
+    let (url, _) = trusted(&[(
+        "Forwarded",
+        "host=app.example.com;proto=http, for=192.0.2.1;host=real.example.com",
+    )]);
+    assert_eq!(url, "https://real.example.com/dash?tab=1");
+    // Of repeated header lines, the last.
+    let (url, _) = trusted(&[
+        ("X-Forwarded-Host", "app.example.com"),
+        ("X-Forwarded-Host", "real.example.com"),
+    ]);
+    assert_eq!(url, "https://real.example.com/dash?tab=1");
+    // A malformed client prefix makes the whole Forwarded value unusable, never shifts it.
+    let (url, issues) = trusted(&[("Forwarded", "host=\"app.example.com, host=real.example.com")]);
+    assert_eq!(url, "https://gw.example.com/dash?tab=1");
+    assert_eq!(issues, vec![("forwarded", "forwarded-unterminated-quote")]);
+}
+
+#[test]
+fn a_forwarded_scheme_never_downgrades_an_https_request() {
+    let (url, issues) = trusted(&[
+        ("X-Forwarded-Host", "app.example.com:4444"),
+        ("X-Forwarded-Proto", "http"),
+    ]);
+    assert_eq!(url, "https://app.example.com:4444/dash?tab=1");
+    assert!(issues.is_empty());
+    let (url, _) = trusted(&[("Forwarded", "proto=http")]);
+    assert_eq!(url, "https://gw.example.com/dash?tab=1");
+    // Up is fine: TLS ended at a proxy in front.
+    let (url, _) = trusted_from(&own_http(), &[("X-Forwarded-Proto", "https")]);
+    assert_eq!(url, "https://gw.example.com/dash?tab=1");
 }
 
 #[test]
@@ -362,10 +447,13 @@ fn hundred_kilobyte_values_are_ignored_whole() {
 fn default_port_is_dropped() {
     let (url, _) = trusted(&[("X-Forwarded-Host", "a.example.com:443")]);
     assert_eq!(url, "https://a.example.com/dash?tab=1");
-    let (url, _) = trusted(&[
-        ("X-Forwarded-Host", "a.example.com:80"),
-        ("X-Forwarded-Proto", "http"),
-    ]);
+    let (url, _) = trusted_from(
+        &own_http(),
+        &[
+            ("X-Forwarded-Host", "a.example.com:80"),
+            ("X-Forwarded-Proto", "http"),
+        ],
+    );
     assert_eq!(url, "http://a.example.com/dash?tab=1");
 }
 
@@ -387,21 +475,38 @@ fn request_url_parsing() {
 fn spoofed_host_is_not_an_allowed_redirect() {
     let allowed = default_allowed_hosts("gw.example.com", &["https://app.example.com".to_string()]);
     assert_eq!(allowed, vec!["gw.example.com", "app.example.com"]);
-    assert!(redirect_allowed("gw.example.com", &allowed));
-    assert!(redirect_allowed("APP.example.com", &allowed));
-    assert!(!redirect_allowed("evil.com", &allowed));
-    assert!(!redirect_allowed("gw.example.com.evil.com", &allowed));
-    assert!(!redirect_allowed("evil.com\r\n", &allowed));
-    assert!(!redirect_allowed("", &allowed));
+    assert!(redirect_url_allowed("https://gw.example.com/", &allowed));
+    assert!(redirect_url_allowed("https://APP.example.com/", &allowed));
+    assert!(!redirect_url_allowed("https://evil.com/", &allowed));
+    assert!(!redirect_url_allowed(
+        "https://gw.example.com.evil.com/",
+        &allowed
+    ));
+    assert!(!redirect_url_allowed("https://evil.com\r\n/", &allowed));
+    assert!(!redirect_url_allowed("", &allowed));
 }
 
 #[test]
-fn allowed_host_with_port_requires_that_port() {
+fn an_allowed_host_allows_its_port_only_and_a_portless_one_the_default() {
+    let url = |s: &str| PublicUrl::from_request_url(s).expect(s);
     let allowed = vec!["localhost:8787".to_string(), "example.com".to_string()];
-    assert!(redirect_allowed("localhost:8787", &allowed));
-    assert!(!redirect_allowed("localhost:9999", &allowed));
-    assert!(!redirect_allowed("localhost", &allowed));
-    assert!(redirect_allowed("example.com:8443", &allowed));
+    assert!(redirect_allowed(&url("http://localhost:8787/"), &allowed));
+    assert!(!redirect_allowed(&url("http://localhost:9999/"), &allowed));
+    assert!(!redirect_allowed(&url("http://localhost/"), &allowed));
+    assert!(redirect_allowed(&url("https://example.com/"), &allowed));
+    assert!(redirect_allowed(&url("http://example.com:80/"), &allowed));
+    assert!(!redirect_allowed(
+        &url("https://example.com:8443/"),
+        &allowed
+    ));
+    assert!(!redirect_allowed(
+        &url("http://example.com:4444/"),
+        &allowed
+    ));
+    // An entry with the default port is the portless entry, for that scheme only.
+    let allowed = vec!["example.com:443".to_string()];
+    assert!(redirect_allowed(&url("https://example.com/"), &allowed));
+    assert!(!redirect_allowed(&url("http://example.com/"), &allowed));
 }
 
 #[test]
@@ -449,13 +554,13 @@ proptest! {
 
     #[test]
     fn forwarded_parser_never_panics(s in ".{0,512}") {
-        let _ = first_forwarded_element(&s);
+        let _ = forwarded_elements(&s);
         let pairs = [("Forwarded", s.as_str()), ("X-Forwarded-Host", s.as_str()),
                      ("X-Forwarded-Proto", s.as_str()), ("Host", s.as_str())];
         let d = public_url(&own(), &hl(&pairs), true);
         // Whatever came in, the public host is valid.
         prop_assert!(parse_host(&d.url.authority()).is_ok());
-        let _ = redirect_allowed(&s, std::slice::from_ref(&s));
+        let _ = redirect_url_allowed(&s, std::slice::from_ref(&s));
     }
 
     #[test]
@@ -463,7 +568,7 @@ proptest! {
         prop_oneof![Just("host="), Just("proto="), Just("\""), Just("\\"), Just(";"), Just(","),
                     Just("["), Just("]"), Just(":"), Just("a"), Just("1"), Just(" ")], 0..40)) {
         let s = parts.concat();
-        let _ = first_forwarded_element(&s);
+        let _ = forwarded_elements(&s);
         let _ = public_url(&own(), &hl(&[("Forwarded", &s)]), true);
     }
 

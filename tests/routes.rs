@@ -458,12 +458,27 @@ fn rule_wins_over_public_pattern() {
 }
 
 #[test]
-fn always_public_sign_in_path_beats_rules() {
+fn the_sign_in_path_beats_a_catch_all_rule() {
     let mut t = RouteTable::from_settings("", "/(.*)=org").expect("settings");
     t.add_always_public("/sign-in").expect("path");
     assert_eq!(t.classify("/sign-in"), Access::Public);
     assert!(matches!(t.classify("/other"), Access::Protected { .. }));
     assert_eq!(t.add_always_public("/a%2Fb"), Err(PathError::EncodedSlash));
+}
+
+#[test]
+fn a_rule_that_names_the_sign_in_path_outranks_its_exemption() {
+    let mut t =
+        RouteTable::from_settings("", "/(.*)=org; /login(.*)=role:admin").expect("settings");
+    t.add_always_public("/login").expect("path");
+    match t.classify("/login") {
+        Access::Protected { rules } => assert_eq!(rules.len(), 2, "every matching rule applies"),
+        other => panic!("{other:?}"),
+    }
+    match t.classify("/LOGIN/x") {
+        Access::Protected { rules } => assert_eq!(rules.len(), 2),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

@@ -1,13 +1,13 @@
 //! Forwarded-header parsing never panics, and whatever host it settles on is valid syntax.
 #![no_main]
-use edgegate::forwarded::{first_forwarded_element, parse_host, public_url, PublicUrl};
+use edgegate::forwarded::{forwarded_elements, parse_host, public_url, PublicUrl};
 use edgegate::http::HeaderList;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let _ = parse_host(&text);
-    let _ = first_forwarded_element(&text);
+    let _ = forwarded_elements(&text);
     let Some(own) = PublicUrl::from_request_url("https://app.example.com/a?b=c") else {
         return;
     };

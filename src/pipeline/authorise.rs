@@ -113,8 +113,11 @@ fn authorise(
                 };
                 back = marked.unwrap_or(back);
             }
+            // The sign-in page itself, protected by an explicit rule: a redirect to it would
+            // loop, so the visitor gets the 401 page.
             let sign_in = gw
                 .page_sign_in_url()
+                .filter(|_| !gw.sign_in_is_here(&ctx.public, &ctx.path))
                 .map(|target| app::sign_in_target(&target, &ctx.public))
                 .map(|target| response::sign_in_location(&target, &back))
                 .map(|location| {
@@ -152,6 +155,7 @@ fn authorise(
                 },
                 _ => Rejection::Forbidden {
                     reason: RefusalReason::Forbidden(forbidden),
+                    page_load: response::is_page_load(&ctx.req.method, &ctx.req.headers),
                 },
             }),
     };

@@ -123,8 +123,13 @@ pub fn read(
     // Needed before the session, since public routes never start a handshake.
     let is_public = gateway_own
         || preflight
-        || gw.sign_in_is_here(&public, &path)
-        || matches!(gw.routes.classify(&path), routes::Access::Public);
+        || match gw.routes.classify(&path) {
+            routes::Access::Public => true,
+            // The sign-in page on this host is public unless a rule names it explicitly.
+            routes::Access::Protected { rules } => {
+                !routes::outranks_exemption(&rules) && gw.sign_in_is_here(&public, &path)
+            }
+        };
     let bearer = req
         .headers
         .get("authorization")

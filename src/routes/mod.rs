@@ -45,8 +45,9 @@
 //! `"/admin(.*)=role:org:admin; /billing(.*)=org,permission:org:billing:manage"`.
 //! Rule patterns match case-insensitively and EVERY matching rule applies (order does not
 //! matter, a broad rule cannot shadow a stricter one). A path matched by any rule is protected
-//! whatever `PUBLIC_ROUTES` or `PROTECTED_ROUTES` say (fail closed); only paths added with
-//! [`RouteTable::add_always_public`] (the sign-in page) stay public regardless.
+//! whatever `PUBLIC_ROUTES` or `PROTECTED_ROUTES` say (fail closed), and so is the sign-in page
+//! ([`RouteTable::add_always_public`]) when a rule names it: an explicit rule outranks its
+//! implicit exemption, a catch-all (`/(.*)`) does not ([`outranks_exemption`]).
 
 pub mod entitlement;
 mod error;
@@ -64,4 +65,4 @@ pub use pattern::Pattern;
 pub use requirement::{accepted_tokens, authorize, authorize_all, Forbidden, Requirement};
 pub use reverification::{Level, Reverification};
 pub use rule::{parse_protected_routes, parse_public_routes, parse_route_rules, Rule};
-pub use table::{Access, RouteTable};
+pub use table::{outranks_exemption, Access, RouteTable};

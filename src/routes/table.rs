@@ -31,6 +31,14 @@ pub struct RouteTable {
     always_public: Vec<Pattern>,
 }
 
+/// True when one of the rules matching the sign-in page names it rather than covering every
+/// path: such an explicit rule outranks the page's implicit exemption (`/login(.*)=role:admin`
+/// protects `/login`), while a catch-all (a rule that also matches `/`, such as `/(.*)=org`)
+/// leaves the page public, or no one could sign in.
+pub fn outranks_exemption(rules: &[&Rule]) -> bool {
+    rules.iter().any(|r| !r.pattern.matches_ignore_case("/"))
+}
+
 impl RouteTable {
     /// A table of these patterns and rules, with no always-public path.
     pub fn new(public: Vec<Pattern>, rules: Vec<Rule>) -> RouteTable {
@@ -60,8 +68,8 @@ impl RouteTable {
         self.protected = Some(patterns);
     }
 
-    /// Makes one path public whatever the rules say (the sign-in page on this host). The path is
-    /// canonicalised first; an unusable path is refused.
+    /// Makes one path public unless a `ROUTE_RULES` rule names it ([`outranks_exemption`]; the
+    /// sign-in page on this host). The path is canonicalised first; an unusable path is refused.
     pub fn add_always_public(&mut self, path: &str) -> Result<(), PathError> {
         let canonical = canonical_path(path)?;
         self.always_public.push(Pattern::exact(&canonical));
@@ -70,15 +78,18 @@ impl RouteTable {
 
     /// Classifies a canonical path.
     pub fn classify(&self, canonical: &str) -> Access<'_> {
-        if self.always_public.iter().any(|p| p.matches(canonical)) {
-            return Access::Public;
-        }
         let rules: Vec<&Rule> = self
             .rules
             .iter()
             .filter(|r| r.pattern.matches_ignore_case(canonical))
             .collect();
-        if rules.is_empty() && self.is_public_without_rules(canonical) {
+        let public = if rules.is_empty() {
+            self.always_public.iter().any(|p| p.matches(canonical))
+                || self.is_public_without_rules(canonical)
+        } else {
+            !outranks_exemption(&rules) && self.always_public.iter().any(|p| p.matches(canonical))
+        };
+        if public {
             return Access::Public;
         }
         Access::Protected { rules }
