@@ -74,10 +74,13 @@ pub enum Rejection {
         /// The sign-in redirect target, when `SIGN_IN_URL` is set.
         sign_in: Option<String>,
     },
-    /// Signed in, but the route's rules say no.
+    /// Signed in, but the route's rules (or the organisation the URL names) say no: 403 JSON
+    /// for API calls, a 403 page for page loads.
     Forbidden {
         /// The rule that said no.
         reason: RefusalReason,
+        /// A browser page load ([`is_page_load`]).
+        page_load: bool,
     },
     /// Signed in with every right, but a rule wants a fresher factor verification
     /// (`reverification-required`): 403 with Clerk's reverification error body for API calls,
@@ -134,7 +137,7 @@ impl Rejection {
     pub fn reason(&self) -> RefusalReason {
         match self {
             Rejection::Unauthenticated { reason, .. }
-            | Rejection::Forbidden { reason }
+            | Rejection::Forbidden { reason, .. }
             | Rejection::BadRequest { reason }
             | Rejection::UriTooLong { reason }
             | Rejection::MethodNotAllowed { reason }
@@ -251,7 +254,17 @@ pub fn render(rejection: &Rejection) -> ResponsePlan {
                 json!({"error": "unauthenticated", "reason": reason.code()}).to_string(),
             )
         }
-        Rejection::Forbidden { reason } => (
+        Rejection::Forbidden {
+            reason,
+            page_load: true,
+        } => {
+            headers.push(h(
+                "Content-Security-Policy",
+                "default-src 'none'; style-src 'unsafe-inline'",
+            ));
+            (403, Some(HTML), forbidden_page(reason.code()))
+        }
+        Rejection::Forbidden { reason, .. } => (
             403,
             Some(JSON),
             json!({"error": "forbidden", "reason": reason.code()}).to_string(),
@@ -330,6 +343,24 @@ pub fn render(rejection: &Rejection) -> ResponsePlan {
 /// The small page for signed-out page loads when no `SIGN_IN_URL` is configured. The reason is
 /// a static code, so nothing from the request is reflected.
 fn signed_out_page(reason: &str) -> String {
+    html_page(
+        "Sign in required",
+        "You need to be signed in to view this page.",
+        reason,
+    )
+}
+
+fn forbidden_page(reason: &str) -> String {
+    html_page(
+        "Access denied",
+        "You are signed in, but this page is not open to you (for instance: another organisation's, or a role you do not have).",
+        reason,
+    )
+}
+
+/// The gateway's small HTML page: a title, one line of text and the reason code (reduced to
+/// `a-z0-9-`, so nothing from the request can reach the markup).
+fn html_page(title: &str, text: &str, reason: &str) -> String {
     let safe: String = reason
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
@@ -337,12 +368,12 @@ fn signed_out_page(reason: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>Sign in required</title>\
+<title>{title}</title>\
 <style>body{{font-family:system-ui,sans-serif;display:grid;place-items:center;min-height:100vh;margin:0;background:#f6f7f9;color:#1f2328}}\
 main{{background:#fff;padding:2rem 2.5rem;border-radius:12px;box-shadow:0 1px 3px rgba(0,0,0,.12);max-width:28rem}}\
 h1{{font-size:1.25rem;margin:0 0 .5rem}}p{{margin:.25rem 0;color:#57606a}}code{{font-size:.85em}}</style>\
-</head><body><main><h1>Sign in required</h1>\
-<p>You need to be signed in to view this page.</p>\
+</head><body><main><h1>{title}</h1>\
+<p>{text}</p>\
 <p>Reason: <code>{safe}</code></p></main></body></html>\n"
     )
 }
@@ -369,20 +400,12 @@ pub fn reverification_error(need: &Reverification) -> serde_json::Value {
 /// The page for a page load that needs reverification: Clerk has no URL to send a browser to
 /// for it (its modal runs in the app), so the page says so. Nothing from the request is shown.
 fn reverification_page(need: &Reverification) -> String {
-    format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>Verification required</title>\
-<style>body{{font-family:system-ui,sans-serif;display:grid;place-items:center;min-height:100vh;margin:0;background:#f6f7f9;color:#1f2328}}\
-main{{background:#fff;padding:2rem 2.5rem;border-radius:12px;box-shadow:0 1px 3px rgba(0,0,0,.12);max-width:28rem}}\
-h1{{font-size:1.25rem;margin:0 0 .5rem}}p{{margin:.25rem 0;color:#57606a}}code{{font-size:.85em}}</style>\
-</head><body><main><h1>Verification required</h1>\
-<p>This page needs you to verify your identity again ({level}, within {minutes} minutes).</p>\
-<p>Verify again from the app, then reload this page.</p>\
-<p>Reason: <code>reverification-required</code></p></main></body></html>\n",
+    let text = format!(
+        "This page needs you to verify your identity again ({level}, within {minutes} minutes). Verify again from the app, then reload this page.",
         level = need.level.as_str(),
         minutes = need.after_minutes,
-    )
+    );
+    html_page("Verification required", &text, "reverification-required")
 }
 
 /// Characters left as-is in a query component: RFC 3986 unreserved.

@@ -102,6 +102,7 @@ fn sign_in_location_keeps_existing_query_and_fragment() {
 fn forbidden_is_403_json_signed_in() {
     let p = render(&Rejection::Forbidden {
         reason: RefusalReason::Forbidden(Forbidden::MissingRole),
+        page_load: false,
     });
     assert_eq!(p.status, 403);
     assert_eq!(
@@ -110,6 +111,23 @@ fn forbidden_is_403_json_signed_in() {
     );
     assert!(p.header("WWW-Authenticate").is_none());
     assert_refusal_headers(&p, "signed-in", "missing-role");
+}
+
+#[test]
+fn forbidden_page_load_is_a_403_page() {
+    let p = render(&Rejection::Forbidden {
+        reason: RefusalReason::OrganizationMismatch,
+        page_load: true,
+    });
+    assert_eq!(p.status, 403);
+    assert_eq!(p.header("Content-Type"), Some("text/html; charset=utf-8"));
+    assert!(
+        p.body.contains("<code>organization-mismatch</code>"),
+        "{}",
+        p.body
+    );
+    assert!(p.header("Content-Security-Policy").is_some());
+    assert_refusal_headers(&p, "signed-in", "organization-mismatch");
 }
 
 #[test]
@@ -169,7 +187,8 @@ fn health_with_invalid_settings_is_503_naming_settings() {
 fn whose_fault() {
     assert_eq!(
         Rejection::Forbidden {
-            reason: RefusalReason::Forbidden(Forbidden::MissingRole)
+            reason: RefusalReason::Forbidden(Forbidden::MissingRole),
+            page_load: false,
         }
         .fault(),
         Fault::Client
@@ -205,6 +224,11 @@ fn every_rejection_carries_the_common_headers() {
         },
         Rejection::Forbidden {
             reason: TokenError::Missing.into(),
+            page_load: false,
+        },
+        Rejection::Forbidden {
+            reason: TokenError::Missing.into(),
+            page_load: true,
         },
         Rejection::BadRequest {
             reason: TokenError::Missing.into(),

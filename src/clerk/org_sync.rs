@@ -290,22 +290,24 @@ pub struct OrgSyncRequest {
     pub fapi_status: FapiStatus,
 }
 
-/// Why a redirectable page load goes on with its session unchanged.
+/// Why a redirectable page load is refused rather than sent to activate the organisation.
+/// Clerk's middleware goes on with the session unchanged here and leaves the check to the app;
+/// a gateway cannot leave it (the loop counter is a cookie the client sets).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrgSyncKept {
+pub enum OrgSyncStopped {
     /// Three handshakes in a row did not activate it (the organisation does not exist or the
-    /// user is not a member): as Clerk, the page gets the session as it is.
+    /// user is not a member, or the client sent the counter itself).
     Loop,
     /// The Frontend API is down (outage grace's check).
     FrontendApiUnreachable,
 }
 
-impl OrgSyncKept {
+impl OrgSyncStopped {
     /// The log line's `detail`.
     pub fn code(&self) -> &'static str {
         match self {
-            OrgSyncKept::Loop => "organization-sync-loop",
-            OrgSyncKept::FrontendApiUnreachable => "organization-sync-frontend-api-unreachable",
+            OrgSyncStopped::Loop => "organization-sync-loop",
+            OrgSyncStopped::FrontendApiUnreachable => "organization-sync-frontend-api-unreachable",
         }
     }
 }
@@ -317,25 +319,24 @@ pub enum OrgSyncDecision {
     Activate,
     /// Run the outage check, record it, and decide again.
     NeedOutageCheck,
-    /// Go on signed in with the session as it is.
-    Keep(OrgSyncKept),
     /// Refuse: 403 `organization-mismatch` (API calls, POSTs, Bearer tokens are never
-    /// redirected).
-    Refuse,
+    /// redirected; a page load when the handshake was stopped, and why).
+    Refuse(Option<OrgSyncStopped>),
 }
 
 /// The organisation-sync decision: a request that cannot be redirected is refused; a page load
-/// is redirected unless three handshakes already ran in a row (Clerk's loop guard: the session
-/// is kept) or, with outage grace on, the Frontend API is down.
+/// is redirected unless three handshakes already ran in a row (the loop guard) or, with outage
+/// grace on, the Frontend API is down: then it is refused too, never served with the session's
+/// other organisation.
 pub fn org_sync_decision(request: &OrgSyncRequest) -> OrgSyncDecision {
     if !request.redirectable {
-        return OrgSyncDecision::Refuse;
+        return OrgSyncDecision::Refuse(None);
     }
     if request.redirect_count >= MAX_HANDSHAKE_REDIRECTS {
-        return OrgSyncDecision::Keep(OrgSyncKept::Loop);
+        return OrgSyncDecision::Refuse(Some(OrgSyncStopped::Loop));
     }
     match request.fapi_status {
-        FapiStatus::Down => OrgSyncDecision::Keep(OrgSyncKept::FrontendApiUnreachable),
+        FapiStatus::Down => OrgSyncDecision::Refuse(Some(OrgSyncStopped::FrontendApiUnreachable)),
         FapiStatus::Unknown if request.check_outage_first => OrgSyncDecision::NeedOutageCheck,
         _ => OrgSyncDecision::Activate,
     }
@@ -479,7 +480,7 @@ mod tests {
                 redirectable: false,
                 ..base
             }),
-            OrgSyncDecision::Refuse
+            OrgSyncDecision::Refuse(None)
         );
         assert_eq!(
             d(OrgSyncRequest {
@@ -493,7 +494,7 @@ mod tests {
                 redirect_count: 3,
                 ..base
             }),
-            OrgSyncDecision::Keep(OrgSyncKept::Loop)
+            OrgSyncDecision::Refuse(Some(OrgSyncStopped::Loop))
         );
         assert_eq!(
             d(OrgSyncRequest {
@@ -515,7 +516,7 @@ mod tests {
                 fapi_status: FapiStatus::Down,
                 ..base
             }),
-            OrgSyncDecision::Keep(OrgSyncKept::FrontendApiUnreachable)
+            OrgSyncDecision::Refuse(Some(OrgSyncStopped::FrontendApiUnreachable))
         );
         assert_eq!(
             d(OrgSyncRequest {
@@ -523,7 +524,7 @@ mod tests {
                 redirect_count: 9,
                 ..base
             }),
-            OrgSyncDecision::Refuse,
+            OrgSyncDecision::Refuse(None),
             "an API call is refused even after the loop"
         );
     }

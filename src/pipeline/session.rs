@@ -391,7 +391,7 @@ fn satellite_sync(
         document_navigation: clerk::is_document_navigation(&ctx.req.method, dest, accept),
         is_public: ctx.is_public,
         synced: clerk::SyncStatus::from_query(ctx.query.as_deref()),
-        has_cookies: cookies.session.is_some() || cookies.client_uat > 0,
+        has_cookies: cookies.session.is_some() || cookies.client_uat != 0,
         auto_sync: gw.satellite.auto_sync,
         redirect_count: cookies.redirect_count,
     };
@@ -494,8 +494,9 @@ fn from_a_satellite(ctx: &Ctx, gw: &Settings, cookies: &ClerkCookies, fapi: Fapi
 
 /// Organisation sync (`ORGANIZATION_PATTERNS`, `PERSONAL_ACCOUNT_PATTERNS`, see
 /// [`clerk::org_sync`]): a session on a path that asks for another organisation than its active
-/// one is sent to the handshake to activate it (a page load with Clerk's cookies), kept as it
-/// is (Clerk's loop guard, or the Frontend API down), or refused with `organization-mismatch`.
+/// one is sent to the handshake to activate it (a page load with Clerk's cookies), or refused
+/// with `organization-mismatch` (also when the loop guard or a Frontend API outage stops the
+/// handshake: the session never reaches another organisation's URL).
 fn org_sync(
     ctx: &mut Ctx,
     gw: &Settings,
@@ -534,11 +535,13 @@ fn org_sync(
         (clerk::OrgSyncDecision::NeedOutageCheck, _) => {
             Session::Probe(Some(state.claims.map_err(|_| TokenError::Missing)))
         }
-        (clerk::OrgSyncDecision::Keep(kept), _) => {
-            ctx.log.detail = Some(kept.code().into());
-            Session::Decided(state)
+        (clerk::OrgSyncDecision::Refuse(stopped), _) => {
+            ctx.log.detail = stopped.map(|s| s.code().into());
+            Session::Respond(Box::new(org_mismatch(ctx, &state)))
         }
-        _ => Session::Respond(Box::new(org_mismatch(ctx, &state))),
+        (clerk::OrgSyncDecision::Activate, None) => {
+            Session::Respond(Box::new(org_mismatch(ctx, &state)))
+        }
     }
 }
 
@@ -560,6 +563,7 @@ fn org_mismatch(ctx: &mut Ctx, state: &SessionState) -> Decision {
     log.grace = state.grace;
     let rejection = Rejection::Forbidden {
         reason: RefusalReason::OrganizationMismatch,
+        page_load: crate::response::is_page_load(&ctx.req.method, &ctx.req.headers),
     };
     let mut decision = crate::app::refuse(rejection, log);
     if let Outcome::Respond(plan) = &mut decision.outcome {

@@ -1,7 +1,8 @@
 // Organisation sync end to end (ORGANIZATION_PATTERNS, PERSONAL_ACCOUNT_PATTERNS): a page load
 // whose URL names another organisation than the session's goes through the Frontend API stub's
 // handshake with `organization_id` and comes back with the organisation active; API calls get
-// 403 `organization-mismatch`; an organisation the user cannot activate does not loop. Then the
+// 403 `organization-mismatch`; an organisation the user cannot activate does not loop (a 403 page
+// after three handshakes). Then the
 // same round trip in headless Chromium.
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
@@ -174,16 +175,18 @@ describe("organisation sync through the Frontend API stub", () => {
     fapi.setActiveOrg("org_beta");
     const jar = jarWith({ __session: sessionFor(key, ORGS[1]), __client_uat: String(nowSeconds() - 100) });
     const seenBefore = fapi.seen.length;
+    const originBefore = origin.count;
     const { res, hops } = await navigate(worker, "/orgs/nope/x", jar);
     const toStub = hops.filter((h) => h.location.origin === fapi.url);
     assert.equal(toStub.length, 3, `three handshakes, then no more: ${JSON.stringify(hops)}`);
     assert.ok(toStub.every((h) => h.location.searchParams.get("organization_id") === "nope"));
     const asked = fapi.seen.slice(seenBefore).filter((s) => s.path === "/v1/client/handshake");
     assert.equal(asked.length, 3);
-    // As Clerk: the page gets the session as it is, so it can say "not a member".
-    assert.equal(res.status, 200, await res.clone().text());
-    assert.equal(origin.last().path, "/orgs/nope/x");
-    assert.equal(origin.last().headers["x-auth-org-slug"], "beta");
+    // Unlike Clerk, never the page with another organisation's session: a 403 page.
+    assert.equal(res.status, 403, await res.clone().text());
+    assert.match(res.headers.get("content-type"), /^text\/html/);
+    assert.equal(res.headers.get("x-edgegate-auth-reason"), "organization-mismatch");
+    assert.equal(origin.count, originBefore, "the origin never saw /orgs/nope with beta's session");
     assert.equal(fapi.activeOrg, "org_beta", "the active organisation stayed");
   });
 });
