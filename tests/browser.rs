@@ -357,11 +357,18 @@ fn clerk_cookies_read() {
         (None, 0),
         (Some(""), 0),
         (Some("0"), 0),
-        (Some("-5"), 0),
+        (Some("-5"), -5),
+        (Some("-1"), -1),
+        (Some("-0"), 0),
+        (Some("-"), 0),
         (Some("abc"), 0),
         (Some(" 17"), 17),
         (Some("+17"), 17),
+        (Some("17.9e3"), 17),
+        (Some("0x1A"), 26),
+        (Some("0xg"), 0),
         (Some("99999999999999999999999"), i64::MAX),
+        (Some("-99999999999999999999999"), -i64::MAX),
     ] {
         assert_eq!(parse_client_uat(raw), want, "{raw:?}");
     }
@@ -566,6 +573,30 @@ fn redirect_loop_guard_in_decision() {
 }
 
 #[test]
+fn a_template_is_refused_before_the_client_uat_comparison_as_in_clerk() {
+    let mut template = session(NOW_S - 100, NOW_S + 50);
+    template.template = true;
+    let r = page(SessionOutcome::Verified(&template), NOW_S - 10);
+    assert_eq!(
+        browser_decision(&r),
+        out(Reason::Token(TokenError::TypeMismatch)),
+        "iat before __client_uat, but the category decides first"
+    );
+}
+
+#[test]
+fn a_negative_client_uat_is_a_client_as_clerks_parse_int_reads_it() {
+    let fresh = session(NOW_S - 10, NOW_S + 50);
+    let r = page(SessionOutcome::Verified(&fresh), -1);
+    assert_eq!(browser_decision(&r), BrowserDecision::SignedIn);
+    let r = page(SessionOutcome::Missing, -1);
+    assert_eq!(
+        browser_decision(&r),
+        hs(Reason::ClientUatWithoutSessionToken)
+    );
+}
+
+#[test]
 fn development_instance_reasons() {
     let mut r = page(SessionOutcome::Missing, NOW_S);
     r.instance = Some(Instance::Development);
@@ -576,13 +607,26 @@ fn development_instance_reasons() {
         browser_decision(&r),
         hs(Reason::ClientUatWithoutSessionToken)
     );
-    // signed out stays signed out on development instances too
+    // without a dev-browser token, even a visitor with no cookies is handshaken (as Clerk), and
+    // a verified session does not count: the dev browser is checked first
     let mut anon = page(SessionOutcome::Missing, 0);
     anon.instance = Some(Instance::Development);
+    assert_eq!(browser_decision(&anon), hs(Reason::DevBrowserMissing));
+    let claims = session(NOW_S - 10, NOW_S + 50);
+    let mut signed_in = page(SessionOutcome::Verified(&claims), NOW_S - 100);
+    signed_in.instance = Some(Instance::Development);
+    assert_eq!(browser_decision(&signed_in), hs(Reason::DevBrowserMissing));
+    signed_in.method = "POST";
+    assert_eq!(browser_decision(&signed_in), out(Reason::DevBrowserMissing));
+    signed_in.dev_browser_present = true;
+    assert_eq!(browser_decision(&signed_in), BrowserDecision::SignedIn);
+    // with one, a visitor with no cookies stays signed out
+    anon.dev_browser_present = true;
     assert_eq!(
         browser_decision(&anon),
         out(Reason::SessionTokenAndUatMissing)
     );
+    anon.dev_browser_present = false;
     // a dev-browser token in the query (back from the Account Portal) syncs
     anon.dev_browser_in_query = true;
     anon.dev_browser_present = true;

@@ -133,27 +133,33 @@ pub fn uses_suffixed_cookies<N: AsRef<str>, V: AsRef<str>>(
     true
 }
 
-/// `Number.parseInt(v) || 0` for a cookie value: optional leading whitespace, optional sign,
-/// decimal digits up to the first other character; negative, empty or unparsable → 0;
-/// saturates instead of overflowing.
+/// `Number.parseInt(v) || 0` for a cookie value, as Clerk reads `__client_uat`: optional leading
+/// whitespace, an optional sign, then decimal digits up to the first other character (or hex
+/// digits after `0x`, as `parseInt` without a radix reads them); empty or unparsable → 0.
+/// Negative values stay negative (`-1` is a client, as in Clerk: only 0 means none); saturates
+/// instead of overflowing.
 pub fn parse_client_uat(value: Option<&str>) -> i64 {
     let Some(v) = value else { return 0 };
     let v = v.trim_start();
-    let (negative, digits) = match v.strip_prefix('-') {
+    let (negative, unsigned) = match v.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, v.strip_prefix('+').unwrap_or(v)),
     };
+    let (radix, digits) = match unsigned
+        .strip_prefix("0x")
+        .or_else(|| unsigned.strip_prefix("0X"))
+    {
+        Some(hex) => (16, hex),
+        None => (10, unsigned),
+    };
     let mut n: i64 = 0;
-    let mut any = false;
-    for b in digits.bytes() {
-        if !b.is_ascii_digit() {
-            break;
-        }
-        any = true;
-        n = n.saturating_mul(10).saturating_add(i64::from(b - b'0'));
+    for d in digits.chars().map_while(|c| c.to_digit(radix)) {
+        n = n
+            .saturating_mul(i64::from(radix))
+            .saturating_add(i64::from(d));
     }
-    if !any || negative {
-        0
+    if negative {
+        n.saturating_neg()
     } else {
         n
     }
@@ -166,7 +172,8 @@ pub struct ClerkCookies {
     pub suffixed: bool,
     /// `__session` or `__session_<suffix>`: the token to verify.
     pub session: Option<String>,
-    /// `__client_uat` or its suffixed form, parsed; 0 when absent or unparsable.
+    /// `__client_uat` or its suffixed form, parsed ([`parse_client_uat`]); 0 when absent or
+    /// unparsable, and only 0 means no client.
     pub client_uat: i64,
     /// `__clerk_db_jwt` (suffixed or not, following `suffixed`).
     pub dev_browser: Option<String>,

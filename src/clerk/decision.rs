@@ -99,26 +99,30 @@ pub enum BrowserDecision {
 
 /// Clerk's cookie rules (`authenticateRequestWithTokenInCookie`), networkless. In order:
 /// 1. development instance with `__clerk_db_jwt` in the query → handshake `dev-browser-sync`;
-/// 2. no `__client_uat` (or 0) and no session → signed out, never a handshake (also on
-///    development instances, where Clerk would first handshake for `dev-browser-missing`);
-/// 3. session without client_uat → `session-token-but-no-client-uat`; client_uat without session
-///    → `client-uat-but-no-session-token`;
-/// 4. a token refused at or before its signature → signed out with the token's reason;
-/// 5. a verified token whose `iat` is older than client_uat → `session-token-iat-before-client-uat`;
-/// 6. the token's check: ok → signed in; expired → outage grace if it applies, else
+/// 2. development instance without a dev-browser token (query or cookie) → handshake
+///    `dev-browser-missing`, whatever the session cookie holds (as Clerk);
+/// 3. no `__client_uat` (0) and no session → signed out, never a handshake;
+/// 4. session without client_uat → `session-token-but-no-client-uat`; client_uat (any value but
+///    0, negative too, as Clerk's `parseInt`) without session → `client-uat-but-no-session-token`;
+/// 5. a token refused at or before its signature, or a JWT-template token (Clerk checks the
+///    category before anything else) → signed out with the token's reason;
+/// 6. a verified token whose `iat` is older than client_uat → `session-token-iat-before-client-uat`;
+/// 7. the token's check: ok → signed in; expired → outage grace if it applies, else
 ///    `session-token-expired`; `nbf` → `session-token-nbf`; `iat` future →
 ///    `session-token-iat-in-the-future`; any other failure → signed out with the token's reason.
 ///
 /// A handshake happens only when the request is eligible ([`is_eligible`]), not public, a
 /// publishable key is configured and fewer than 3 handshakes ran in a row; otherwise signed out
-/// with the same reason (`redirect-loop` for the last). On a development instance without a
-/// dev-browser token the handshake reason is `dev-browser-missing`, as in Clerk.
+/// with the same reason (`redirect-loop` for the last).
 pub fn browser_decision(input: &BrowserRequest<'_>) -> BrowserDecision {
     let dev = input.instance == Some(Instance::Development);
     if dev && input.dev_browser_in_query {
         return maybe_handshake(input, Reason::DevBrowserSync);
     }
-    let has_client = input.client_uat > 0;
+    if dev && !input.dev_browser_present {
+        return maybe_handshake(input, Reason::DevBrowserMissing);
+    }
+    let has_client = input.client_uat != 0;
     let session = input.session;
     let has_session = !matches!(session, SessionOutcome::Missing);
     if !has_client && !has_session {
@@ -140,6 +144,11 @@ pub fn browser_decision(input: &BrowserRequest<'_>) -> BrowserDecision {
         }
         SessionOutcome::Verified(claims) => claims,
     };
+    if claims.template && !input.validation.allow_missing_sid {
+        return BrowserDecision::SignedOut {
+            reason: Reason::Token(TokenError::TypeMismatch),
+        };
+    }
     if claims.iat.is_some_and(|iat| iat < input.client_uat) {
         return maybe_handshake(input, Reason::SessionTokenIatBeforeClientUat);
     }
@@ -179,13 +188,5 @@ pub(crate) fn maybe_handshake(input: &BrowserRequest<'_>, reason: Reason) -> Bro
             reason: Reason::RedirectLoop,
         };
     }
-    let reason = if input.instance == Some(Instance::Development)
-        && !input.dev_browser_present
-        && reason != Reason::DevBrowserSync
-    {
-        Reason::DevBrowserMissing
-    } else {
-        reason
-    };
     BrowserDecision::Handshake { reason }
 }
