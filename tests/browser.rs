@@ -216,6 +216,26 @@ fn suffix_rules() {
         ],
         &live
     ));
+    // Clerk's decoder reads the signature too: non-canonical trailing bits make the token
+    // undecodable, as a bad header or payload does, so the choice is garbage's, not the token's
+    let with_unsuffixed = |session: &str| {
+        suffixed(
+            &[
+                ("__session", session),
+                (SFX_LIVE_SESSION, &s_new),
+                (SFX_LIVE_UAT, "5"),
+            ],
+            &live,
+        )
+    };
+    let foreign = peek_token(json!({"iss": "https://clerk.other.dev", "iat": NOW_S}));
+    let (signed, _) = foreign.rsplit_once('.').unwrap_or_default();
+    assert!(
+        with_unsuffixed(&foreign),
+        "another instance's session: suffixed"
+    );
+    assert!(!with_unsuffixed(&format!("{signed}.c2l")), "undecodable");
+    assert!(with_unsuffixed(&format!("{signed}.c2k")), "canonical");
     // an `iss` that is there but not a string (Clerk: truthy, so it has an issuer, and it belongs
     // to no instance) → suffixed, as Clerk falls back to the suffixed cookies
     for iss in [json!(5), json!({"a": 1}), json!(["x"]), json!(true)] {

@@ -24,12 +24,17 @@ pub(crate) fn peek(token: &str) -> (Peek, Option<String>) {
         return fail;
     }
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(_), None) =
+    let (Some(h), Some(p), Some(sig), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return fail;
     };
     let lenient = |s: &str| URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).ok();
+    // Clerk's decoder reads the signature too (its loose mode still refuses non-canonical
+    // trailing bits): a token whose signature does not decode is no token for the suffix choice.
+    if lenient(sig).is_none() {
+        return fail;
+    }
     // The same JSON reader as verification (one parser in the worker, not two).
     let header: Option<Map<String, Value>> =
         lenient(h).and_then(|b| crate::json::parse_object(&b).ok());
