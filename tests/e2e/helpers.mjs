@@ -267,6 +267,9 @@ export async function startFrontendApi(
     const cookies = signedInNow
       ? [`__session=${session}; Path=/; SameSite=Lax`, `__client_uat=${now}; Path=/; SameSite=Lax`]
       : ["__session=; Path=/; Max-Age=0; SameSite=Lax", "__client_uat=0; Path=/; SameSite=Lax"];
+    // A development instance's Frontend API plants the dev browser on the app's domain too.
+    const devBrowser = url.searchParams.get("__clerk_db_jwt");
+    if (devBrowser) cookies.push(`__clerk_db_jwt=${devBrowser}; Path=/; SameSite=Lax`);
     const handshake = mintToken({
       privatePem: key.privatePem,
       claims: { iat: now, handshake: [...cookies, ...extraCookies] },
