@@ -161,3 +161,53 @@ describe("token sources as Clerk reads them", () => {
     assert.equal(res.headers.get("x-edgegate-auth-reason"), "token-invalid-authorized-parties");
   });
 });
+
+describe("Clerk's cookie rules where edgegate used to differ", () => {
+  const PK_TEST = `pk_test_${Buffer.from("clerk.edgegate.test$").toString("base64")}`;
+  let origin, dev, live;
+  before(async () => {
+    origin = await startOrigin();
+    const settings = (pk) => baseSettings({ publicPem: key.publicPem, originUrl: origin.url, PUBLISHABLE_KEY: pk });
+    dev = await startWorker({ bindings: settings(PK_TEST) });
+    live = await startWorker({ bindings: settings(PK_LIVE) });
+  });
+  after(async () => {
+    await dev?.dispose();
+    await live?.dispose();
+    await origin?.close();
+  });
+
+  test("a_development_instance_without_a_dev_browser_is_signed_out_or_handshaken_whatever_the_session", async () => {
+    const now = nowSeconds();
+    const cookie = `__session=${token({ iat: now - 5 })}; __client_uat=${now - 60}`;
+    const page = await dev.fetch("/dash", pageLoad(cookie));
+    assert.equal(page.status, 307);
+    assert.equal(new URL(page.headers.get("location")).searchParams.get("__clerk_hs_reason"), "dev-browser-missing");
+    const api = await dev.fetch("/api/x", { headers: { cookie } });
+    assert.equal(api.status, 401);
+    assert.equal(api.headers.get("x-edgegate-auth-reason"), "dev-browser-missing");
+    // With the dev browser, the same session signs in; a visitor without cookies is handshaken.
+    const ok = await dev.fetch("/api/x", { headers: { cookie: `${cookie}; __clerk_db_jwt=dvb_1` } });
+    assert.equal(ok.status, 200);
+    const anon = await dev.fetch("/dash", pageLoad(""));
+    assert.equal(new URL(anon.headers.get("location")).searchParams.get("__clerk_hs_reason"), "dev-browser-missing");
+  });
+
+  test("a_jwt_template_older_than_client_uat_is_token_type_mismatch_not_a_handshake", async () => {
+    const now = nowSeconds();
+    const template = mintToken({
+      privatePem: key.privatePem,
+      claims: sessionClaims({ azp: APP_ORIGIN, iat: now - 30, nbf: now - 30 }),
+      header: { cat: "cl_B7d4PD222AAA" },
+    });
+    const res = await live.fetch("/dash", pageLoad(`__session=${template}; __client_uat=${now - 5}`));
+    assert.equal(res.status, 401);
+    assert.equal(res.headers.get("x-edgegate-auth-reason"), "token-type-mismatch");
+  });
+
+  test("a_negative_client_uat_is_a_client_as_parse_int_reads_it", async () => {
+    const res = await live.fetch("/dash", pageLoad(`__session=${token({ sub: "user_neg" })}; __client_uat=-1`));
+    assert.equal(res.status, 200);
+    assert.equal(origin.last().headers["x-auth-user-id"], "user_neg");
+  });
+});
