@@ -1,6 +1,6 @@
 //! Plain HTTP data shared by the pure gateway modules: an ordered, case-insensitive header list.
 //! Owns no policy; `session`, `forwarded`, `proxy` and `response` read and build `HeaderList`s, and
-//! the edge converts them to and from `worker::Headers`.
+//! the edge moves them across the wasm boundary as header text (`header_blob`) and edits.
 
 /// Headers in arrival order. Names compare ASCII case-insensitively; repeated names stay repeated
 /// (several `Set-Cookie` or `Cookie` headers keep their identity and order). Note that a Fetch

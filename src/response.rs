@@ -186,7 +186,7 @@ impl Rejection {
     }
 }
 
-/// A response to send: the edge turns it into a `worker::Response` without deciding anything.
+/// A response to send: the edge turns it into a runtime `Response` without deciding anything.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResponsePlan {
     /// The HTTP status.

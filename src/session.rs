@@ -1,6 +1,6 @@
 //! Where a session token comes from: `Authorization: Bearer` and the `__session` cookie (and a
 //! suffixed form), and the lenient `Cookie` parser. With a publishable key, the choice between
-//! suffixed and unsuffixed cookies follows Clerk's rules in `browser`.
+//! suffixed and unsuffixed cookies follows Clerk's rules in `clerk`.
 //! Pure: no clock, no I/O, never fails a request on junk input.
 
 use crate::http::HeaderList;

@@ -1,4 +1,4 @@
-//! Native tests of the browser-session logic: publishable keys and cookie suffixes, Clerk's
+//! Native tests of the `clerk` module (Clerk's browser protocol): publishable keys and cookie suffixes, Clerk's
 //! suffixed-cookie choice, every cookie rule and reason, eligibility, the handshake redirect and
 //! its loop guard, the login-CSRF state, handshake-token verification, and outage grace.
 
