@@ -158,18 +158,20 @@ describe("scripts/dev.sh on a clean copy", () => {
     let out = "";
     const exited = new Promise((resolve) => child.on("close", resolve));
     try {
-      await new Promise((resolve, reject) => {
+      const ready = await new Promise((resolve) => {
         child.stdout.on("data", (d) => {
           out += d;
-          if (out.includes("Ctrl-C stops the gateway")) resolve();
+          if (out.includes("Ctrl-C stops the gateway")) resolve(true);
         });
-        exited.then((code) => reject(new Error(`dev.sh exited (${code}) before it was ready:\n${out}`)));
+        exited.then(() => resolve(false));
       });
       const lines = out.split("\n");
-      if (lines.includes("[worker-build] building build/worker/index.wasm (release; several minutes in a fresh target dir, then incremental)")) {
+      // A real build would need cargo, which is a failing stub here.
+      if (!ready && lines.some((l) => l.startsWith("[worker-build] building "))) {
         t.skip("build/ is not the build of these sources: run `bash scripts/build.sh` first");
         return;
       }
+      assert.ok(ready, `dev.sh exited before it was ready:\n${out}`);
       assert.deepEqual(setupLines(lines), ["[setup] ready"], out);
       // What dev.sh announces, in order, each before its step's own output.
       const announced = devLines(lines);
