@@ -123,7 +123,7 @@ pub struct LogRecord {
     pub request_id: String,
     /// The request method.
     pub method: String,
-    /// The canonical path (`-` when the path was refused).
+    /// The canonical path (`-` when the URL or the path was refused).
     pub path: String,
     /// What the gateway did with the request.
     pub outcome: LogOutcome,
@@ -152,6 +152,19 @@ pub struct LogRecord {
 }
 
 impl LogRecord {
+    /// The record of a request whose facts the gateway does not hold (an id it dropped, one
+    /// begun on a replaced instance): `-` for what is unknown, so no field of a line is ever
+    /// empty (docs/logs.md).
+    pub fn unknown() -> LogRecord {
+        LogRecord {
+            request_id: "-".to_owned(),
+            method: "-".to_owned(),
+            path: "-".to_owned(),
+            token_source: "none",
+            ..LogRecord::default()
+        }
+    }
+
     /// Whether the edge writes this request's line.
     pub fn is_written(&self) -> bool {
         !self.quiet

@@ -309,7 +309,7 @@ impl Pipeline {
     /// table no longer holds (dropped at its deadline, or never parked) is answered 503.
     pub fn resume(&mut self, id: RequestId, event: Event) -> Step {
         let (Some(waiting), Ok(gateway)) = (self.table.take(id), self.gateway.clone()) else {
-            return unavailable(RefusalReason::RequestExpired, LogRecord::default());
+            return unavailable(RefusalReason::RequestExpired, LogRecord::unknown());
         };
         let (flow, now_ms) = match (waiting, event) {
             (
@@ -369,7 +369,7 @@ impl Pipeline {
                 return respond::asset(auth, log, fetched);
             }
             // An answer to another question than the one asked: the caller is broken.
-            (_, _) => return unavailable(RefusalReason::RequestExpired, LogRecord::default()),
+            (_, _) => return unavailable(RefusalReason::RequestExpired, LogRecord::unknown()),
         };
         self.park(id, flow, now_ms)
     }
@@ -508,13 +508,13 @@ impl Pipeline {
     /// The answer to a request the caller can no longer resume (it began on a wasm instance
     /// that was replaced since): 503 `request-expired`.
     pub fn expired() -> Step {
-        unavailable(RefusalReason::RequestExpired, LogRecord::default())
+        unavailable(RefusalReason::RequestExpired, LogRecord::unknown())
     }
 
     /// The answer to a request that arrives before the edge has given the randomness seed (the
     /// entry always gives it first): 503, never a request served with guessable state.
     pub fn unseeded() -> Step {
-        unavailable(RefusalReason::RequestExpired, LogRecord::default())
+        unavailable(RefusalReason::RequestExpired, LogRecord::unknown())
     }
 
     /// Requests waiting now.
