@@ -107,7 +107,8 @@ for (const alg of ["RS256", "ES256"]) {
   }
 }
 target(
-  "release wasm gzipped < 250 KB",
+  // Issue 5's budget, kept with its targets; today's is (5) above, < 200 KB.
+  "release wasm gzipped < 250 KB (issue 5's budget; today's: (5), < 200 KB)",
   startup.wasm_gzip_bytes < gzLimit,
   `${(startup.wasm_gzip_bytes / 1000).toFixed(1)} KB (${startup.wasm_gzip_bytes} bytes, gzip -9)`,
 );

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Development keys and tokens, with node:crypto only (the Rust CLI `edgegate keygen`/`mint` is the
-// long-term home of this; scripts/dev.sh prefers it when present and falls back to this file).
+// Development keys and tokens, with node:crypto only: what scripts/dev.sh uses, so that a first
+// run needs no Rust build for them (the CLI's `edgegate keygen`/`mint` give the same formats, PKCS#8
+// and SPKI PEM, but only after a debug build and a much slower RSA key generation).
 //
 //   node scripts/devkeys.mjs keygen DIR [RS256|ES256]   writes DIR/dev-private.pem, DIR/dev-public.pem
 //   node scripts/devkeys.mjs mint DIR [--azp URL] [--ttl SECONDS] [--sub ID]
@@ -30,7 +31,6 @@ if (cmd === "keygen") {
   writeFileSync(priv, k.privatePem, { mode: 0o600 });
   chmodSync(priv, 0o600);
   writeFileSync(join(dir, "dev-public.pem"), k.publicPem);
-  console.error(`wrote ${alg} development key pair to ${dir}`);
 } else if (cmd === "mint") {
   const opt = {};
   for (let i = 0; i < rest.length; i += 2) opt[rest[i].replace(/^--/, "")] = rest[i + 1];

@@ -133,4 +133,9 @@ setup_cargo_tools
 setup_node
 setup_origin_kit
 setup_browser
-log "ready"
+# Once per run: a script that runs another (dev.sh runs build.sh) sources this twice; the checks
+# are repeated (they are quick), the line is not.
+if [ "${EDGEGATE_SETUP_READY:-}" != "$ROOT" ]; then
+  log "ready"
+  export EDGEGATE_SETUP_READY="$ROOT"
+fi

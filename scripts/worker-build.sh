@@ -64,6 +64,7 @@ if [ -z "$WASM_OPT" ]; then
   fi
 fi
 
+echo "[worker-build] building $WASM (release; several minutes in a fresh target dir, then incremental)"
 rm -f "$STAMP"
 rm -rf build/worker build/index_bg.wasm
 # std rebuilt with the worker (-Zbuild-std; RUSTC_BOOTSTRAP lets this stable rustc take the

@@ -123,7 +123,7 @@ pub struct LogRecord {
     pub request_id: String,
     /// The request method.
     pub method: String,
-    /// The canonical path (`-` when the path was refused).
+    /// The canonical path (`-` when the URL or the path was refused).
     pub path: String,
     /// What the gateway did with the request.
     pub outcome: LogOutcome,
@@ -152,6 +152,19 @@ pub struct LogRecord {
 }
 
 impl LogRecord {
+    /// The record of a request whose facts the gateway does not hold (an id it dropped, one
+    /// begun on a replaced instance): `-` for what is unknown, so no field of a line is ever
+    /// empty (docs/logs.md).
+    pub fn unknown() -> LogRecord {
+        LogRecord {
+            request_id: "-".to_owned(),
+            method: "-".to_owned(),
+            path: "-".to_owned(),
+            token_source: "none",
+            ..LogRecord::default()
+        }
+    }
+
     /// Whether the edge writes this request's line.
     pub fn is_written(&self) -> bool {
         !self.quiet
@@ -333,18 +346,32 @@ fn jwks_health(gw: &Settings) -> serde_json::Value {
 }
 
 /// The answer while settings are invalid: 503 naming the problems on the health path, a 503
-/// that points there everywhere else.
-pub fn misconfigured(inbound: &Inbound<'_>, problems: &[String]) -> ResponsePlan {
-    let path = crate::web_url::WebUrl::parse(inbound.url)
-        .map(|u| u.path().to_owned())
-        .unwrap_or_default();
-    if path == "/__edgegate/health" {
-        response::render(&Rejection::HealthInvalid {
-            problems: problems.to_vec(),
+/// that points there everywhere else (a small HTML page for a page load), and the log line for
+/// it, with `request_id` and the canonical path (`-` when the URL or path is refused).
+pub fn misconfigured(inbound: &Inbound<'_>, problems: &[String], request_id: String) -> Decision {
+    let path = crate::forwarded::PublicUrl::from_request_url(inbound.url)
+        .and_then(|own| {
+            let raw = own.path_and_query.split('?').next().unwrap_or_default();
+            crate::routes::canonical_path(raw).ok()
         })
+        .unwrap_or_else(|| "-".to_owned());
+    let rejection = if path == "/__edgegate/health" {
+        Rejection::HealthInvalid {
+            problems: problems.to_vec(),
+        }
     } else {
-        response::render(&Rejection::Misconfigured)
-    }
+        Rejection::Misconfigured {
+            page_load: response::is_page_load(inbound.method, inbound.headers),
+        }
+    };
+    let log = LogRecord {
+        request_id,
+        method: inbound.method.to_owned(),
+        path,
+        token_source: "none",
+        ..LogRecord::default()
+    };
+    refuse(rejection, log)
 }
 
 /// The URL the edge fetches from ASSETS for a www/ path.

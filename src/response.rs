@@ -118,7 +118,11 @@ pub enum Rejection {
     },
     /// Settings are invalid: a deliberate 503 that names no setting and points at the health path
     /// (the log line and health name the problems), so an unconfigured deploy is never a silent 500.
-    Misconfigured,
+    /// JSON, or for a page load a small HTML page saying the same to whoever opened it.
+    Misconfigured {
+        /// A browser page load ([`is_page_load`]).
+        page_load: bool,
+    },
     /// The gateway cannot take the request now (503 with `Retry-After`): too many requests in
     /// flight (`gateway-busy`), or one it no longer knows (`request-expired`).
     Unavailable {
@@ -147,7 +151,7 @@ impl Rejection {
             }
             Rejection::OriginUnreachable { .. } => RefusalReason::OriginUnreachable,
             Rejection::OriginTimeout { .. } => RefusalReason::OriginTimeout,
-            Rejection::Misconfigured | Rejection::HealthInvalid { .. } => {
+            Rejection::Misconfigured { .. } | Rejection::HealthInvalid { .. } => {
                 RefusalReason::Misconfigured
             }
         }
@@ -168,7 +172,7 @@ impl Rejection {
             | Rejection::UriTooLong { .. }
             | Rejection::MethodNotAllowed { .. } => Fault::Client,
             Rejection::OriginUnreachable { .. } | Rejection::OriginTimeout { .. } => Fault::Origin,
-            Rejection::Misconfigured | Rejection::HealthInvalid { .. } => Fault::Config,
+            Rejection::Misconfigured { .. } | Rejection::HealthInvalid { .. } => Fault::Config,
             Rejection::Unavailable { .. } => Fault::Gateway,
         }
     }
@@ -311,7 +315,14 @@ pub fn render(rejection: &Rejection) -> ResponsePlan {
             Some(JSON),
             json!({"error": "origin-timeout"}).to_string(),
         ),
-        Rejection::Misconfigured => (
+        Rejection::Misconfigured { page_load: true } => {
+            headers.push(h(
+                "Content-Security-Policy",
+                "default-src 'none'; style-src 'unsafe-inline'",
+            ));
+            (503, Some(HTML), misconfigured_page())
+        }
+        Rejection::Misconfigured { page_load: false } => (
             503,
             Some(JSON),
             json!({"error": "misconfigured", "health": "/__edgegate/health"}).to_string(),
@@ -358,8 +369,22 @@ fn forbidden_page(reason: &str) -> String {
     )
 }
 
-/// The gateway's small HTML page: a title, one line of text and the reason code (reduced to
-/// `a-z0-9-`, so nothing from the request can reach the markup).
+/// The page a browser gets while the settings are invalid: whoever opened it learns the site is
+/// not set up yet, and whoever runs it where the problems are listed. It names no setting, so a
+/// visitor learns nothing of the deployment that health would not tell them.
+fn misconfigured_page() -> String {
+    html_page(
+        "Gateway not configured",
+        "This site's gateway (edgegate) is running, but its settings are missing or invalid, so it serves no pages yet. \
+If you run this site: <a href=\"/__edgegate/health\">/__edgegate/health</a> lists each setting that needs fixing, \
+and the Settings section of edgegate's README says what each one takes.",
+        "misconfigured",
+    )
+}
+
+/// The gateway's small HTML page: a title, one line of text (the gateway's own words and markup,
+/// never anything from the request) and the reason code (reduced to `a-z0-9-`, so nothing from
+/// the request can reach the markup).
 fn html_page(title: &str, text: &str, reason: &str) -> String {
     let safe: String = reason
         .chars()

@@ -435,31 +435,56 @@ fn invalid_settings_give_503_on_health_naming_settings_and_503_elsewhere() {
     assert_eq!(problems[0].setting, "CLOCK_SKEW_MS");
     assert!(!problems[0].to_string().contains("999999"));
     let names: Vec<String> = problems.iter().map(|p| p.setting.to_owned()).collect();
+    let answer = |url: &str, headers: &HeaderList| {
+        let d = misconfigured(
+            &Inbound {
+                method: "GET",
+                url,
+                headers,
+            },
+            &names,
+            "ray-1".to_owned(),
+        );
+        match d.outcome {
+            edgegate::app::Outcome::Respond(plan) => (plan, d.log),
+            _ => panic!("misconfigured gave no response"),
+        }
+    };
     let headers = HeaderList::new();
-    let health = misconfigured(
-        &Inbound {
-            method: "GET",
-            url: "https://app.example.com/__edgegate/health",
-            headers: &headers,
-        },
-        &names,
-    );
+    let (health, log) = answer("https://app.example.com/__edgegate/health", &headers);
     assert_eq!(health.status, 503);
     assert_eq!(
         serde_json::from_str::<Value>(&health.body).unwrap_or(Value::Null),
         json!({"valid": false, "problems": ["CLOCK_SKEW_MS"]})
     );
-    let other = misconfigured(
-        &Inbound {
-            method: "GET",
-            url: "https://app.example.com/x",
-            headers: &headers,
-        },
-        &names,
-    );
+    assert_eq!(log.path, "/__edgegate/health");
+    let (other, log) = answer("https://app.example.com/x/y?q=1", &headers);
     assert_eq!(other.status, 503);
+    assert_eq!(
+        other.header("Content-Type"),
+        Some("application/json; charset=utf-8")
+    );
     assert!(!other.body.contains("CLOCK_SKEW_MS"));
     assert!(other.body.contains("/__edgegate/health"));
+    // The log line names the request like any other: its id and canonical path.
+    let line: Value = serde_json::from_str(&log.to_json(other.status, 0)).unwrap_or(Value::Null);
+    assert_eq!(line["request_id"], "ray-1");
+    assert_eq!(line["path"], "/x/y");
+    assert_eq!(line["reason"], "misconfigured");
+    assert_eq!(line["fault"], "config");
+    // A page load gets the page; a refused path is logged as `-`.
+    let page: HeaderList = [("sec-fetch-dest", "document"), ("accept", "text/html")]
+        .into_iter()
+        .collect();
+    let (html, _) = answer("https://app.example.com/__edgegate/", &page);
+    assert_eq!(html.status, 503);
+    assert_eq!(
+        html.header("Content-Type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(!html.body.contains("CLOCK_SKEW_MS"));
+    let (_, log) = answer("https://app.example.com/a%2fb", &headers);
+    assert_eq!(log.path, "-");
 }
 
 #[test]

@@ -161,13 +161,28 @@ fn origin_failures_are_502_and_504_without_detail() {
 
 #[test]
 fn misconfiguration_is_a_deliberate_503_pointing_at_health() {
-    let p = render(&Rejection::Misconfigured);
+    let p = render(&Rejection::Misconfigured { page_load: false });
     assert_eq!(p.status, 503);
     assert_eq!(
         body_json(&p.body),
         json!({"error": "misconfigured", "health": "/__edgegate/health"})
     );
     assert_refusal_headers(&p, "signed-out", "misconfigured");
+}
+
+#[test]
+fn misconfiguration_is_a_readable_page_for_a_page_load() {
+    let p = render(&Rejection::Misconfigured { page_load: true });
+    assert_eq!(p.status, 503);
+    assert_eq!(p.header("Content-Type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        p.header("Content-Security-Policy"),
+        Some("default-src 'none'; style-src 'unsafe-inline'")
+    );
+    assert_refusal_headers(&p, "signed-out", "misconfigured");
+    assert!(p.body.contains("<title>Gateway not configured</title>"));
+    assert!(p.body.contains("<a href=\"/__edgegate/health\">"));
+    assert!(p.body.contains("README"));
 }
 
 #[test]
@@ -200,7 +215,10 @@ fn whose_fault() {
         .fault(),
         Fault::Origin
     );
-    assert_eq!(Rejection::Misconfigured.fault(), Fault::Config);
+    assert_eq!(
+        Rejection::Misconfigured { page_load: false }.fault(),
+        Fault::Config
+    );
     assert_eq!(Fault::Origin.as_str(), "origin");
 }
 
@@ -239,7 +257,8 @@ fn every_rejection_carries_the_common_headers() {
         Rejection::OriginTimeout {
             auth: AuthStatus::SignedOut,
         },
-        Rejection::Misconfigured,
+        Rejection::Misconfigured { page_load: false },
+        Rejection::Misconfigured { page_load: true },
         Rejection::HealthInvalid { problems: vec![] },
     ];
     for r in &all {

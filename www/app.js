@@ -175,6 +175,9 @@
     setTimeout(() => { button.textContent = "Copy"; }, 2000);
   }
 
+  // The example calls this page's own origin: what a person pastes reaches the gateway they are
+  // looking at (127.0.0.1:8787 under scripts/dev.sh, their domain once deployed).
+  $("curl-origin").textContent = location.origin;
   $("retry").addEventListener("click", load);
   $("copy-curl").addEventListener("click", (e) => copy(e.currentTarget, $("curl")));
   load();

@@ -1,11 +1,15 @@
 // The same origin with Express: every route answers req.edgegate as JSON; /public/* also lets
 // signed-out requests (with a genuine assertion) through.
 //
-//   ORIGIN_ASSERTION_SECRET=... PORT=8788 node examples/express-origin.mjs
+//   PORT=3000 node origin/examples/express-origin.mjs
+//
+// with ORIGIN_ASSERTION_SECRET, else the development secret of `bash scripts/dev.sh`
+// (dev-secret.mjs).
 import express from "express";
 import { pathToFileURL } from "node:url";
 import { MemoryReplayCache } from "../index.js";
 import { edgegate } from "../express.js";
+import { exampleSecret } from "./dev-secret.mjs";
 
 export function expressOrigin({ secret, audience, replayCache = new MemoryReplayCache(), clockToleranceSec }) {
   const common = { secret, audience, replayCache, clockToleranceSec };
@@ -36,7 +40,7 @@ export async function startExpressOrigin({ secret, port = 0, hostname = "127.0.0
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const secret = process.env.ORIGIN_ASSERTION_SECRET;
+  const secret = exampleSecret();
   const o = await startExpressOrigin({ secret, port: Number(process.env.PORT ?? 8788) });
   console.log(`express origin on ${o.url} (audience ${o.url})`);
 }

@@ -2,12 +2,16 @@
 // identity as JSON; /public/* also lets signed-out requests (still with a genuine assertion)
 // through. Used by the kit's tests and by the project's end-to-end suite; run it by hand with
 //
-//   ORIGIN_ASSERTION_SECRET=... PORT=8788 node examples/hono-origin.mjs
+//   PORT=3000 node origin/examples/hono-origin.mjs
+//
+// which verifies with ORIGIN_ASSERTION_SECRET, else with the development secret of
+// `bash scripts/dev.sh` (dev-secret.mjs).
 import { Hono } from "hono";
 import { serve } from "@hono/node-server";
 import { pathToFileURL } from "node:url";
 import { MemoryReplayCache } from "../index.js";
 import { edgegate } from "../hono.js";
+import { exampleSecret } from "./dev-secret.mjs";
 
 /**
  * The app. `audience` may be a function (the port is known only once the server listens).
@@ -57,7 +61,7 @@ export async function startHonoOrigin({ secret, port = 0, hostname = "127.0.0.1"
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const secret = process.env.ORIGIN_ASSERTION_SECRET;
+  const secret = exampleSecret();
   const o = await startHonoOrigin({ secret, port: Number(process.env.PORT ?? 8788) });
   console.log(`hono origin on ${o.url} (audience ${o.url})`);
 }

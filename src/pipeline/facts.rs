@@ -82,6 +82,7 @@ pub fn read(
         ..LogRecord::default()
     };
     let Some(own) = PublicUrl::from_request_url(&req.url) else {
+        log.path = "-".to_owned();
         return Err(Box::new((
             Rejection::BadRequest {
                 reason: RefusalReason::BadUrl,

@@ -285,11 +285,12 @@ impl Pipeline {
     ) -> (RequestId, Step) {
         self.table.sweep(now_ms);
         let id = self.table.allocate();
+        let random = random.into();
         let gateway = match &self.gateway {
             Ok(g) => Rc::clone(g),
-            Err(problems) => return (id, misconfigured(&request, problems)),
+            Err(problems) => return (id, misconfigured(&request, &random, problems)),
         };
-        let mut ctx = match facts::read(request, &gateway, now_ms, random.into()) {
+        let mut ctx = match facts::read(request, &gateway, now_ms, random) {
             Ok(ctx) => ctx,
             Err(refusal) => {
                 let (rejection, log) = *refusal;
@@ -308,7 +309,7 @@ impl Pipeline {
     /// table no longer holds (dropped at its deadline, or never parked) is answered 503.
     pub fn resume(&mut self, id: RequestId, event: Event) -> Step {
         let (Some(waiting), Ok(gateway)) = (self.table.take(id), self.gateway.clone()) else {
-            return unavailable(RefusalReason::RequestExpired, LogRecord::default());
+            return unavailable(RefusalReason::RequestExpired, LogRecord::unknown());
         };
         let (flow, now_ms) = match (waiting, event) {
             (
@@ -368,7 +369,7 @@ impl Pipeline {
                 return respond::asset(auth, log, fetched);
             }
             // An answer to another question than the one asked: the caller is broken.
-            (_, _) => return unavailable(RefusalReason::RequestExpired, LogRecord::default()),
+            (_, _) => return unavailable(RefusalReason::RequestExpired, LogRecord::unknown()),
         };
         self.park(id, flow, now_ms)
     }
@@ -448,9 +449,10 @@ impl Pipeline {
             }
             // The probe's result is recorded before deciding again, which therefore never asks
             // twice; should it, answer as a gateway fault rather than loop.
-            Session::Probe(_) if ctx.probed => {
-                Flow::Done(done(app::refuse(Rejection::Misconfigured, ctx.log)))
-            }
+            Session::Probe(_) if ctx.probed => Flow::Done(done(app::refuse(
+                Rejection::Misconfigured { page_load: false },
+                ctx.log,
+            ))),
             Session::Probe(verified) => {
                 let url = gw
                     .fapi_base
@@ -506,13 +508,13 @@ impl Pipeline {
     /// The answer to a request the caller can no longer resume (it began on a wasm instance
     /// that was replaced since): 503 `request-expired`.
     pub fn expired() -> Step {
-        unavailable(RefusalReason::RequestExpired, LogRecord::default())
+        unavailable(RefusalReason::RequestExpired, LogRecord::unknown())
     }
 
     /// The answer to a request that arrives before the edge has given the randomness seed (the
     /// entry always gives it first): 503, never a request served with guessable state.
     pub fn unseeded() -> Step {
-        unavailable(RefusalReason::RequestExpired, LogRecord::default())
+        unavailable(RefusalReason::RequestExpired, LogRecord::unknown())
     }
 
     /// Requests waiting now.
@@ -538,23 +540,16 @@ fn done(decision: Decision) -> Step {
     }
 }
 
-fn misconfigured(request: &Request, problems: &[String]) -> Step {
+/// The answer while settings are invalid. Its log line names the request as every other does
+/// (request id, canonical path): the settings are all that is missing, not the request's facts.
+fn misconfigured(request: &Request, random: &RandomDraw, problems: &[String]) -> Step {
     let inbound = Inbound {
         method: &request.method,
         url: &request.url,
         headers: &request.headers,
     };
-    let plan = app::misconfigured(&inbound, problems);
-    let log = LogRecord {
-        method: request.method.clone(),
-        outcome: crate::reason::LogOutcome::Refused,
-        reason: Some(Rejection::Misconfigured.reason()),
-        fault: Some(Rejection::Misconfigured.fault()),
-        auth_status: AuthStatus::SignedOut,
-        token_source: "none",
-        ..LogRecord::default()
-    };
-    respond_step(plan, log)
+    let request_id = crate::proxy::request_id(request.headers.get("cf-ray"), || random.unique_id());
+    done(app::misconfigured(&inbound, problems, request_id))
 }
 
 /// 503 with `Retry-After` for a request that cannot be kept waiting or is no longer known.

@@ -108,7 +108,8 @@ pub fn asset(auth: AuthStatus, log: LogRecord, fetched: Fetched) -> Step {
             ],
             log,
         },
-        _ => refused(Rejection::Misconfigured, log),
+        // A deployment fault the settings cannot show: the JSON answer (the log line says why).
+        _ => refused(Rejection::Misconfigured { page_load: false }, log),
     }
 }
 
@@ -117,7 +118,7 @@ fn refused(rejection: Rejection, log: LogRecord) -> Step {
     match d.outcome {
         app::Outcome::Respond(plan) => Step::Respond { plan, log: d.log },
         _ => Step::Respond {
-            plan: response::render(&Rejection::Misconfigured),
+            plan: response::render(&Rejection::Misconfigured { page_load: false }),
             log: d.log,
         },
     }

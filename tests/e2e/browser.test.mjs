@@ -240,6 +240,18 @@ describe("the session page and the handshake in headless Chromium", () => {
     }
   });
 
+  test("the_curl_example_calls_the_page_s_own_origin_and_the_origin_card_agrees_with_the_kit", async () => {
+    // The suite's worker listens on 127.0.0.1, as under scripts/dev.sh.
+    assert.match(worker.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await openSessionPage(context, worker, "signed-out");
+    assert.equal((await page.textContent("#curl")).trim(), `curl -H "Authorization: Bearer $TOKEN" ${worker.url}/api/…`);
+    const card = (await page.textContent("#at-origin")).replace(/\s+/g, " ");
+    assert.match(card, /Verify X-Edgegate-Assertion with the origin kit, @edgegate\/origin/);
+    assert.match(card, /X-Auth-User-Id/);
+    await context.close();
+  });
+
   test("the_favicon_is_the_gateways_own_svg_not_a_401_from_the_origin", async () => {
     const res = await worker.fetch("/__edgegate/favicon.svg");
     assert.equal(res.status, 200);
@@ -340,6 +352,43 @@ describe("the session page's sign-in link without SIGN_IN_URL", () => {
       assert.match(note, /SIGN_IN_URL/);
       assert.match(note, /PUBLISHABLE_KEY/);
       await shot(page, "signed-out-unconfigured", width);
+      await context.close();
+    }
+  });
+});
+
+describe("the unconfigured gateway in headless Chromium", () => {
+  let worker, browser;
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    // ORIGIN_URL missing and CLOCK_SKEW_MS out of range: every request is the deliberate 503.
+    worker = await startWorker({ bindings: { CLERK_JWT_KEY: generateKeys("RS256").publicPem, AUTHORIZED_PARTIES: APP_ORIGIN, CLOCK_SKEW_MS: "999999" } });
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+    await worker?.dispose();
+  });
+
+  test("opening_the_session_page_shows_a_readable_page_that_leads_to_health", async () => {
+    for (const width of WIDTHS) {
+      const context = await browser.newContext({ viewport: { width, height: 900 } });
+      const page = await context.newPage();
+      const res = await page.goto(`${worker.url}/__edgegate/`);
+      assert.equal(res.status(), 503);
+      assert.equal((await page.textContent("h1")).trim(), "Gateway not configured");
+      const text = await page.textContent("main");
+      assert.match(text, /settings are missing or invalid/);
+      assert.ok(!/999999|CLOCK_SKEW_MS|ORIGIN_URL/.test(text), text);
+      const box = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(box <= width, `no sideways scroll at ${width}px`);
+      await shot(page, "unconfigured", width);
+      // The link leads to the list of what to fix (names, never values).
+      await page.click('a[href="/__edgegate/health"]');
+      await page.waitForURL(`${worker.url}/__edgegate/health`);
+      const health = JSON.parse(await page.textContent("body"));
+      assert.equal(health.valid, false);
+      assert.ok(health.problems.some((p) => p.startsWith("ORIGIN_URL")), JSON.stringify(health));
       await context.close();
     }
   });

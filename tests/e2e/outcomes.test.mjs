@@ -5,9 +5,11 @@ import { createHash, createHmac } from "node:crypto";
 import { createServer } from "node:http";
 import {
   APP_ORIGIN,
+  PAGE,
   baseSettings,
   bearer,
   generateKeys,
+  logCollector,
   mintToken,
   nowSeconds,
   sessionClaims,
@@ -400,9 +402,11 @@ describe("origin failures", () => {
 
 describe("misconfiguration", () => {
   let worker;
+  const logs = logCollector();
   before(async () => {
     worker = await startWorker({
       bindings: { CLERK_JWT_KEY: key.publicPem, AUTHORIZED_PARTIES: APP_ORIGIN, CLOCK_SKEW_MS: "999999" },
+      options: logs.options,
     });
   });
   after(async () => worker?.dispose());
@@ -420,6 +424,39 @@ describe("misconfiguration", () => {
     assert.equal(other.status, 503);
     const text = await other.text();
     assert.ok(!text.includes("999999") && !text.includes("CLOCK_SKEW_MS") && !text.includes("BEGIN"));
+  });
+
+  test("a_browser_opening_the_session_page_gets_a_readable_page_and_the_log_line_names_the_request", async () => {
+    const res = await worker.fetch("/__edgegate/", { headers: { ...PAGE, "cf-ray": "8f0e2c1a9b3d4e5f-LHR" } });
+    assert.equal(res.status, 503);
+    assert.equal(res.headers.get("content-type"), "text/html; charset=utf-8");
+    assert.equal(res.headers.get("x-edgegate-auth-reason"), "misconfigured");
+    const html = await res.text();
+    assert.match(html, /<h1>Gateway not configured<\/h1>/);
+    assert.ok(html.includes('<a href="/__edgegate/health">/__edgegate/health</a>'), html);
+    assert.ok(html.includes("README"), html);
+    // No setting's name or value.
+    for (const secret of ["999999", "CLOCK_SKEW_MS", "ORIGIN_URL", "BEGIN", APP_ORIGIN]) assert.ok(!html.includes(secret), secret);
+    // An API call still gets JSON.
+    const api = await worker.fetch("/__edgegate/session");
+    assert.deepEqual(await api.json(), { error: "misconfigured", health: "/__edgegate/health" });
+
+    // The log line carries the request id (CF-Ray here, else a generated one) and the path.
+    const parsed = logs.lines.map((l) => {
+      try {
+        return JSON.parse(l);
+      } catch {
+        return null;
+      }
+    });
+    const line = parsed.find((v) => v?.request_id === "8f0e2c1a9b3d4e5f-LHR");
+    assert.ok(line, logs.lines.join("\n"));
+    assert.equal(line.path, "/__edgegate/");
+    assert.equal(line.status, 503);
+    assert.equal(line.reason, "misconfigured");
+    assert.equal(line.fault, "config");
+    const apiLine = parsed.find((v) => v?.path === "/__edgegate/session");
+    assert.match(apiLine?.request_id ?? "", /^[0-9a-f]{32}$/, logs.lines.join("\n"));
   });
 });
 
