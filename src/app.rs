@@ -582,7 +582,7 @@ pub(crate) fn gateway_path(
     inbound: &Inbound<'_>,
     gw: &Settings,
     path: &str,
-    state: &crate::pipeline::session::SessionState,
+    session: Result<&Auth, RefusalReason>,
     auth_status: AuthStatus,
     mut log: LogRecord,
     fapi_status: FapiStatus,
@@ -621,22 +621,18 @@ pub(crate) fn gateway_path(
                 log,
             }
         }
-        "/__edgegate/session" => match &state.claims {
-            Ok(claims) => {
+        "/__edgegate/session" => match session {
+            Ok(auth) => {
                 log.outcome = crate::reason::LogOutcome::Session;
                 Decision {
-                    outcome: Outcome::Respond(json_plan(
-                        200,
-                        session_json(&claims.auth),
-                        auth_status,
-                    )),
+                    outcome: Outcome::Respond(json_plan(200, session_json(auth), auth_status)),
                     log,
                 }
             }
             Err(reason) => {
                 let mut d = refuse(
                     Rejection::Unauthenticated {
-                        reason: *reason,
+                        reason,
                         page_load: false,
                         sign_in: None,
                     },

@@ -27,7 +27,7 @@ pub fn decide(
             &inbound,
             gw,
             &ctx.path,
-            state,
+            state.claims.as_ref().map(|c| &c.auth).map_err(|r| *r),
             auth_status,
             ctx.log.clone(),
             fapi,

@@ -62,7 +62,10 @@ pub use entitlement::{Entitlement, Scope};
 pub use error::{PatternError, RouteConfigError, KNOWN_REQUIREMENTS};
 pub use path::{canonical_path, PathError, MAX_PATH_LEN};
 pub use pattern::Pattern;
-pub use requirement::{accepted_tokens, authorize, authorize_all, Forbidden, Requirement};
+pub use requirement::{Forbidden, Requirement};
 pub use reverification::{Level, Reverification};
-pub use rule::{parse_protected_routes, parse_public_routes, parse_route_rules, Rule};
+pub use rule::{
+    accepted_tokens, authorize, authorize_all, parse_protected_routes, parse_public_routes,
+    parse_route_rules, Rule,
+};
 pub use table::{outranks_exemption, Access, RouteTable};

@@ -1,10 +1,10 @@
 //! Rule requirements (`org`, `role:`, `permission:`, `feature:`, `plan:`, `reverification:`,
-//! `token:`, `scope:`), their parsing, and the check of a verified [`Auth`] against them.
+//! `token:`, `scope:`), their parsing, and the check of a verified [`Auth`] against one rule's
+//! requirements.
 
 use super::entitlement::{any_granted, Entitlement};
 use super::error::{Located, PatternError};
 use super::reverification::Reverification;
-use super::rule::Rule;
 use crate::auth::Auth;
 use crate::token::{TokenType, TokenTypes};
 use std::fmt;
@@ -155,37 +155,27 @@ fn needs_org(req: &Requirement) -> bool {
 /// The first failure of one kind of requirement: `check` says whether a requirement holds
 /// (`None`: not its kind).
 fn first_failure(
-    rule: &Rule,
+    requirements: &[Requirement],
     check: impl Fn(&Requirement) -> Option<bool>,
     reason: Forbidden,
 ) -> Result<(), Forbidden> {
-    match rule.requirements.iter().any(|r| check(r) == Some(false)) {
+    match requirements.iter().any(|r| check(r) == Some(false)) {
         true => Err(reason),
         false => Ok(()),
     }
 }
 
-/// The token types one rule names: its `token:` requirements together (`token:m2m,token:oauth`
-/// is `token:m2m|oauth`, as Clerk's `acceptsToken` array), or `None` without one.
-pub fn rule_tokens(rule: &Rule) -> Option<TokenTypes> {
-    rule.requirements
+/// The token types a rule's requirements name: its `token:` requirements together
+/// (`token:m2m,token:oauth` is `token:m2m|oauth`, as Clerk's `acceptsToken` array), or `None`
+/// without one.
+pub fn named_tokens(requirements: &[Requirement]) -> Option<TokenTypes> {
+    requirements
         .iter()
         .filter_map(|r| match r {
             Requirement::Token(types) => Some(*types),
             _ => None,
         })
         .reduce(TokenTypes::union)
-}
-
-/// The token types the matching `rules` accept together: every rule that names types must
-/// accept the token, so the types are those all such rules name; with no `token:` requirement,
-/// session tokens only.
-pub fn accepted_tokens(rules: &[&Rule]) -> TokenTypes {
-    let mut named = rules.iter().filter_map(|r| rule_tokens(r)).peekable();
-    if named.peek().is_none() {
-        return TokenTypes::SESSION;
-    }
-    named.fold(TokenTypes::of(&TokenType::ALL), TokenTypes::intersect)
 }
 
 /// A machine token holding one of `wanted`; a session never does.
@@ -197,17 +187,17 @@ fn has_scope(auth: &Auth, wanted: &[String]) -> bool {
 
 /// Everything but reverification: scopes first, then an active organisation (organisation,
 /// role and permission requirements need one), roles, permissions, features, plans. The token
-/// type (`token:`) is the caller's to check, before ([`accepted_tokens`]). A machine token has
-/// no organisation, and its claims never grant a feature or plan.
-fn authorize_rights(rule: &Rule, auth: &Auth) -> Result<(), Forbidden> {
+/// type (`token:`) is the caller's to check, before (`rule::accepted_tokens`). A machine token
+/// has no organisation, and its claims never grant a feature or plan.
+pub(super) fn authorize_rights(requirements: &[Requirement], auth: &Auth) -> Result<(), Forbidden> {
     let scope_ok = |r: &Requirement| match r {
         Requirement::Scope(wanted) => Some(has_scope(auth, wanted)),
         _ => None,
     };
-    first_failure(rule, scope_ok, Forbidden::MissingScope)?;
+    first_failure(requirements, scope_ok, Forbidden::MissingScope)?;
     let session = auth.machine.is_none();
     let has_org = auth.org_id.as_deref().is_some_and(|o| !o.is_empty());
-    if !has_org && rule.requirements.iter().any(needs_org) {
+    if !has_org && requirements.iter().any(needs_org) {
         return Err(Forbidden::MissingOrganization);
     }
     let role = auth.org_role.as_deref().unwrap_or("");
@@ -217,7 +207,7 @@ fn authorize_rights(rule: &Rule, auth: &Auth) -> Result<(), Forbidden> {
         }
         _ => None,
     };
-    first_failure(rule, role_ok, Forbidden::MissingRole)?;
+    first_failure(requirements, role_ok, Forbidden::MissingRole)?;
     let perm_ok = |r: &Requirement| match r {
         Requirement::Permission(perms) => Some(
             perms
@@ -226,40 +216,28 @@ fn authorize_rights(rule: &Rule, auth: &Auth) -> Result<(), Forbidden> {
         ),
         _ => None,
     };
-    first_failure(rule, perm_ok, Forbidden::MissingPermission)?;
+    first_failure(requirements, perm_ok, Forbidden::MissingPermission)?;
     let feature_ok = |r: &Requirement| match r {
         Requirement::Feature(wanted) => Some(session && any_granted(auth, "fea", wanted)),
         _ => None,
     };
-    first_failure(rule, feature_ok, Forbidden::MissingFeature)?;
+    first_failure(requirements, feature_ok, Forbidden::MissingFeature)?;
     let plan_ok = |r: &Requirement| match r {
         Requirement::Plan(wanted) => Some(session && any_granted(auth, "pla", wanted)),
         _ => None,
     };
-    first_failure(rule, plan_ok, Forbidden::MissingPlan)
+    first_failure(requirements, plan_ok, Forbidden::MissingPlan)
 }
 
-fn authorize_reverification(rule: &Rule, auth: &Auth) -> Result<(), Forbidden> {
-    rule.requirements.iter().try_for_each(|r| match r {
+/// A `reverification:` requirement the session's factor ages do not meet.
+pub(super) fn authorize_reverification(
+    requirements: &[Requirement],
+    auth: &Auth,
+) -> Result<(), Forbidden> {
+    requirements.iter().try_for_each(|r| match r {
         Requirement::Reverification(need) if !need.met_by(auth) => {
             Err(Forbidden::ReverificationRequired(*need))
         }
         _ => Ok(()),
     })
-}
-
-/// Checks one rule: an active organisation first, then roles, permissions, features, plans, and
-/// reverification last (asking someone to verify again is pointless when they lack a right).
-pub fn authorize(rule: &Rule, auth: &Auth) -> Result<(), Forbidden> {
-    authorize_rights(rule, auth)?;
-    authorize_reverification(rule, auth)
-}
-
-/// Checks every rule in order, rights first across all rules and then reverification; the first
-/// failure is the reason.
-pub fn authorize_all(rules: &[&Rule], auth: &Auth) -> Result<(), Forbidden> {
-    rules.iter().try_for_each(|r| authorize_rights(r, auth))?;
-    rules
-        .iter()
-        .try_for_each(|r| authorize_reverification(r, auth))
 }

@@ -1,8 +1,14 @@
-//! Parsing the `PUBLIC_ROUTES`, `PROTECTED_ROUTES` and `ROUTE_RULES` settings.
+//! Route rules: parsing the `PUBLIC_ROUTES`, `PROTECTED_ROUTES` and `ROUTE_RULES` settings,
+//! and checking a verified session against the rules that match a path.
 
 use super::error::{Located, PatternError, RouteConfigError};
 use super::pattern::Pattern;
-use super::requirement::{parse_requirement, rule_tokens, Requirement};
+use super::requirement::{
+    authorize_reverification, authorize_rights, named_tokens, parse_requirement, Forbidden,
+    Requirement,
+};
+use crate::auth::Auth;
+use crate::token::{TokenType, TokenTypes};
 
 /// A `ROUTE_RULES` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,7 +16,7 @@ pub struct Rule {
     /// The paths the rule applies to (matched case-insensitively).
     pub pattern: Pattern,
     /// What a token needs there; every requirement must hold (several `token:` are one any-of
-    /// set, see `requirement::rule_tokens`).
+    /// set, see [`Rule::token_types`]).
     pub requirements: Vec<Requirement>,
 }
 
@@ -62,7 +68,7 @@ fn parse_rule(s: &str) -> Result<Rule, Located> {
         pattern,
         requirements,
     };
-    match (scope_text(&rule), rule_tokens(&rule)) {
+    match (scope_text(&rule), rule.token_types()) {
         (Some(scope), Some(types)) if !types.any_machine() => {
             Err(Located::at(PatternError::ScopeWithoutMachineToken, &scope))
         }
@@ -83,7 +89,7 @@ fn scope_text(rule: &Rule) -> Option<String> {
 fn check_scopes_reachable(rules: &[Rule]) -> Result<(), RouteConfigError> {
     let machines_somewhere = rules
         .iter()
-        .any(|r| rule_tokens(r).is_some_and(|t| t.any_machine()));
+        .any(|r| r.token_types().is_some_and(|t| t.any_machine()));
     if machines_somewhere {
         return Ok(());
     }
@@ -112,4 +118,40 @@ pub fn parse_route_rules(raw: &str) -> Result<Vec<Rule>, RouteConfigError> {
         })
         .collect::<Result<Vec<_>, _>>()
         .and_then(|rules| check_scopes_reachable(&rules).map(|()| rules))
+}
+
+impl Rule {
+    /// The token types this rule names (`token:` requirements together), or `None` without one.
+    pub fn token_types(&self) -> Option<TokenTypes> {
+        named_tokens(&self.requirements)
+    }
+}
+
+/// The token types the matching `rules` accept together: every rule that names types must
+/// accept the token, so the types are those all such rules name; with no `token:` requirement,
+/// session tokens only.
+pub fn accepted_tokens(rules: &[&Rule]) -> TokenTypes {
+    let mut named = rules.iter().filter_map(|r| r.token_types()).peekable();
+    if named.peek().is_none() {
+        return TokenTypes::SESSION;
+    }
+    named.fold(TokenTypes::of(&TokenType::ALL), TokenTypes::intersect)
+}
+
+/// Checks one rule: an active organisation first, then roles, permissions, features, plans, and
+/// reverification last (asking someone to verify again is pointless when they lack a right).
+pub fn authorize(rule: &Rule, auth: &Auth) -> Result<(), Forbidden> {
+    authorize_rights(&rule.requirements, auth)?;
+    authorize_reverification(&rule.requirements, auth)
+}
+
+/// Checks every rule in order, rights first across all rules and then reverification; the first
+/// failure is the reason.
+pub fn authorize_all(rules: &[&Rule], auth: &Auth) -> Result<(), Forbidden> {
+    rules
+        .iter()
+        .try_for_each(|r| authorize_rights(&r.requirements, auth))?;
+    rules
+        .iter()
+        .try_for_each(|r| authorize_reverification(&r.requirements, auth))
 }

@@ -3,7 +3,7 @@
 use super::error::RouteConfigError;
 use super::path::{canonical_path, PathError};
 use super::pattern::Pattern;
-use super::requirement::accepted_tokens;
+use super::rule::accepted_tokens;
 use super::rule::{parse_public_routes, parse_route_rules, Rule};
 use crate::token::TokenTypes;
 
