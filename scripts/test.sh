@@ -14,6 +14,9 @@
 #   6. end-to-end suite               (node --test tests/e2e/: the built worker in workerd)
 #   7. deploy bundle                  (scripts/check-deploy.sh: `wrangler deploy --dry-run` ships
 #                                      the very wasm the end-to-end suite ran)
+#   8. settings check and deploy      (node --test tests/deploy/: `npm run check` on real
+#                                      wrangler.toml/.json/.jsonc files, `npm run deploy` and the
+#                                      build from a plain shell)
 # Long runs (fuzzing, load, benchmarks) have their own commands; see README.md.
 set -uo pipefail
 # The browser tests need Debian's chromium: set-up installs it for the test command.
@@ -61,8 +64,9 @@ step "origin kit (node --test)" node --test --test-reporter=spec origin/test/*.t
 if [ "$build_rc" -eq 0 ]; then
   step "end-to-end (workerd)" node --test --test-reporter=spec tests/e2e/*.test.mjs
   step "deploy bundle is the tested build" bash scripts/check-deploy.sh
+  step "settings check and deploy (node --test)" node --test --test-reporter=spec tests/deploy/*.test.mjs
 else
-  for skipped in "end-to-end (workerd)" "deploy bundle is the tested build"; do
+  for skipped in "end-to-end (workerd)" "deploy bundle is the tested build" "settings check and deploy (node --test)"; do
     names+=("$skipped")
     results+=("skipped")
     times+=(0)
