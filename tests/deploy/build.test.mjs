@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { chmodSync, readFileSync, readdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
+import { generateKeys } from "../../scripts/lib/jwt.mjs";
 import { BUILD_WASM, GOOD_VARS_TOML, ROOT, ensureBuilt, npmCommand, plainShellEnv, problems, run, tempDir, writeFiles } from "./helpers.mjs";
 
 const TOOLS_DIR = process.env.EDGEGATE_TOOLS_DIR || join(process.env.HOME, ".cache", "edgegate-tools");
@@ -60,9 +61,13 @@ describe("npm run deploy from a plain shell", { concurrency: 2 }, () => {
 
   test("checks, builds with the pinned tools and bundles the tested wasm", async (t) => {
     const out = tempDir(t);
-    const r = await dryRun(["--var", "AUTHORIZED_PARTIES:https://app.example.com", "--var", "ORIGIN_URL:https://origin.example.com"], out);
+    // --dev-vars is the check's alone: wrangler never sees it.
+    const devVars = join(writeFiles(tempDir(t), { ".dev.vars": `CLERK_JWT_KEY="${generateKeys("ES256").publicPem.trim().replace(/\n/g, "\\n")}"\n` }), ".dev.vars");
+    const vars = ["--var", "AUTHORIZED_PARTIES:https://app.example.com", "--var", "ORIGIN_URL:https://origin.example.com"];
+    const r = await dryRun([...vars, "--dev-vars", devVars], out);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^edgegate check: no problem found$/m);
+    assert.doesNotMatch(r.stdout, /CLERK_JWT_KEY is not set here/);
     assert.match(r.stdout, /--dry-run: exiting now/);
     const [wasm] = bundledWasm(out);
     assert.equal(sha256(join(out, wasm)), sha256(BUILD_WASM));
