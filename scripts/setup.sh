@@ -14,10 +14,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-WORKER_BUILD_VERSION="0.8.7"
-# Must equal the `wasm-bindgen = "=X"` pin in Cargo.toml.
-WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p; s/^wasm-bindgen = "=\([0-9.]*\)"/\1/p' Cargo.toml | head -n1)"
-TOOLS_DIR="${EDGEGATE_TOOLS_DIR:-$HOME/.cache/edgegate-tools}"
+# TOOLS_DIR, WORKER_BUILD_VERSION, WASM_BINDGEN_VERSION (shared with scripts/worker-build.sh).
+# shellcheck source=scripts/tool-versions.sh
+source scripts/tool-versions.sh
 mkdir -p "$TOOLS_DIR/bin"
 
 log() { printf '[setup] %s\n' "$*" >&2; }

@@ -14,6 +14,12 @@
 #   6. end-to-end suite               (node --test tests/e2e/: the built worker in workerd)
 #   7. deploy bundle                  (scripts/check-deploy.sh: `wrangler deploy --dry-run` ships
 #                                      the very wasm the end-to-end suite ran)
+#   8. settings check and deploy      (node --test tests/deploy/: `npm run check` on real
+#                                      wrangler.toml/.json/.jsonc files, `npm run deploy` and the
+#                                      build from a plain shell)
+#   9. npm package                    (node --test tests/package/: `npm run pack`, the tarball
+#                                      installed in an empty folder without Rust, the check,
+#                                      `wrangler dev` on loopback, a dry-run deploy of the tested wasm)
 # Long runs (fuzzing, load, benchmarks) have their own commands; see README.md.
 set -uo pipefail
 # The browser tests need Debian's chromium: set-up installs it for the test command.
@@ -61,8 +67,11 @@ step "origin kit (node --test)" node --test --test-reporter=spec origin/test/*.t
 if [ "$build_rc" -eq 0 ]; then
   step "end-to-end (workerd)" node --test --test-reporter=spec tests/e2e/*.test.mjs
   step "deploy bundle is the tested build" bash scripts/check-deploy.sh
+  step "settings check and deploy (node --test)" node --test --test-reporter=spec tests/deploy/*.test.mjs
+  step "npm package without Rust (node --test)" node --test --test-reporter=spec tests/package/*.test.mjs
 else
-  for skipped in "end-to-end (workerd)" "deploy bundle is the tested build"; do
+  for skipped in "end-to-end (workerd)" "deploy bundle is the tested build" "settings check and deploy (node --test)" \
+    "npm package without Rust (node --test)"; do
     names+=("$skipped")
     results+=("skipped")
     times+=(0)

@@ -19,6 +19,7 @@ pub mod cache;
 pub mod clerk;
 pub mod config;
 pub mod crypto;
+pub mod deploy_check;
 pub mod forwarded;
 pub mod hex;
 pub mod http;

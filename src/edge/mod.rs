@@ -6,6 +6,7 @@
 //! and nothing here waits on a promise. Nothing here decides: that is `pipeline`.
 
 use crate::app;
+use crate::config::Lookup;
 use crate::jwks;
 use crate::pipeline::{warm_up, Event, Pipeline, RequestId, Step};
 use crate::random::RandomStream;
@@ -75,7 +76,7 @@ pub fn configure(settings_json: &str, bindings: &str) -> String {
     }
     let settings: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(settings_json).unwrap_or_default();
-    let lookup = |name: &str| {
+    let lookup: Lookup = &|name: &str| {
         settings
             .get(name)
             .and_then(|v| v.as_str())
@@ -95,6 +96,14 @@ pub fn configure(settings_json: &str, bindings: &str) -> String {
             .to_string()
     });
     errors.chain(warns).collect::<Vec<_>>().join("\n")
+}
+
+/// The deployment check (`crate::deploy_check`) for `edgegate-check`, which runs this wasm in
+/// node: the settings of a deploy are judged by the worker's own parser. Its JSON in and out.
+/// Never called by the worker's entry.
+#[wasm_bindgen(js_name = checkDeploy)]
+pub fn check_deploy(input_json: &str) -> String {
+    crate::deploy_check::run(input_json)
 }
 
 /// The randomness seed: 32 bytes from `crypto.getRandomValues`, given once before the first

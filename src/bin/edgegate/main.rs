@@ -1,8 +1,8 @@
 //! The `edgegate` command-line tool, for people debugging tokens and for the dev set-up:
-//! `verify` runs exactly the worker's verification; `check` reports every setting problem of a
-//! deployment before `wrangler deploy`; `keygen` and `mint` make development keys and tokens. Exit codes: 0 valid / done, 1 rejected, 2 usage or key error.
-
-mod check;
+//! `verify` runs exactly the worker's verification; `keygen` and `mint` make development keys
+//! and tokens. Exit codes: 0 valid / done, 1 rejected, 2 usage or key error. The deployment
+//! check is `npm run check` (it reads the configuration with wrangler itself and runs the
+//! worker's own wasm: README, "Deploy").
 
 use edgegate::keys::{parse_key_set, Alg};
 use edgegate::mint::{mint_token, session_claims, SigningKey};
@@ -18,7 +18,6 @@ const USAGE: &str = "usage:
                   [--issuer ISS] [--audience AUD] [--clock-skew-ms N] [--allow-missing-azp]
                   [--allow-missing-sid] [--pending-signed-in] [--max-token-bytes N]
                   [--accepts-token session|m2m|oauth]...
-  edgegate check [--config wrangler.toml] [--env NAME] [--dev-vars FILE]
   edgegate keygen [--alg RS256|ES256] [--out DIR]
   edgegate mint --key PRIVATE_KEY_FILE [--sub USER_ID] [--azp ORIGIN] [--ttl SECONDS]
                 [--now UNIX_SECONDS] [--kid KID] [--claims JSON] [--header JSON]";
@@ -229,29 +228,6 @@ fn mint(mut args: Args) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn check_command(mut args: Args) -> Result<ExitCode, String> {
-    let config = args
-        .take_one("--config")?
-        .unwrap_or_else(|| "wrangler.toml".to_owned());
-    let env = args.take_one("--env")?;
-    let dev_vars = args.take_one("--dev-vars")?;
-    args.finish()?;
-    let toml_text = read_file(&config)?;
-    let vars = check::wrangler_vars(&toml_text, env.as_deref())?;
-    let bindings = check::bindings(&toml_text, env.as_deref());
-    let in_vars: Vec<String> = vars.keys().cloned().collect();
-    let mut settings = vars;
-    if let Some(path) = dev_vars {
-        settings.extend(check::dev_vars(&read_file(&path)?));
-    }
-    for name in edgegate::app::SETTING_NAMES {
-        if let Ok(value) = std::env::var(name) {
-            settings.insert((*name).to_owned(), value);
-        }
-    }
-    Ok(check::print(&check::check(&settings, &in_vars, &bindings)))
-}
-
 fn main() -> ExitCode {
     let mut items: Vec<String> = std::env::args().skip(1).collect();
     if items.is_empty() {
@@ -268,7 +244,11 @@ fn main() -> ExitCode {
     let result = match command.as_str() {
         "verify" => verify(args),
         "keygen" => keygen(args),
-        "check" => check_command(args),
+        // One implementation of the deployment check, in the wasm: say where it is.
+        "check" => Err(
+            "the deployment check is `npm run check [-- --env NAME] [-- --config FILE]` (README, \"Deploy\")"
+                .to_owned(),
+        ),
         "mint" => mint(args),
         other => Err(format!("unknown command {other}")),
     };
