@@ -15,52 +15,6 @@ use serde_json::{json, Value};
 use std::borrow::Cow;
 use std::rc::Rc;
 
-/// Every setting the gateway reads (the edge looks each up once per isolate).
-pub const SETTING_NAMES: &[&str] = &[
-    "CLERK_JWT_KEY",
-    "AUTHORIZED_PARTIES",
-    "ORIGIN_URL",
-    "PUBLIC_ROUTES",
-    "PROTECTED_ROUTES",
-    "ROUTE_RULES",
-    "SIGN_IN_URL",
-    "CLOCK_SKEW_MS",
-    "ISSUER",
-    "AUDIENCE",
-    "AZP_MISSING",
-    "SID_MISSING",
-    "PENDING_SESSIONS",
-    "MAX_TOKEN_BYTES",
-    "PUBLISHABLE_KEY",
-    "FRONTEND_API_URL",
-    "OUTAGE_GRACE_SECONDS",
-    "ORGANIZATION_PATTERNS",
-    "PERSONAL_ACCOUNT_PATTERNS",
-    "TRUST_FORWARDED",
-    "ALLOWED_HOSTS",
-    "UPSTREAM_TIMEOUT_MS",
-    "ORIGIN_ASSERTION_SECRET",
-    "FORWARD_CLAIMS",
-    "FORWARD_TOKEN",
-    "STRIP_REQUEST_HEADERS",
-    "CORS_PREFLIGHT",
-    "LOG_REQUESTS",
-    "AUTH_STATUS_HEADER",
-    "JWKS_URL",
-    "IS_SATELLITE",
-    "DOMAIN",
-    "SATELLITE_AUTO_SYNC",
-    "SATELLITE_DOMAINS",
-    // Clerk's names for the same settings (config::ALIASES).
-    "CLERK_PUBLISHABLE_KEY",
-    "CLERK_SIGN_IN_URL",
-    "CLERK_PROXY_URL",
-    "CLERK_FRONTEND_API",
-    "CLERK_IS_SATELLITE",
-    "CLERK_DOMAIN",
-    "CLERK_SATELLITE_AUTO_SYNC",
-];
-
 /// The gateway's own path prefix; every other path belongs to the origin.
 pub const GATEWAY_PREFIX: &str = "/__edgegate";
 

@@ -10,7 +10,7 @@ use crate::keys::{parse_key_set, KeySet};
 use crate::proxy::{HeaderPattern, Origin, ProxySettings};
 use crate::routes::RouteTable;
 use crate::token::{Validation, DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_TOKEN_BYTES, MAX_CLOCK_SKEW_MS};
-use crate::web_url::{Host, UrlError, WebUrl as Url};
+use crate::web_url::{is_loopback_host, UrlError, WebUrl as Url};
 use std::fmt;
 use std::rc::Rc;
 
@@ -264,15 +264,6 @@ impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
 /// URLs are ASCII (src/web_url.rs): a host with other characters goes in its punycode form.
 const NON_ASCII_HOST: &str =
     "must be ASCII: write a non-ASCII host in its xn-- (punycode) form, as browsers send it";
-
-/// True for hosts where plain http is acceptable (local development and tests).
-pub fn is_loopback_host(url: &Url) -> bool {
-    match url.host() {
-        Host::Domain(d) => d == "localhost" || d.ends_with(".localhost"),
-        Host::Ipv4(ip) => ip.is_loopback(),
-        Host::Ipv6(ip) => ip.is_loopback(),
-    }
-}
 
 fn origin_of(party: &str) -> Option<String> {
     let u = Url::parse(party).ok()?;
@@ -829,12 +820,58 @@ fn distance(a: &str, b: &str) -> usize {
     row.last().copied().unwrap_or(0)
 }
 
+/// Every setting the gateway reads (the edge looks each up once per isolate).
+pub const SETTING_NAMES: &[&str] = &[
+    "CLERK_JWT_KEY",
+    "AUTHORIZED_PARTIES",
+    "ORIGIN_URL",
+    "PUBLIC_ROUTES",
+    "PROTECTED_ROUTES",
+    "ROUTE_RULES",
+    "SIGN_IN_URL",
+    "CLOCK_SKEW_MS",
+    "ISSUER",
+    "AUDIENCE",
+    "AZP_MISSING",
+    "SID_MISSING",
+    "PENDING_SESSIONS",
+    "MAX_TOKEN_BYTES",
+    "PUBLISHABLE_KEY",
+    "FRONTEND_API_URL",
+    "OUTAGE_GRACE_SECONDS",
+    "ORGANIZATION_PATTERNS",
+    "PERSONAL_ACCOUNT_PATTERNS",
+    "TRUST_FORWARDED",
+    "ALLOWED_HOSTS",
+    "UPSTREAM_TIMEOUT_MS",
+    "ORIGIN_ASSERTION_SECRET",
+    "FORWARD_CLAIMS",
+    "FORWARD_TOKEN",
+    "STRIP_REQUEST_HEADERS",
+    "CORS_PREFLIGHT",
+    "LOG_REQUESTS",
+    "AUTH_STATUS_HEADER",
+    "JWKS_URL",
+    "IS_SATELLITE",
+    "DOMAIN",
+    "SATELLITE_AUTO_SYNC",
+    "SATELLITE_DOMAINS",
+    // Clerk's names for the same settings (config::ALIASES).
+    "CLERK_PUBLISHABLE_KEY",
+    "CLERK_SIGN_IN_URL",
+    "CLERK_PROXY_URL",
+    "CLERK_FRONTEND_API",
+    "CLERK_IS_SATELLITE",
+    "CLERK_DOMAIN",
+    "CLERK_SATELLITE_AUTO_SYNC",
+];
+
 /// Warnings for names that look like settings (upper case with an underscore) but that edgegate
 /// does not read, with the closest known name when one is near (`AUTHORISED_PARTIES` → did you
 /// mean `AUTHORIZED_PARTIES`?). Names far from every setting are the app's own and pass
 /// silently, unless they start with `CLERK_` or `EDGEGATE_`.
 pub fn unknown_setting_warnings<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    let known = crate::app::SETTING_NAMES;
+    let known = SETTING_NAMES;
     let mut out = Vec::new();
     for name in names {
         let looks_like_a_setting = name.len() >= 4

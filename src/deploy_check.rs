@@ -21,7 +21,7 @@
 //! Secrets are checked for presence and shape, never printed. Exit 0 when there is no problem,
 //! 1 otherwise, 2 when the check could not run.
 
-use crate::app::SETTING_NAMES;
+use crate::config::SETTING_NAMES;
 use crate::config::{unknown_setting_warnings, Lookup, Settings};
 use crate::jwks::KV_BINDING;
 use serde_json::{json, Map, Value};

@@ -352,6 +352,15 @@ pub fn form_decode(text: &str) -> String {
         .into_owned()
 }
 
+/// True for hosts where plain http is acceptable (local development and tests).
+pub fn is_loopback_host(url: &WebUrl) -> bool {
+    match url.host() {
+        Host::Domain(d) => d == "localhost" || d.ends_with(".localhost"),
+        Host::Ipv4(ip) => ip.is_loopback(),
+        Host::Ipv6(ip) => ip.is_loopback(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

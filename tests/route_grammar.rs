@@ -261,7 +261,7 @@ fn public_and_protected_routes_together_are_a_setting_problem() {
 
 #[test]
 fn protected_routes_is_a_known_setting() {
-    assert!(edgegate::app::SETTING_NAMES.contains(&"PROTECTED_ROUTES"));
+    assert!(edgegate::config::SETTING_NAMES.contains(&"PROTECTED_ROUTES"));
     assert!(edgegate::config::unknown_setting_warnings(["PROTECTED_ROUTES"]).is_empty());
     let w = edgegate::config::unknown_setting_warnings(["PROTECTED_ROUTE"]);
     assert!(

@@ -1,6 +1,6 @@
 //! The cookie-session decision: Clerk's `authenticateRequestWithTokenInCookie` rules, networkless.
 
-use super::grace::{grace_applies, GraceDecision};
+use super::grace::{grace_applies, FapiStatus, GraceDecision};
 use super::names::MAX_HANDSHAKE_REDIRECTS;
 use super::publishable_key::Instance;
 use super::reason::Reason;
@@ -26,17 +26,6 @@ pub enum SessionOutcome<'a> {
     Unverified(TokenError),
     /// The signature verified.
     Verified(&'a SessionClaims),
-}
-
-/// What Clerk's Frontend API looks like from here (see [`OutageProbe`](super::OutageProbe)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FapiStatus {
-    /// Not checked recently.
-    Unknown,
-    /// Checked recently: it answered with a status other than 5xx.
-    Up,
-    /// Checked recently: the check failed, timed out or got a 5xx.
-    Down,
 }
 
 /// The facts of one browser (cookie-carried) request. Use it only when the session token came

@@ -1,10 +1,20 @@
 //! Outage grace: whether a just-expired session may pass while the Frontend API is down, and the
 //! per-isolate probe memory.
 
-use super::decision::FapiStatus;
 use super::names::PROBE_CACHE_MS;
 
 use crate::token::{SessionClaims, Validation};
+
+/// What Clerk's Frontend API looks like from here (see [`OutageProbe`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FapiStatus {
+    /// Not checked recently.
+    Unknown,
+    /// Checked recently: it answered with a status other than 5xx.
+    Up,
+    /// Checked recently: the check failed, timed out or got a 5xx.
+    Down,
+}
 
 /// Whether an expired session may be accepted because Clerk is down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,48 +4,13 @@ use super::names::{
     HANDSHAKE, HANDSHAKE_MAX_AGE_MS, MAX_HANDSHAKE_COOKIES, MAX_SET_COOKIE_BYTES, STATE_NAME,
 };
 use super::query::{rewrite_url, HANDSHAKE_PARAMS};
-use super::reason::Reason;
+use super::reason::{HandshakeError, Reason};
 use super::redirect::{clear_cookie, handshake_headers, http_url, ResponsePlan};
 
 use crate::keys::KeySet;
 use crate::token::{prepare, Candidates, Prepared, TokenError};
 use crate::web_url::WebUrl as Url;
 use serde_json::{Map, Value};
-
-/// Why a handshake token was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HandshakeError {
-    /// Shape, header, `cat`, key or signature: the core's reason.
-    Token(TokenError),
-    /// `iat` more than 5 minutes old.
-    Stale,
-    /// `iat` in the future beyond the clock skew.
-    IatInFuture,
-    /// `exp` present and passed.
-    Expired,
-    /// `iat`/`exp` not an integer, or `handshake` not an array of strings.
-    BadClaims,
-    /// The public URL given to the resolution is not an absolute http(s) URL (a caller bug).
-    BadUrl,
-}
-
-impl HandshakeError {
-    /// The error's stable code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            HandshakeError::Token(TokenError::TypeMismatch) => "handshake-token-type-mismatch",
-            HandshakeError::Token(TokenError::InvalidSignature) => {
-                "handshake-token-invalid-signature"
-            }
-            HandshakeError::Token(_) => "handshake-token-invalid",
-            HandshakeError::Stale => "handshake-token-stale",
-            HandshakeError::IatInFuture => "handshake-token-iat-in-the-future",
-            HandshakeError::Expired => "handshake-token-expired",
-            HandshakeError::BadClaims => "handshake-token-invalid-claims",
-            HandshakeError::BadUrl => "handshake-bad-url",
-        }
-    }
-}
 
 /// Constant-time equality of two byte strings (the length is not secret).
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -11,7 +11,7 @@
 //! whole path segment; the segments before it are literal text or `:name`, so the captured value
 //! is always the path's segment at that position.
 
-use super::decision::FapiStatus;
+use super::grace::FapiStatus;
 use super::names::MAX_HANDSHAKE_REDIRECTS;
 use crate::auth::Auth;
 use crate::routes::Pattern;

@@ -1,8 +1,42 @@
-//! Reasons: why a cookie session is not signed in, or why a handshake starts, with Clerk's codes.
-
-use super::handshake::HandshakeError;
+//! Reasons: why a cookie session is not signed in, why a handshake starts, and why a returning
+//! handshake token was refused, with Clerk's codes.
 
 use crate::token::TokenError;
+
+/// Why a handshake token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandshakeError {
+    /// Shape, header, `cat`, key or signature: the core's reason.
+    Token(TokenError),
+    /// `iat` more than 5 minutes old.
+    Stale,
+    /// `iat` in the future beyond the clock skew.
+    IatInFuture,
+    /// `exp` present and passed.
+    Expired,
+    /// `iat`/`exp` not an integer, or `handshake` not an array of strings.
+    BadClaims,
+    /// The public URL given to the resolution is not an absolute http(s) URL (a caller bug).
+    BadUrl,
+}
+
+impl HandshakeError {
+    /// The error's stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            HandshakeError::Token(TokenError::TypeMismatch) => "handshake-token-type-mismatch",
+            HandshakeError::Token(TokenError::InvalidSignature) => {
+                "handshake-token-invalid-signature"
+            }
+            HandshakeError::Token(_) => "handshake-token-invalid",
+            HandshakeError::Stale => "handshake-token-stale",
+            HandshakeError::IatInFuture => "handshake-token-iat-in-the-future",
+            HandshakeError::Expired => "handshake-token-expired",
+            HandshakeError::BadClaims => "handshake-token-invalid-claims",
+            HandshakeError::BadUrl => "handshake-bad-url",
+        }
+    }
+}
 
 /// Why a cookie session is not signed in, or why a handshake starts. Codes match Clerk's
 /// `AuthErrorReason` where Clerk has one (they are sent to the Frontend API as

@@ -253,7 +253,7 @@ fn parse_origins(entries: &[String], problems: &mut Vec<SatelliteProblem>) -> Ve
     for entry in entries {
         match Url::parse(entry) {
             Ok(u) if is_plain_origin(&u) => {
-                if u.scheme() == "http" && !crate::config::is_loopback_host(&u) {
+                if u.scheme() == "http" && !crate::web_url::is_loopback_host(&u) {
                     problems.push((
                         "SATELLITE_DOMAINS",
                         "entries must be https (http only on loopback)".to_owned(),

@@ -5,7 +5,6 @@
 //! The entry does the I/O (origin and asset fetches, WebCrypto, the clock, randomness, logging)
 //! and nothing here waits on a promise. Nothing here decides: that is `pipeline`.
 
-use crate::app;
 use crate::config::Lookup;
 use crate::jwks;
 use crate::pipeline::{warm_up, Event, Pipeline, RequestId, Step};
@@ -59,7 +58,7 @@ pub fn wasm_memory() -> JsValue {
 /// Every setting name edgegate reads, one per line.
 #[wasm_bindgen(js_name = settingNames)]
 pub fn setting_names() -> String {
-    app::SETTING_NAMES.join("\n")
+    crate::config::SETTING_NAMES.join("\n")
 }
 
 /// Builds the pipeline from the settings (a JSON object of name to string: every text value of
