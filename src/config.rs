@@ -679,7 +679,8 @@ fn read_org_sync<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> crate:
 }
 
 /// `PUBLIC_ROUTES` or `PROTECTED_ROUTES` (not both) and `ROUTE_RULES`, with the `SIGN_IN_URL`
-/// path (when on this host) always public; an invalid table is a problem and reads as empty.
+/// path (when on this host) public unless a rule names it (`routes::outranks_exemption`); an
+/// invalid table is a problem and reads as empty.
 fn read_routes<F: Fn(&str) -> Option<String>>(
     r: &mut Reader<'_, F>,
     sign_in_url: Option<&str>,

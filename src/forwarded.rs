@@ -14,10 +14,10 @@
 //! - Only what the trusted proxy added is read: the last `Forwarded` element and the last
 //!   comma-separated item of `X-Forwarded-Host`/`-Proto` (of the last header line). A proxy
 //!   that appends to a client's value leaves the client's items in front, never last; one that
-//!   overwrites leaves a single item. (Express's `trust proxy` and oauth2-proxy count from the
-//!   right in the same way; edgegate trusts exactly one hop.)
-//! - `Forwarded` and `X-Forwarded-*` that both give a host (or a scheme) must agree: when they
-//!   differ (`forwarded-conflict`), one of them came from the client, so neither is used.
+//!   overwrites leaves a single item. edgegate trusts exactly one hop.
+//! - When both `Forwarded` and `X-Forwarded-Host` (or `-Proto`) are sent, both must give the
+//!   same host (scheme): different values, or one of them malformed or without the value, mean
+//!   one came from the client (`forwarded-conflict`), and neither is used.
 //! - The scheme never goes down: a request that reached the edge over https stays https,
 //!   whatever a forwarded `proto` says.
 //!
@@ -596,14 +596,14 @@ pub fn public_url(own: &PublicUrl, headers: &HeaderList, trust_forwarded: bool) 
     let (forwarded_host, forwarded_proto) = forwarded_values(headers, &mut note);
     let x_host = last_item(headers, "x-forwarded-host", &mut note, parse_host);
     let x_proto = last_item(headers, "x-forwarded-proto", &mut note, Scheme::parse);
-    let host = agreed(forwarded_host, x_host, &mut note).or_else(|| {
+    let host = agreed(forwarded_host, x_host, "x-forwarded-host", &mut note).or_else(|| {
         let value = headers.get("host")?;
         guard_len(value)
             .and_then(|v| parse_host(v.trim()))
             .map_err(|error| note("host", error))
             .ok()
     });
-    let forwarded_scheme = agreed(forwarded_proto, x_proto, &mut note);
+    let forwarded_scheme = agreed(forwarded_proto, x_proto, "x-forwarded-proto", &mut note);
     // Never down: a request that reached the edge over https is https to its client too.
     let scheme = match (own.scheme, forwarded_scheme) {
         (Scheme::Https, _) | (_, None) => own.scheme,
@@ -620,26 +620,55 @@ pub fn public_url(own: &PublicUrl, headers: &HeaderList, trust_forwarded: bool) 
     Derived { url, issues }
 }
 
+/// What one header family says about one value.
+enum Said<T> {
+    /// The header is not there.
+    Absent,
+    /// The header is there but unusable (malformed, too long, an invalid value): noted.
+    Unusable,
+    /// The header is there, valid, without this parameter (a `Forwarded` element without
+    /// `host=`).
+    Silent,
+    /// The header gives this value.
+    Value(T),
+}
+
+impl<T> Said<T> {
+    fn from_result(
+        result: Result<T, ForwardedError>,
+        source: &'static str,
+        note: &mut impl FnMut(&'static str, ForwardedError),
+    ) -> Said<T> {
+        match result {
+            Ok(v) => Said::Value(v),
+            Err(e) => {
+                note(source, e);
+                Said::Unusable
+            }
+        }
+    }
+}
+
 /// `host=` and `proto=` of the last `Forwarded` element (of the last header line), validated.
 fn forwarded_values(
     headers: &HeaderList,
     note: &mut impl FnMut(&'static str, ForwardedError),
-) -> (Option<Host>, Option<Scheme>) {
+) -> (Said<Host>, Said<Scheme>) {
     let Some(value) = headers.get_all("forwarded").last() else {
-        return (None, None);
+        return (Said::Absent, Said::Absent);
     };
     let element = match forwarded_elements(value) {
         Ok(mut elements) => elements.pop().unwrap_or_default(),
         Err(error) => {
             note("forwarded", error);
-            return (None, None);
+            return (Said::Unusable, Said::Unusable);
         }
     };
-    let (mut host, mut scheme) = (None, None);
+    let (mut host, mut scheme) = (Said::Silent, Said::Silent);
     for (name, v) in element {
         match name.as_str() {
-            "host" => host = parse_host(&v).map_err(|e| note("forwarded", e)).ok(),
-            "proto" => scheme = Scheme::parse(&v).map_err(|e| note("forwarded", e)).ok(),
+            "host" => host = Said::from_result(parse_host(&v), "forwarded", note),
+            "proto" => scheme = Said::from_result(Scheme::parse(&v), "forwarded", note),
             _ => {}
         }
     }
@@ -652,27 +681,32 @@ fn last_item<T>(
     name: &'static str,
     note: &mut impl FnMut(&'static str, ForwardedError),
     parse: impl FnOnce(&str) -> Result<T, ForwardedError>,
-) -> Option<T> {
-    let value = headers.get_all(name).last()?;
-    last_list_item(value)
-        .and_then(parse)
-        .map_err(|e| note(name, e))
-        .ok()
+) -> Said<T> {
+    match headers.get_all(name).last() {
+        None => Said::Absent,
+        Some(value) => Said::from_result(last_list_item(value).and_then(parse), name, note),
+    }
 }
 
-/// The one value two sources give: either alone, or both when they agree; two that differ are
-/// a `forwarded-conflict` and give nothing.
+/// The one value the two header families give. One family alone decides when it gives a
+/// value. When both are there they must give the same value: anything else (different values,
+/// one unusable or silent) means one of them came from the client, which could otherwise void
+/// the proxy's header with a malformed prefix and supply the other family itself; that is a
+/// `forwarded-conflict` (noted under `x_source`), and neither is used.
 fn agreed<T: PartialEq>(
-    forwarded: Option<T>,
-    x_forwarded: Option<T>,
+    forwarded: Said<T>,
+    x_forwarded: Said<T>,
+    x_source: &'static str,
     note: &mut impl FnMut(&'static str, ForwardedError),
 ) -> Option<T> {
     match (forwarded, x_forwarded) {
-        (Some(a), Some(b)) if a != b => {
-            note("forwarded", ForwardedError::Conflict);
+        (Said::Value(a), Said::Absent) | (Said::Absent, Said::Value(a)) => Some(a),
+        (Said::Value(a), Said::Value(b)) if a == b => Some(a),
+        (Said::Absent, _) | (_, Said::Absent) => None,
+        _ => {
+            note(x_source, ForwardedError::Conflict);
             None
         }
-        (a, b) => a.or(b),
     }
 }
 

@@ -94,7 +94,10 @@ fn use_tree(s: &str) -> Vec<Vec<String>> {
             }
             return out;
         }
-        let ident: String = rest.chars().take_while(|c| is_ident(*c) || *c == '*').collect();
+        let ident: String = rest
+            .chars()
+            .take_while(|c| is_ident(*c) || *c == '*')
+            .collect();
         if ident.is_empty() {
             return vec![prefix];
         }
@@ -218,11 +221,7 @@ fn exports_of(file: &File) -> Exports {
 }
 
 /// The file a full path lands in: the longest module prefix, then through re-exports.
-fn target(
-    path: &[String],
-    modules: &BTreeMap<ModPath, Exports>,
-    depth: usize,
-) -> Option<ModPath> {
+fn target(path: &[String], modules: &BTreeMap<ModPath, Exports>, depth: usize) -> Option<ModPath> {
     let split = (0..=path.len())
         .rev()
         .find(|n| modules.contains_key(&path[..*n]))?;
@@ -350,7 +349,11 @@ fn circles(edges: &BTreeMap<ModPath, BTreeSet<ModPath>>) -> Vec<Vec<String>> {
 #[test]
 fn no_import_circle_among_the_files_of_src() {
     let edges = graph();
-    assert!(edges.len() > 40, "the sources were not read: {}", edges.len());
+    assert!(
+        edges.len() > 40,
+        "the sources were not read: {}",
+        edges.len()
+    );
     let found = circles(&edges);
     assert!(found.is_empty(), "import circles: {found:#?}");
 }

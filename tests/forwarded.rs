@@ -291,8 +291,8 @@ fn forwarded_and_x_forwarded_that_disagree_are_both_ignored() {
     assert_eq!(
         issues,
         vec![
-            ("forwarded", "forwarded-conflict"),
-            ("forwarded", "forwarded-conflict")
+            ("x-forwarded-host", "forwarded-conflict"),
+            ("x-forwarded-proto", "forwarded-conflict")
         ]
     );
 }
@@ -342,13 +342,55 @@ fn a_forwarded_scheme_never_downgrades_an_https_request() {
 }
 
 #[test]
-fn invalid_forwarded_host_falls_back_to_x_forwarded_host_with_a_reason() {
+fn an_invalid_forwarded_host_voids_x_forwarded_host_too() {
+    // One family unusable while the other is sent: one of them is the client's.
     let (url, issues) = trusted(&[
         ("Forwarded", "host=\"example.com[invalid]\";proto=https"),
         ("X-Forwarded-Host", "app.example.com:8443"),
     ]);
-    assert_eq!(url, "https://app.example.com:8443/dash?tab=1");
+    assert_eq!(url, "https://gw.example.com/dash?tab=1");
+    assert_eq!(
+        issues,
+        vec![
+            ("forwarded", "forwarded-invalid-host"),
+            ("x-forwarded-host", "forwarded-conflict")
+        ]
+    );
+    // Alone, an invalid Forwarded host falls back to Host.
+    let (url, issues) = trusted(&[
+        ("Forwarded", "host=\"example.com[invalid]\""),
+        ("Host", "host.example.com"),
+    ]);
+    assert_eq!(url, "https://host.example.com/dash?tab=1");
     assert_eq!(issues, vec![("forwarded", "forwarded-invalid-host")]);
+}
+
+#[test]
+fn a_client_cannot_void_the_proxys_header_and_supply_the_other_family() {
+    // The proxy appends to Forwarded and leaves X-Forwarded-Host alone; the client sends a
+    // malformed Forwarded prefix (or one element without host=) and its own X-Forwarded-Host.
+    for forwarded in [
+        "x=\", for=192.0.2.1;host=real.example.com",
+        "host=a;host=b, for=192.0.2.1;host=real.example.com",
+        "for=192.0.2.1",
+    ] {
+        let (url, issues) = trusted(&[
+            ("Forwarded", forwarded),
+            ("X-Forwarded-Host", "evil.example.net"),
+        ]);
+        assert_eq!(url, "https://gw.example.com/dash?tab=1", "{forwarded}");
+        assert!(
+            issues.contains(&("x-forwarded-host", "forwarded-conflict")),
+            "{forwarded}: {issues:?}"
+        );
+    }
+    // The other way round: an X-Forwarded-Host made unusable cannot hand over to Forwarded.
+    let long = format!("{},real.example.com", "a".repeat(9000));
+    let (url, _) = trusted(&[
+        ("X-Forwarded-Host", &long),
+        ("Forwarded", "host=evil.example.net"),
+    ]);
+    assert_eq!(url, "https://gw.example.com/dash?tab=1");
 }
 
 #[test]
@@ -389,7 +431,9 @@ fn everything_invalid_falls_back_to_the_request_url() {
             "forwarded-syntax",
             "forwarded-ipv6-unterminated",
             "forwarded-invalid-scheme",
-            "forwarded-invalid-host"
+            "forwarded-conflict",
+            "forwarded-invalid-host",
+            "forwarded-conflict"
         ]
     );
 }
@@ -411,11 +455,21 @@ fn untrusted_forwarded_headers_are_ignored() {
 
 #[test]
 fn a_thousand_comma_values_are_handled() {
-    // 1000 values under the 8 KiB cap: the first one is used.
+    // 1000 values under the 8 KiB cap: the last one is used.
     let many = vec!["a.io"; 1000].join(",");
-    let (url, issues) = trusted(&[("X-Forwarded-Host", &many), ("Forwarded", &many)]);
+    let (url, issues) = trusted(&[("X-Forwarded-Host", &many)]);
     assert_eq!(url, "https://a.io/dash?tab=1");
-    assert_eq!(issues, vec![("forwarded", "forwarded-syntax")]);
+    assert!(issues.is_empty());
+    // Beside a malformed Forwarded it is not: one of the two is the client's.
+    let (url, issues) = trusted(&[("X-Forwarded-Host", &many), ("Forwarded", &many)]);
+    assert_eq!(url, "https://gw.example.com/dash?tab=1");
+    assert_eq!(
+        issues,
+        vec![
+            ("forwarded", "forwarded-syntax"),
+            ("x-forwarded-host", "forwarded-conflict")
+        ]
+    );
     let elems = vec!["host=f.io"; 700].join(",");
     let (url, _) = trusted(&[("Forwarded", &elems)]);
     assert_eq!(url, "https://f.io/dash?tab=1");
@@ -436,11 +490,10 @@ fn hundred_kilobyte_values_are_ignored_whole() {
         ("Host", &huge),
     ]);
     assert_eq!(url, "https://gw.example.com/dash?tab=1");
-    assert!(
-        issues.iter().all(|i| i.1 == "forwarded-too-long"),
-        "{issues:?}"
-    );
-    assert_eq!(issues.len(), 4);
+    let count = |code: &str| issues.iter().filter(|i| i.1 == code).count();
+    assert_eq!(count("forwarded-too-long"), 4, "{issues:?}");
+    assert_eq!(count("forwarded-conflict"), 2, "{issues:?}");
+    assert_eq!(issues.len(), 6);
 }
 
 #[test]

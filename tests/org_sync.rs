@@ -267,6 +267,11 @@ fn after_three_handshakes_a_page_load_gets_a_403_page_never_the_other_organisati
     for count in [3, 4, 99] {
         let done = page_load(&mut gw, "/orgs/nope/x", &cookie(&beta, count));
         assert_eq!(forbidden_reason(&done), "organization-mismatch");
+        let page = plan(&done).header("content-type").unwrap_or_default();
+        assert!(
+            page.starts_with("text/html"),
+            "a page load gets the 403 page: {page}"
+        );
         assert_eq!(
             plan(&done).header("x-edgegate-auth-status"),
             Some("signed-in")

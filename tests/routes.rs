@@ -459,6 +459,13 @@ fn rule_wins_over_public_pattern() {
 
 #[test]
 fn the_sign_in_path_beats_a_catch_all_rule() {
+    for broad in ["/(.*)=org", "/:path+=org", "/:locale/(.*)=org"] {
+        let mut t = RouteTable::from_settings("", broad).expect("settings");
+        t.add_always_public("/sign-in").expect("path");
+        t.add_always_public("/en/sign-in").expect("path");
+        assert_eq!(t.classify("/sign-in"), Access::Public, "{broad}");
+        assert_eq!(t.classify("/en/sign-in"), Access::Public, "{broad}");
+    }
     let mut t = RouteTable::from_settings("", "/(.*)=org").expect("settings");
     t.add_always_public("/sign-in").expect("path");
     assert_eq!(t.classify("/sign-in"), Access::Public);
@@ -479,6 +486,13 @@ fn a_rule_that_names_the_sign_in_path_outranks_its_exemption() {
         Access::Protected { rules } => assert_eq!(rules.len(), 2),
         other => panic!("{other:?}"),
     }
+    // A locale-prefixed rule that names the page by its literal segment names it too.
+    let mut t = RouteTable::from_settings("", "/:locale/sign-in(.*)=role:admin").expect("s");
+    t.add_always_public("/en/sign-in").expect("path");
+    assert!(matches!(
+        t.classify("/en/sign-in"),
+        Access::Protected { .. }
+    ));
 }
 
 #[test]

@@ -535,11 +535,11 @@ fn org_sync(
         (clerk::OrgSyncDecision::NeedOutageCheck, _) => {
             Session::Probe(Some(state.claims.map_err(|_| TokenError::Missing)))
         }
-        (clerk::OrgSyncDecision::Refuse(stopped), _) => {
-            ctx.log.detail = stopped.map(|s| s.code().into());
-            Session::Respond(Box::new(org_mismatch(ctx, &state)))
-        }
-        (clerk::OrgSyncDecision::Activate, None) => {
+        // Refused (with why the handshake was stopped, when it was).
+        (decision, _) => {
+            if let clerk::OrgSyncDecision::Refuse(Some(stopped)) = decision {
+                ctx.log.detail = Some(stopped.code().into());
+            }
             Session::Respond(Box::new(org_mismatch(ctx, &state)))
         }
     }

@@ -31,12 +31,25 @@ pub struct RouteTable {
     always_public: Vec<Pattern>,
 }
 
-/// True when one of the rules matching the sign-in page names it rather than covering every
-/// path: such an explicit rule outranks the page's implicit exemption (`/login(.*)=role:admin`
-/// protects `/login`), while a catch-all (a rule that also matches `/`, such as `/(.*)=org`)
-/// leaves the page public, or no one could sign in.
+/// Paths that name no page: a rule matching any of them covers paths at large (`/(.*)`,
+/// `/:path+`, `/:locale/(.*)`) rather than naming the sign-in page.
+const UNRELATED_PATHS: &[&str] = &[
+    "/",
+    "/edgegate-unrelated",
+    "/edgegate-unrelated/edgegate-unrelated",
+    "/edgegate-unrelated/edgegate-unrelated/edgegate-unrelated",
+];
+
+/// True when one of the rules matching the sign-in page names it rather than covering paths at
+/// large: such an explicit rule outranks the page's implicit exemption (`/login(.*)=role:admin`
+/// protects `/login`), while a broad rule (one that also matches an unrelated path, such as
+/// `/(.*)=org` or `/:path+=org`) leaves the page public, or no one could sign in.
 pub fn outranks_exemption(rules: &[&Rule]) -> bool {
-    rules.iter().any(|r| !r.pattern.matches_ignore_case("/"))
+    rules.iter().any(|r| {
+        !UNRELATED_PATHS
+            .iter()
+            .any(|p| r.pattern.matches_ignore_case(p))
+    })
 }
 
 impl RouteTable {

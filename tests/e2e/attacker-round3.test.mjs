@@ -106,11 +106,11 @@ describe("2. a CORS preflight never carries credentials to the origin", () => {
 
 describe("3. FORWARD_CLAIMS never forwards a machine token's claims", () => {
   const gw = gateway({
-    ROUTE_RULES: "/api/mixed(.*)=token:session|m2m",
+    ROUTE_RULES: "/api/mixed(.*)=token:session|m2m|oauth",
     FORWARD_CLAIMS: "email,org_id",
   });
 
-  test("an_m2m_token_carries_only_the_machine_headers", async () => {
+  test("an_m2m_or_oauth_token_carries_only_the_machine_headers", async () => {
     const now = nowSeconds();
     const m2m = sign(
       {
@@ -136,6 +136,30 @@ describe("3. FORWARD_CLAIMS never forwards a machine token's claims", () => {
       assert.ok(!name.startsWith("x-auth-claim-"), `${name}: ${seen[name]}`);
     }
     assert.equal(seen["x-auth-org-id"], undefined);
+    // An OAuth access token's claims do not go either.
+    const oauth = sign(
+      {
+        iss: "https://clerk.edgegate.test",
+        sub: "user_2vYVtestTESTtestTESTtestTESTtest",
+        client_id: "client_2VTWUzvGC5UhdJCNx6xG1D98edc",
+        scope: "read:foo",
+        jti: "oat_2xKa9Bgv7NxMRDFyQw8LpZ3cTmU1vHjE",
+        exp: now + 300,
+        iat: now,
+        nbf: now - 10,
+        email: "ceo@victim.example",
+        org_id: "org_victim",
+      },
+      key.privatePem,
+      { typ: "at+jwt" },
+    );
+    const viaOauth = await gw.worker.fetch("/api/mixed/x", { headers: bearer(oauth) });
+    assert.equal(viaOauth.status, 200);
+    const oauthSeen = gw.origin.last().headers;
+    assert.equal(oauthSeen["x-auth-token-type"], "oauth_token");
+    for (const name of Object.keys(oauthSeen)) {
+      assert.ok(!name.startsWith("x-auth-claim-"), `${name}: ${oauthSeen[name]}`);
+    }
     // A session's claims still go.
     const ok = await gw.worker.fetch("/api/mixed/x", { headers: bearer(session({ email: "ada@example.com" })) });
     assert.equal(ok.status, 200);

@@ -42,8 +42,10 @@ export async function main(argv, { buildDir, passthrough = false, out = process.
     err.write(result.err);
     return result.exit;
   } catch (e) {
-    if (!(e instanceof CannotCheck)) throw e;
-    err.write(`edgegate check: ${e.message}\n`);
+    // Exit 1 means "problems found": anything that stopped the check itself (a bad or old
+    // wasm, a trap) is 2, "could not check", with the reason.
+    const reason = e instanceof CannotCheck ? e.message : `could not run: ${e?.stack ?? e}`;
+    err.write(`edgegate check: ${reason}\n`);
     return 2;
   }
 }
