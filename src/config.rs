@@ -191,14 +191,12 @@ impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
     }
 
     fn bool(&mut self, name: &'static str, default: bool) -> bool {
-        match self.raw(name).map(|v| v.to_ascii_lowercase()).as_deref() {
+        match self.raw(name) {
             None => default,
-            Some("true" | "1" | "yes" | "on") => true,
-            Some("false" | "0" | "no" | "off") => false,
-            Some(_) => {
+            Some(v) => parse_bool(&v).unwrap_or_else(|| {
                 self.problem(name, "must be true or false");
                 default
-            }
+            }),
         }
     }
 
@@ -819,6 +817,16 @@ fn distance(a: &str, b: &str) -> usize {
         }
     }
     row.last().copied().unwrap_or(0)
+}
+
+/// A boolean setting's value: `true`/`1`/`yes`/`on` or `false`/`0`/`no`/`off`, any case;
+/// `None` for anything else.
+pub fn parse_bool(value: &str) -> Option<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
 }
 
 /// Every setting the gateway reads (the edge looks each up once per isolate).

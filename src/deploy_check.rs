@@ -113,8 +113,9 @@ pub struct Input<'a> {
     pub effective: &'a Value,
     /// `--var NAME:VALUE`, which `wrangler deploy` ships on top of the vars.
     pub cli_vars: Vec<&'a str>,
-    /// The `--dev-vars` file's name and text.
-    pub dev_vars: Option<(&'a str, &'a str)>,
+    /// The `--dev-vars` file's name and its variables, parsed by node as wrangler's dotenv
+    /// reads them (`export`, quotes, multi-line values, comments).
+    pub dev_vars: Option<(&'a str, &'a Map<String, Value>)>,
     /// The names of the variables set in the shell (never their values).
     pub shell: Vec<&'a str>,
 }
@@ -131,7 +132,7 @@ impl<'a> Input<'a> {
             env: text("env").filter(|e| !e.is_empty()),
             effective: &v["effective"],
             cli_vars: strings(v.get("cli_vars")),
-            dev_vars: text("dev_vars_file").zip(text("dev_vars")),
+            dev_vars: text("dev_vars_file").zip(v.get("dev_vars").and_then(Value::as_object)),
             shell: strings(v.get("shell")),
         })
     }
@@ -209,8 +210,8 @@ pub fn check(input: &Input) -> Report {
     problems.extend(secrets_shipped_as_vars(&vars, &cli_vars, &place));
     let mut notes = unknown_setting_warnings(settings.names());
     notes.extend(env_without_vars_note(input.raw, &place));
-    if let Some((name, text)) = input.dev_vars {
-        let others = dev_var_secrets(text, &mut settings);
+    if let Some((name, vars)) = input.dev_vars {
+        let others = dev_var_secrets(vars, &mut settings);
         notes.extend(dev_vars_note(name, &others));
     }
     notes.extend(shell_note(&input.shell, &place));
@@ -374,8 +375,9 @@ fn walk_environment<'a>(
                 }
             }
             ("previews", Value::Object(previews)) => walk_environment(previews, path, found),
-            // Free-form by design.
+            // Free-form by design, or maps of the user's own names.
             ("unsafe", _) => {}
+            (name, _) if NAME_MAPS.contains(&name) => {}
             // A variable's value may be any JSON: only the names are wrangler's business.
             ("vars", Value::Object(vars)) => {
                 for name in vars.keys().filter(|k| is_top_level_only(k)) {
@@ -388,12 +390,26 @@ fn walk_environment<'a>(
     }
 }
 
+/// Tables whose keys are the user's own names, not wrangler keys: a `main` in `[define]` or a
+/// `routes` in `[wasm_modules]` is a name, never a misplaced key.
+const NAME_MAPS: &[&str] = &[
+    "define",
+    "alias",
+    "wasm_modules",
+    "text_blobs",
+    "data_blobs",
+    "props",
+];
+
 fn walk_table<'a>(value: &'a Value, path: &mut Vec<Seg<'a>>, found: &mut Found<'a>) {
     match value {
         Value::Object(table) => {
             for (key, inner) in table {
                 if is_top_level_only(key) {
                     found.push((key, path.clone()));
+                    continue;
+                }
+                if NAME_MAPS.contains(&key.as_str()) {
                     continue;
                 }
                 path.push(Seg::Key(key));
@@ -481,35 +497,19 @@ fn env_without_vars_note(raw: &Value, place: &Place) -> Option<String> {
     ))
 }
 
-/// The secrets of a `.dev.vars` file (`NAME=value` lines; blank lines and `#` comments skipped,
-/// one pair of surrounding quotes removed, `\n` read as a newline, as wrangler reads it) into
-/// `settings`; returns the other setting names it holds.
-fn dev_var_secrets<'t>(text: &'t str, settings: &mut Values) -> Vec<&'t str> {
+/// The secrets of a `.dev.vars` file (already parsed) into `settings`; returns the other
+/// setting names it holds.
+fn dev_var_secrets<'t>(vars: &'t Map<String, Value>, settings: &mut Values) -> Vec<&'t str> {
     let mut others = Vec::new();
-    for line in text.lines().map(str::trim) {
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let Some((name, value)) = line.split_once('=') else {
-            continue;
-        };
-        let name = name.trim();
+    for (name, value) in vars {
+        let name = name.as_str();
         if SECRETS.contains(&name) {
-            settings.set(name, unquote(value.trim()).replace("\\n", "\n"));
+            settings.set(name, value.as_str().unwrap_or_default().to_owned());
         } else if SETTING_NAMES.contains(&name) {
             others.push(name);
         }
     }
     others
-}
-
-fn unquote(value: &str) -> &str {
-    for q in ['"', '\''] {
-        if let Some(inner) = value.strip_prefix(q).and_then(|v| v.strip_suffix(q)) {
-            return inner;
-        }
-    }
-    value
 }
 
 /// The settings a `--dev-vars` file holds besides secrets are local values, not the deploy's.
@@ -642,8 +642,10 @@ fn satellite_route_note(
     place: &Place,
 ) -> Option<String> {
     let get = |a: &str, b: &str| settings.get(a).or_else(|| settings.get(b));
+    // Read as the worker reads it (an invalid value is a problem of its own).
     let satellite = get("IS_SATELLITE", "CLERK_IS_SATELLITE")
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        .and_then(|v| crate::config::parse_bool(v.trim()))
+        .unwrap_or(false);
     let domain = get("DOMAIN", "CLERK_DOMAIN")?.trim().to_ascii_lowercase();
     let host = domain.split(':').next().unwrap_or_default();
     let covered = route_hosts.iter().any(|r| route_covers(r, host));

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { GOOD_VARS_TOML, ROOT, cleanEnv, ensureBuilt, notes, npmRun, problems, run, tempDir, writeFiles } from "./helpers.mjs";
+import { generateKeys } from "../../scripts/lib/jwt.mjs";
 
 const wrangler = createRequire(join(ROOT, "package.json"))("wrangler");
 const SHIPPED = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
@@ -255,6 +256,28 @@ describe("settings the check reads besides the vars", { concurrency: 3 }, () => 
       r.stdout,
     );
     assert.doesNotMatch(r.stdout, /PUBLIC KEY|127\.0\.0\.1/, "a value was printed");
+  });
+
+  test("--dev-vars FILE is read as wrangler's dotenv reads it: export, multi-line quoted PEMs, comments", async (t) => {
+    const pem = generateKeys("RS256").publicPem.trim();
+    const dir = writeFiles(tempDir(t), {
+      "wrangler.toml": `name = "edgegate"\nmain = "index.js"\n[vars]\n${GOOD_VARS_TOML}`,
+      ".dev.vars": `# local values\nexport CLERK_JWT_KEY="${pem}"\nORIGIN_URL=http://127.0.0.1:8788 # the demo origin\n`,
+    });
+    const r = await check(dir, "wrangler.toml", ["--dev-vars", join(dir, ".dev.vars")]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.ok(
+      notes(r.stdout).some((n) => n.includes("ORIGIN_URL there is a local value")),
+      r.stdout,
+    );
+  });
+
+  test("the user's own names in [define] and [wasm_modules] are never misplaced keys", async (t) => {
+    const dir = writeFiles(tempDir(t), {
+      "wrangler.toml": `name = "edgegate"\nmain = "index.js"\n[define]\nmain = "'x'"\nroutes = "1"\n[vars]\n${GOOD_VARS_TOML}`,
+    });
+    const r = await check(dir, "wrangler.toml");
+    assert.equal(r.code, 0, r.stdout + r.stderr);
   });
 
   test("JWKS_URL needs the EDGEGATE_KEYS namespace and a Cron Trigger", async (t) => {

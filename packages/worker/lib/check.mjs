@@ -11,6 +11,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join, resolve } from "node:path";
+import * as util from "node:util";
 
 export const USAGE = `usage: edgegate-check [--config FILE] [--env NAME] [--var NAME:VALUE]... [--dev-vars FILE]
 
@@ -136,13 +137,17 @@ function where(error) {
   return at?.line ? ` (line ${at.line}, column ${at.column})` : "";
 }
 
+/** A `.dev.vars` file read as wrangler reads it (dotenv: `export`, quotes, multi-line values). */
 function readDevVars(path) {
   if (path === undefined) return {};
+  if (typeof util.parseEnv !== "function") throw new CannotCheck("--dev-vars needs node 20.12 or later");
+  let text;
   try {
-    return { dev_vars_file: basename(path), dev_vars: readFileSync(path, "utf8") };
+    text = readFileSync(path, "utf8");
   } catch (e) {
     throw new CannotCheck(`cannot read ${path}: ${e.message}`);
   }
+  return { dev_vars_file: basename(path), dev_vars: util.parseEnv(text) };
 }
 
 /**
