@@ -26,6 +26,7 @@ pub mod http;
 pub mod json;
 pub mod jwks;
 pub mod keys;
+pub mod log;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod mint;
 pub mod pipeline;

@@ -4,11 +4,12 @@
 mod common;
 
 use common::{claims_with, mint, public_pem, rsa, NOW_MS, ORIGIN};
-use edgegate::app::{misconfigured, Inbound, LogRecord};
+use edgegate::app::{misconfigured, Inbound};
 use edgegate::config::Settings;
 use edgegate::crypto::verify_signature;
 use edgegate::http::{apply_edits, HeaderList};
 use edgegate::keys::{parse_key_set, KeySet};
+use edgegate::log::LogRecord;
 use edgegate::pipeline::{Pipeline, Request, Step};
 use edgegate::response::ResponsePlan;
 use serde_json::{json, Value};

@@ -5,9 +5,10 @@
 //! table and picks up where it stopped.
 
 use super::Request;
-use crate::app::{Inbound, LogRecord, GATEWAY_PREFIX};
+use crate::app::{Inbound, GATEWAY_PREFIX};
 use crate::config::Settings;
 use crate::forwarded::{self, PublicUrl};
+use crate::log::LogRecord;
 use crate::proxy;
 use crate::random::RandomDraw;
 use crate::response::{self, AuthStatus, RefusalReason, Rejection};

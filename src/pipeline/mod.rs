@@ -23,7 +23,7 @@ pub mod session;
 pub mod table;
 pub mod warm_up;
 
-use crate::app::{self, Decision, Inbound, LogRecord, Outcome};
+use crate::app::{self, Decision, Inbound, Outcome};
 use crate::authenticate::PendingToken;
 use crate::cache::{TokenCache, DEFAULT_CAPACITY};
 use crate::clerk::{self, OutageProbe, ProbeResult, PROBE_TIMEOUT_MS};
@@ -31,6 +31,7 @@ use crate::config::ConfigError;
 use crate::config::Settings;
 use crate::http::{HeaderEdit, HeaderList};
 use crate::keys::Alg;
+use crate::log::LogRecord;
 use crate::random::RandomDraw;
 use crate::response::{AuthStatus, RefusalReason, Rejection, ResponsePlan};
 use crate::token::{Candidates, SignatureCheck};

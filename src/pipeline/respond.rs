@@ -5,9 +5,10 @@
 //! gateway's 502 or 504.
 
 use super::{OriginFetch, Step};
-use crate::app::{self, LogRecord, ProxyPlan};
+use crate::app::{self, ProxyPlan};
 use crate::config::Reporting;
 use crate::http::{HeaderEdit, HeaderList};
+use crate::log::LogRecord;
 use crate::response::{self, AuthStatus, Rejection};
 
 /// How a fetch the pipeline asked for ended.

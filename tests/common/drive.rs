@@ -3,12 +3,12 @@
 //! signature checks), answering an outage probe with the status it is given and the origin
 //! with a 200.
 
-use edgegate::app::LogRecord;
 use edgegate::clerk::ProbeResult;
 use edgegate::config::Settings;
 use edgegate::crypto::verify_signature;
 use edgegate::http::{apply_edits, HeaderList};
 use edgegate::keys::{parse_key_set, KeySet};
+use edgegate::log::LogRecord;
 use edgegate::pipeline::{Event, Fetched, Pipeline, Request, Step};
 use edgegate::response::ResponsePlan;
 use std::collections::HashMap;
