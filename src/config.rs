@@ -761,8 +761,8 @@ impl Settings {
             return false;
         };
         if configured.starts_with('/') {
-            let path = configured.split(['?', '#']).next().unwrap_or(configured);
-            return crate::routes::canonical_path(path).is_ok_and(|p| p == canonical);
+            // The route table holds the path, canonicalised once (`read_routes`).
+            return self.routes.is_always_public(canonical);
         }
         match PublicUrl::from_request_url(configured) {
             Some(target) => {

@@ -129,7 +129,7 @@ pub fn read(
             routes::Access::Public => true,
             // The sign-in page on this host is public unless a rule names it explicitly.
             routes::Access::Protected { rules } => {
-                !routes::outranks_exemption(&rules) && gw.sign_in_is_here(&public, &path)
+                gw.sign_in_is_here(&public, &path) && !routes::outranks_exemption(&rules)
             }
         };
     let bearer = req

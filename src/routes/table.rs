@@ -89,6 +89,11 @@ impl RouteTable {
         Ok(())
     }
 
+    /// True for a path added with [`RouteTable::add_always_public`] (the sign-in page).
+    pub fn is_always_public(&self, canonical: &str) -> bool {
+        self.always_public.iter().any(|p| p.matches(canonical))
+    }
+
     /// Classifies a canonical path.
     pub fn classify(&self, canonical: &str) -> Access<'_> {
         let rules: Vec<&Rule> = self
@@ -96,11 +101,11 @@ impl RouteTable {
             .iter()
             .filter(|r| r.pattern.matches_ignore_case(canonical))
             .collect();
+        // The sign-in page's test first: the rule probes run for that one path only.
         let public = if rules.is_empty() {
-            self.always_public.iter().any(|p| p.matches(canonical))
-                || self.is_public_without_rules(canonical)
+            self.is_always_public(canonical) || self.is_public_without_rules(canonical)
         } else {
-            !outranks_exemption(&rules) && self.always_public.iter().any(|p| p.matches(canonical))
+            self.is_always_public(canonical) && !outranks_exemption(&rules)
         };
         if public {
             return Access::Public;
