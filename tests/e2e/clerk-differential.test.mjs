@@ -19,6 +19,7 @@ import {
   ROOT,
   baseSettings,
   generateKeys,
+  logCollector,
   mintToken,
   nowSeconds,
   startOrigin,
@@ -337,7 +338,7 @@ function sameReason(side, reason) {
 // {kind: "signed-out", reason} | {kind: "handshake", reason, ...parameters} | {kind: "error"}.
 
 let clients, workers, origin;
-const workerLogs = [];
+const workerLogs = logCollector();
 
 /** The headers fetch() sends when the test sets none: Clerk must see the same. */
 function sentHeaders(req) {
@@ -405,7 +406,7 @@ async function judgeEdge(req) {
 }
 
 /** The worker's log line for a request (it may arrive after the response, so looked up late). */
-const workerLog = (req) => workerLogs.find((l) => l.includes(`"path":"/app/${req.seq}"`)) ?? null;
+const workerLog = (req) => workerLogs.lines.find((l) => l.includes(`"path":"/app/${req.seq}"`)) ?? null;
 
 function edgeAnswer(res) {
   const status = res.headers.get("x-edgegate-auth-status");
@@ -684,8 +685,7 @@ before(async () => {
   const start = (inst) =>
     startWorker({
       bindings: baseSettings({ publicPem: key.publicPem, originUrl: origin.url, PUBLISHABLE_KEY: inst.publishableKey }),
-      // Miniflare wants this handler to return nothing.
-      options: { handleStructuredLogs: ({ message }) => void workerLogs.push(message) },
+      options: workerLogs.options,
     });
   workers = {};
   for (const name of Object.keys(INSTANCES)) workers[name] = await start(INSTANCES[name]);
