@@ -12,7 +12,6 @@
 //! targets, the benchmarks and the CLI, which test each concept on its own.
 #![deny(missing_docs)]
 
-pub mod app;
 pub mod auth;
 pub mod authenticate;
 pub mod cache;

@@ -1,15 +1,15 @@
-//! The request pipeline (`app::handle`) natively, with the RustCrypto backend: a request's facts
+//! The request pipeline (`Pipeline::start`/`resume`) natively, with the RustCrypto backend: a request's facts
 //! in, an outcome out. The same decisions are tested end to end in workerd by tests/e2e/.
 
 mod common;
 
 use common::{claims_with, mint, public_pem, rsa, NOW_MS, ORIGIN};
-use edgegate::app::{misconfigured, Inbound};
 use edgegate::config::Settings;
 use edgegate::crypto::verify_signature;
 use edgegate::http::{apply_edits, HeaderList};
 use edgegate::keys::{parse_key_set, KeySet};
 use edgegate::log::LogRecord;
+use edgegate::pipeline::decision::{misconfigured, Inbound};
 use edgegate::pipeline::{Pipeline, Request, Step};
 use edgegate::response::ResponsePlan;
 use serde_json::{json, Value};
@@ -447,7 +447,7 @@ fn invalid_settings_give_503_on_health_naming_settings_and_503_elsewhere() {
             "ray-1".to_owned(),
         );
         match d.outcome {
-            edgegate::app::Outcome::Respond(plan) => (plan, d.log),
+            edgegate::pipeline::decision::Outcome::Respond(plan) => (plan, d.log),
             _ => panic!("misconfigured gave no response"),
         }
     };

@@ -1,11 +1,13 @@
 //! Phases `authorise` and `plan`: with the session settled, the gateway's own paths, CORS
 //! preflights, the route's rules, and then either the proxy plan or the refusal.
 
+use super::decision::{self, Decision, Outcome};
 use super::facts::Ctx;
+use super::own_paths;
 use super::session::SessionState;
-use crate::app::{self, Decision, Outcome};
 use crate::config::PreflightMode;
 use crate::config::Settings;
+use crate::proxy::{self, PlanRequest, ProxyPlan, Upstream};
 use crate::response::{self, AuthStatus, RefusalReason, Rejection};
 use crate::routes::{self, Access, Forbidden};
 use crate::token::TokenError;
@@ -23,7 +25,7 @@ pub fn decide(
     ctx.log.token_type = state.auth().map(|auth| auth.token_type().code());
     if ctx.gateway_own {
         let inbound = ctx.inbound();
-        return app::gateway_path(
+        return own_paths::gateway_path(
             &inbound,
             gw,
             &ctx.path,
@@ -38,22 +40,17 @@ pub fn decide(
         return preflight(ctx, gw);
     }
     let clear = std::mem::take(&mut ctx.clear_cookies);
-    app::with_cleared_cookies(authorise(ctx, gw, state, auth_status), clear)
+    decision::with_cleared_cookies(authorise(ctx, gw, state, auth_status), clear)
 }
 
 fn preflight(mut ctx: Ctx, gw: &Settings) -> Decision {
     match gw.preflight {
         PreflightMode::PassToOrigin => {
             ctx.log.outcome = crate::reason::LogOutcome::ProxyPreflight;
-            let plan = app::proxy_plan(
-                &ctx.inbound(),
+            let plan = plan_for(
+                &ctx,
                 gw,
                 None,
-                &ctx.public,
-                &ctx.path,
-                ctx.query.as_deref(),
-                &ctx.request_id,
-                ctx.now_ms,
                 AuthStatus::SignedOut,
                 Some(TokenError::Missing.into()),
             );
@@ -64,7 +61,7 @@ fn preflight(mut ctx: Ctx, gw: &Settings) -> Decision {
         }
         PreflightMode::AnswerAtEdge => {
             ctx.log.outcome = crate::reason::LogOutcome::Preflight;
-            let mut plan = app::json_plan(204, serde_json::Value::Null, AuthStatus::SignedOut);
+            let mut plan = decision::json_plan(204, serde_json::Value::Null, AuthStatus::SignedOut);
             plan.body = String::new();
             plan.headers.retain(|(n, _)| n != "Content-Type");
             Decision {
@@ -118,7 +115,7 @@ fn authorise(
             let sign_in = gw
                 .page_sign_in_url()
                 .filter(|_| !gw.sign_in_is_here(&ctx.public, &ctx.path))
-                .map(|target| app::sign_in_target(&target, &ctx.public))
+                .map(|target| own_paths::sign_in_target(&target, &ctx.public))
                 .map(|target| response::sign_in_location(&target, &back))
                 .map(|location| {
                     let dev_browser = dev_browser_token(&ctx, gw);
@@ -161,24 +158,19 @@ fn authorise(
     };
     match verdict {
         Err(rejection) => {
-            let mut d = app::refuse(rejection, ctx.log);
+            let mut d = decision::refuse(rejection, ctx.log);
             if let Outcome::Respond(plan) = &mut d.outcome {
                 // A 403 is a signed-in (or grace) session that lacks a right.
-                app::set_auth_status(plan, auth_status);
+                decision::set_auth_status(plan, auth_status);
             }
             d
         }
         Ok(()) => {
             ctx.log.outcome = crate::reason::LogOutcome::Proxy;
-            let plan = app::proxy_plan(
-                &ctx.inbound(),
+            let plan = plan_for(
+                &ctx,
                 gw,
                 state.auth(),
-                &ctx.public,
-                &ctx.path,
-                ctx.query.as_deref(),
-                &ctx.request_id,
-                ctx.now_ms,
                 auth_status,
                 state.claims.as_ref().err().copied(),
             );
@@ -188,6 +180,34 @@ fn authorise(
             }
         }
     }
+}
+
+/// The proxy plan for the request in `ctx`.
+fn plan_for(
+    ctx: &Ctx,
+    gw: &Settings,
+    auth: Option<&crate::auth::Auth>,
+    auth_status: AuthStatus,
+    signed_out_reason: Option<RefusalReason>,
+) -> ProxyPlan {
+    let request = PlanRequest {
+        method: &ctx.req.method,
+        headers: &ctx.req.headers,
+        auth,
+        public: &ctx.public,
+        path: &ctx.path,
+        query: ctx.query.as_deref(),
+        request_id: &ctx.request_id,
+        now_ms: ctx.now_ms,
+        auth_status,
+        signed_out_reason,
+    };
+    let upstream = Upstream {
+        origin: &gw.origin,
+        settings: &gw.proxy,
+        timeout_ms: gw.upstream_timeout_ms,
+    };
+    proxy::proxy_plan(&request, &upstream)
 }
 
 /// The development instance's dev-browser token for a sign-in redirect: from the query, else

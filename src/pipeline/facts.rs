@@ -4,8 +4,9 @@
 //! result, [`Ctx`], is owned: a request waiting for a signature check keeps it in the request
 //! table and picks up where it stopped.
 
+use super::decision::Inbound;
+use super::own_paths::GATEWAY_PREFIX;
 use super::Request;
-use crate::app::{Inbound, GATEWAY_PREFIX};
 use crate::config::Settings;
 use crate::forwarded::{self, PublicUrl};
 use crate::log::LogRecord;

@@ -15,15 +15,16 @@
 //! Pure: time, randomness and settings come in as parameters; no `worker` or JavaScript types.
 
 pub mod authorise;
+pub mod decision;
 pub mod facts;
 pub mod handshake;
 pub mod keys;
+pub mod own_paths;
 pub mod respond;
 pub mod session;
 pub mod table;
 pub mod warm_up;
 
-use crate::app::{self, Decision, Inbound, Outcome};
 use crate::authenticate::PendingToken;
 use crate::cache::{TokenCache, DEFAULT_CAPACITY};
 use crate::clerk::{self, OutageProbe, ProbeResult, PROBE_TIMEOUT_MS};
@@ -35,6 +36,7 @@ use crate::log::LogRecord;
 use crate::random::RandomDraw;
 use crate::response::{AuthStatus, RefusalReason, Rejection, ResponsePlan};
 use crate::token::{Candidates, SignatureCheck};
+use decision::{Decision, Inbound, Outcome};
 use facts::Ctx;
 pub use respond::Fetched;
 use session::{Session, Source, Verified};
@@ -295,7 +297,7 @@ impl Pipeline {
             Ok(ctx) => ctx,
             Err(refusal) => {
                 let (rejection, log) = *refusal;
-                return (id, done(app::refuse(rejection, log)));
+                return (id, done(decision::refuse(rejection, log)));
             }
         };
         ctx.key_generation = self.key_generation;
@@ -411,7 +413,7 @@ impl Pipeline {
                     .iter()
                     .map(|d| format!("{}:{}", d.name.as_deref().unwrap_or("?"), d.reason))
                     .collect();
-                Flow::Done(respond_step(app::browser_plan(plan), log))
+                Flow::Done(respond_step(decision::browser_plan(plan), log))
             }
             handshake::Handshake::Verify(candidates, public) => {
                 let step = Step::Verify(SignatureQuestion::of(candidates.check()));
@@ -450,7 +452,7 @@ impl Pipeline {
             }
             // The probe's result is recorded before deciding again, which therefore never asks
             // twice; should it, answer as a gateway fault rather than loop.
-            Session::Probe(_) if ctx.probed => Flow::Done(done(app::refuse(
+            Session::Probe(_) if ctx.probed => Flow::Done(done(decision::refuse(
                 Rejection::Misconfigured { page_load: false },
                 ctx.log,
             ))),
@@ -550,12 +552,12 @@ fn misconfigured(request: &Request, random: &RandomDraw, problems: &[String]) ->
         headers: &request.headers,
     };
     let request_id = crate::proxy::request_id(request.headers.get("cf-ray"), || random.unique_id());
-    done(app::misconfigured(&inbound, problems, request_id))
+    done(decision::misconfigured(&inbound, problems, request_id))
 }
 
 /// 503 with `Retry-After` for a request that cannot be kept waiting or is no longer known.
 fn unavailable(reason: RefusalReason, log: LogRecord) -> Step {
-    done(app::refuse(Rejection::Unavailable { reason }, log))
+    done(decision::refuse(Rejection::Unavailable { reason }, log))
 }
 
 /// The table is full: this request is refused, the waiting ones are not touched.

@@ -4,11 +4,12 @@
 //! unauthenticated preflight gets the origin's status and CORS headers only; a WebSocket upgrade passes untouched; a failed or slow origin gets the
 //! gateway's 502 or 504.
 
+use super::decision::{self, Outcome};
 use super::{OriginFetch, Step};
-use crate::app::{self, ProxyPlan};
 use crate::config::Reporting;
 use crate::http::{HeaderEdit, HeaderList};
 use crate::log::LogRecord;
+use crate::proxy::{self, ProxyPlan};
 use crate::response::{self, AuthStatus, Rejection};
 
 /// How a fetch the pipeline asked for ended.
@@ -58,12 +59,12 @@ pub fn origin(
     }
     match fetched {
         Fetched::Response(status) if plan.preflight => Step::Respond {
-            plan: app::preflight_response(status, headers),
+            plan: proxy::preflight_response(status, headers),
             log,
         },
         Fetched::Response(101) => Step::PassThrough { log },
         Fetched::Response(status) => {
-            let mut edits = app::response_edits(&plan, status, headers, reporting.status_header);
+            let mut edits = plan.response_edits(status, headers, reporting.status_header);
             edits.retain(|edit| !is_dropped_by_runtime(edit));
             Step::Stream { status, edits, log }
         }
@@ -115,9 +116,9 @@ pub fn asset(auth: AuthStatus, log: LogRecord, fetched: Fetched) -> Step {
 }
 
 fn refused(rejection: Rejection, log: LogRecord) -> Step {
-    let d = app::refuse(rejection, log);
+    let d = decision::refuse(rejection, log);
     match d.outcome {
-        app::Outcome::Respond(plan) => Step::Respond { plan, log: d.log },
+        Outcome::Respond(plan) => Step::Respond { plan, log: d.log },
         _ => Step::Respond {
             plan: response::render(&Rejection::Misconfigured { page_load: false }),
             log: d.log,

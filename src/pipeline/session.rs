@@ -4,8 +4,8 @@
 //! time, then the per-request policy), outage grace, and for cookie sessions Clerk's cookie rules
 //! with the handshake they may call for.
 
+use super::decision::{browser_plan, Decision, Outcome};
 use super::facts::Ctx;
-use crate::app::{browser_plan, Decision, Outcome};
 use crate::auth::Auth;
 use crate::authenticate::{authenticate, Authn, PendingToken};
 use crate::cache::TokenCache;
@@ -565,12 +565,12 @@ fn org_mismatch(ctx: &mut Ctx, state: &SessionState) -> Decision {
         reason: RefusalReason::OrganizationMismatch,
         page_load: crate::response::is_page_load(&ctx.req.method, &ctx.req.headers),
     };
-    let mut decision = crate::app::refuse(rejection, log);
+    let mut decision = super::decision::refuse(rejection, log);
     if let Outcome::Respond(plan) = &mut decision.outcome {
-        crate::app::set_auth_status(plan, state.status());
+        super::decision::set_auth_status(plan, state.status());
     }
     decision.log.auth_status = state.status();
-    crate::app::with_cleared_cookies(decision, std::mem::take(&mut ctx.clear_cookies))
+    super::decision::with_cleared_cookies(decision, std::mem::take(&mut ctx.clear_cookies))
 }
 
 /// The handshake that asks the Frontend API to activate `target` (Clerk's `organization_id`).

@@ -64,7 +64,9 @@ use sha2::Sha256;
 use std::borrow::Cow;
 use std::fmt;
 
+mod plan;
 mod strip;
+pub use plan::{preflight_response, proxy_plan, PlanRequest, ProxyPlan, Upstream};
 use strip::{is_default_stripped, strip_session_cookies};
 pub use strip::{
     is_token_cookie, strip_referer, strip_token_params, HeaderPattern, DEFAULT_STRIPPED_HEADERS,

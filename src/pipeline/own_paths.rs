@@ -1,113 +1,18 @@
-//! The pieces the pipeline's phases
-//! (`crate::pipeline`) build their answers from: the decision types ([`Decision`], [`Outcome`],
-//! [`ProxyPlan`]), the log record, the gateway's own paths, the proxy plan and the response
-//! side of a proxied request. Nothing here performs I/O or reads a clock.
+//! The gateway's own paths under [`GATEWAY_PREFIX`]: `/__edgegate/health`, `/__edgegate/session`
+//! and the www/ pages served from the ASSETS binding. Read-only: a method other than GET or
+//! HEAD is refused.
 
+use super::decision::{json_plan, refuse, Decision, Inbound, Outcome};
 use crate::auth::Auth;
-use crate::clerk::{self, FapiStatus};
+use crate::clerk::FapiStatus;
 use crate::config::Settings;
 use crate::forwarded::PublicUrl;
-use crate::http::{HeaderEdit, HeaderList};
 use crate::log::LogRecord;
-use crate::proxy::{self, Origin, RequestFacts};
-use crate::reason::LogOutcome;
-use crate::response::{self, AuthStatus, RefusalReason, Rejection, ResponsePlan};
+use crate::response::{self, AuthStatus, RefusalReason, Rejection};
 use serde_json::{json, Value};
-use std::rc::Rc;
 
 /// The gateway's own path prefix; every other path belongs to the origin.
 pub const GATEWAY_PREFIX: &str = "/__edgegate";
-
-/// What the edge knows about a request, as plain data.
-pub struct Inbound<'a> {
-    /// The request method.
-    pub method: &'a str,
-    /// The full URL as the worker received it.
-    pub url: &'a str,
-    /// The request's headers.
-    pub headers: &'a HeaderList,
-}
-
-/// A request the edge must send to the origin.
-#[derive(Debug, Clone)]
-pub struct ProxyPlan {
-    /// The origin URL to fetch: `ORIGIN_URL` joined with the canonical path and query.
-    pub url: String,
-    /// The request method, sent as it came.
-    pub method: String,
-    /// The edits that turn the request's headers into those sent to the origin
-    /// (`proxy::request_edits`; the edge applies them to its copy of the request's headers).
-    pub edits: Vec<HeaderEdit>,
-    /// False for preflights and bodiless methods.
-    pub forward_body: bool,
-    /// `UPSTREAM_TIMEOUT_MS`: how long to wait for the origin's response headers.
-    pub timeout_ms: u64,
-    /// The request's auth status, sent to the client in `X-Edgegate-Auth-Status`.
-    pub auth_status: AuthStatus,
-    /// `Set-Cookie`s the gateway adds to the origin's response (clearing a refused handshake).
-    pub extra_response_cookies: Vec<String>,
-    /// A CORS preflight passed to the origin without a token: the client gets the origin's
-    /// status and CORS headers only ([`preflight_response`]).
-    pub preflight: bool,
-    origin: Rc<Origin>,
-    public: PublicUrl,
-}
-
-/// What the edge must do.
-#[derive(Debug, Clone)]
-pub enum Outcome {
-    /// Send this request to the origin.
-    Proxy(ProxyPlan),
-    /// Serve this asset (a www/ file at this URL) from the ASSETS binding.
-    Asset {
-        /// The asset's URL.
-        url: String,
-        /// The auth status the asset's response reports.
-        auth_status: AuthStatus,
-    },
-    /// Send this response; nothing is fetched.
-    Respond(ResponsePlan),
-}
-
-/// What a phase decided: what the edge must do, and the log record so far.
-pub struct Decision {
-    /// What the edge must do.
-    pub outcome: Outcome,
-    /// The request's log record.
-    pub log: LogRecord,
-}
-
-const BODILESS: &[&str] = &["GET", "HEAD", "OPTIONS"];
-
-pub(crate) fn refuse(rejection: Rejection, mut log: LogRecord) -> Decision {
-    log.outcome = LogOutcome::Refused;
-    log.reason = Some(rejection.reason());
-    log.fault = Some(rejection.fault());
-    log.auth_status = rejection.auth_status();
-    Decision {
-        outcome: Outcome::Respond(response::render(&rejection)),
-        log,
-    }
-}
-
-pub(crate) fn json_plan(status: u16, body: Value, auth_status: AuthStatus) -> ResponsePlan {
-    ResponsePlan {
-        status,
-        headers: vec![
-            (
-                "Content-Type".to_owned(),
-                "application/json; charset=utf-8".to_owned(),
-            ),
-            ("Cache-Control".to_owned(), "private, no-store".to_owned()),
-            (
-                "X-Edgegate-Auth-Status".to_owned(),
-                auth_status.as_str().to_owned(),
-            ),
-            ("X-Content-Type-Options".to_owned(), "nosniff".to_owned()),
-        ],
-        body: body.to_string(),
-    }
-}
 
 /// Each key's label, fingerprint, algorithm and source (`embedded` or `fetched`), for health.
 fn key_details(gw: &Settings) -> Vec<serde_json::Value> {
@@ -143,81 +48,11 @@ fn jwks_health(gw: &Settings) -> serde_json::Value {
     })
 }
 
-/// The answer while settings are invalid: 503 naming the problems on the health path, a 503
-/// that points there everywhere else (a small HTML page for a page load), and the log line for
-/// it, with `request_id` and the canonical path (`-` when the URL or path is refused).
-pub fn misconfigured(inbound: &Inbound<'_>, problems: &[String], request_id: String) -> Decision {
-    let path = crate::forwarded::PublicUrl::from_request_url(inbound.url)
-        .and_then(|own| {
-            let raw = own.path_and_query.split('?').next().unwrap_or_default();
-            crate::routes::canonical_path(raw).ok()
-        })
-        .unwrap_or_else(|| "-".to_owned());
-    let rejection = if path == "/__edgegate/health" {
-        Rejection::HealthInvalid {
-            problems: problems.to_vec(),
-        }
-    } else {
-        Rejection::Misconfigured {
-            page_load: response::is_page_load(inbound.method, inbound.headers),
-        }
-    };
-    let log = LogRecord {
-        request_id,
-        method: inbound.method.to_owned(),
-        path,
-        token_source: "none",
-        ..LogRecord::default()
-    };
-    refuse(rejection, log)
-}
-
 /// The URL the edge fetches from ASSETS for a www/ path.
 pub fn asset_url(request_url: &str, path: &str) -> String {
     match crate::web_url::WebUrl::parse(request_url) {
         Ok(u) => format!("{}{}", u.origin(), path),
         Err(_) => format!("http://assets.invalid{path}"),
-    }
-}
-
-/// The edits that give the origin response's headers as the client gets them, with the
-/// `Set-Cookie`s that clear a refused handshake's cookies.
-pub fn response_edits(
-    plan: &ProxyPlan,
-    status: u16,
-    origin_headers: &HeaderList,
-    status_header: bool,
-) -> Vec<HeaderEdit> {
-    let mut edits = proxy::response_edits(
-        origin_headers,
-        status,
-        &plan.origin,
-        &plan.public,
-        plan.auth_status,
-        status_header,
-    );
-    for cookie in &plan.extra_response_cookies {
-        edits.push(HeaderEdit::Append("Set-Cookie".to_owned(), cookie.clone()));
-    }
-    edits
-}
-
-/// What an unauthenticated CORS preflight passed to the origin gives the client: the origin's
-/// status and its `Access-Control-*` headers, no body and no other header, so a preflight
-/// (which carries no token by design) can never read a protected route's content.
-pub fn preflight_response(status: u16, origin_headers: &HeaderList) -> ResponsePlan {
-    let headers = origin_headers
-        .iter()
-        .filter(|(name, _)| {
-            name.get(..15)
-                .is_some_and(|p| p.eq_ignore_ascii_case("access-control-"))
-        })
-        .map(|(n, v)| (n.to_owned(), v.to_owned()))
-        .collect();
-    ResponsePlan {
-        status,
-        headers,
-        body: String::new(),
     }
 }
 
@@ -265,49 +100,6 @@ fn display_name(claims: &serde_json::Map<String, Value>) -> Option<String> {
     })
 }
 
-/// Turns the browser module's redirect plan into a response plan.
-pub(crate) fn browser_plan(plan: clerk::ResponsePlan) -> ResponsePlan {
-    let mut headers: Vec<(String, String)> = plan
-        .headers
-        .into_iter()
-        .map(|(n, v)| (n.to_owned(), v))
-        .collect();
-    headers.push(("Location".to_owned(), plan.location));
-    for cookie in plan.set_cookies {
-        headers.push(("Set-Cookie".to_owned(), cookie));
-    }
-    ResponsePlan {
-        status: plan.status,
-        headers,
-        body: String::new(),
-    }
-}
-
-pub(crate) fn set_auth_status(plan: &mut ResponsePlan, status: AuthStatus) {
-    for (name, value) in plan.headers.iter_mut() {
-        if name.eq_ignore_ascii_case("x-edgegate-auth-status") {
-            *value = status.as_str().to_owned();
-        }
-    }
-}
-
-/// Adds `Set-Cookie` headers that clear a refused handshake's cookies to whatever follows.
-pub(crate) fn with_cleared_cookies(mut decision: Decision, clear: Vec<String>) -> Decision {
-    if clear.is_empty() {
-        return decision;
-    }
-    match &mut decision.outcome {
-        Outcome::Respond(plan) => {
-            for c in clear {
-                plan.headers.push(("Set-Cookie".to_owned(), c));
-            }
-        }
-        Outcome::Proxy(plan) => plan.extra_response_cookies = clear,
-        _ => {}
-    }
-    decision
-}
-
 /// Where the session page's "Sign in" goes, with `redirect_url` back to the page:
 /// [`Settings::sign_in_page`], or `None`.
 pub(crate) fn session_page_sign_in(gw: &Settings, public: &PublicUrl) -> Option<String> {
@@ -322,56 +114,6 @@ pub(crate) fn sign_in_target(configured: &str, public: &PublicUrl) -> String {
         format!("{}{}", public.origin(), configured)
     } else {
         configured.to_owned()
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn proxy_plan(
-    inbound: &Inbound<'_>,
-    gw: &Settings,
-    auth: Option<&Auth>,
-    public: &PublicUrl,
-    path: &str,
-    query: Option<&str>,
-    request_id: &str,
-    now_ms: i64,
-    auth_status: AuthStatus,
-    signed_out_reason: Option<RefusalReason>,
-) -> ProxyPlan {
-    // A preflight passed to the origin is unauthenticated: like a request without
-    // FORWARD_TOKEN, it carries none of Clerk's token-bearing parameters.
-    let preflight = response::is_cors_preflight(inbound.method, inbound.headers);
-    let stripped;
-    let query = if gw.proxy.forward_token && !preflight {
-        query
-    } else {
-        stripped = proxy::strip_token_params(query);
-        stripped.as_deref()
-    };
-    let path_and_query = gw.origin.path_and_query(path, query);
-    let facts = RequestFacts {
-        method: inbound.method,
-        headers: inbound.headers,
-        auth,
-        public_url: public,
-        client_ip: inbound.headers.get("cf-connecting-ip"),
-        request_id,
-        path_and_query: &path_and_query,
-        grace: auth_status == AuthStatus::Grace,
-        signed_out_reason,
-        now: now_ms.div_euclid(1000),
-    };
-    ProxyPlan {
-        url: gw.origin.join(path, query),
-        method: inbound.method.to_owned(),
-        edits: proxy::request_edits(&facts, &gw.proxy, preflight),
-        forward_body: !preflight && !BODILESS.contains(&inbound.method),
-        timeout_ms: gw.upstream_timeout_ms,
-        auth_status,
-        origin: Rc::clone(&gw.origin),
-        public: public.clone(),
-        extra_response_cookies: Vec::new(),
-        preflight,
     }
 }
 
