@@ -149,7 +149,7 @@ pub struct RefreshOutcome {
 
 /// How a fetch ended, as the edge saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fetched {
+pub enum FetchedJwks {
     /// A response with this status and (capped) body; `truncated` when the body was cut at
     /// [`MAX_JWKS_BYTES`].
     Response {
@@ -165,14 +165,16 @@ pub enum Fetched {
 }
 
 /// Decides what a scheduled fetch's outcome stores.
-pub fn refresh_outcome(source: &JwksSource, fetched: &Fetched, now_ms: i64) -> RefreshOutcome {
+pub fn refresh_outcome(source: &JwksSource, fetched: &FetchedJwks, now_ms: i64) -> RefreshOutcome {
     let parsed = match fetched {
-        Fetched::Failed => Err(RefreshProblem::Unreachable),
-        Fetched::Response { status, .. } if *status != 200 => Err(RefreshProblem::Status(*status)),
-        Fetched::Response {
+        FetchedJwks::Failed => Err(RefreshProblem::Unreachable),
+        FetchedJwks::Response { status, .. } if *status != 200 => {
+            Err(RefreshProblem::Status(*status))
+        }
+        FetchedJwks::Response {
             truncated: true, ..
         } => Err(RefreshProblem::TooLarge),
-        Fetched::Response { body, .. } => parse_jwks(body),
+        FetchedJwks::Response { body, .. } => parse_jwks(body),
     };
     match parsed {
         Ok((keys, refused)) => {
@@ -270,7 +272,7 @@ mod tests {
         let body = format!(r#"{{"keys":[{EC_JWK}]}}"#);
         let out = refresh_outcome(
             &source(),
-            &Fetched::Response {
+            &FetchedJwks::Response {
                 status: 200,
                 body,
                 truncated: false,
@@ -288,9 +290,9 @@ mod tests {
     #[test]
     fn failures_store_only_the_status() {
         for (fetched, code) in [
-            (Fetched::Failed, "unreachable"),
+            (FetchedJwks::Failed, "unreachable"),
             (
-                Fetched::Response {
+                FetchedJwks::Response {
                     status: 503,
                     body: String::new(),
                     truncated: false,
@@ -298,7 +300,7 @@ mod tests {
                 "status-503",
             ),
             (
-                Fetched::Response {
+                FetchedJwks::Response {
                     status: 200,
                     body: "{}".repeat(10),
                     truncated: true,
@@ -306,7 +308,7 @@ mod tests {
                 "too-large",
             ),
             (
-                Fetched::Response {
+                FetchedJwks::Response {
                     status: 200,
                     body: "<html>".to_owned(),
                     truncated: false,
@@ -314,7 +316,7 @@ mod tests {
                 "malformed",
             ),
             (
-                Fetched::Response {
+                FetchedJwks::Response {
                     status: 200,
                     body: r#"{"keys":[]}"#.to_owned(),
                     truncated: false,
@@ -350,7 +352,7 @@ mod tests {
         let kidless = EC_JWK.replace(r#""kid":"ins_ec","#, "");
         let private = EC_JWK.replace(r#""kid":"ins_ec""#, r#""kid":"p","d":"AAAA""#);
         let body = format!(r#"{{"keys":[{kidless},{private}]}}"#);
-        let fetched = Fetched::Response {
+        let fetched = FetchedJwks::Response {
             status: 200,
             body,
             truncated: false,

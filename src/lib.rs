@@ -26,6 +26,7 @@ pub mod json;
 pub mod jwks;
 pub mod keys;
 pub mod log;
+pub mod machine;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod mint;
 pub mod pipeline;
@@ -44,6 +45,7 @@ mod edge;
 
 pub use config::Settings;
 pub use keys::{parse_key_set, KeySet};
-pub use pipeline::{Event, Pipeline, Request, Step};
+pub use machine::{Event, Request, Step};
+pub use pipeline::Pipeline;
 pub use reason::RefusalReason;
 pub use token::{verify_token, TokenError, Validation};

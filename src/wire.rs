@@ -37,11 +37,10 @@
 //!
 //! Fetch and probe `kind`: 0 = a response with `status`, 1 = timed out, 2 = failed.
 
-use crate::clerk::ProbeResult;
 use crate::http::{HeaderEdit, HeaderList};
 use crate::keys::Alg;
 use crate::log::LogRecord;
-use crate::pipeline::{Fetched, Request, RequestId, Step};
+use crate::machine::{Fetched, ProbeResult, Request, RequestId, Step};
 
 /// The version of the wire format and of the exports' arguments (4: binary answers, requests
 /// written into wasm memory).

@@ -372,3 +372,37 @@ fn the_reader_sees_a_dependency_through_a_reexport() {
         .collect();
     assert!(deps.contains(&"token/error".to_owned()), "{deps:?}");
 }
+
+#[test]
+fn nothing_outside_pipeline_imports_it_but_the_edge_that_drives_it() {
+    // The machine's surface (`machine.rs`: Request, Step, Event and their payloads) is what the
+    // rest of the crate shares; the pipeline's phases and states are its own. `edge/` is the one
+    // driver: it builds the `Pipeline`, runs the warm-up, and calls `start`/`resume`.
+    let edges = graph();
+    let in_pipeline = |m: &ModPath| m.first().is_some_and(|p| p == "pipeline");
+    let is_driver = |m: &ModPath| m.first().is_some_and(|p| p == "edge");
+    let outside: Vec<String> = edges
+        .iter()
+        .filter(|(from, _)| !in_pipeline(from) && !is_driver(from))
+        .flat_map(|(from, tos)| {
+            tos.iter()
+                .filter(|to| in_pipeline(to))
+                .map(move |to| format!("{} -> {}", name(from), name(to)))
+        })
+        .collect();
+    assert!(
+        outside.is_empty(),
+        "imports of pipeline/ from outside: {outside:#?}"
+    );
+    let driver: Vec<String> = edges
+        .iter()
+        .filter(|(from, _)| is_driver(from))
+        .flat_map(|(_, tos)| tos.iter().filter(|to| in_pipeline(to)).map(name))
+        .collect();
+    assert!(
+        driver
+            .iter()
+            .all(|to| to == "pipeline" || to == "pipeline/warm_up"),
+        "the edge reaches into the pipeline's phases: {driver:?}"
+    );
+}

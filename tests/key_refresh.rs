@@ -7,7 +7,7 @@ mod common;
 use common::{claims_with, ec, mint, public_jwk, public_pem, rsa, NOW_MS, ORIGIN};
 use edgegate::crypto::verify_signature;
 use edgegate::http::HeaderList;
-use edgegate::jwks::Fetched;
+use edgegate::jwks::FetchedJwks;
 use edgegate::keys::{parse_key_set, KeySet};
 use edgegate::pipeline::{Event, Pipeline, Request, Step};
 use serde_json::json;
@@ -93,8 +93,8 @@ fn jwks_body(kid: &str) -> String {
     json!({ "keys": [public_jwk(ec(), Some(kid))] }).to_string()
 }
 
-fn good(body: String) -> Fetched {
-    Fetched::Response {
+fn good(body: String) -> FetchedJwks {
+    FetchedJwks::Response {
         status: 200,
         body,
         truncated: false,
@@ -150,8 +150,8 @@ fn failed_fetches_and_unreadable_records_change_nothing() {
     let mut p = pipeline(&[], true);
     p.refresh_fetched(&good(jwks_body("ins_a")), NOW_MS);
     for fetched in [
-        Fetched::Failed,
-        Fetched::Response {
+        FetchedJwks::Failed,
+        FetchedJwks::Response {
             status: 500,
             body: String::new(),
             truncated: false,

@@ -65,16 +65,7 @@ pub fn grace_applies(
     }
 }
 
-/// What the outage check's fetch produced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProbeResult {
-    /// The fetch failed.
-    ConnectFailed,
-    /// No answer within the probe's timeout.
-    TimedOut,
-    /// The Frontend API answered with this status.
-    Status(u16),
-}
+pub use crate::machine::ProbeResult;
 
 /// Connection failure, timeout or 5xx → down; any other status → up.
 pub fn classify_probe(result: ProbeResult) -> FapiStatus {

@@ -5,7 +5,7 @@ use super::names::{
 };
 use super::query::{rewrite_url, HANDSHAKE_PARAMS};
 use super::reason::{HandshakeError, Reason};
-use super::redirect::{clear_cookie, handshake_headers, http_url, ResponsePlan};
+use super::redirect::{clear_cookie, handshake_headers, http_url, RedirectPlan};
 
 use crate::keys::KeySet;
 use crate::token::{prepare, Candidates, Prepared, TokenError};
@@ -142,7 +142,7 @@ pub enum HandshakeResolution {
     /// handshake and state cookies cleared. Log each `dropped` entry.
     Redirect {
         /// The 307 back to the public URL.
-        plan: ResponsePlan,
+        plan: RedirectPlan,
         /// The token's Set-Cookie directives that were not passed on.
         dropped: Vec<DroppedCookie>,
     },
@@ -200,7 +200,7 @@ pub fn finish_handshake(
         Ok((mut set_cookies, dropped)) => {
             set_cookies.extend(handshake_clears());
             HandshakeResolution::Redirect {
-                plan: ResponsePlan {
+                plan: RedirectPlan {
                     status: 307,
                     location: rewrite_url(public, HANDSHAKE_PARAMS, None),
                     headers: handshake_headers(),

@@ -17,7 +17,7 @@ use base64::Engine;
 /// A response the edge builds as it is: status, `Location`, extra headers, `Set-Cookie`s (one
 /// header each, in order).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResponsePlan {
+pub struct RedirectPlan {
     /// The HTTP status (307).
     pub status: u16,
     /// The `Location` header.
@@ -96,7 +96,7 @@ pub fn handshake_redirect(
     session_token: Option<&str>,
     random: &[u8; STATE_RANDOM_BYTES],
     redirect_count: u32,
-) -> Result<ResponsePlan, RedirectError> {
+) -> Result<RedirectPlan, RedirectError> {
     let target = HandshakeTarget {
         frontend_api_base,
         public_url,
@@ -115,7 +115,7 @@ pub fn handshake_redirect_to(
     target: &HandshakeTarget<'_>,
     random: &[u8; STATE_RANDOM_BYTES],
     redirect_count: u32,
-) -> Result<ResponsePlan, RedirectError> {
+) -> Result<RedirectPlan, RedirectError> {
     if redirect_count >= MAX_HANDSHAKE_REDIRECTS {
         return Err(RedirectError::RedirectLoop);
     }
@@ -146,7 +146,7 @@ pub fn handshake_redirect_to(
     if let Some(org) = target.organization_id {
         fapi.append_pair(ORGANIZATION_ID_PARAM, org);
     }
-    Ok(ResponsePlan {
+    Ok(RedirectPlan {
         status: 307,
         location: fapi.into(),
         headers: handshake_headers(),

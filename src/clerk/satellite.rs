@@ -15,7 +15,7 @@ use super::names::{MAX_HANDSHAKE_REDIRECTS, SESSION_COOKIE};
 use super::publishable_key::{is_dns_host, Instance};
 use super::query::{decode_component, query_param, rewrite_url, HANDSHAKE_PARAMS};
 use super::redirect::{
-    handshake_headers, http_url, redirect_count_cookie, RedirectError, ResponsePlan,
+    handshake_headers, http_url, redirect_count_cookie, RedirectError, RedirectPlan,
 };
 use super::DEV_BROWSER;
 use crate::web_url::WebUrl as Url;
@@ -380,7 +380,7 @@ pub fn dev_sync_redirect(
     sign_in_url: &str,
     public_url: &str,
     redirect_count: u32,
-) -> Result<ResponsePlan, RedirectError> {
+) -> Result<RedirectPlan, RedirectError> {
     if redirect_count >= MAX_HANDSHAKE_REDIRECTS {
         return Err(RedirectError::RedirectLoop);
     }
@@ -391,8 +391,8 @@ pub fn dev_sync_redirect(
     Ok(sync_plan(target.into(), redirect_count))
 }
 
-fn sync_plan(location: String, redirect_count: u32) -> ResponsePlan {
-    ResponsePlan {
+fn sync_plan(location: String, redirect_count: u32) -> RedirectPlan {
+    RedirectPlan {
         status: 307,
         location,
         headers: handshake_headers(),
@@ -424,7 +424,7 @@ pub fn primary_sync_redirect(
     satellite: &Url,
     dev_browser: Option<&str>,
     redirect_count: u32,
-) -> Result<ResponsePlan, RedirectError> {
+) -> Result<RedirectPlan, RedirectError> {
     if redirect_count >= MAX_HANDSHAKE_REDIRECTS {
         return Err(RedirectError::RedirectLoop);
     }
@@ -487,7 +487,7 @@ pub fn is_satellite_referrer(
 /// `__session_<suffix>` cookie among its `Set-Cookie`s), the redirect back drops
 /// `__clerk_synced`, as Clerk's browser SDK clears it after a handshake. A handshake that
 /// planted none keeps it, so the page after it starts no new sync.
-pub fn strip_synced_after_handshake(plan: &mut ResponsePlan) {
+pub fn strip_synced_after_handshake(plan: &mut RedirectPlan) {
     if !plan.set_cookies.iter().any(|c| plants_session(c)) {
         return;
     }
@@ -567,8 +567,8 @@ mod tests {
         assert!(!plants_session("__client_uat=0; Path=/"));
     }
 
-    fn plan_to(location: &str, cookies: &[&str]) -> ResponsePlan {
-        ResponsePlan {
+    fn plan_to(location: &str, cookies: &[&str]) -> RedirectPlan {
+        RedirectPlan {
             status: 307,
             location: location.to_owned(),
             headers: Vec::new(),

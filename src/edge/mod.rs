@@ -7,7 +7,8 @@
 
 use crate::config::Lookup;
 use crate::jwks;
-use crate::pipeline::{warm_up, Event, Pipeline, RequestId, Step};
+use crate::machine::{Event, RequestId, Step};
+use crate::pipeline::{warm_up, Pipeline};
 use crate::random::RandomStream;
 use crate::wire::{self, Answer};
 use std::cell::RefCell;
@@ -285,13 +286,13 @@ pub fn refresh_fetch() -> String {
 #[wasm_bindgen(js_name = refreshFetched)]
 pub fn refresh_fetched(kind: u32, status: u16, body: &str, truncated: bool, now_ms: f64) -> String {
     let fetched = if kind == 0 {
-        jwks::Fetched::Response {
+        jwks::FetchedJwks::Response {
             status,
             body: body.to_owned(),
             truncated,
         }
     } else {
-        jwks::Fetched::Failed
+        jwks::FetchedJwks::Failed
     };
     with_pipeline(String::new(), |p| {
         p.refresh_fetched(&fetched, now_ms as i64)

@@ -105,7 +105,7 @@ pub fn misconfigured(inbound: &Inbound<'_>, problems: &[String], request_id: Str
 }
 
 /// Turns the browser module's redirect plan into a response plan.
-pub(crate) fn browser_plan(plan: clerk::ResponsePlan) -> ResponsePlan {
+pub(crate) fn browser_plan(plan: clerk::RedirectPlan) -> ResponsePlan {
     let mut headers: Vec<(String, String)> = plan
         .headers
         .into_iter()

@@ -19,7 +19,7 @@ pub enum Handshake {
     /// No handshake, or a refused one (recorded in the context): go on to the session.
     Continue,
     /// Resolved: answer with this redirect.
-    Resolved(clerk::ResponsePlan, Vec<clerk::DroppedCookie>),
+    Resolved(clerk::RedirectPlan, Vec<clerk::DroppedCookie>),
     /// The token needs its signature checked with the current candidate.
     Verify(Candidates, Url),
 }

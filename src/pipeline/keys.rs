@@ -5,7 +5,7 @@
 
 use super::Pipeline;
 use crate::config::Settings;
-use crate::jwks::{self, Fetched, JwksSource, RefreshOutcome};
+use crate::jwks::{self, FetchedJwks, JwksSource, RefreshOutcome};
 use crate::keys::Key;
 use std::rc::Rc;
 
@@ -149,7 +149,7 @@ impl Pipeline {
     /// imported keys).
     pub fn refresh_fetched(
         &mut self,
-        fetched: &Fetched,
+        fetched: &FetchedJwks,
         now_ms: i64,
     ) -> Option<(RefreshOutcome, bool)> {
         let source: JwksSource = self.gateway.as_ref().ok()?.jwks.clone()?;

@@ -27,18 +27,17 @@ pub mod warm_up;
 
 use crate::authenticate::PendingToken;
 use crate::cache::{TokenCache, DEFAULT_CAPACITY};
-use crate::clerk::{self, OutageProbe, ProbeResult, PROBE_TIMEOUT_MS};
+use crate::clerk::{self, OutageProbe, PROBE_TIMEOUT_MS};
 use crate::config::ConfigError;
 use crate::config::Settings;
-use crate::http::{HeaderEdit, HeaderList};
 use crate::keys::Alg;
 use crate::log::LogRecord;
+pub use crate::machine::{Event, Fetched, OriginFetch, Request, SignatureQuestion, Step};
 use crate::random::RandomDraw;
 use crate::response::{AuthStatus, RefusalReason, Rejection, ResponsePlan};
-use crate::token::{Candidates, SignatureCheck};
+use crate::token::Candidates;
 use decision::{Decision, Inbound, Outcome};
 use facts::Ctx;
-pub use respond::Fetched;
 use session::{Session, Source, Verified};
 use std::rc::Rc;
 pub use table::{RequestId, RequestTable};
@@ -53,132 +52,6 @@ const VERIFY_DEADLINE_MS: i64 = 10_000;
 /// How long past `UPSTREAM_TIMEOUT_MS` (or the probe's timeout) a request may wait for the
 /// caller's answer before it is dropped.
 const DEADLINE_SLACK_MS: i64 = 10_000;
-
-/// A request as the runtime handed it to the worker.
-#[derive(Debug, Clone, Default)]
-pub struct Request {
-    /// The request method.
-    pub method: String,
-    /// The full URL as the worker received it.
-    pub url: String,
-    /// The request's headers.
-    pub headers: HeaderList,
-}
-
-/// One signature check the caller must run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignatureQuestion {
-    /// The index of the key to verify with.
-    pub key_index: usize,
-    /// The algorithm to verify with.
-    pub alg: Alg,
-    /// `signing input || signature`, split at `message_len`.
-    pub bytes: Vec<u8>,
-    /// The length of the signed bytes: where `bytes` splits.
-    pub message_len: usize,
-}
-
-impl SignatureQuestion {
-    fn of(check: SignatureCheck<'_>) -> SignatureQuestion {
-        let mut bytes = Vec::with_capacity(check.message.len() + check.signature.len());
-        bytes.extend_from_slice(check.message);
-        bytes.extend_from_slice(check.signature);
-        SignatureQuestion {
-            key_index: check.key_index,
-            alg: check.alg,
-            bytes,
-            message_len: check.message.len(),
-        }
-    }
-
-    /// The signed bytes.
-    pub fn message(&self) -> &[u8] {
-        self.bytes.get(..self.message_len).unwrap_or(&[])
-    }
-
-    /// The signature.
-    pub fn signature(&self) -> &[u8] {
-        self.bytes.get(self.message_len..).unwrap_or(&[])
-    }
-}
-
-/// A request to the origin the caller must send.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OriginFetch {
-    /// The request method.
-    pub method: String,
-    /// The origin URL to fetch.
-    pub url: String,
-    /// Edits to a copy of the request's own headers (`http::apply_edits` gives the result).
-    pub edits: Vec<HeaderEdit>,
-    /// Send the request's body (false for bodiless methods and preflights).
-    pub forward_body: bool,
-    /// Give up waiting for the response headers after this long: resume with
-    /// [`Fetched::TimedOut`] (a body that is already streaming is never cut).
-    pub timeout_ms: u64,
-}
-
-/// What the caller must do next. Every step but the waiting ones ends the request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
-    /// Send this response and log `log` (add `duration_ms`). The request is over.
-    Respond {
-        /// The response to send.
-        plan: ResponsePlan,
-        /// The request's log record.
-        log: LogRecord,
-    },
-    /// Verify the signature (WebCrypto, with the key at `key_index` as `Pipeline::key_jwk`
-    /// exports it), then `resume(id, Event::Verified(ok))`. A failed or thrown check is `false`.
-    Verify(SignatureQuestion),
-    /// `GET url` within `timeout_ms`, then `resume(id, Event::Probed(result))`.
-    Probe {
-        /// The Frontend API's outage-check URL.
-        url: String,
-        /// How long to wait for the answer.
-        timeout_ms: u64,
-    },
-    /// Send this request to the origin (redirects never followed, nothing cached), then
-    /// `resume(id, Event::Fetched { .. })` with the response's status and headers, or with the
-    /// timeout or failure.
-    FetchOrigin(OriginFetch),
-    /// Fetch `url` from the `ASSETS` binding, then `resume(id, Event::Fetched { .. })`.
-    FetchAsset {
-        /// The asset's URL.
-        url: String,
-    },
-    /// Send the fetched response on, its headers edited. The request is over.
-    Stream {
-        /// The fetched response's status.
-        status: u16,
-        /// Edits to the fetched response's headers.
-        edits: Vec<HeaderEdit>,
-        /// The request's log record.
-        log: LogRecord,
-    },
-    /// Send the fetched response on untouched (a WebSocket upgrade). The request is over.
-    PassThrough {
-        /// The request's log record.
-        log: LogRecord,
-    },
-}
-
-/// What the caller hands back to [`Pipeline::resume`].
-#[derive(Debug, Clone)]
-pub enum Event {
-    /// The answer to [`Step::Verify`].
-    Verified(bool),
-    /// The answer to [`Step::Probe`].
-    Probed(ProbeResult),
-    /// The answer to [`Step::FetchOrigin`] and [`Step::FetchAsset`]: how the fetch ended, and
-    /// the response's headers when there is one.
-    Fetched {
-        /// How the fetch ended.
-        fetched: Fetched,
-        /// The response's headers, when there is a response.
-        headers: HeaderList,
-    },
-}
 
 /// A request waiting for the outside world.
 enum Waiting {

@@ -5,23 +5,12 @@
 //! gateway's 502 or 504.
 
 use super::decision::{self, Outcome};
-use super::{OriginFetch, Step};
 use crate::config::Reporting;
 use crate::http::{HeaderEdit, HeaderList};
 use crate::log::LogRecord;
+use crate::machine::{Fetched, OriginFetch, Step};
 use crate::proxy::{self, ProxyPlan};
 use crate::response::{self, AuthStatus, Rejection};
-
-/// How a fetch the pipeline asked for ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fetched {
-    /// Response headers arrived with this status.
-    Response(u16),
-    /// `UPSTREAM_TIMEOUT_MS` passed before the response headers.
-    TimedOut,
-    /// Connection refused, DNS, a runtime error, or no ASSETS binding.
-    Failed,
-}
 
 /// An origin fetch in flight: what the response side needs of the plan.
 pub struct OriginWait {

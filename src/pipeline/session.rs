@@ -606,7 +606,7 @@ fn org_sync_redirect(
 }
 
 /// The handshake redirect as the session phase's answer.
-fn handshake_response(ctx: &mut Ctx, plan: clerk::ResponsePlan, reason: RefusalReason) -> Session {
+fn handshake_response(ctx: &mut Ctx, plan: clerk::RedirectPlan, reason: RefusalReason) -> Session {
     let mut log = std::mem::take(&mut ctx.log);
     log.outcome = crate::reason::LogOutcome::Handshake;
     log.reason = Some(reason);

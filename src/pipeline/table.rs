@@ -6,8 +6,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
-/// Names one request from `start` to its last `resume`.
-pub type RequestId = u32;
+pub use crate::machine::RequestId;
 
 /// The bounded table. `T` is the waiting state.
 pub struct RequestTable<T> {
