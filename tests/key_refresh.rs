@@ -4,8 +4,8 @@
 
 mod common;
 
+use common::drive::{drive, Outcome};
 use common::{claims_with, ec, mint, public_jwk, public_pem, rsa, NOW_MS, ORIGIN};
-use edgegate::crypto::verify_signature;
 use edgegate::http::HeaderList;
 use edgegate::jwks::FetchedJwks;
 use edgegate::keys::{parse_key_set, KeySet};
@@ -61,23 +61,14 @@ fn bearer_request(token: &str) -> Request {
     }
 }
 
-/// Runs a bearer request to its end, verifying natively; returns the final status (200 when
-/// the origin fetch is reached).
+/// Runs a bearer request to its end through tests/common/drive.rs, verifying with the keys the
+/// pipeline holds; returns the final status (200 when the origin fetch is reached).
 fn status_for(p: &mut Pipeline, token: &str) -> u16 {
     let keys = held_keys(p);
-    let (id, mut step) = p.start(bearer_request(token), NOW_MS, [3u8; 32]);
-    loop {
-        step = match step {
-            Step::Verify(q) => {
-                let ok = keys.get(q.key_index).is_some_and(|k| {
-                    verify_signature(&k.material, q.alg, q.message(), q.signature())
-                });
-                p.resume(id, Event::Verified(ok))
-            }
-            Step::FetchOrigin(_) => return 200,
-            Step::Respond { plan, .. } => return plan.status,
-            other => panic!("unexpected step {other:?}"),
-        }
+    match drive(p, &keys, 200, bearer_request(token)).outcome {
+        Outcome::Proxy(_) => 200,
+        Outcome::Respond(plan) => plan.status,
+        other => panic!("unexpected outcome {other:?}"),
     }
 }
 

@@ -5,12 +5,9 @@
 
 mod common;
 
-use common::{b64u_decode, claims_with, mint, obj, public_pem, rsa, NOW_MS, NOW_S, ORIGIN};
+use common::drive::{self, Gw, Outcome};
+use common::{b64u_decode, claims_with, mint, obj, public_pem, rsa, NOW_S, ORIGIN};
 use edgegate::config::Settings;
-use edgegate::crypto::verify_signature;
-use edgegate::http::{apply_edits, HeaderList};
-use edgegate::keys::{parse_key_set, KeySet};
-use edgegate::pipeline::{Event, Fetched, Pipeline, Request, Step};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
@@ -41,20 +38,8 @@ fn settings(extra: &[(&str, &str)]) -> HashMap<String, String> {
     s
 }
 
-struct Gw {
-    keys: KeySet,
-    pipeline: Pipeline,
-}
-
 fn gateway(extra: &[(&str, &str)]) -> Gw {
-    let s = settings(extra);
-    if let Err(problems) = Settings::from_settings(&|name: &str| s.get(name).cloned()) {
-        panic!("settings refused: {problems:?}");
-    }
-    Gw {
-        keys: parse_key_set(&s["CLERK_JWT_KEY"]).expect("keys"),
-        pipeline: Pipeline::from_settings(&|name: &str| s.get(name).cloned()).0,
-    }
+    drive::gateway(&settings(extra))
 }
 
 /// What became of a request: the headers the origin gets, or the gateway's answer.
@@ -65,45 +50,19 @@ enum Seen {
 }
 
 impl Gw {
-    /// Runs a request, playing WebCrypto's part natively; counts the signature checks asked.
+    /// Runs a GET of `path` through the pipeline; counts the signature checks asked.
     fn run(&mut self, path: &str, headers: &[(&str, &str)]) -> (Seen, usize) {
-        let headers: HeaderList = headers.iter().copied().collect();
-        let (id, mut step) = self.pipeline.start(
-            Request {
-                method: "GET".into(),
-                url: format!("https://app.example.com{path}"),
-                headers: headers.clone(),
-            },
-            NOW_MS,
-            [7u8; 32],
-        );
-        let mut checks = 0;
-        loop {
-            step = match step {
-                Step::Verify(q) => {
-                    checks += 1;
-                    let ok = self.keys.get(q.key_index).is_some_and(|k| {
-                        verify_signature(&k.material, q.alg, q.message(), q.signature())
-                    });
-                    self.pipeline.resume(id, Event::Verified(ok))
-                }
-                Step::FetchOrigin(f) => {
-                    let _ = self.pipeline.resume(
-                        id,
-                        Event::Fetched {
-                            fetched: Fetched::Response(200),
-                            headers: HeaderList::new(),
-                        },
-                    );
-                    return (Seen::Proxied(apply_edits(&headers, &f.edits).0), checks);
-                }
-                Step::Respond { plan, .. } => {
-                    let body = serde_json::from_str(&plan.body).unwrap_or(Value::Null);
-                    return (Seen::Refused(plan.status, plan.headers, body), checks);
-                }
-                other => panic!("unexpected step {other:?}"),
-            };
-        }
+        let url = format!("https://app.example.com{path}");
+        let done = drive::run(self, "GET", &url, headers);
+        let seen = match done.outcome {
+            Outcome::Proxy(origin) => Seen::Proxied(origin.headers.0),
+            Outcome::Respond(plan) => {
+                let body = serde_json::from_str(&plan.body).unwrap_or(Value::Null);
+                Seen::Refused(plan.status, plan.headers, body)
+            }
+            other => panic!("unexpected outcome {other:?}"),
+        };
+        (seen, done.checks)
     }
 
     fn bearer(&mut self, path: &str, token: &str) -> Seen {
@@ -722,40 +681,10 @@ impl Gw {
     /// The `token_type` of the log line of a bearer request to `path` (`Null` when absent).
     fn logged_token_type(&mut self, path: &str, token: Option<&str>) -> Value {
         let auth = token.map(|t| format!("Bearer {t}"));
-        let headers: HeaderList = auth
-            .as_deref()
-            .map(|a| vec![("authorization", a)])
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
-        let (id, mut step) = self.pipeline.start(
-            Request {
-                method: "GET".into(),
-                url: format!("https://app.example.com{path}"),
-                headers,
-            },
-            NOW_MS,
-            [7u8; 32],
-        );
-        let log = loop {
-            step = match step {
-                Step::Verify(q) => {
-                    let ok = self.keys.get(q.key_index).is_some_and(|k| {
-                        verify_signature(&k.material, q.alg, q.message(), q.signature())
-                    });
-                    self.pipeline.resume(id, Event::Verified(ok))
-                }
-                Step::FetchOrigin(_) => self.pipeline.resume(
-                    id,
-                    Event::Fetched {
-                        fetched: Fetched::Response(200),
-                        headers: HeaderList::new(),
-                    },
-                ),
-                Step::Stream { log, .. } | Step::Respond { log, .. } => break log,
-                other => panic!("unexpected step {other:?}"),
-            };
-        };
+        let headers: Vec<(&str, &str)> =
+            auth.iter().map(|a| ("authorization", a.as_str())).collect();
+        let url = format!("https://app.example.com{path}");
+        let log = drive::run(self, "GET", &url, &headers).log;
         let line: Value = serde_json::from_str(&log.to_json(200, 0)).unwrap_or(Value::Null);
         line.get("token_type").cloned().unwrap_or(Value::Null)
     }

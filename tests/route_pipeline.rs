@@ -3,22 +3,15 @@
 
 mod common;
 
-use common::{claims_with, mint, public_pem, rsa, NOW_MS, ORIGIN};
-use edgegate::crypto::verify_signature;
-use edgegate::http::HeaderList;
-use edgegate::keys::{parse_key_set, KeySet};
-use edgegate::pipeline::{Event, Fetched, Pipeline, Request, Step};
+use common::drive::{self, Gw, Outcome};
+use common::{claims_with, mint, public_pem, rsa, ORIGIN};
 use edgegate::response::ResponsePlan;
 use serde_json::{json, Value};
-
-struct Gw {
-    keys: KeySet,
-    pipeline: Pipeline,
-}
+use std::collections::HashMap;
 
 fn gateway(extra: &[(&str, &str)]) -> Gw {
     let pem = public_pem(rsa());
-    let mut all: Vec<(String, String)> = [
+    let settings: HashMap<String, String> = [
         ("CLERK_JWT_KEY", pem.as_str()),
         ("AUTHORIZED_PARTIES", ORIGIN),
         ("ORIGIN_URL", "http://127.0.0.1:9000"),
@@ -27,47 +20,15 @@ fn gateway(extra: &[(&str, &str)]) -> Gw {
     .chain(extra)
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    all.reverse();
-    let lookup = |name: &str| all.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    if let Err(problems) = edgegate::config::Settings::from_settings(&lookup) {
-        panic!("settings refused: {problems:?}");
-    }
-    Gw {
-        keys: parse_key_set(&pem).expect("keys"),
-        pipeline: Pipeline::from_settings(&lookup).0,
-    }
+    drive::gateway(&settings)
 }
 
 /// `Ok(origin URL)` when proxied, `Err(plan)` when answered by the gateway.
 fn request(gw: &mut Gw, url: &str, headers: &[(&str, &str)]) -> Result<String, ResponsePlan> {
-    let headers: HeaderList = headers.iter().copied().collect();
-    let request = Request {
-        method: "GET".to_owned(),
-        url: url.to_owned(),
-        headers,
-    };
-    let (id, mut step) = gw.pipeline.start(request, NOW_MS, [7u8; 32]);
-    loop {
-        step = match step {
-            Step::Verify(q) => {
-                let ok = gw.keys.get(q.key_index).is_some_and(|k| {
-                    verify_signature(&k.material, q.alg, q.message(), q.signature())
-                });
-                gw.pipeline.resume(id, Event::Verified(ok))
-            }
-            Step::Respond { plan, .. } => return Err(plan),
-            Step::FetchOrigin(f) => {
-                let _ = gw.pipeline.resume(
-                    id,
-                    Event::Fetched {
-                        fetched: Fetched::Response(200),
-                        headers: HeaderList::new(),
-                    },
-                );
-                return Ok(f.url);
-            }
-            other => panic!("unexpected step {other:?}"),
-        };
+    match drive::run(gw, "GET", url, headers).outcome {
+        Outcome::Proxy(origin) => Ok(origin.url),
+        Outcome::Respond(plan) => Err(plan),
+        other => panic!("unexpected outcome {other:?}"),
     }
 }
 

@@ -489,8 +489,8 @@ fn a_primary_never_sends_a_browser_to_an_origin_it_does_not_list() {
         let url = format!("{PRIMARY}/pub/x?__clerk_redirect_url={}", urlencoding(raw));
         let done = page_load(&mut gw, &url, &cookie);
         match &done.outcome {
-            common::drive::Outcome::Proxy(h) => {
-                assert_eq!(h.get("x-auth-status"), Some("signed-in"))
+            common::drive::Outcome::Proxy(origin) => {
+                assert_eq!(origin.headers.get("x-auth-status"), Some("signed-in"))
             }
             common::drive::Outcome::Respond(p) => {
                 let to = p.header("location").unwrap_or_default();
@@ -498,6 +498,7 @@ fn a_primary_never_sends_a_browser_to_an_origin_it_does_not_list() {
                     || to.starts_with(&format!("{SATELLITE}/"));
                 assert!(ours, "{raw} sent the browser to {to}");
             }
+            common::drive::Outcome::Asset { url } => panic!("{raw}: served the asset {url}"),
         }
     }
     // The listed origin with a long URL is refused past the cap.

@@ -1,7 +1,8 @@
-//! A pipeline driver for the integration tests: builds a gateway from a settings map and runs a
-//! request through `Pipeline::start`/`resume`, playing WebCrypto's part natively (real
-//! signature checks), answering an outage probe with the status it is given and the origin
-//! with a 200.
+//! The one pipeline driver of the native integration tests: builds a gateway from a settings
+//! map and runs a request through `Pipeline::start`/`resume` to its end, playing the entry's
+//! part: WebCrypto's (real signature checks, counted), the Frontend API's outage probe (answered
+//! with the status it is given), and the origin and the `ASSETS` binding (each answers 200 with
+//! no headers). tests/pipeline_steps.rs tests the steps themselves, one at a time.
 
 use edgegate::clerk::ProbeResult;
 use edgegate::config::Settings;
@@ -9,11 +10,11 @@ use edgegate::crypto::verify_signature;
 use edgegate::http::{apply_edits, HeaderList};
 use edgegate::keys::{parse_key_set, KeySet};
 use edgegate::log::LogRecord;
-use edgegate::pipeline::{Event, Fetched, Pipeline, Request, Step};
+use edgegate::pipeline::{Event, Fetched, Pipeline, Request, RequestId, Step};
 use edgegate::response::ResponsePlan;
 use std::collections::HashMap;
 
-/// A gateway under test.
+/// A gateway under test: one pipeline (one isolate, one token cache) for every request of a test.
 pub struct Gw {
     pub keys: KeySet,
     pub pipeline: Pipeline,
@@ -45,13 +46,24 @@ pub fn problems(settings: &HashMap<String, String>) -> Vec<(String, String)> {
     }
 }
 
+/// The request the origin gets.
+#[derive(Debug)]
+pub struct OriginRequest {
+    pub url: String,
+    /// The request's headers with the pipeline's edits applied.
+    pub headers: HeaderList,
+    pub forward_body: bool,
+}
+
 /// What became of a request.
 #[derive(Debug)]
 pub enum Outcome {
-    /// Proxied, with the origin request's headers.
-    Proxy(HeaderList),
+    /// Proxied to the origin.
+    Proxy(OriginRequest),
     /// Answered by the gateway.
     Respond(ResponsePlan),
+    /// Served from the `ASSETS` binding.
+    Asset { url: String },
 }
 
 /// A finished request.
@@ -61,75 +73,89 @@ pub struct Done {
     pub log: LogRecord,
     /// An outage probe was asked for on the way.
     pub probed: bool,
+    /// How many signature checks were asked for.
+    pub checks: usize,
 }
 
 impl Done {
-    /// The gateway's answer; panics when the request was proxied.
+    /// The gateway's answer; panics when the request was not answered by the gateway.
     pub fn plan(&self) -> &ResponsePlan {
         match &self.outcome {
             Outcome::Respond(plan) => plan,
-            Outcome::Proxy(_) => panic!("proxied, expected a response"),
+            other => panic!("expected a response, got {other:?}"),
         }
     }
 
-    /// The origin request's headers; panics when the gateway answered.
+    /// The origin request's headers; panics when the request was not proxied.
     pub fn proxied(&self) -> &HeaderList {
         match &self.outcome {
-            Outcome::Proxy(h) => h,
+            Outcome::Proxy(origin) => &origin.headers,
             Outcome::Respond(plan) => panic!("answered {}: {plan:?}", plan.status),
+            other => panic!("expected a proxy, got {other:?}"),
         }
     }
 }
 
 /// Runs `method url` with `headers` through the gateway.
 pub fn run(gw: &mut Gw, method: &str, url: &str, headers: &[(&str, &str)]) -> Done {
-    let headers: HeaderList = headers.iter().copied().collect();
-    let req = Request {
+    let request = Request {
         method: method.to_owned(),
         url: url.to_owned(),
-        headers: headers.clone(),
+        headers: headers.iter().copied().collect(),
     };
-    let (id, mut step) = gw.pipeline.start(req, super::NOW_MS, [7u8; 32]);
-    let mut probed = false;
-    loop {
+    drive(&mut gw.pipeline, &gw.keys, gw.probe_status, request)
+}
+
+/// Runs `request` through `pipeline` at [`super::NOW_MS`] to its end: signatures checked
+/// against `keys`, an outage probe answered with `probe_status`, a fetch answered 200.
+pub fn drive(pipeline: &mut Pipeline, keys: &KeySet, probe_status: u16, request: Request) -> Done {
+    let headers = request.headers.clone();
+    let (id, mut step) = pipeline.start(request, super::NOW_MS, [7u8; 32]);
+    let (mut probed, mut checks) = (false, 0);
+    let (outcome, log) = loop {
         step = match step {
             Step::Verify(q) => {
-                let ok = gw.keys.get(q.key_index).is_some_and(|k| {
+                checks += 1;
+                let ok = keys.get(q.key_index).is_some_and(|k| {
                     verify_signature(&k.material, q.alg, q.message(), q.signature())
                 });
-                gw.pipeline.resume(id, Event::Verified(ok))
+                pipeline.resume(id, Event::Verified(ok))
             }
             Step::Probe { .. } => {
                 probed = true;
-                let answer = ProbeResult::Status(gw.probe_status);
-                gw.pipeline.resume(id, Event::Probed(answer))
+                let answer = ProbeResult::Status(probe_status);
+                pipeline.resume(id, Event::Probed(answer))
             }
-            Step::Respond { plan, log } => {
-                let outcome = Outcome::Respond(plan);
-                return Done {
-                    outcome,
-                    log,
-                    probed,
-                };
-            }
+            Step::Respond { plan, log } => break (Outcome::Respond(plan), log),
             Step::FetchOrigin(f) => {
-                let fetched = Event::Fetched {
-                    fetched: Fetched::Response(200),
-                    headers: HeaderList::new(),
+                let origin = OriginRequest {
+                    url: f.url,
+                    headers: apply_edits(&headers, &f.edits),
+                    forward_body: f.forward_body,
                 };
-                let log = match gw.pipeline.resume(id, fetched) {
-                    Step::Stream { log, .. } | Step::Respond { log, .. } => log,
-                    _ => LogRecord::default(),
-                };
-                let outcome = Outcome::Proxy(apply_edits(&headers, &f.edits));
-                return Done {
-                    outcome,
-                    log,
-                    probed,
-                };
+                break (Outcome::Proxy(origin), fetched_200(pipeline, id));
             }
+            Step::FetchAsset { url } => break (Outcome::Asset { url }, fetched_200(pipeline, id)),
             other => panic!("unexpected step {other:?}"),
         };
+    };
+    Done {
+        outcome,
+        log,
+        probed,
+        checks,
+    }
+}
+
+/// Answers a fetch with a 200 without headers; the log record of the step that ends the request.
+fn fetched_200(pipeline: &mut Pipeline, id: RequestId) -> LogRecord {
+    let answer = Event::Fetched {
+        fetched: Fetched::Response(200),
+        headers: HeaderList::new(),
+    };
+    match pipeline.resume(id, answer) {
+        Step::Stream { log, .. } | Step::Respond { log, .. } | Step::PassThrough { log } => log,
+        other => panic!("unexpected step after a fetch {other:?}"),
     }
 }
 
