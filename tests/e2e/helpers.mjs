@@ -191,6 +191,8 @@ export function baseSettings({ publicPem, originUrl, ...extra }) {
  *   them, awaited in the `before` hook, for values known only then (a stub started by an earlier
  *   `before` hook of the block, a free port picked once the origin is up).
  * - `respond`: the recording origin's `respond` (see startOrigin).
+ * - `startOrigin`: a function that starts another kind of origin instead of the recording one (one
+ *   with `url` and `close()`, e.g. the origin kit's startHonoOrigin).
  * - `origin`: the `origin` another useGateway call of the same block returned: this worker proxies
  *   to that origin (a second worker with other settings), which this call neither starts nor stops.
  * - `frontendApi`: startFrontendApi's options (`{}`: its defaults); the stub signs with `key`.
@@ -201,10 +203,18 @@ export function baseSettings({ publicPem, originUrl, ...extra }) {
  * every property and method) and throws when used before that hook has run. `fapi` only with
  * `frontendApi`.
  */
-export function useGateway({ key, settings = {}, respond, origin: sharedOrigin, frontendApi, options } = {}) {
+export function useGateway({
+  key,
+  settings = {},
+  respond,
+  startOrigin: start = () => startOrigin({ respond }),
+  origin: sharedOrigin,
+  frontendApi,
+  options,
+} = {}) {
   const live = {};
   before(async () => {
-    live.origin = sharedOrigin ?? (await startOrigin({ respond }));
+    live.origin = sharedOrigin ?? (await start());
     if (frontendApi) live.fapi = await startFrontendApi(key, frontendApi);
     const extra = typeof settings === "function" ? await settings() : settings;
     live.worker = await startWorker({
