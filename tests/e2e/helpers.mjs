@@ -187,9 +187,10 @@ export function baseSettings({ publicPem, originUrl, ...extra }) {
  *   const { origin, worker } = useGateway({ key, settings: { PUBLIC_ROUTES: "/public(.*)" } });
  *
  * - `key`: the key pair the worker trusts (its public PEM is CLERK_JWT_KEY).
- * - `settings`: the worker's settings beyond baseSettings' (they win); or a function returning
- *   them, awaited in the `before` hook, for values known only then (a stub started by an earlier
- *   `before` hook of the block, a free port picked once the origin is up).
+ * - `settings`: the worker's settings beyond baseSettings' (they win over it and over the stub's
+ *   FRONTEND_API_URL); or a function returning them, awaited in the `before` hook, for values known
+ *   only then (a stub started by an earlier `before` hook of the block, a free port picked once
+ *   the origin is up).
  * - `respond`: the recording origin's `respond` (see startOrigin).
  * - `startOrigin`: a function that starts another kind of origin instead of the recording one (one
  *   with `url` and `close()`, e.g. the origin kit's startHonoOrigin).
