@@ -1,20 +1,9 @@
 // What an attacker found in round 3, end to end (the built worker in workerd, a recording
 // origin on loopback): each test sends the attack as it was seen and checks that the origin
 // never gets what it must not. SECURITY.md lists each defence with its test here.
-import { test, before, after, describe } from "node:test";
+import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import {
-  APP_ORIGIN,
-  PAGE,
-  baseSettings,
-  bearer,
-  generateKeys,
-  mintToken,
-  nowSeconds,
-  sessionClaims,
-  startOrigin,
-  startWorker,
-} from "./helpers.mjs";
+import { APP_ORIGIN, PAGE, bearer, generateKeys, mintToken, nowSeconds, sessionClaims, useGateway } from "./helpers.mjs";
 
 const PK_LIVE = `pk_live_${Buffer.from("clerk.edgegate.test$").toString("base64")}`;
 const key = generateKeys("RS256");
@@ -22,21 +11,8 @@ const otherKey = generateKeys("RS256");
 const sign = (claims, privatePem = key.privatePem, header = {}) => mintToken({ privatePem, claims, header });
 const session = (overrides = {}) => sign(sessionClaims({ azp: APP_ORIGIN, ...overrides }));
 
-/** One worker and one recording origin for a describe block. */
-function gateway(settings) {
-  const ctx = {};
-  before(async () => {
-    ctx.origin = await startOrigin();
-    ctx.worker = await startWorker({
-      bindings: baseSettings({ publicPem: key.publicPem, originUrl: ctx.origin.url, ...settings }),
-    });
-  });
-  after(async () => {
-    await ctx.worker?.dispose();
-    await ctx.origin?.close();
-  });
-  return ctx;
-}
+/** One worker trusting `key` with `settings` and one recording origin for a describe block. */
+const gateway = (settings) => useGateway({ key, settings });
 
 describe("1. the handshake loop counter never grants another organisation's page", () => {
   const gw = gateway({

@@ -1,19 +1,9 @@
 // Issue 7 end to end: Clerk's handshake without any network call from the worker (a local
 // Frontend API stub on loopback stands in for Clerk), and outage grace with the stub down.
-import { test, before, after, describe } from "node:test";
+import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import {
-  APP_ORIGIN,
-  baseSettings,
-  generateKeys,
-  mintToken,
-  nowSeconds,
-  sessionClaims,
-  startFrontendApi,
-  startOrigin,
-  startWorker,
-} from "./helpers.mjs";
+import { APP_ORIGIN, generateKeys, mintToken, nowSeconds, sessionClaims, useGateway } from "./helpers.mjs";
 
 const PK_LIVE = `pk_live_${Buffer.from("clerk.edgegate.test$").toString("base64")}`;
 const PK_TEST = `pk_test_${Buffer.from("clerk.edgegate.test$").toString("base64")}`;
@@ -38,25 +28,10 @@ function cookiePairs(res) {
 
 describe("handshake round trip through a Frontend API stub", () => {
   const key = generateKeys("RS256");
-  let origin, fapi, worker;
-
-  before(async () => {
-    origin = await startOrigin();
-    fapi = await startFrontendApi(key, { sub: "user_handshake", extraCookies: ["evil=1; Path=/"] });
-    worker = await startWorker({
-      bindings: baseSettings({
-        publicPem: key.publicPem,
-        originUrl: origin.url,
-        PUBLISHABLE_KEY: PK_LIVE,
-        FRONTEND_API_URL: fapi.url,
-        SIGN_IN_URL: "https://accounts.edgegate.test/sign-in",
-      }),
-    });
-  });
-  after(async () => {
-    await worker?.dispose();
-    await fapi?.close();
-    await origin?.close();
+  const { origin, worker, fapi } = useGateway({
+    key,
+    frontendApi: { sub: "user_handshake", extraCookies: ["evil=1; Path=/"] },
+    settings: { PUBLISHABLE_KEY: PK_LIVE, SIGN_IN_URL: "https://accounts.edgegate.test/sign-in" },
   });
 
   test("expired_cookie_page_load_goes_to_the_stub_and_back_to_the_origin", async () => {
@@ -159,24 +134,7 @@ describe("handshake round trip through a Frontend API stub", () => {
 
 describe("development instance", () => {
   const key = generateKeys("RS256");
-  let origin, fapi, worker;
-  before(async () => {
-    origin = await startOrigin();
-    fapi = await startFrontendApi(key);
-    worker = await startWorker({
-      bindings: baseSettings({
-        publicPem: key.publicPem,
-        originUrl: origin.url,
-        PUBLISHABLE_KEY: PK_TEST,
-        FRONTEND_API_URL: fapi.url,
-      }),
-    });
-  });
-  after(async () => {
-    await worker?.dispose();
-    await fapi?.close();
-    await origin?.close();
-  });
+  const { worker } = useGateway({ key, frontendApi: {}, settings: { PUBLISHABLE_KEY: PK_TEST } });
 
   test("dev_browser_token_is_passed_to_the_handshake", async () => {
     const now = nowSeconds();
@@ -196,27 +154,16 @@ describe("development instance", () => {
 
 describe("outage grace", () => {
   const key = generateKeys("RS256");
-  let origin, down, graceOn, graceOff;
-  before(async () => {
-    origin = await startOrigin();
-    down = await closedPort();
-    const settings = (extra) =>
-      baseSettings({
-        publicPem: key.publicPem,
-        originUrl: origin.url,
-        PUBLISHABLE_KEY: PK_LIVE,
-        FRONTEND_API_URL: down,
-        SIGN_IN_URL: "https://accounts.edgegate.test/sign-in",
-        ...extra,
-      });
-    graceOn = await startWorker({ bindings: settings({ OUTAGE_GRACE_SECONDS: "600" }) });
-    graceOff = await startWorker({ bindings: settings({}) });
+  // The Frontend API is down: one closed port for both workers, picked once the origin is up.
+  let down;
+  const settings = (extra) => async () => ({
+    PUBLISHABLE_KEY: PK_LIVE,
+    FRONTEND_API_URL: (down ??= await closedPort()),
+    SIGN_IN_URL: "https://accounts.edgegate.test/sign-in",
+    ...extra,
   });
-  after(async () => {
-    await graceOn?.dispose();
-    await graceOff?.dispose();
-    await origin?.close();
-  });
+  const { origin, worker: graceOn } = useGateway({ key, settings: settings({ OUTAGE_GRACE_SECONDS: "600" }) });
+  const { worker: graceOff } = useGateway({ key, origin, settings: settings({}) });
 
   const staleCookie = (worker, expAgo = 30) => {
     const now = nowSeconds();

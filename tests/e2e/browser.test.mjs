@@ -19,6 +19,7 @@ import {
   startFrontendApi,
   startOrigin,
   startWorker,
+  useGateway,
 } from "./helpers.mjs";
 
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
@@ -82,37 +83,26 @@ function rustCodes(file) {
 
 describe("the session page and the handshake in headless Chromium", () => {
   const key = generateKeys("RS256");
-  let origin, fapi, worker, browser;
-
+  let browser;
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    origin = await startOrigin({
-      respond: (r) =>
-        r.path === "/dash"
-          ? {
-              status: 200,
-              headers: { "content-type": "text/html" },
-              body: `<!doctype html><title>Dashboard</title><h1 id="who">${r.headers["x-auth-user-id"] ?? "nobody"}</h1>`,
-            }
-          : null,
-    });
-    fapi = await startFrontendApi(key, { sub: "user_browser_fresh" });
-    worker = await startWorker({
-      bindings: baseSettings({
-        publicPem: key.publicPem,
-        originUrl: origin.url,
-        PUBLISHABLE_KEY: PK_LIVE,
-        FRONTEND_API_URL: fapi.url,
-        SIGN_IN_URL: "https://accounts.edgegate.test/sign-in",
-      }),
-    });
     browser = await launch();
   });
   after(async () => {
     await browser?.close();
-    await worker?.dispose();
-    await fapi?.close();
-    await origin?.close();
+  });
+  const { origin, worker } = useGateway({
+    key,
+    frontendApi: { sub: "user_browser_fresh" },
+    settings: { PUBLISHABLE_KEY: PK_LIVE, SIGN_IN_URL: "https://accounts.edgegate.test/sign-in" },
+    respond: (r) =>
+      r.path === "/dash"
+        ? {
+            status: 200,
+            headers: { "content-type": "text/html" },
+            body: `<!doctype html><title>Dashboard</title><h1 id="who">${r.headers["x-auth-user-id"] ?? "nobody"}</h1>`,
+          }
+        : null,
   });
 
   test("signed_in_person_sees_who_they_are_on_the_session_page", async () => {

@@ -7,12 +7,13 @@ import {
   APP_ORIGIN,
   baseSettings,
   bearer,
+  freePort,
   generateKeys,
   mintToken,
   nowSeconds,
   sessionClaims,
-  startOrigin,
   startWorker,
+  useGateway,
 } from "./helpers.mjs";
 
 const PK_LIVE = `pk_live_${Buffer.from("clerk.edgegate.test$").toString("base64")}`;
@@ -34,24 +35,16 @@ async function countingFrontendApi() {
 }
 
 describe("networkless without outage grace", () => {
-  let origin, fapi, worker;
+  let fapi;
   before(async () => {
-    origin = await startOrigin();
     fapi = await countingFrontendApi();
-    worker = await startWorker({
-      bindings: baseSettings({
-        publicPem: key.publicPem,
-        originUrl: origin.url,
-        PUBLISHABLE_KEY: PK_LIVE,
-        FRONTEND_API_URL: fapi.url,
-        PUBLIC_ROUTES: "/public(.*)",
-      }),
-    });
   });
   after(async () => {
-    await worker?.dispose();
     await fapi?.close();
-    await origin?.close();
+  });
+  const { worker } = useGateway({
+    key,
+    settings: () => ({ PUBLISHABLE_KEY: PK_LIVE, FRONTEND_API_URL: fapi.url, PUBLIC_ROUTES: "/public(.*)" }),
   });
 
   test("a_whole_run_of_browser_and_api_requests_sends_the_frontend_api_nothing", async () => {
@@ -89,26 +82,14 @@ describe("networkless without outage grace", () => {
 });
 
 describe("the handshake when the Frontend API does not answer, grace off", () => {
-  let origin, worker;
-  before(async () => {
-    origin = await startOrigin();
-    const closed = createServer();
-    await new Promise((resolve) => closed.listen(0, "127.0.0.1", resolve));
-    const port = closed.address().port;
-    await new Promise((resolve) => closed.close(resolve));
-    worker = await startWorker({
-      bindings: baseSettings({
-        publicPem: key.publicPem,
-        originUrl: origin.url,
-        PUBLISHABLE_KEY: PK_LIVE,
-        FRONTEND_API_URL: `http://127.0.0.1:${port}`,
-        SIGN_IN_URL: "https://accounts.edgegate.test/sign-in",
-      }),
-    });
-  });
-  after(async () => {
-    await worker?.dispose();
-    await origin?.close();
+  const { worker } = useGateway({
+    key,
+    // A port with nothing listening, picked once the origin is up.
+    settings: async () => ({
+      PUBLISHABLE_KEY: PK_LIVE,
+      FRONTEND_API_URL: `http://127.0.0.1:${await freePort()}`,
+      SIGN_IN_URL: "https://accounts.edgegate.test/sign-in",
+    }),
   });
 
   test("a_client_uat_only_visitor_gets_the_handshake_not_sign_in", async () => {
@@ -119,15 +100,7 @@ describe("the handshake when the Frontend API does not answer, grace off", () =>
 });
 
 describe("token sources as Clerk reads them", () => {
-  let origin, worker;
-  before(async () => {
-    origin = await startOrigin();
-    worker = await startWorker({ bindings: baseSettings({ publicPem: key.publicPem, originUrl: origin.url }) });
-  });
-  after(async () => {
-    await worker?.dispose();
-    await origin?.close();
-  });
+  const { origin, worker } = useGateway({ key });
 
   test("a_bare_authorization_token_is_the_token_and_basic_falls_through_to_the_cookie", async () => {
     let res = await worker.fetch("/api/x", { headers: { authorization: token({ sub: "user_bare" }) } });
@@ -164,18 +137,8 @@ describe("token sources as Clerk reads them", () => {
 
 describe("Clerk's cookie rules where edgegate used to differ", () => {
   const PK_TEST = `pk_test_${Buffer.from("clerk.edgegate.test$").toString("base64")}`;
-  let origin, dev, live;
-  before(async () => {
-    origin = await startOrigin();
-    const settings = (pk) => baseSettings({ publicPem: key.publicPem, originUrl: origin.url, PUBLISHABLE_KEY: pk });
-    dev = await startWorker({ bindings: settings(PK_TEST) });
-    live = await startWorker({ bindings: settings(PK_LIVE) });
-  });
-  after(async () => {
-    await dev?.dispose();
-    await live?.dispose();
-    await origin?.close();
-  });
+  const { origin, worker: dev } = useGateway({ key, settings: { PUBLISHABLE_KEY: PK_TEST } });
+  const { worker: live } = useGateway({ key, origin, settings: { PUBLISHABLE_KEY: PK_LIVE } });
 
   test("a_development_instance_without_a_dev_browser_is_signed_out_or_handshaken_whatever_the_session", async () => {
     const now = nowSeconds();

@@ -14,6 +14,7 @@ import {
   sessionClaims,
   startOrigin,
   startWorker,
+  useGateway,
 } from "./helpers.mjs";
 
 const key = generateKeys("RS256");
@@ -149,15 +150,7 @@ describe("key rotation", () => {
 });
 
 describe("replay and oversized input", () => {
-  let origin, worker;
-  before(async () => {
-    origin = await startOrigin();
-    worker = await startWorker({ bindings: baseSettings({ publicPem: key.publicPem, originUrl: origin.url }) });
-  });
-  after(async () => {
-    await worker?.dispose();
-    await origin?.close();
-  });
+  const { origin, worker } = useGateway({ key });
 
   test("a_token_replayed_within_the_skew_is_accepted_and_beyond_it_refused", async () => {
     const now = nowSeconds();

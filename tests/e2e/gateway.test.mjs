@@ -1,37 +1,14 @@
 // Issue 2: the first end-to-end checks, against the built worker in workerd with a real origin.
-import { test, before, after, describe } from "node:test";
+import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  APP_ORIGIN,
-  WWW_DIR,
-  baseSettings,
-  bearer,
-  generateKeys,
-  mintToken,
-  nowSeconds,
-  sessionClaims,
-  startOrigin,
-  startWorker,
-} from "./helpers.mjs";
+import { APP_ORIGIN, WWW_DIR, bearer, generateKeys, mintToken, nowSeconds, sessionClaims, useGateway } from "./helpers.mjs";
 
 describe("gateway with an RS256 key", () => {
-  let origin;
-  let worker;
   const key = generateKeys("RS256");
   const otherKey = generateKeys("RS256");
-
-  before(async () => {
-    origin = await startOrigin();
-    worker = await startWorker({
-      bindings: baseSettings({ publicPem: key.publicPem, originUrl: origin.url }),
-    });
-  });
-  after(async () => {
-    await worker?.dispose();
-    await origin?.close();
-  });
+  const { origin, worker } = useGateway({ key });
 
   const claims = (overrides = {}) => sessionClaims({ azp: APP_ORIGIN, ...overrides });
 
@@ -103,20 +80,8 @@ describe("gateway with an RS256 key", () => {
 });
 
 describe("gateway with an ES256 key", () => {
-  let origin;
-  let worker;
   const key = generateKeys("ES256");
-
-  before(async () => {
-    origin = await startOrigin();
-    worker = await startWorker({
-      bindings: baseSettings({ publicPem: key.publicPem, originUrl: origin.url }),
-    });
-  });
-  after(async () => {
-    await worker?.dispose();
-    await origin?.close();
-  });
+  const { origin, worker } = useGateway({ key });
 
   test("valid_es256_bearer_token_reaches_origin_with_identity", async () => {
     const sub = "user_2es2560000000000000000000";

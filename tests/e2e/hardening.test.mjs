@@ -1,19 +1,9 @@
 // Hardening end to end: nothing a client sends can steer the origin, and no machine token poses
 // as a user. The built worker in workerd, a recording origin on loopback.
-import { test, before, after, describe } from "node:test";
+import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
-import {
-  APP_ORIGIN,
-  baseSettings,
-  bearer,
-  generateKeys,
-  mintToken,
-  nowSeconds,
-  sessionClaims,
-  startOrigin,
-  startWorker,
-} from "./helpers.mjs";
+import { APP_ORIGIN, bearer, generateKeys, mintToken, nowSeconds, sessionClaims, useGateway } from "./helpers.mjs";
 
 const key = generateKeys("RS256");
 const sign = (claims, header = {}) => mintToken({ privatePem: key.privatePem, claims, header });
@@ -53,21 +43,9 @@ function machineTokens() {
 }
 
 describe("headers a client must never get through", () => {
-  let origin, worker;
-  before(async () => {
-    origin = await startOrigin();
-    worker = await startWorker({
-      bindings: baseSettings({
-        publicPem: key.publicPem,
-        originUrl: origin.url,
-        PUBLIC_ROUTES: "/public(.*)",
-        STRIP_REQUEST_HEADERS: "X-Internal-Role, x-acme-*",
-      }),
-    });
-  });
-  after(async () => {
-    await worker?.dispose();
-    await origin?.close();
+  const { origin, worker } = useGateway({
+    key,
+    settings: { PUBLIC_ROUTES: "/public(.*)", STRIP_REQUEST_HEADERS: "X-Internal-Role, x-acme-*" },
   });
 
   const hostile = {
@@ -131,18 +109,9 @@ describe("headers a client must never get through", () => {
 });
 
 describe("machine tokens are never user sessions", () => {
-  let origin, strict, templates;
-  before(async () => {
-    origin = await startOrigin();
-    const settings = baseSettings({ publicPem: key.publicPem, originUrl: origin.url, PUBLIC_ROUTES: "/public(.*)", AZP_MISSING: "allow" });
-    strict = await startWorker({ bindings: settings });
-    templates = await startWorker({ bindings: { ...settings, SID_MISSING: "allow" } });
-  });
-  after(async () => {
-    await strict?.dispose();
-    await templates?.dispose();
-    await origin?.close();
-  });
+  const settings = { PUBLIC_ROUTES: "/public(.*)", AZP_MISSING: "allow" };
+  const { origin, worker: strict } = useGateway({ key, settings });
+  const { worker: templates } = useGateway({ key, origin, settings: { ...settings, SID_MISSING: "allow" } });
 
   test("machine_tokens_as_bearer_or_session_cookie_get_token_type_mismatch_whatever_the_settings", async () => {
     for (const [name, token] of Object.entries(machineTokens())) {
@@ -188,17 +157,7 @@ describe("machine tokens are never user sessions", () => {
 });
 
 describe("paths an origin could decode twice", () => {
-  let origin, worker;
-  before(async () => {
-    origin = await startOrigin();
-    worker = await startWorker({
-      bindings: baseSettings({ publicPem: key.publicPem, originUrl: origin.url, PUBLIC_ROUTES: "/public(.*)" }),
-    });
-  });
-  after(async () => {
-    await worker?.dispose();
-    await origin?.close();
-  });
+  const { origin, worker } = useGateway({ key, settings: { PUBLIC_ROUTES: "/public(.*)" } });
 
   test("double_encoded_dot_slash_and_backslash_are_400_and_never_reach_the_origin", async () => {
     const before = origin.count;
@@ -235,47 +194,33 @@ describe("paths an origin could decode twice", () => {
 });
 
 describe("preflights and shared caches", () => {
-  let origin, worker;
-  before(async () => {
-    origin = await startOrigin({
-      respond: (r) => {
-        if (r.method === "OPTIONS") {
-          return {
-            status: 200,
-            headers: {
-              "access-control-allow-origin": "https://other.example",
-              "access-control-allow-methods": "POST",
-              "access-control-allow-headers": "authorization",
-              "access-control-max-age": "600",
-              "x-secret-admin-data": "leak",
-              "set-cookie": "admin=1",
-              "content-type": "text/plain",
-            },
-            body: "the admin page's full body",
-          };
-        }
-        if (r.path === "/api/public-cache") {
-          return { status: 200, headers: { "cache-control": "public, max-age=600", vary: "Accept-Encoding" }, body: "x" };
-        }
-        if (r.path === "/api/private") {
-          return { status: 200, headers: { "cache-control": "private, max-age=60" }, body: "x" };
-        }
-        return null;
-      },
-    });
-    worker = await startWorker({
-      bindings: baseSettings({
-        publicPem: key.publicPem,
-        originUrl: origin.url,
-        PUBLIC_ROUTES: "/public(.*)",
-        ROUTE_RULES: "/admin(.*)=role:org:admin",
-        CORS_PREFLIGHT: "origin",
-      }),
-    });
-  });
-  after(async () => {
-    await worker?.dispose();
-    await origin?.close();
+  const { origin, worker } = useGateway({
+    key,
+    settings: { PUBLIC_ROUTES: "/public(.*)", ROUTE_RULES: "/admin(.*)=role:org:admin", CORS_PREFLIGHT: "origin" },
+    respond: (r) => {
+      if (r.method === "OPTIONS") {
+        return {
+          status: 200,
+          headers: {
+            "access-control-allow-origin": "https://other.example",
+            "access-control-allow-methods": "POST",
+            "access-control-allow-headers": "authorization",
+            "access-control-max-age": "600",
+            "x-secret-admin-data": "leak",
+            "set-cookie": "admin=1",
+            "content-type": "text/plain",
+          },
+          body: "the admin page's full body",
+        };
+      }
+      if (r.path === "/api/public-cache") {
+        return { status: 200, headers: { "cache-control": "public, max-age=600", vary: "Accept-Encoding" }, body: "x" };
+      }
+      if (r.path === "/api/private") {
+        return { status: 200, headers: { "cache-control": "private, max-age=60" }, body: "x" };
+      }
+      return null;
+    },
   });
 
   test("an_unauthenticated_preflight_on_a_rule_protected_route_gets_status_and_cors_headers_only", async () => {
@@ -332,25 +277,17 @@ function rawHead(url, path, headers) {
 }
 
 describe("an origin's connection-level headers", () => {
-  let origin, worker;
-  before(async () => {
-    origin = await startOrigin({
-      respond: (r) => ({
-        status: 200,
-        headers: r.path === "/named"
-          ? { "cache-control": "private", connection: "keep-alive, x-hop", "keep-alive": "timeout=5", "x-hop": "secret" }
-          : { "cache-control": "private", connection: "keep-alive", "keep-alive": "timeout=5" },
-        body: "x",
-      }),
-    });
+  const { worker } = useGateway({
+    key,
     // The lean profile: a response with nothing else to change is sent on untouched.
-    worker = await startWorker({
-      bindings: baseSettings({ publicPem: key.publicPem, originUrl: origin.url, LOG_REQUESTS: "refusals", AUTH_STATUS_HEADER: "false" }),
-    });
-  });
-  after(async () => {
-    await worker?.dispose();
-    await origin?.close();
+    settings: { LOG_REQUESTS: "refusals", AUTH_STATUS_HEADER: "false" },
+    respond: (r) => ({
+      status: 200,
+      headers: r.path === "/named"
+        ? { "cache-control": "private", connection: "keep-alive, x-hop", "keep-alive": "timeout=5", "x-hop": "secret" }
+        : { "cache-control": "private", connection: "keep-alive", "keep-alive": "timeout=5" },
+      body: "x",
+    }),
   });
 
   test("connection_keep_alive_and_the_headers_connection_names_never_reach_the_client", async () => {
@@ -365,24 +302,9 @@ describe("an origin's connection-level headers", () => {
 });
 
 describe("handshake leftovers", () => {
-  let origin, worker, noToken;
-  before(async () => {
-    origin = await startOrigin();
-    const settings = baseSettings({
-      publicPem: key.publicPem,
-      originUrl: origin.url,
-      PUBLIC_ROUTES: "/public(.*)",
-      PUBLISHABLE_KEY: PK_LIVE,
-      FRONTEND_API_URL: "http://127.0.0.1:9",
-    });
-    worker = await startWorker({ bindings: settings });
-    noToken = await startWorker({ bindings: { ...settings, FORWARD_TOKEN: "false" } });
-  });
-  after(async () => {
-    await worker?.dispose();
-    await noToken?.dispose();
-    await origin?.close();
-  });
+  const settings = { PUBLIC_ROUTES: "/public(.*)", PUBLISHABLE_KEY: PK_LIVE, FRONTEND_API_URL: "http://127.0.0.1:9" };
+  const { origin, worker } = useGateway({ key, settings });
+  const { worker: noToken } = useGateway({ key, origin, settings: { ...settings, FORWARD_TOKEN: "false" } });
 
   test("a_failed_handshake_parameter_never_outranks_a_valid_bearer_token_nor_clears_cookies", async () => {
     const res = await worker.fetch("/api/x?__clerk_handshake=junk", {

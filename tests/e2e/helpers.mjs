@@ -3,6 +3,7 @@
 import { createServer } from "node:http";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 
@@ -174,6 +175,88 @@ export function baseSettings({ publicPem, originUrl, ...extra }) {
     ORIGIN_URL: originUrl,
     ...extra,
   };
+}
+
+/**
+ * The set-up most describe blocks share: a recording origin (`startOrigin`), the built worker
+ * proxying to it and trusting `key` (`baseSettings` plus `settings`) and, with `frontendApi`, a
+ * Frontend API stub (`startFrontendApi`) that the worker's FRONTEND_API_URL names. Called in a
+ * describe block (or at a file's top level), it registers there a `before` hook that starts them
+ * (origin, stub, worker) and an `after` hook that stops them (worker, stub, origin):
+ *
+ *   const { origin, worker } = useGateway({ key, settings: { PUBLIC_ROUTES: "/public(.*)" } });
+ *
+ * - `key`: the key pair the worker trusts (its public PEM is CLERK_JWT_KEY).
+ * - `settings`: the worker's settings beyond baseSettings' (they win over it and over the stub's
+ *   FRONTEND_API_URL); or a function returning them, awaited in the `before` hook, for values known
+ *   only then (a stub started by an earlier `before` hook of the block, a free port picked once
+ *   the origin is up).
+ * - `respond`: the recording origin's `respond` (see startOrigin).
+ * - `startOrigin`: a function that starts another kind of origin instead of the recording one (one
+ *   with `url` and `close()`, e.g. the origin kit's startHonoOrigin).
+ * - `origin`: the `origin` another useGateway call of the same block returned: this worker proxies
+ *   to that origin (a second worker with other settings), which this call neither starts nor stops.
+ * - `frontendApi`: startFrontendApi's options (`{}`: its defaults); the stub signs with `key`.
+ * - `options`: more Miniflare options (startWorker's `options`, e.g. a logCollector's).
+ *
+ * Returns `{ origin, worker, fapi }` at once, so that the block's tests can name them: each stands
+ * for what the `before` hook started (startOrigin's, startWorker's and startFrontendApi's result,
+ * every property and method) and throws when used before that hook has run. `fapi` only with
+ * `frontendApi`.
+ */
+export function useGateway({
+  key,
+  settings = {},
+  respond,
+  startOrigin: start = () => startOrigin({ respond }),
+  origin: sharedOrigin,
+  frontendApi,
+  options,
+} = {}) {
+  const live = {};
+  before(async () => {
+    live.origin = sharedOrigin ?? (await start());
+    if (frontendApi) live.fapi = await startFrontendApi(key, frontendApi);
+    const extra = typeof settings === "function" ? await settings() : settings;
+    live.worker = await startWorker({
+      bindings: baseSettings({
+        publicPem: key.publicPem,
+        originUrl: live.origin.url,
+        ...(live.fapi && { FRONTEND_API_URL: live.fapi.url }),
+        ...extra,
+      }),
+      options,
+    });
+  });
+  after(async () => {
+    await live.worker?.dispose();
+    await live.fapi?.close();
+    if (!sharedOrigin) await live.origin?.close();
+  });
+  return {
+    origin: sharedOrigin ?? startedLater("the origin", () => live.origin),
+    worker: startedLater("the worker", () => live.worker),
+    ...(frontendApi && { fapi: startedLater("the Frontend API stub", () => live.fapi) }),
+  };
+}
+
+/** A stand-in for what a `before` hook starts: `current()`'s properties once it is there. */
+function startedLater(what, current) {
+  return new Proxy(
+    {},
+    {
+      get(_, name) {
+        const target = current();
+        if (target) {
+          const value = Reflect.get(target, name, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        }
+        // Asked by `await` and by inspection: not there yet, rather than an error.
+        if (typeof name === "symbol" || name === "then") return undefined;
+        throw new Error(`${what} is used before useGateway's before hook started it`);
+      },
+    },
+  );
 }
 
 export const bearer = (token) => ({ authorization: `Bearer ${token}` });

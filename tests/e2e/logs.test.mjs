@@ -2,7 +2,7 @@
 // Miniflare's handleStructuredLogs, what `wrangler tail` relays) have exactly the documented
 // fields in the documented order, every value they carry for a field with a fixed set of values
 // is one the doc lists, and the doc's jq filters read `wrangler tail --format json`'s shape.
-import { test, before, after, describe } from "node:test";
+import { test, before, describe } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -11,15 +11,13 @@ import {
   APP_ORIGIN,
   PAGE,
   ROOT,
-  baseSettings,
   bearer,
   generateKeys,
   logCollector,
   mintToken,
   nowSeconds,
   sessionClaims,
-  startOrigin,
-  startWorker,
+  useGateway,
 } from "./helpers.mjs";
 
 const DOC = readFileSync(join(ROOT, "docs", "logs.md"), "utf8");
@@ -45,22 +43,19 @@ const parse = (line) => {
 };
 
 describe("the per-request log line and docs/logs.md", () => {
-  let origin, worker;
   const logs = logCollector();
   const requestLines = () => logs.lines.map(parse).filter((v) => v && "request_id" in v);
+  const { origin, worker } = useGateway({
+    key,
+    settings: {
+      SIGN_IN_URL: "https://accounts.edgegate.test/sign-in",
+      ROUTE_RULES: "/admin(.*)=role:org:admin",
+      CORS_PREFLIGHT: "edge",
+    },
+    options: logs.options,
+  });
 
   before(async () => {
-    origin = await startOrigin();
-    worker = await startWorker({
-      bindings: baseSettings({
-        publicPem: key.publicPem,
-        originUrl: origin.url,
-        SIGN_IN_URL: "https://accounts.edgegate.test/sign-in",
-        ROUTE_RULES: "/admin(.*)=role:org:admin",
-        CORS_PREFLIGHT: "edge",
-      }),
-      options: logs.options,
-    });
     // One request for each kind of line: proxied, refused (401, 307, 403, 400), the gateway's
     // own paths, a preflight, and the origin down.
     const now = nowSeconds();
@@ -75,15 +70,10 @@ describe("the per-request log line and docs/logs.md", () => {
     await worker.fetch("/__edgegate/", { headers: PAGE });
     await worker.fetch("/api/orders", { method: "OPTIONS", headers: { origin: APP_ORIGIN, "access-control-request-method": "POST" } });
     await origin.close();
-    origin = null;
     await worker.fetch("/api/orders", { headers: bearer(token()) });
     // workerd relays the lines through its output, after the responses: wait for all eleven
     // (at most a few seconds; the tests then say which are missing).
     for (let i = 0; i < 250 && requestLines().length < 11; i++) await new Promise((resolve) => setTimeout(resolve, 20));
-  });
-  after(async () => {
-    await worker?.dispose();
-    await origin?.close();
   });
 
   test("every_line_has_exactly_the_documented_fields_in_order", () => {

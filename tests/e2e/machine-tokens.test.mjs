@@ -2,20 +2,10 @@
 // formats, signed by the instance key, accepted only on routes whose rules name their type, with
 // their identity forwarded; refused as `token-type-mismatch` everywhere else; opaque tokens
 // refused as `token-needs-backend-api`. The built worker in workerd, a recording origin.
-import { test, before, after, describe } from "node:test";
+import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import {
-  APP_ORIGIN,
-  baseSettings,
-  bearer,
-  generateKeys,
-  mintToken,
-  nowSeconds,
-  sessionClaims,
-  startOrigin,
-  startWorker,
-} from "./helpers.mjs";
+import { APP_ORIGIN, bearer, generateKeys, mintToken, nowSeconds, sessionClaims, useGateway } from "./helpers.mjs";
 
 const key = generateKeys("RS256");
 const other = generateKeys("RS256");
@@ -69,28 +59,19 @@ function assertion(headers) {
 }
 
 describe("machine tokens", () => {
-  let origin, worker;
-  before(async () => {
-    origin = await startOrigin();
-    worker = await startWorker({
-      bindings: baseSettings({
-        publicPem: key.publicPem,
-        originUrl: origin.url,
-        PUBLIC_ROUTES: "/public(.*)",
-        ISSUER: ISS,
-        ORIGIN_ASSERTION_SECRET: SECRET,
-        ROUTE_RULES: [
-          "/m2m(.*)=token:m2m",
-          "/oauth(.*)=token:oauth",
-          "/any(.*)=token:session|m2m|oauth",
-          "/scoped(.*)=token:m2m|oauth,scope:read:foo|mch_1xxxxx",
-        ].join("; "),
-      }),
-    });
-  });
-  after(async () => {
-    await worker?.dispose();
-    await origin?.close();
+  const { origin, worker } = useGateway({
+    key,
+    settings: {
+      PUBLIC_ROUTES: "/public(.*)",
+      ISSUER: ISS,
+      ORIGIN_ASSERTION_SECRET: SECRET,
+      ROUTE_RULES: [
+        "/m2m(.*)=token:m2m",
+        "/oauth(.*)=token:oauth",
+        "/any(.*)=token:session|m2m|oauth",
+        "/scoped(.*)=token:m2m|oauth,scope:read:foo|mch_1xxxxx",
+      ].join("; "),
+    },
   });
 
   const refusal = async (res, status, reason) => {

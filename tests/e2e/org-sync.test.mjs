@@ -8,19 +8,7 @@ import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { chromium } from "playwright-core";
-import {
-  APP_ORIGIN,
-  baseSettings,
-  generateKeys,
-  mintToken,
-  nowSeconds,
-  sessionClaims,
-  startFrontendApi,
-  startOrigin,
-  startWorker,
-  PAGE,
-  jarWith,
-} from "./helpers.mjs";
+import { APP_ORIGIN, generateKeys, mintToken, nowSeconds, sessionClaims, useGateway, PAGE, jarWith } from "./helpers.mjs";
 
 const PK_LIVE = `pk_live_${Buffer.from("clerk.edgegate.test$").toString("base64")}`;
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
@@ -68,24 +56,10 @@ async function navigate(worker, path, jar) {
 
 describe("organisation sync through the Frontend API stub", () => {
   const key = generateKeys("RS256");
-  let origin, fapi, worker;
-
-  before(async () => {
-    origin = await startOrigin();
-    fapi = await startFrontendApi(key, { sub: "user_org", organizations: ORGS, activeOrg: "org_beta" });
-    worker = await startWorker({
-      bindings: baseSettings({
-        publicPem: key.publicPem,
-        originUrl: origin.url,
-        FRONTEND_API_URL: fapi.url,
-        ...SYNC_SETTINGS,
-      }),
-    });
-  });
-  after(async () => {
-    await worker?.dispose();
-    await fapi?.close();
-    await origin?.close();
+  const { origin, worker, fapi } = useGateway({
+    key,
+    frontendApi: { sub: "user_org", organizations: ORGS, activeOrg: "org_beta" },
+    settings: SYNC_SETTINGS,
   });
 
   test("a_page_for_another_organisation_activates_it_through_the_handshake", async () => {
@@ -193,25 +167,8 @@ describe("organisation sync through the Frontend API stub", () => {
 
 describe("organisation sync in headless Chromium", () => {
   const key = generateKeys("RS256");
-  let origin, fapi, worker, browser;
-
+  let browser;
   before(async () => {
-    origin = await startOrigin({
-      respond: (r) => ({
-        status: 200,
-        headers: { "content-type": "text/html" },
-        body: `<!doctype html><title>Org</title><h1 id="org">${r.headers["x-auth-org-slug"] ?? "personal"}</h1>`,
-      }),
-    });
-    fapi = await startFrontendApi(key, { sub: "user_org", organizations: ORGS, activeOrg: "org_beta" });
-    worker = await startWorker({
-      bindings: baseSettings({
-        publicPem: key.publicPem,
-        originUrl: origin.url,
-        FRONTEND_API_URL: fapi.url,
-        ...SYNC_SETTINGS,
-      }),
-    });
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: scripts/setup.sh installs it`);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -221,9 +178,16 @@ describe("organisation sync in headless Chromium", () => {
   });
   after(async () => {
     await browser?.close();
-    await worker?.dispose();
-    await fapi?.close();
-    await origin?.close();
+  });
+  const { worker, fapi } = useGateway({
+    key,
+    frontendApi: { sub: "user_org", organizations: ORGS, activeOrg: "org_beta" },
+    settings: SYNC_SETTINGS,
+    respond: (r) => ({
+      status: 200,
+      headers: { "content-type": "text/html" },
+      body: `<!doctype html><title>Org</title><h1 id="org">${r.headers["x-auth-org-slug"] ?? "personal"}</h1>`,
+    }),
   });
 
   test("following_a_link_to_another_organisation_lands_with_it_active", async () => {

@@ -2,10 +2,10 @@
 // real Hono origin on loopback that verifies X-Edgegate-Assertion with the kit's middleware.
 // Genuine traffic through the worker is accepted with the right identity; direct requests (no
 // assertion, a forged one, a captured one replayed) are refused with the kit's codes.
-import { test, before, after, describe } from "node:test";
+import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { APP_ORIGIN, baseSettings, bearer, generateKeys, mintToken, nowSeconds, sessionClaims, startWorker } from "./helpers.mjs";
+import { APP_ORIGIN, bearer, generateKeys, mintToken, nowSeconds, sessionClaims, useGateway } from "./helpers.mjs";
 // Relative import: the kit's own dependencies (hono, @hono/node-server, jose) resolve from origin/.
 import { startHonoOrigin } from "../../origin/examples/hono-origin.mjs";
 
@@ -15,24 +15,13 @@ const token = (overrides = {}) =>
 const SECRET = "origin-kit-e2e-secret-at-least-32-characters";
 
 describe("origin kit behind the worker", () => {
-  let origin, worker;
   const seen = []; // every Request the origin received, before verification
   const lastSeen = () => seen[seen.length - 1];
-
-  before(async () => {
-    origin = await startHonoOrigin({ secret: SECRET, tap: (req) => seen.push({ method: req.method, url: req.url, headers: new Headers(req.headers) }) });
-    worker = await startWorker({
-      bindings: baseSettings({
-        publicPem: key.publicPem,
-        originUrl: origin.url,
-        PUBLIC_ROUTES: "/public(.*)",
-        ORIGIN_ASSERTION_SECRET: SECRET,
-      }),
-    });
-  });
-  after(async () => {
-    await worker?.dispose();
-    await origin?.close();
+  const { origin, worker } = useGateway({
+    key,
+    settings: { PUBLIC_ROUTES: "/public(.*)", ORIGIN_ASSERTION_SECRET: SECRET },
+    startOrigin: () =>
+      startHonoOrigin({ secret: SECRET, tap: (req) => seen.push({ method: req.method, url: req.url, headers: new Headers(req.headers) }) }),
   });
 
   const direct = (path, init = {}) => fetch(origin.url + path, { redirect: "manual", ...init });
@@ -110,18 +99,16 @@ describe("origin kit behind the worker", () => {
 // genuine traffic even where the worker rewrites the target (a query's unsafe characters
 // percent-encoded, ORIGIN_URL's base path added).
 describe("htu equals the forwarded request target (worker side)", () => {
-  let origin, worker, prefixed;
-  before(async () => {
-    origin = await startHonoOrigin({ secret: SECRET });
-    const settings = (originUrl) =>
-      baseSettings({ publicPem: key.publicPem, originUrl, ORIGIN_ASSERTION_SECRET: SECRET });
-    worker = await startWorker({ bindings: settings(origin.url) });
-    prefixed = await startWorker({ bindings: settings(`${origin.url}/base`) });
+  const { origin, worker } = useGateway({
+    key,
+    settings: { ORIGIN_ASSERTION_SECRET: SECRET },
+    startOrigin: () => startHonoOrigin({ secret: SECRET }),
   });
-  after(async () => {
-    await prefixed?.dispose();
-    await worker?.dispose();
-    await origin?.close();
+  // The same origin under a base path.
+  const { worker: prefixed } = useGateway({
+    key,
+    origin,
+    settings: () => ({ ORIGIN_URL: `${origin.url}/base`, ORIGIN_ASSERTION_SECRET: SECRET }),
   });
 
   test(

@@ -13,8 +13,8 @@ import {
   mintToken,
   nowSeconds,
   sessionClaims,
-  startOrigin,
   startWorker,
+  useGateway,
 } from "./helpers.mjs";
 
 const key = generateKeys("RS256");
@@ -23,37 +23,26 @@ const token = (overrides = {}) =>
 const ASSERTION_SECRET = "an-origin-assertion-secret-of-32-chars-or-more";
 
 describe("proxied requests", () => {
-  let origin, worker;
-  before(async () => {
-    origin = await startOrigin({
-      respond: (r) => {
-        if (r.path === "/redirect-me") {
-          return { status: 302, headers: { location: `${originUrl()}/landing?x=1` } };
-        }
-        if (r.path === "/cookies") {
-          return { status: 200, headers: { "set-cookie": ["a=1; Path=/", "b=2; Path=/"] }, body: "ok" };
-        }
-        if (r.path === "/missing") return { status: 404, body: "nope" };
-        if (r.path === "/boom") return { status: 500, body: "origin error" };
-        return null;
-      },
-    });
-    const originUrl = () => origin.url;
-    worker = await startWorker({
-      bindings: baseSettings({
-        publicPem: key.publicPem,
-        originUrl: origin.url,
-        PUBLIC_ROUTES: "/, /blog/:slug, /public(.*)",
-        ROUTE_RULES: "/admin(.*)=role:org:admin; /billing(.*)=permission:org:billing:manage",
-        FORWARD_CLAIMS: "email,meta",
-        ORIGIN_ASSERTION_SECRET: ASSERTION_SECRET,
-        SIGN_IN_URL: "https://accounts.edgegate.test/sign-in",
-      }),
-    });
-  });
-  after(async () => {
-    await worker?.dispose();
-    await origin?.close();
+  const { origin, worker } = useGateway({
+    key,
+    settings: {
+      PUBLIC_ROUTES: "/, /blog/:slug, /public(.*)",
+      ROUTE_RULES: "/admin(.*)=role:org:admin; /billing(.*)=permission:org:billing:manage",
+      FORWARD_CLAIMS: "email,meta",
+      ORIGIN_ASSERTION_SECRET: ASSERTION_SECRET,
+      SIGN_IN_URL: "https://accounts.edgegate.test/sign-in",
+    },
+    respond: (r) => {
+      if (r.path === "/redirect-me") {
+        return { status: 302, headers: { location: `${origin.url}/landing?x=1` } };
+      }
+      if (r.path === "/cookies") {
+        return { status: 200, headers: { "set-cookie": ["a=1; Path=/", "b=2; Path=/"] }, body: "ok" };
+      }
+      if (r.path === "/missing") return { status: 404, body: "nope" };
+      if (r.path === "/boom") return { status: 500, body: "origin error" };
+      return null;
+    },
   });
 
   test("method_path_query_and_streamed_body_arrive_intact", async () => {
@@ -254,19 +243,11 @@ describe("proxied requests", () => {
 });
 
 describe("forwarded headers", () => {
-  let origin, trusting, plain;
-  before(async () => {
-    origin = await startOrigin();
-    const settings = (extra) =>
-      baseSettings({ publicPem: key.publicPem, originUrl: origin.url, SIGN_IN_URL: "/sign-in", ...extra });
-    trusting = await startWorker({ bindings: settings({ TRUST_FORWARDED: "true", ALLOWED_HOSTS: "app.edgegate.test" }) });
-    plain = await startWorker({ bindings: settings({}) });
+  const { origin, worker: trusting } = useGateway({
+    key,
+    settings: { SIGN_IN_URL: "/sign-in", TRUST_FORWARDED: "true", ALLOWED_HOSTS: "app.edgegate.test" },
   });
-  after(async () => {
-    await trusting?.dispose();
-    await plain?.dispose();
-    await origin?.close();
-  });
+  const { worker: plain } = useGateway({ key, origin, settings: { SIGN_IN_URL: "/sign-in" } });
 
   const hostile = [
     "example.com[invalid]",
@@ -464,17 +445,7 @@ describe("token sources", () => {
   const PK = `pk_live_${Buffer.from("clerk.edgegate.test$").toString("base64")}`;
   // Clerk's suffix: first 8 chars of base64url(SHA-1(publishable key)).
   const suffix = createHash("sha1").update(PK).digest("base64url").slice(0, 8);
-  let origin, worker;
-  before(async () => {
-    origin = await startOrigin();
-    worker = await startWorker({
-      bindings: baseSettings({ publicPem: key.publicPem, originUrl: origin.url, PUBLISHABLE_KEY: PK }),
-    });
-  });
-  after(async () => {
-    await worker?.dispose();
-    await origin?.close();
-  });
+  const { origin, worker } = useGateway({ key, settings: { PUBLISHABLE_KEY: PK } });
 
   test("suffixed_session_cookie_is_preferred_and_bearer_wins_over_cookies", async () => {
     const now = nowSeconds();

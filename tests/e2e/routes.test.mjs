@@ -1,9 +1,9 @@
 // Route grammar end to end (docs/routes.md): Clerk's `:path*`/`:path+`/`:param?` patterns,
 // PROTECTED_ROUTES, and the `feature:`, `plan:` and `reverification:` requirements, with the
 // built worker in workerd and a recording origin.
-import { test, before, after, describe } from "node:test";
+import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { APP_ORIGIN, baseSettings, bearer, generateKeys, mintToken, nowSeconds, sessionClaims, startOrigin, startWorker } from "./helpers.mjs";
+import { APP_ORIGIN, baseSettings, bearer, generateKeys, mintToken, nowSeconds, sessionClaims, startOrigin, startWorker, useGateway } from "./helpers.mjs";
 
 const key = generateKeys("RS256");
 const token = (overrides = {}) =>
@@ -11,20 +11,9 @@ const token = (overrides = {}) =>
 const page = { "sec-fetch-dest": "document", accept: "text/html" };
 
 describe("PROTECTED_ROUTES with Clerk's parameter modifiers", () => {
-  let origin, worker;
-  before(async () => {
-    origin = await startOrigin();
-    worker = await startWorker({
-      bindings: baseSettings({
-        publicPem: key.publicPem,
-        originUrl: origin.url,
-        PROTECTED_ROUTES: "/dashboard/:path*, /files/:path+, /user/:id?",
-      }),
-    });
-  });
-  after(async () => {
-    await worker?.dispose();
-    await origin?.close();
+  const { origin, worker } = useGateway({
+    key,
+    settings: { PROTECTED_ROUTES: "/dashboard/:path*, /files/:path+, /user/:id?" },
   });
 
   test("only_the_listed_patterns_need_a_session", async () => {
@@ -64,20 +53,11 @@ describe("PUBLIC_ROUTES and PROTECTED_ROUTES together", () => {
 });
 
 describe("feature, plan and reverification rules", () => {
-  let origin, worker;
-  before(async () => {
-    origin = await startOrigin();
-    worker = await startWorker({
-      bindings: baseSettings({
-        publicPem: key.publicPem,
-        originUrl: origin.url,
-        ROUTE_RULES: "/reports/:path*=feature:reports; /pro/:path*=plan:org:pro; /settings/security/:path*=reverification:strict",
-      }),
-    });
-  });
-  after(async () => {
-    await worker?.dispose();
-    await origin?.close();
+  const { worker } = useGateway({
+    key,
+    settings: {
+      ROUTE_RULES: "/reports/:path*=feature:reports; /pro/:path*=plan:org:pro; /settings/security/:path*=reverification:strict",
+    },
   });
 
   test("features_and_plans_come_from_fea_and_pla_with_their_scopes", async () => {
