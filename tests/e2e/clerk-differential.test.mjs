@@ -596,7 +596,11 @@ const RULES = [
       if (!peeked) return false;
       const req = withCookie(ctx.req, peeked.name, UNREADABLE);
       req.tokens = new Map(ctx.req.tokens).set(UNREADABLE, ctx.req.tokens.get(peeked.value));
-      return askClerk(ctx, req);
+      // A handshake echoes the session cookie it was sent: the stand-in is this rule's, the
+      // token edgegate echoes is the one the client sent.
+      return askClerk(ctx, req).then((residual) =>
+        residual.clerk.session === UNREADABLE ? { ...residual, clerk: { ...residual.clerk, session: peeked.value } } : residual,
+      );
     },
   })),
 ];
