@@ -68,7 +68,7 @@ inputs_hash() {
   {
     echo "rustc=$("$RUSTC_BIN" --version)"
     echo "worker-build=$("$WORKER_BUILD" --version)"
-    find src Cargo.toml Cargo.lock scripts/worker-build.sh -type f | LC_ALL=C sort | xargs sha256sum
+    find src Cargo.toml Cargo.lock scripts/worker-build.sh scripts/drop-exports.mjs -type f | LC_ALL=C sort | xargs sha256sum
   } | sha256sum | cut -d' ' -f1
 }
 
@@ -97,6 +97,7 @@ CUSTOM_SHIM=src/edge/shim.js RUSTC="$RUSTC_BIN" RUSTC_BOOTSTRAP=1 \
   RUSTFLAGS="${RUSTFLAGS:-} -Zunstable-options -Cpanic=immediate-abort" \
   "$WORKER_BUILD" --release
 [ -f "$WASM" ] || { echo "[worker-build] expected $WASM after worker-build" >&2; exit 1; }
+node scripts/drop-exports.mjs "$WASM"
 # Feature flags as worker-build passes them, so no newer encoding than workerd supports is emitted.
 # EDGEGATE_WASM_NAMES=1 keeps the names (for a profile: `perf` then names wasm functions).
 STRIP_NAMES=--strip-debug
