@@ -11,6 +11,10 @@
 //! refused ([`RefusalReason`]). The modules stay public for the integration tests, the fuzz
 //! targets, the benchmarks and the CLI, which test each concept on its own.
 #![deny(missing_docs)]
+// No unsafe code anywhere but the wasm allocator (edge/allocator.rs: a `GlobalAlloc` is unsafe
+// by definition); native builds, which have no `edge`, forbid it outright.
+#![cfg_attr(not(target_arch = "wasm32"), forbid(unsafe_code))]
+#![cfg_attr(target_arch = "wasm32", deny(unsafe_code))]
 
 pub mod auth;
 pub mod authenticate;

@@ -9,6 +9,7 @@
 //! Hand-written because no maintained crate offers this in front of another allocator for wasm;
 //! it is the only unsafe code in edgegate, and the wasm is single-threaded (no atomics), which is
 //! what makes the unsynchronised lists sound.
+#![allow(unsafe_code)]
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::UnsafeCell;
