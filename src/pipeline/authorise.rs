@@ -97,7 +97,7 @@ fn authorise(
     let verdict = match (&access, &state.claims) {
         (Access::Public, _) => Ok(()),
         (Access::Protected { .. }, Err(reason)) => {
-            let page_load = response::is_page_load(&ctx.req.method, &ctx.req.headers);
+            let page_load = ctx.page_load;
             // A refused handshake's parameters must not come back from sign-in: they would be
             // refused again and sign the visitor out again, forever.
             let mut back = crate::clerk::without_handshake_params(&ctx.public.to_string());
@@ -118,7 +118,7 @@ fn authorise(
                 .map(|target| own_paths::sign_in_target(&target, &ctx.public))
                 .map(|target| response::sign_in_location(&target, &back))
                 .map(|location| {
-                    let dev_browser = dev_browser_token(&ctx, gw);
+                    let dev_browser = dev_browser_token(&mut ctx, gw);
                     let public = ctx.public.to_string();
                     crate::clerk::sign_in_with_dev_browser(
                         location,
@@ -140,7 +140,7 @@ fn authorise(
             // would not help.
             Err(Rejection::Unauthenticated {
                 reason: TokenError::TypeMismatch.into(),
-                page_load: response::is_page_load(&ctx.req.method, &ctx.req.headers),
+                page_load: ctx.page_load,
                 sign_in: None,
             })
         }
@@ -148,11 +148,11 @@ fn authorise(
             .map_err(|forbidden| match forbidden {
                 Forbidden::ReverificationRequired(need) => Rejection::ReverificationRequired {
                     need,
-                    page_load: response::is_page_load(&ctx.req.method, &ctx.req.headers),
+                    page_load: ctx.page_load,
                 },
                 _ => Rejection::Forbidden {
                     reason: RefusalReason::Forbidden(forbidden),
-                    page_load: response::is_page_load(&ctx.req.method, &ctx.req.headers),
+                    page_load: ctx.page_load,
                 },
             }),
     };
@@ -212,13 +212,12 @@ fn plan_for(
 
 /// The development instance's dev-browser token for a sign-in redirect: from the query, else
 /// the cookie (as Clerk's middleware hands it to `createRedirect`); none on production.
-fn dev_browser_token(ctx: &Ctx, gw: &Settings) -> Option<String> {
+fn dev_browser_token(ctx: &mut Ctx, gw: &Settings) -> Option<String> {
     let pk = gw.publishable.as_ref()?;
-    let cookies = crate::clerk::ClerkCookies::read(&ctx.cookies, Some(pk), ctx.now_ms);
-    let params = crate::clerk::HandshakeParams::from_query(ctx.query.as_deref());
+    let cookies = ctx.clerk_cookies(pk);
     crate::clerk::dev_browser_for_handshake(
         pk.instance,
-        params.dev_browser.as_deref(),
+        ctx.handshake_params.dev_browser.as_deref(),
         cookies.dev_browser.as_deref(),
     )
     .map(str::to_owned)

@@ -7,6 +7,7 @@
 use super::decision::Inbound;
 use super::own_paths::GATEWAY_PREFIX;
 use super::Request;
+use crate::clerk::{ClerkCookies, HandshakeParams, PublishableKey};
 use crate::config::Settings;
 use crate::forwarded::{self, PublicUrl};
 use crate::log::LogRecord;
@@ -49,6 +50,16 @@ pub struct Ctx {
     pub bearer: Option<Rc<str>>,
     /// The request's cookies (name, value), in order.
     pub cookies: Vec<(String, String)>,
+    /// Clerk's handshake parameters of the query (`__clerk_handshake`, `__clerk_db_jwt`, the
+    /// login-CSRF state), read once.
+    pub handshake_params: HandshakeParams,
+    /// Clerk's cookies as the publishable key names them, read on first use
+    /// ([`Ctx::clerk_cookies`]).
+    clerk_cookies: Option<Rc<ClerkCookies>>,
+    /// A page load (`GET`/`HEAD` that a browser navigates to): refusals answer with a page.
+    pub page_load: bool,
+    /// A document navigation as Clerk's satellite rules read it (`GET` only).
+    pub document_navigation: bool,
     /// Set by the handshake phase when a handshake was refused: the request is signed out for it.
     pub handshake_refused: Option<crate::clerk::Reason>,
     /// `Set-Cookie`s clearing a refused handshake, sent with whatever response follows.
@@ -58,6 +69,21 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// Clerk's cookies (`__session`, `__client_uat`, the dev browser, the handshake's, each
+    /// suffixed or not as Clerk picks), read once per request.
+    pub fn clerk_cookies(&mut self, pk: &PublishableKey) -> Rc<ClerkCookies> {
+        let Ctx {
+            cookies,
+            now_ms,
+            clerk_cookies,
+            ..
+        } = self;
+        Rc::clone(
+            clerk_cookies
+                .get_or_insert_with(|| Rc::new(ClerkCookies::read(cookies, Some(pk), *now_ms))),
+        )
+    }
+
     /// A borrowed view of the request, for the planners.
     pub fn inbound(&self) -> Inbound<'_> {
         Inbound {
@@ -142,6 +168,13 @@ pub fn read(
         .iter()
         .map(|(n, v)| (n.to_owned(), v.to_owned()))
         .collect();
+    let handshake_params = HandshakeParams::from_query(query.as_deref());
+    let page_load = response::is_page_load(&req.method, &req.headers);
+    let document_navigation = crate::clerk::is_document_navigation(
+        &req.method,
+        req.headers.get("sec-fetch-dest"),
+        req.headers.get("accept"),
+    );
     Ok(Ctx {
         req,
         now_ms,
@@ -157,6 +190,10 @@ pub fn read(
         is_public,
         bearer,
         cookies,
+        handshake_params,
+        clerk_cookies: None,
+        page_load,
+        document_navigation,
         handshake_refused: None,
         clear_cookies: Vec::new(),
         probed: false,

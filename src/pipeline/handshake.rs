@@ -7,9 +7,7 @@
 //! session cookie, the refusal logged.
 
 use super::facts::Ctx;
-use crate::clerk::{
-    self, HandshakeError, HandshakeParams, HandshakeRequest, HandshakeResolution, Reason,
-};
+use crate::clerk::{self, HandshakeError, HandshakeRequest, HandshakeResolution, Reason};
 use crate::config::Settings;
 use crate::token::{Candidates, TokenError};
 use crate::web_url::WebUrl as Url;
@@ -29,8 +27,8 @@ pub fn begin(ctx: &mut Ctx, gw: &Settings) -> Handshake {
     let Some(pk) = &gw.publishable else {
         return Handshake::Continue;
     };
-    let cookies = clerk::ClerkCookies::read(&ctx.cookies, Some(pk), ctx.now_ms);
-    let params = HandshakeParams::from_query(ctx.query.as_deref());
+    let cookies = ctx.clerk_cookies(pk);
+    let params = &ctx.handshake_params;
     let Some(token) = params.handshake.as_deref().or(cookies.handshake.as_deref()) else {
         return Handshake::Continue;
     };

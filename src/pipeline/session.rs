@@ -9,7 +9,7 @@ use super::facts::Ctx;
 use crate::auth::Auth;
 use crate::authenticate::{authenticate, Authn, PendingToken};
 use crate::cache::TokenCache;
-use crate::clerk::{self, ClerkCookies, FapiStatus, GraceDecision, HandshakeParams};
+use crate::clerk::{self, ClerkCookies, FapiStatus, GraceDecision};
 use crate::config::Settings;
 use crate::response::{AuthStatus, RefusalReason, Rejection};
 use crate::session::{self, TokenSource};
@@ -55,7 +55,7 @@ pub enum Source {
     /// only this way); never handshaken.
     Bearer(Rc<str>, TokenTypes),
     /// Clerk's cookies, read with the publishable key's suffix rules.
-    Cookies(ClerkCookies),
+    Cookies(Rc<ClerkCookies>),
     /// No publishable key: the `__session` cookie (or none).
     Plain(TokenSource),
 }
@@ -100,7 +100,7 @@ pub fn source(ctx: &mut Ctx, gw: &Settings) -> Source {
         };
         Source::Bearer(Rc::clone(token), accepts)
     } else if let Some(pk) = &gw.publishable {
-        Source::Cookies(ClerkCookies::read(&ctx.cookies, Some(pk), ctx.now_ms))
+        Source::Cookies(ctx.clerk_cookies(pk))
     } else {
         Source::Plain(session::find_session_token(&ctx.req.headers, None))
     };
@@ -274,7 +274,7 @@ fn cookie_session(
         Some(Ok(claims)) => clerk::SessionOutcome::Verified(claims),
         Some(Err(e)) => clerk::SessionOutcome::Unverified(*e),
     };
-    let params = HandshakeParams::from_query(ctx.query.as_deref());
+    let params = &ctx.handshake_params;
     let request = clerk::BrowserRequest {
         method: &ctx.req.method,
         sec_fetch_dest: ctx.req.headers.get("sec-fetch-dest"),
@@ -305,7 +305,7 @@ fn cookie_session(
     match clerk::browser_decision(&request) {
         clerk::BrowserDecision::SignedIn if from_a_satellite(ctx, gw, cookies, fapi) => {
             let reason = clerk::Reason::PrimaryDomainCrossOriginSync;
-            handshake_redirect(ctx, gw, cookies, &params, reason)
+            handshake_redirect(ctx, gw, cookies, reason)
         }
         clerk::BrowserDecision::SignedIn => Session::Decided(with_claims(verified, false)),
         clerk::BrowserDecision::Grace { .. } => Session::Decided(with_claims(verified, true)),
@@ -325,7 +325,7 @@ fn cookie_session(
             Session::Decided(signed_out(reason))
         }
         clerk::BrowserDecision::Handshake { reason } => {
-            handshake_redirect(ctx, gw, cookies, &params, reason)
+            handshake_redirect(ctx, gw, cookies, reason)
         }
         clerk::BrowserDecision::SignedOut { reason } => Session::Decided(signed_out(reason)),
     }
@@ -335,7 +335,6 @@ fn handshake_redirect(
     ctx: &mut Ctx,
     gw: &Settings,
     cookies: &ClerkCookies,
-    params: &HandshakeParams,
     reason: clerk::Reason,
 ) -> Session {
     let Some(pk) = &gw.publishable else {
@@ -343,7 +342,7 @@ fn handshake_redirect(
     };
     let dev_browser = clerk::dev_browser_for_handshake(
         pk.instance,
-        params.dev_browser.as_deref(),
+        ctx.handshake_params.dev_browser.as_deref(),
         cookies.dev_browser.as_deref(),
     );
     let redirect = gw.fapi_base.as_deref().map(|base| {
@@ -388,7 +387,7 @@ fn satellite_sync(
         return eligible.then(|| primary_answer(ctx, gw, cookies)).flatten();
     }
     let request = clerk::SatelliteRequest {
-        document_navigation: clerk::is_document_navigation(&ctx.req.method, dest, accept),
+        document_navigation: ctx.document_navigation,
         is_public: ctx.is_public,
         synced: clerk::SyncStatus::from_query(ctx.query.as_deref()),
         has_cookies: cookies.session.is_some() || cookies.client_uat != 0,
@@ -454,7 +453,7 @@ fn primary_answer(ctx: &mut Ctx, gw: &Settings, cookies: &ClerkCookies) -> Optio
         ctx.log.detail = Some("satellite-redirect-url-refused".into());
         return None;
     };
-    let params = HandshakeParams::from_query(ctx.query.as_deref());
+    let params = &ctx.handshake_params;
     let dev_browser = params
         .dev_browser
         .as_deref()
@@ -480,11 +479,7 @@ fn from_a_satellite(ctx: &Ctx, gw: &Settings, cookies: &ClerkCookies, fapi: Fapi
         && !ctx.is_public
         && cookies.redirect_count == 0
         && fapi != FapiStatus::Down
-        && clerk::is_document_navigation(
-            &ctx.req.method,
-            headers.get("sec-fetch-dest"),
-            headers.get("accept"),
-        )
+        && ctx.document_navigation
         && clerk::is_satellite_referrer(
             headers.get("referer"),
             &ctx.public.origin(),
@@ -563,7 +558,7 @@ fn org_mismatch(ctx: &mut Ctx, state: &SessionState) -> Decision {
     log.grace = state.grace;
     let rejection = Rejection::Forbidden {
         reason: RefusalReason::OrganizationMismatch,
-        page_load: crate::response::is_page_load(&ctx.req.method, &ctx.req.headers),
+        page_load: ctx.page_load,
     };
     let mut decision = super::decision::refuse(rejection, log);
     if let Outcome::Respond(plan) = &mut decision.outcome {
@@ -584,7 +579,7 @@ fn org_sync_redirect(
     let (Some(pk), Some(base)) = (&gw.publishable, gw.fapi_base.as_deref()) else {
         return Session::Respond(Box::new(org_mismatch(ctx, state)));
     };
-    let params = HandshakeParams::from_query(ctx.query.as_deref());
+    let params = &ctx.handshake_params;
     let public = ctx.public.to_string();
     let handshake = clerk::HandshakeTarget {
         frontend_api_base: base,
