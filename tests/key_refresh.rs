@@ -1,4 +1,4 @@
-//! The JWKS refresh through the pipeline's interface (`pipeline::keys`), natively: the test plays
+//! The JWKS refresh through the pipeline's interface (`pipeline::key_refresh`), natively: the test plays
 //! the entry (the Cron Trigger's fetch, the KV reads) and checks which tokens verify before and
 //! after, that the embedded keys can never be taken away, and when an isolate reads KV.
 

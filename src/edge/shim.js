@@ -446,7 +446,7 @@ async function assetAndFinish(id, generation, url, env, started) {
   return finishFetch(id, generation, response ? 0 : 2, response, started);
 }
 
-// --- key refresh (JWKS_URL; src/pipeline/keys.rs) -------------------------------------------
+// --- key refresh (JWKS_URL; src/pipeline/key_refresh.rs) -------------------------------------------
 /** The key set changed: keys are imported again, by index, from the new set. */
 function dropImportedKeys() {
   cryptoKeys = [];

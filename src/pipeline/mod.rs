@@ -18,7 +18,7 @@ pub mod authorise;
 pub mod decision;
 pub mod facts;
 pub mod handshake;
-pub mod keys;
+pub mod key_refresh;
 pub mod own_paths;
 pub mod respond;
 pub mod session;
