@@ -6,7 +6,7 @@
 //! Keyed by the token itself (a map hit is whole-token equality). Only tokens whose signature
 //! verified are inserted: a flood of forged or distinct garbage tokens never enters, and valid
 //! ones cost an attacker a real signed token each. The map hashes a token's last 32 bytes and
-//! its length ([`TailHash`]): those bytes are the signature's, which only the key's holder
+//! its length (`TailHash`): those bytes are the signature's, which only the key's holder
 //! chooses, so no collision among entries can be aimed at, and a cold request no longer pays
 //! three SipHash passes over a kilobyte of token (about 14 % of its wasm instructions).
 //! Capacity is fixed; when full, expired entries go first (swept at most once a second: a sweep

@@ -125,7 +125,7 @@ pub enum Step {
     },
 }
 
-/// What the caller hands back to [`Pipeline::resume`].
+/// What the caller hands back to [`Pipeline::resume`](crate::Pipeline::resume).
 #[derive(Debug, Clone)]
 pub enum Event {
     /// The answer to [`Step::Verify`].

@@ -1,5 +1,5 @@
 //! What a phase decided ([`Decision`]: an [`Outcome`] and the log record so far), and the
-//! helpers that build one: a refusal rendered ([`refuse`]), the gateway's JSON answers, a
+//! helpers that build one: a refusal rendered (`refuse`), the gateway's JSON answers, a
 //! browser redirect plan, the answer while the settings are invalid. Nothing here performs I/O
 //! or reads a clock.
 
