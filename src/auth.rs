@@ -1,7 +1,7 @@
 //! The typed session a verified token describes: user, session, organisation, role, permissions,
 //! actor. Built from both Clerk claim shapes (v1 `org_*` claims and the v2 compact `o`/`fea`/`fpm`).
 
-use crate::token::machine::{MachineIdentity, TokenType};
+use crate::token::machine_token::{MachineIdentity, TokenType};
 use serde::Serialize;
 use serde_json::{Map, Value};
 

@@ -2,7 +2,7 @@
 //! never tokens, secrets or header values. The line is written by hand, without `serde`'s
 //! machinery, since it is written for every request.
 
-use crate::reason::LogOutcome;
+use crate::refusal::LogOutcome;
 use crate::response::{AuthStatus, Fault, RefusalReason};
 use std::borrow::Cow;
 
@@ -184,7 +184,7 @@ mod log_json_tests {
                 request_id: request_id.clone(),
                 method: method.clone(),
                 path: path.clone(),
-                outcome: crate::reason::LogOutcome::Proxy,
+                outcome: crate::refusal::LogOutcome::Proxy,
                 reason: Some(crate::token::TokenError::Expired.into()),
                 forwarded_issues: issues.clone(),
                 grace,

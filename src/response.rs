@@ -4,7 +4,7 @@
 //! test. Pure; bodies never carry internal detail (that goes to logs).
 
 use crate::http::HeaderList;
-pub use crate::reason::RefusalReason;
+pub use crate::refusal::RefusalReason;
 use crate::routes::{Forbidden, Reverification};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::json;

@@ -1363,7 +1363,7 @@ mod prop {
 
 #[test]
 fn reads_the_gateway_cookie_jar() {
-    let jar = edgegate::session::CookieJar::parse("__client_uat=5; __session=x; __session=y");
+    let jar = edgegate::token_source::CookieJar::parse("__client_uat=5; __session=x; __session=y");
     let list: Vec<(&str, &str)> = jar.iter().collect();
     let c = ClerkCookies::read(&list, None, NOW_MS);
     assert_eq!(c.client_uat, 5);

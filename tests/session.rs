@@ -2,7 +2,7 @@
 
 use edgegate::clerk::{cookie_suffix, Instance, PublishableKey};
 use edgegate::http::HeaderList;
-use edgegate::session::{bearer_token, find_session_token, CookieJar, TokenSource};
+use edgegate::token_source::{bearer_token, find_session_token, CookieJar, TokenSource};
 use proptest::prelude::*;
 
 fn hl(pairs: &[(&str, &str)]) -> HeaderList {

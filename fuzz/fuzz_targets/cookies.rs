@@ -1,7 +1,7 @@
 //! Cookie parsing and token-source selection never panic on any header bytes.
 #![no_main]
 use edgegate::http::HeaderList;
-use edgegate::session::{find_session_token, CookieJar};
+use edgegate::token_source::{find_session_token, CookieJar};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,7 +3,7 @@
 
 use super::names::{DEV_BROWSER, HANDSHAKE, MAX_PEEK_BYTES, REDIRECT_COUNT_COOKIE, STATE_NAME};
 use super::publishable_key::{Instance, PublishableKey};
-use crate::session::{cookie, CLIENT_UAT_COOKIE, SESSION_COOKIE};
+use crate::token_source::{cookie, CLIENT_UAT_COOKIE, SESSION_COOKIE};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

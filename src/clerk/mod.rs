@@ -21,27 +21,27 @@
 //! randomness (the state value comes in as bytes). No input can make it panic.
 
 pub mod account_portal;
+pub mod auth_reason;
+pub mod cookie_rules;
 pub mod cookies;
-pub mod decision;
 pub mod grace;
-pub mod handshake;
+pub mod handshake_resolution;
 pub mod names;
 pub mod org_sync;
 pub mod publishable_key;
 pub mod query;
-pub mod reason;
 pub mod redirect;
 pub mod satellite;
 
 pub use account_portal::*;
+pub use auth_reason::*;
+pub use cookie_rules::*;
 pub use cookies::*;
-pub use decision::*;
 pub use grace::*;
-pub use handshake::*;
+pub use handshake_resolution::*;
 pub use names::*;
 pub use org_sync::*;
 pub use publishable_key::*;
 pub use query::*;
-pub use reason::*;
 pub use redirect::*;
 pub use satellite::*;

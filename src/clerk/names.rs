@@ -1,7 +1,7 @@
 //! Names: the cookie, parameter and header names of Clerk's browser protocol and edgegate's limits
 //! on it.
 
-pub use crate::session::{cookie, CLIENT_UAT_COOKIE, SESSION_COOKIE};
+pub use crate::token_source::{cookie, CLIENT_UAT_COOKIE, SESSION_COOKIE};
 /// Clerk's development-browser token (cookie, suffixed or not, and query parameter).
 pub const DEV_BROWSER: &str = "__clerk_db_jwt";
 /// The Backend API version Clerk's SDK sends with a handshake (`SUPPORTED_BAPI_VERSION` of

@@ -1,5 +1,6 @@
 //! The handshake redirect: the 307 to the Frontend API, its state cookie and loop counter.
 
+use super::auth_reason::Reason;
 use super::names::{
     CLERK_API_VERSION, DEV_BROWSER, MAX_HANDSHAKE_REDIRECTS, REDIRECT_COUNT_COOKIE,
     REDIRECT_COUNT_MAX_AGE_S, STATE_MAX_AGE_S, STATE_NAME,
@@ -7,8 +8,7 @@ use super::names::{
 use super::org_sync::ORGANIZATION_ID_PARAM;
 use super::publishable_key::Instance;
 use super::query::{rewrite_url, HANDSHAKE_PARAMS};
-use super::reason::Reason;
-use crate::session::SESSION_COOKIE;
+use crate::token_source::SESSION_COOKIE;
 
 use crate::web_url::WebUrl as Url;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -46,7 +46,7 @@ pub fn decide(
 fn preflight(mut ctx: Ctx, gw: &Settings) -> Decision {
     match gw.preflight {
         PreflightMode::PassToOrigin => {
-            ctx.log.outcome = crate::reason::LogOutcome::ProxyPreflight;
+            ctx.log.outcome = crate::refusal::LogOutcome::ProxyPreflight;
             let plan = plan_for(
                 &ctx,
                 gw,
@@ -60,7 +60,7 @@ fn preflight(mut ctx: Ctx, gw: &Settings) -> Decision {
             }
         }
         PreflightMode::AnswerAtEdge => {
-            ctx.log.outcome = crate::reason::LogOutcome::Preflight;
+            ctx.log.outcome = crate::refusal::LogOutcome::Preflight;
             let mut plan = decision::json_plan(204, serde_json::Value::Null, AuthStatus::SignedOut);
             plan.body = String::new();
             plan.headers.retain(|(n, _)| n != "Content-Type");
@@ -166,7 +166,7 @@ fn authorise(
             d
         }
         Ok(()) => {
-            ctx.log.outcome = crate::reason::LogOutcome::Proxy;
+            ctx.log.outcome = crate::refusal::LogOutcome::Proxy;
             let plan = plan_for(
                 &ctx,
                 gw,

@@ -7,7 +7,7 @@ use crate::clerk;
 use crate::http::HeaderList;
 use crate::log::LogRecord;
 use crate::proxy::ProxyPlan;
-use crate::reason::LogOutcome;
+use crate::refusal::LogOutcome;
 use crate::response::{self, AuthStatus, Rejection, ResponsePlan};
 use serde_json::Value;
 

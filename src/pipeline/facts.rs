@@ -15,7 +15,7 @@ use crate::proxy;
 use crate::random::RandomDraw;
 use crate::response::{self, AuthStatus, RefusalReason, Rejection};
 use crate::routes::{self, PathError};
-use crate::session::{self, CookieJar};
+use crate::token_source::{self, CookieJar};
 use std::rc::Rc;
 
 /// One request's facts and what the phases found so far.
@@ -162,7 +162,7 @@ pub fn read(
     let bearer = req
         .headers
         .get("authorization")
-        .and_then(session::bearer_token)
+        .and_then(token_source::bearer_token)
         .map(Rc::from);
     let cookies = CookieJar::from_headers(&req.headers)
         .iter()

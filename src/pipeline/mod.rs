@@ -20,9 +20,9 @@ pub mod facts;
 pub mod handshake;
 pub mod key_refresh;
 pub mod own_paths;
+pub mod request_table;
 pub mod respond;
 pub mod session;
-pub mod table;
 pub mod warm_up;
 
 use crate::authenticate::PendingToken;
@@ -38,9 +38,9 @@ use crate::response::{AuthStatus, RefusalReason, Rejection, ResponsePlan};
 use crate::token::Candidates;
 use decision::{Decision, Inbound, Outcome};
 use facts::Ctx;
+pub use request_table::{RequestId, RequestTable};
 use session::{Session, Source, Verified};
 use std::rc::Rc;
-pub use table::{RequestId, RequestTable};
 
 /// At most this many requests wait per isolate (for a signature check, the outage probe or a
 /// fetch). A new request that would wait while the table is full is refused at once with 503
@@ -280,7 +280,7 @@ impl Pipeline {
             handshake::Handshake::Continue => self.session(ctx, gw),
             handshake::Handshake::Resolved(plan, dropped) => {
                 let mut log = std::mem::take(&mut ctx.log);
-                log.outcome = crate::reason::LogOutcome::HandshakeResolved;
+                log.outcome = crate::refusal::LogOutcome::HandshakeResolved;
                 log.auth_status = AuthStatus::Handshake;
                 log.dropped_cookies = dropped
                     .iter()
@@ -336,7 +336,7 @@ impl Pipeline {
                     .map(clerk::probe_url)
                     .unwrap_or_default();
                 let mut ctx = ctx;
-                ctx.log.outcome = crate::reason::LogOutcome::OutageCheck;
+                ctx.log.outcome = crate::refusal::LogOutcome::OutageCheck;
                 let step = Step::Probe {
                     url,
                     timeout_ms: PROBE_TIMEOUT_MS,

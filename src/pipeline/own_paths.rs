@@ -139,7 +139,7 @@ pub(crate) fn gateway_path(
     }
     match path {
         "/__edgegate/health" => {
-            log.outcome = crate::reason::LogOutcome::Health;
+            log.outcome = crate::refusal::LogOutcome::Health;
             let body = json!({
                 "valid": true,
                 "version": env!("CARGO_PKG_VERSION"),
@@ -163,7 +163,7 @@ pub(crate) fn gateway_path(
         }
         "/__edgegate/session" => match session {
             Ok(auth) => {
-                log.outcome = crate::reason::LogOutcome::Session;
+                log.outcome = crate::refusal::LogOutcome::Session;
                 Decision {
                     outcome: Outcome::Respond(json_plan(200, session_json(auth), auth_status)),
                     log,
@@ -195,7 +195,7 @@ pub(crate) fn gateway_path(
             }
         },
         _ => {
-            log.outcome = crate::reason::LogOutcome::Asset;
+            log.outcome = crate::refusal::LogOutcome::Asset;
             let rest = path.strip_prefix(GATEWAY_PREFIX).unwrap_or("/");
             let asset = if rest.is_empty() || rest == "/" {
                 "/index.html".to_owned()

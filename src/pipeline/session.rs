@@ -12,8 +12,8 @@ use crate::cache::TokenCache;
 use crate::clerk::{self, ClerkCookies, FapiStatus, GraceDecision};
 use crate::config::Settings;
 use crate::response::{AuthStatus, RefusalReason, Rejection};
-use crate::session::{self, TokenSource};
-use crate::token::{machine, SessionClaims, TokenError, TokenTypes};
+use crate::token::{machine_token, SessionClaims, TokenError, TokenTypes};
+use crate::token_source::{self, TokenSource};
 use serde_json::Value;
 use std::rc::Rc;
 
@@ -102,7 +102,7 @@ pub fn source(ctx: &mut Ctx, gw: &Settings) -> Source {
     } else if let Some(pk) = &gw.publishable {
         Source::Cookies(ctx.clerk_cookies(pk))
     } else {
-        Source::Plain(session::find_session_token(&ctx.req.headers, None))
+        Source::Plain(token_source::find_session_token(&ctx.req.headers, None))
     };
     ctx.log.token_source = match &source {
         Source::Decided(_) if ctx.handshake_refused.is_some() => "handshake",
@@ -136,7 +136,7 @@ pub fn begin(
         Source::Bearer(_, accepts) => *accepts,
         _ => TokenTypes::SESSION,
     };
-    if matches!(source, Source::Bearer(..)) && machine::is_opaque_machine_token(token) {
+    if matches!(source, Source::Bearer(..)) && machine_token::is_opaque_machine_token(token) {
         // Only Clerk's Backend API can verify it, and the request path makes no network call.
         let refused = Some(Err(TokenError::NeedsBackendApi));
         return decide(ctx, gw, source, refused, fapi);
@@ -603,7 +603,7 @@ fn org_sync_redirect(
 /// The handshake redirect as the session phase's answer.
 fn handshake_response(ctx: &mut Ctx, plan: clerk::RedirectPlan, reason: RefusalReason) -> Session {
     let mut log = std::mem::take(&mut ctx.log);
-    log.outcome = crate::reason::LogOutcome::Handshake;
+    log.outcome = crate::refusal::LogOutcome::Handshake;
     log.reason = Some(reason);
     log.auth_status = AuthStatus::Handshake;
     Session::Respond(Box::new(Decision {

@@ -7,7 +7,7 @@
 //! `feature:org:reports` (also `o:`, `organization:`) only by the organisation's and
 //! `feature:user:reports` (also `u:`) only by the user's.
 
-use super::error::PatternError;
+use super::route_error::PatternError;
 use crate::auth::Auth;
 use serde_json::Value;
 

@@ -50,22 +50,22 @@
 //! implicit exemption, a catch-all (`/(.*)`) does not ([`outranks_exemption`]).
 
 pub mod entitlement;
-mod error;
 pub mod path;
 pub mod pattern;
 pub mod requirement;
 pub mod reverification;
+mod route_error;
+pub mod route_table;
 pub mod rule;
-pub mod table;
 
 pub use entitlement::{Entitlement, Scope};
-pub use error::{PatternError, RouteConfigError, KNOWN_REQUIREMENTS};
 pub use path::{canonical_path, PathError, MAX_PATH_LEN};
 pub use pattern::Pattern;
 pub use requirement::{Forbidden, Requirement};
 pub use reverification::{Level, Reverification};
+pub use route_error::{PatternError, RouteConfigError, KNOWN_REQUIREMENTS};
+pub use route_table::{outranks_exemption, Access, RouteTable};
 pub use rule::{
     accepted_tokens, authorize, authorize_all, parse_protected_routes, parse_public_routes,
     parse_route_rules, Rule,
 };
-pub use table::{outranks_exemption, Access, RouteTable};

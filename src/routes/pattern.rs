@@ -8,8 +8,8 @@
 //! `/files/:path*` matches `/files` and `/files/a/b`, `/user/:id?` matches `/user` and `/user/1`.
 //! One trailing `/` on the path is tolerated (non-strict mode).
 
-use super::error::{Located, PatternError};
 use super::path::{hex_val, is_unreserved};
+use super::route_error::{Located, PatternError};
 
 /// How many times a parameter repeats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,8 +3,8 @@
 //! requirements.
 
 use super::entitlement::{any_granted, Entitlement};
-use super::error::{Located, PatternError};
 use super::reverification::Reverification;
+use super::route_error::{Located, PatternError};
 use crate::auth::Auth;
 use crate::token::{TokenType, TokenTypes};
 use std::fmt;

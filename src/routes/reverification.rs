@@ -3,7 +3,7 @@
 //! factor group the user has not enabled), checked as Clerk's `has({ reverification })` does,
 //! with Clerk's presets.
 
-use super::error::PatternError;
+use super::route_error::PatternError;
 use crate::auth::Auth;
 
 /// The factor(s) a reverification needs.

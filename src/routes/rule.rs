@@ -1,12 +1,12 @@
 //! Route rules: parsing the `PUBLIC_ROUTES`, `PROTECTED_ROUTES` and `ROUTE_RULES` settings,
 //! and checking a verified session against the rules that match a path.
 
-use super::error::{Located, PatternError, RouteConfigError};
 use super::pattern::Pattern;
 use super::requirement::{
     authorize_reverification, authorize_rights, named_tokens, parse_requirement, Forbidden,
     Requirement,
 };
+use super::route_error::{Located, PatternError, RouteConfigError};
 use crate::auth::Auth;
 use crate::token::{TokenType, TokenTypes};
 

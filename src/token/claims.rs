@@ -2,8 +2,8 @@
 //! checked against the policy and the clock on every request (`SessionClaims::check`). The typed
 //! form is what the edge's verified-token cache keeps, so a cache hit re-runs only `check`.
 
-use super::error::{Malformed, TokenError};
-use super::machine::{self, TokenType, TokenTypes};
+use super::machine_token::{self, TokenType, TokenTypes};
+use super::token_error::{Malformed, TokenError};
 use super::Validation;
 use crate::auth::Auth;
 use serde_json::{Map, Value};
@@ -246,7 +246,7 @@ impl SessionClaims {
         let azp = optional_string(&map, "azp")?;
         let iss = optional_string(&map, "iss")?;
         let aud = audience(&map)?;
-        let machine = machine::identity(token_type, &map)?;
+        let machine = machine_token::identity(token_type, &map)?;
         if machine.is_none() {
             return Err(TokenError::TypeMismatch);
         }

@@ -2,7 +2,7 @@
 //! the header rules (alg, typ, crit and friends, kid, cat). Payloads here are bytes: the session
 //! layer above decides they must be a JSON claim set.
 
-use super::error::{Malformed, TokenError};
+use super::token_error::{Malformed, TokenError};
 use crate::json::{parse_object, StrictJsonError};
 use crate::keys::Alg;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

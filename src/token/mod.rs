@@ -8,15 +8,15 @@
 
 pub mod candidates;
 pub mod claims;
-pub mod error;
 pub mod jws;
-pub mod machine;
+pub mod machine_token;
+pub mod token_error;
 
 pub use candidates::{verify_candidates, Candidates, SignatureCheck};
 pub use claims::SessionClaims;
-pub use error::{Malformed, TokenError};
 pub use jws::{decode_compact, CompactJws, Header};
-pub use machine::{MachineIdentity, TokenType, TokenTypes};
+pub use machine_token::{MachineIdentity, TokenType, TokenTypes};
+pub use token_error::{Malformed, TokenError};
 
 use crate::auth::Auth;
 use crate::json::parse_object;
@@ -114,7 +114,7 @@ impl Prepared {
     pub fn is_template(&self) -> bool {
         self.template
     }
-    /// The token's type, read from the token itself ([`machine::classify`]).
+    /// The token's type, read from the token itself ([`machine_token::classify`]).
     pub fn token_type(&self) -> TokenType {
         self.token_type
     }
@@ -155,7 +155,7 @@ pub fn prepare_accepting(
     let jws = decode_compact(token, max_token_bytes)?;
     let payload =
         parse_object(&jws.payload).map_err(|e| jws::json_error(e, Malformed::PayloadJson))?;
-    let token_type = machine::classify(&jws.header, &payload)
+    let token_type = machine_token::classify(&jws.header, &payload)
         .filter(|t| accepts.contains(*t))
         .ok_or(TokenError::TypeMismatch)?;
     let candidates = select_keys(keys, &jws.header)?;
@@ -219,7 +219,7 @@ pub fn verify_token_accepting(
     now_ms: i64,
     accepts: TokenTypes,
 ) -> Result<Auth, TokenError> {
-    if machine::is_opaque_machine_token(token) {
+    if machine_token::is_opaque_machine_token(token) {
         return Err(TokenError::NeedsBackendApi);
     }
     let prepared = prepare_accepting(token, keys, validation.max_token_bytes, accepts)?;

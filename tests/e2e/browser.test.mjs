@@ -203,7 +203,7 @@ describe("the session page and the handshake in headless Chromium", () => {
 
   test("every_reason_code_the_session_endpoint_can_give_has_a_sentence", () => {
     const app = readFileSync(join(ROOT, "www", "app.js"), "utf8");
-    const codes = ["src/clerk/reason.rs", "src/token/error.rs"].flatMap(rustCodes);
+    const codes = ["src/clerk/auth_reason.rs", "src/token/token_error.rs"].flatMap(rustCodes);
     assert.ok(codes.length > 30, `found ${codes.length} codes`);
     const missing = codes.filter((c) => !app.includes(`"${c}": "`));
     assert.deepEqual(missing, [], "www/app.js REASONS lacks these codes");

@@ -12,8 +12,8 @@
 //! Opaque machine tokens (API keys `ak_`, opaque M2M `mt_` and OAuth `oat_` tokens) can only be
 //! verified by Clerk's Backend API, which edgegate never calls ([`is_opaque_machine_token`]).
 
-use super::error::{Malformed, TokenError};
 use super::jws::{Header, IGNORED_CATEGORY};
+use super::token_error::{Malformed, TokenError};
 use serde::Serialize;
 use serde_json::{Map, Value};
 

@@ -1,8 +1,8 @@
 //! The parsed routing settings and the classification of a canonical path.
 
-use super::error::RouteConfigError;
 use super::path::{canonical_path, PathError};
 use super::pattern::Pattern;
+use super::route_error::RouteConfigError;
 use super::rule::accepted_tokens;
 use super::rule::{parse_public_routes, parse_route_rules, Rule};
 use crate::token::TokenTypes;

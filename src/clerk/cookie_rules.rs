@@ -1,9 +1,9 @@
 //! The cookie-session decision: Clerk's `authenticateRequestWithTokenInCookie` rules, networkless.
 
+use super::auth_reason::Reason;
 use super::grace::{grace_applies, FapiStatus, GraceDecision};
 use super::names::MAX_HANDSHAKE_REDIRECTS;
 use super::publishable_key::Instance;
-use super::reason::Reason;
 
 use crate::token::{SessionClaims, TokenError, Validation};
 

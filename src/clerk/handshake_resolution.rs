@@ -1,10 +1,10 @@
 //! Handshake resolution: the state check, the handshake token, the cookies it may plant.
 
+use super::auth_reason::{HandshakeError, Reason};
 use super::names::{
     HANDSHAKE, HANDSHAKE_MAX_AGE_MS, MAX_HANDSHAKE_COOKIES, MAX_SET_COOKIE_BYTES, STATE_NAME,
 };
 use super::query::{rewrite_url, HANDSHAKE_PARAMS};
-use super::reason::{HandshakeError, Reason};
 use super::redirect::{clear_cookie, handshake_headers, http_url, RedirectPlan};
 
 use crate::keys::KeySet;
