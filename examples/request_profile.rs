@@ -1,3 +1,16 @@
+//! One request's Rust work, natively, for instruction counts and the walk through `src/`
+//! (`valgrind --tool=callgrind`, which counts instructions, not seconds: repeatable on a noisy
+//! machine). The same calls the worker's wasm makes: the request read from its wire text,
+//! `Pipeline::start`, `resume` with the origin's headers, each step encoded.
+//!   cargo build --release --example request_profile
+//!   N=20000 valgrind --tool=callgrind --toggle-collect='*run_loop*' target/release/examples/request_profile
+//!   COLD=1 valgrind --tool=callgrind --toggle-collect='*cold_loop*' target/release/examples/request_profile
+//! `COLD=1`: 3,000 distinct tokens (each a signature check, answered "verified"); otherwise `N`
+//! requests with one cached token. `LOGREQ` and `STATUSH` set `LOG_REQUESTS` and
+//! `AUTH_STATUS_HEADER` (`refusals` and `false`: the lean profile). With a debug build
+//! (`cargo build --example request_profile`), `python3 bench/walk.py callgrind.out.N REQUESTS`
+//! counts the files of `src/` a request enters and the calls between them.
+
 use edgegate::http::{self, HeaderList};
 use edgegate::keys::{parse_key_set, Alg};
 use edgegate::mint::{mint_token, session_claims, SigningKey};
