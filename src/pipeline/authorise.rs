@@ -97,7 +97,7 @@ fn authorise(
     let verdict = match (&access, &state.claims) {
         (Access::Public, _) => Ok(()),
         (Access::Protected { .. }, Err(reason)) => {
-            let page_load = ctx.page_load;
+            let page_load = ctx.page_load();
             // A refused handshake's parameters must not come back from sign-in: they would be
             // refused again and sign the visitor out again, forever.
             let mut back = crate::clerk::without_handshake_params(&ctx.public.to_string());
@@ -140,7 +140,7 @@ fn authorise(
             // would not help.
             Err(Rejection::Unauthenticated {
                 reason: TokenError::TypeMismatch.into(),
-                page_load: ctx.page_load,
+                page_load: ctx.page_load(),
                 sign_in: None,
             })
         }
@@ -148,11 +148,11 @@ fn authorise(
             .map_err(|forbidden| match forbidden {
                 Forbidden::ReverificationRequired(need) => Rejection::ReverificationRequired {
                     need,
-                    page_load: ctx.page_load,
+                    page_load: ctx.page_load(),
                 },
                 _ => Rejection::Forbidden {
                     reason: RefusalReason::Forbidden(forbidden),
-                    page_load: ctx.page_load,
+                    page_load: ctx.page_load(),
                 },
             }),
     };
@@ -217,7 +217,7 @@ fn dev_browser_token(ctx: &mut Ctx, gw: &Settings) -> Option<String> {
     let cookies = ctx.clerk_cookies(pk);
     crate::clerk::dev_browser_for_handshake(
         pk.instance,
-        ctx.handshake_params.dev_browser.as_deref(),
+        ctx.handshake_params().dev_browser.as_deref(),
         cookies.dev_browser.as_deref(),
     )
     .map(str::to_owned)

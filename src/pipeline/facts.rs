@@ -50,16 +50,12 @@ pub struct Ctx {
     pub bearer: Option<Rc<str>>,
     /// The request's cookies (name, value), in order.
     pub cookies: Vec<(String, String)>,
-    /// Clerk's handshake parameters of the query (`__clerk_handshake`, `__clerk_db_jwt`, the
-    /// login-CSRF state), read once.
-    pub handshake_params: HandshakeParams,
+    /// Clerk's handshake parameters of the query, read on first use
+    /// ([`Ctx::handshake_params`]).
+    handshake_params: Option<Rc<HandshakeParams>>,
     /// Clerk's cookies as the publishable key names them, read on first use
     /// ([`Ctx::clerk_cookies`]).
     clerk_cookies: Option<Rc<ClerkCookies>>,
-    /// A page load (`GET`/`HEAD` that a browser navigates to): refusals answer with a page.
-    pub page_load: bool,
-    /// A document navigation as Clerk's satellite rules read it (`GET` only).
-    pub document_navigation: bool,
     /// Set by the handshake phase when a handshake was refused: the request is signed out for it.
     pub handshake_refused: Option<crate::clerk::Reason>,
     /// `Set-Cookie`s clearing a refused handshake, sent with whatever response follows.
@@ -69,6 +65,37 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// Clerk's handshake parameters of the query (`__clerk_handshake`, `__clerk_db_jwt`, the
+    /// login-CSRF state), read once per request, and only by a request that needs them (with a
+    /// publishable key).
+    pub fn handshake_params(&mut self) -> Rc<HandshakeParams> {
+        let Ctx {
+            query,
+            handshake_params,
+            ..
+        } = self;
+        Rc::clone(
+            handshake_params
+                .get_or_insert_with(|| Rc::new(HandshakeParams::from_query(query.as_deref()))),
+        )
+    }
+
+    /// A page load (`GET`/`HEAD` that a browser navigates to): a refusal answers with a page.
+    /// Read where a refusal needs it, not for every request.
+    pub fn page_load(&self) -> bool {
+        response::is_page_load(&self.req.method, &self.req.headers)
+    }
+
+    /// A document navigation as Clerk's satellite rules read it (`GET` only).
+    pub fn document_navigation(&self) -> bool {
+        let headers = &self.req.headers;
+        crate::clerk::is_document_navigation(
+            &self.req.method,
+            headers.get("sec-fetch-dest"),
+            headers.get("accept"),
+        )
+    }
+
     /// Clerk's cookies (`__session`, `__client_uat`, the dev browser, the handshake's, each
     /// suffixed or not as Clerk picks), read once per request.
     pub fn clerk_cookies(&mut self, pk: &PublishableKey) -> Rc<ClerkCookies> {
@@ -168,13 +195,6 @@ pub fn read(
         .iter()
         .map(|(n, v)| (n.to_owned(), v.to_owned()))
         .collect();
-    let handshake_params = HandshakeParams::from_query(query.as_deref());
-    let page_load = response::is_page_load(&req.method, &req.headers);
-    let document_navigation = crate::clerk::is_document_navigation(
-        &req.method,
-        req.headers.get("sec-fetch-dest"),
-        req.headers.get("accept"),
-    );
     Ok(Ctx {
         req,
         now_ms,
@@ -190,10 +210,8 @@ pub fn read(
         is_public,
         bearer,
         cookies,
-        handshake_params,
+        handshake_params: None,
         clerk_cookies: None,
-        page_load,
-        document_navigation,
         handshake_refused: None,
         clear_cookies: Vec::new(),
         probed: false,

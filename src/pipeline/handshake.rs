@@ -28,7 +28,7 @@ pub fn begin(ctx: &mut Ctx, gw: &Settings) -> Handshake {
         return Handshake::Continue;
     };
     let cookies = ctx.clerk_cookies(pk);
-    let params = &ctx.handshake_params;
+    let params = ctx.handshake_params();
     let Some(token) = params.handshake.as_deref().or(cookies.handshake.as_deref()) else {
         return Handshake::Continue;
     };

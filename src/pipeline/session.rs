@@ -274,7 +274,7 @@ fn cookie_session(
         Some(Ok(claims)) => clerk::SessionOutcome::Verified(claims),
         Some(Err(e)) => clerk::SessionOutcome::Unverified(*e),
     };
-    let params = &ctx.handshake_params;
+    let params = ctx.handshake_params();
     let request = clerk::BrowserRequest {
         method: &ctx.req.method,
         sec_fetch_dest: ctx.req.headers.get("sec-fetch-dest"),
@@ -340,9 +340,10 @@ fn handshake_redirect(
     let Some(pk) = &gw.publishable else {
         return Session::Decided(signed_out(reason));
     };
+    let params = ctx.handshake_params();
     let dev_browser = clerk::dev_browser_for_handshake(
         pk.instance,
-        ctx.handshake_params.dev_browser.as_deref(),
+        params.dev_browser.as_deref(),
         cookies.dev_browser.as_deref(),
     );
     let redirect = gw.fapi_base.as_deref().map(|base| {
@@ -387,7 +388,7 @@ fn satellite_sync(
         return eligible.then(|| primary_answer(ctx, gw, cookies)).flatten();
     }
     let request = clerk::SatelliteRequest {
-        document_navigation: ctx.document_navigation,
+        document_navigation: ctx.document_navigation(),
         is_public: ctx.is_public,
         synced: clerk::SyncStatus::from_query(ctx.query.as_deref()),
         has_cookies: cookies.session.is_some() || cookies.client_uat != 0,
@@ -453,7 +454,7 @@ fn primary_answer(ctx: &mut Ctx, gw: &Settings, cookies: &ClerkCookies) -> Optio
         ctx.log.detail = Some("satellite-redirect-url-refused".into());
         return None;
     };
-    let params = &ctx.handshake_params;
+    let params = ctx.handshake_params();
     let dev_browser = params
         .dev_browser
         .as_deref()
@@ -479,7 +480,7 @@ fn from_a_satellite(ctx: &Ctx, gw: &Settings, cookies: &ClerkCookies, fapi: Fapi
         && !ctx.is_public
         && cookies.redirect_count == 0
         && fapi != FapiStatus::Down
-        && ctx.document_navigation
+        && ctx.document_navigation()
         && clerk::is_satellite_referrer(
             headers.get("referer"),
             &ctx.public.origin(),
@@ -558,7 +559,7 @@ fn org_mismatch(ctx: &mut Ctx, state: &SessionState) -> Decision {
     log.grace = state.grace;
     let rejection = Rejection::Forbidden {
         reason: RefusalReason::OrganizationMismatch,
-        page_load: ctx.page_load,
+        page_load: ctx.page_load(),
     };
     let mut decision = super::decision::refuse(rejection, log);
     if let Outcome::Respond(plan) = &mut decision.outcome {
@@ -579,7 +580,7 @@ fn org_sync_redirect(
     let (Some(pk), Some(base)) = (&gw.publishable, gw.fapi_base.as_deref()) else {
         return Session::Respond(Box::new(org_mismatch(ctx, state)));
     };
-    let params = &ctx.handshake_params;
+    let params = ctx.handshake_params();
     let public = ctx.public.to_string();
     let handshake = clerk::HandshakeTarget {
         frontend_api_base: base,
