@@ -2,33 +2,69 @@
 //! Owns no policy; `session`, `forwarded`, `proxy` and `response` read and build `HeaderList`s, and
 //! the edge moves them across the wasm boundary as header text (`header_blob`) and edits.
 
+use std::borrow::Cow;
+
 /// Headers in arrival order. Names compare ASCII case-insensitively; repeated names stay repeated
 /// (several `Set-Cookie` or `Cookie` headers keep their identity and order). Note that a Fetch
 /// `Headers` object (workerd) already joins repeated request headers with `, `; the parsers here
 /// treat such joined values conservatively (see `proxy` for `Cookie`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct HeaderList(pub Vec<(String, String)>);
+///
+/// Stored as one text and the spans of each name and value in it, not a `String` pair per header:
+/// a request's or response's headers arrive as one text ([`parse_header_blob`]), which is then
+/// kept whole (one copy, two allocations) rather than cut into two dozen strings.
+#[derive(Clone, Default)]
+pub struct HeaderList {
+    text: String,
+    spans: Vec<Span>,
+}
+
+/// Where one header's name and value are in [`HeaderList`]'s text (byte offsets).
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    name: (usize, usize),
+    value: (usize, usize),
+}
 
 impl HeaderList {
     /// An empty list.
     pub fn new() -> Self {
-        HeaderList(Vec::new())
+        HeaderList::default()
+    }
+
+    fn part(&self, (start, end): (usize, usize)) -> &str {
+        self.text.get(start..end).unwrap_or("")
+    }
+
+    fn pair(&self, span: &Span) -> (&str, &str) {
+        (self.part(span.name), self.part(span.value))
+    }
+
+    /// Whether `span` is a header called `name` (compared as bytes: lookups run often, and
+    /// only the value found is cut out as a `str`).
+    fn is_named(&self, span: &Span, name: &str) -> bool {
+        let (start, end) = span.name;
+        end - start == name.len()
+            && self
+                .text
+                .as_bytes()
+                .get(start..end)
+                .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()))
     }
 
     /// The first value of `name`, if any.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
+        self.spans
             .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .find(|span| self.is_named(span, name))
+            .map(|span| self.part(span.value))
     }
 
     /// Every value of `name`, in order.
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.0
+        self.spans
             .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .filter(move |span| self.is_named(span, name))
+            .map(|span| self.part(span.value))
     }
 
     /// True when at least one header is called `name`.
@@ -37,51 +73,75 @@ impl HeaderList {
     }
 
     /// Appends a header, keeping any existing one of the same name.
-    pub fn push(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        self.0.push((name.into(), value.into()));
+    pub fn push(&mut self, name: impl AsRef<str>, value: impl AsRef<str>) {
+        let name_at = self.text.len();
+        self.text.push_str(name.as_ref());
+        let value_at = self.text.len();
+        self.text.push_str(value.as_ref());
+        self.spans.push(Span {
+            name: (name_at, value_at),
+            value: (value_at, self.text.len()),
+        });
     }
 
     /// Removes every header called `name`.
     pub fn remove(&mut self, name: &str) {
-        self.0.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        let spans = std::mem::take(&mut self.spans);
+        self.spans = spans
+            .into_iter()
+            .filter(|span| !self.is_named(span, name))
+            .collect();
     }
 
     /// Replaces every header called `name` with one value.
-    pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        let name = name.into();
-        self.remove(&name);
-        self.0.push((name, value.into()));
+    pub fn set(&mut self, name: impl AsRef<str>, value: impl AsRef<str>) {
+        self.remove(name.as_ref());
+        self.push(name, value);
     }
 
     /// Every header as (name, value), in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+        self.spans.iter().map(|span| self.pair(span))
     }
 
     /// The number of headers (repeats counted).
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.spans.len()
     }
 
     /// True when there are no headers.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.spans.is_empty()
+    }
+}
+
+impl PartialEq for HeaderList {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for HeaderList {}
+
+impl std::fmt::Debug for HeaderList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 
 impl From<Vec<(String, String)>> for HeaderList {
     fn from(v: Vec<(String, String)>) -> Self {
-        HeaderList(v)
+        v.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect()
     }
 }
 
 impl<'a> FromIterator<(&'a str, &'a str)> for HeaderList {
     fn from_iter<I: IntoIterator<Item = (&'a str, &'a str)>>(iter: I) -> Self {
-        HeaderList(
-            iter.into_iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect(),
-        )
+        let mut list = HeaderList::new();
+        for (name, value) in iter {
+            list.push(name, value);
+        }
+        list
     }
 }
 
@@ -121,29 +181,43 @@ fn push_pair(out: &mut String, name: &str, value: &str) {
     out.push('\n');
 }
 
-/// The inverse of [`header_blob`]: a trailing unpaired name (a truncated blob) is dropped.
+/// The inverse of [`header_blob`]: a trailing unpaired name (a truncated blob) is dropped, and
+/// so is a pair with an empty name. The blob is copied once and kept whole.
 pub fn parse_header_blob(blob: &str) -> HeaderList {
-    let mut parts = blob.split('\n');
     // One pass: counting the lines first would scan the blob (mostly the token) twice. A
     // request or response has a dozen headers or so.
-    let mut out = Vec::with_capacity(16);
-    while let (Some(name), Some(value)) = (parts.next(), parts.next()) {
-        if name.is_empty() {
-            continue;
+    let mut spans = Vec::with_capacity(16);
+    let mut at = 0;
+    let line_end = |from: usize| blob.get(from..)?.find('\n').map(|len| from + len);
+    while let Some(name_end) = line_end(at) {
+        // A value runs to the next line's end, or to the blob's end for the last one.
+        let value_end = line_end(name_end + 1).unwrap_or(blob.len());
+        if name_end > at {
+            spans.push(Span {
+                name: (at, name_end),
+                value: (name_end + 1, value_end),
+            });
         }
-        out.push((name.to_owned(), value.to_owned()));
+        at = value_end + 1;
     }
-    HeaderList(out)
+    HeaderList {
+        text: blob.to_owned(),
+        spans,
+    }
 }
+
+/// A header name in an edit: nearly always one of the gateway's constants, borrowed rather than
+/// allocated for every request.
+pub type EditName = Cow<'static, str>;
 
 /// One change to a header list, for the edge to apply to a copy of a `Headers` it already has
 /// (copying one is a single runtime call; building one header by header is many).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HeaderEdit {
     /// Remove every header of this name.
-    Delete(String),
+    Delete(EditName),
     /// Add this header, keeping others of the same name.
-    Append(String, String),
+    Append(EditName, String),
 }
 
 /// What a plan does with one header of a list it edits.
@@ -165,25 +239,27 @@ pub enum Verdict {
 pub fn edits_for(
     before: &HeaderList,
     verdicts: &[Verdict],
-    added: Vec<(String, String)>,
+    added: Vec<(EditName, String)>,
 ) -> Vec<HeaderEdit> {
     let verdict = |at: usize| verdicts.get(at).unwrap_or(&Verdict::Keep);
     let mut edits = Vec::new();
     let mut deleted: Vec<&str> = Vec::new();
-    for (at, (name, _)) in before.0.iter().enumerate() {
+    for (at, (name, _)) in before.iter().enumerate() {
         if matches!(verdict(at), Verdict::Keep)
             || deleted.iter().any(|d| d.eq_ignore_ascii_case(name))
         {
             continue;
         }
         deleted.push(name);
-        edits.push(HeaderEdit::Delete(name.to_ascii_lowercase()));
+        edits.push(HeaderEdit::Delete(name.to_ascii_lowercase().into()));
         // Deleting the name removes its kept headers too, those before `at` included.
-        let same_name = before.0.iter().enumerate();
+        let same_name = before.iter().enumerate();
         for (other, (n, v)) in same_name.filter(|(_, (n, _))| n.eq_ignore_ascii_case(name)) {
             match verdict(other) {
-                Verdict::Keep => edits.push(HeaderEdit::Append(n.clone(), v.clone())),
-                Verdict::Replace(value) => edits.push(HeaderEdit::Append(n.clone(), value.clone())),
+                Verdict::Keep => edits.push(HeaderEdit::Append(n.to_owned().into(), v.to_owned())),
+                Verdict::Replace(value) => {
+                    edits.push(HeaderEdit::Append(n.to_owned().into(), value.clone()))
+                }
                 Verdict::Drop => {}
             }
         }
@@ -198,7 +274,7 @@ pub fn apply_edits(before: &HeaderList, edits: &[HeaderEdit]) -> HeaderList {
     for edit in edits {
         match edit {
             HeaderEdit::Delete(name) => out.remove(name),
-            HeaderEdit::Append(name, value) => out.push(name.clone(), value.clone()),
+            HeaderEdit::Append(name, value) => out.push(name, value),
         }
     }
     out

@@ -55,7 +55,13 @@ impl Gw {
         let url = format!("https://app.example.com{path}");
         let done = drive::run(self, "GET", &url, headers);
         let seen = match done.outcome {
-            Outcome::Proxy(origin) => Seen::Proxied(origin.headers.0),
+            Outcome::Proxy(origin) => Seen::Proxied(
+                origin
+                    .headers
+                    .iter()
+                    .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                    .collect(),
+            ),
             Outcome::Respond(plan) => {
                 let body = serde_json::from_str(&plan.body).unwrap_or(Value::Null);
                 Seen::Refused(plan.status, plan.headers, body)

@@ -81,7 +81,7 @@ pub fn origin(
 const CONNECTION_LEVEL: [&str; 2] = ["connection", "keep-alive"];
 
 fn is_dropped_by_runtime(edit: &HeaderEdit) -> bool {
-    matches!(edit, HeaderEdit::Delete(name) if CONNECTION_LEVEL.contains(&name.as_str()))
+    matches!(edit, HeaderEdit::Delete(name) if CONNECTION_LEVEL.contains(&name.as_ref()))
 }
 
 /// The client's response to an asset fetch: the asset with the auth status, or 500 (no
@@ -91,11 +91,8 @@ pub fn asset(auth: AuthStatus, log: LogRecord, fetched: Fetched) -> Step {
         Fetched::Response(status) => Step::Stream {
             status,
             edits: vec![
-                HeaderEdit::Delete("x-edgegate-auth-status".to_owned()),
-                HeaderEdit::Append(
-                    "X-Edgegate-Auth-Status".to_owned(),
-                    auth.as_str().to_owned(),
-                ),
+                HeaderEdit::Delete("x-edgegate-auth-status".into()),
+                HeaderEdit::Append("X-Edgegate-Auth-Status".into(), auth.as_str().to_owned()),
             ],
             log,
         },

@@ -76,27 +76,98 @@ pub use strip::{
 /// How long an origin assertion is valid, in seconds.
 pub const ASSERTION_TTL_SECS: i64 = 60;
 
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "te",
-    "trailer",
-    "trailers",
-    "transfer-encoding",
-    "upgrade",
-];
+/// What a normalised header name is to the plans, decided by one `match` rather than a scan of
+/// each list in turn: this runs for every header of every request and response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NameClass {
+    /// `Connection`: hop-by-hop, kept on a 101.
+    Connection,
+    /// `Upgrade`: hop-by-hop, kept on a 101 and on a WebSocket upgrade.
+    Upgrade,
+    /// Another hop-by-hop header: `Keep-Alive`, `TE`, `Trailer(s)`, `Transfer-Encoding`, any
+    /// `Proxy-*`.
+    HopByHop,
+    /// An inbound header the gateway replaces with its own value: `Host`, `Forwarded`,
+    /// `X-Forwarded-For`/`-Host`/`-Proto`/`-Port`, `X-Real-IP`, `X-Request-Id`.
+    Replaced,
+    /// `X-Auth-*`: the identity headers the gateway sets.
+    AuthIdentity,
+    /// `X-Edgegate-*`: the gateway's own.
+    GatewayOwn,
+    /// `Authorization`.
+    Authorization,
+    /// `Cookie`.
+    Cookie,
+    /// `Referer`.
+    Referer,
+    /// `Vary`.
+    Vary,
+    /// `Location`.
+    Location,
+    /// Any other name.
+    Other,
+}
 
-/// Inbound headers replaced by the gateway's own values.
-const REPLACED: &[&str] = &[
-    "host",
-    "forwarded",
-    "x-forwarded-for",
-    "x-forwarded-host",
-    "x-forwarded-proto",
-    "x-forwarded-port",
-    "x-real-ip",
-    "x-request-id",
-];
+impl NameClass {
+    fn of(normalized: &str) -> NameClass {
+        match Self::exact(normalized) {
+            NameClass::Other if normalized.starts_with("x-auth-") => NameClass::AuthIdentity,
+            NameClass::Other if normalized.starts_with("x-edgegate-") => NameClass::GatewayOwn,
+            NameClass::Other if normalized.starts_with("proxy-") => NameClass::HopByHop,
+            class => class,
+        }
+    }
+
+    /// The names of a class, found by length first: a string `match` would compare the name
+    /// with every arm in turn.
+    fn exact(n: &str) -> NameClass {
+        let candidates: &[(&str, NameClass)] = match n.len() {
+            2 => &[("te", NameClass::HopByHop)],
+            4 => &[("host", NameClass::Replaced), ("vary", NameClass::Vary)],
+            6 => &[("cookie", NameClass::Cookie)],
+            7 => &[
+                ("upgrade", NameClass::Upgrade),
+                ("referer", NameClass::Referer),
+                ("trailer", NameClass::HopByHop),
+            ],
+            8 => &[
+                ("trailers", NameClass::HopByHop),
+                ("location", NameClass::Location),
+            ],
+            9 => &[
+                ("forwarded", NameClass::Replaced),
+                ("x-real-ip", NameClass::Replaced),
+            ],
+            10 => &[
+                ("connection", NameClass::Connection),
+                ("keep-alive", NameClass::HopByHop),
+            ],
+            12 => &[("x-request-id", NameClass::Replaced)],
+            13 => &[("authorization", NameClass::Authorization)],
+            15 => &[("x-forwarded-for", NameClass::Replaced)],
+            16 => &[
+                ("x-forwarded-host", NameClass::Replaced),
+                ("x-forwarded-port", NameClass::Replaced),
+            ],
+            17 => &[
+                ("transfer-encoding", NameClass::HopByHop),
+                ("x-forwarded-proto", NameClass::Replaced),
+            ],
+            _ => &[],
+        };
+        candidates
+            .iter()
+            .find(|(name, _)| *name == n)
+            .map_or(NameClass::Other, |(_, class)| *class)
+    }
+
+    fn is_hop_by_hop(self) -> bool {
+        matches!(
+            self,
+            NameClass::Connection | NameClass::Upgrade | NameClass::HopByHop
+        )
+    }
+}
 
 /// Proxy settings, parsed once per isolate.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -252,20 +323,32 @@ pub fn is_identity_header(name: &str) -> bool {
 
 /// [`is_identity_header`] for a name already normalised ([`normalized_name`]).
 fn is_identity_name(normalized: &str) -> bool {
-    normalized.starts_with("x-auth-") || normalized.starts_with("x-edgegate-")
+    matches!(
+        NameClass::of(normalized),
+        NameClass::AuthIdentity | NameClass::GatewayOwn
+    )
 }
 
-fn connection_tokens(headers: &HeaderList) -> Vec<Cow<'_, str>> {
+fn connection_tokens(headers: &HeaderList) -> impl Iterator<Item = Cow<'_, str>> {
     headers
         .get_all("connection")
         .flat_map(|v| v.split(','))
         .map(normalized_name)
         .filter(|t| !t.is_empty())
+}
+
+/// The names `Connection` lists that are not hop-by-hop already: the extra names a plan drops.
+/// Usually none (`keep-alive`, `close`... `close` names no header but is kept here all the
+/// same), so usually no allocation.
+fn connection_named(headers: &HeaderList) -> Vec<Cow<'_, str>> {
+    connection_tokens(headers)
+        .filter(|t| !NameClass::of(t).is_hop_by_hop())
         .collect()
 }
 
-fn is_hop_by_hop(lower: &str, named: &[Cow<'_, str>]) -> bool {
-    HOP_BY_HOP.contains(&lower) || lower.starts_with("proxy-") || named.iter().any(|t| t == lower)
+/// Hop-by-hop by its class, or named in `Connection`.
+fn is_hop_by_hop(class: NameClass, lower: &str, named: &[Cow<'_, str>]) -> bool {
+    class.is_hop_by_hop() || named.iter().any(|t| t == lower)
 }
 
 /// True for a WebSocket upgrade request (`Upgrade: websocket` and `Connection: upgrade`).
@@ -273,7 +356,7 @@ pub fn is_websocket_upgrade(headers: &HeaderList) -> bool {
     headers.get_all("upgrade").any(|v| {
         v.split(',')
             .any(|t| t.trim().eq_ignore_ascii_case("websocket"))
-    }) && connection_tokens(headers).iter().any(|t| t == "upgrade")
+    }) && connection_tokens(headers).any(|t| t == "upgrade")
 }
 
 /// The edits that turn the request's headers into those sent to the origin (see the module
@@ -304,13 +387,17 @@ fn inbound_verdicts(
     websocket: bool,
     forward_token: bool,
 ) -> Vec<Verdict> {
-    let named = connection_tokens(headers);
+    let named = connection_named(headers);
     let mut seen_authorization = false;
     let verdict = |name: &str, value: &str, seen_authorization: &mut bool| {
         let lower = normalized_name(name);
-        if is_identity_name(&lower)
-            || REPLACED.contains(&&*lower)
-            || is_default_stripped(&lower)
+        let class = NameClass::of(&lower);
+        let dropped = match class {
+            NameClass::AuthIdentity | NameClass::GatewayOwn | NameClass::Replaced => true,
+            NameClass::Other => is_default_stripped(&lower),
+            _ => false,
+        };
+        if dropped
             || settings
                 .strip_request_headers
                 .iter()
@@ -318,30 +405,33 @@ fn inbound_verdicts(
         {
             return Verdict::Drop;
         }
-        if lower == "upgrade" && websocket {
+        if class == NameClass::Upgrade && websocket {
             return Verdict::Keep;
         }
-        if is_hop_by_hop(&lower, &named) {
+        if is_hop_by_hop(class, &lower, &named) {
             return Verdict::Drop;
         }
-        if lower == "authorization" {
-            if !forward_token || *seen_authorization {
-                return Verdict::Drop;
+        match class {
+            NameClass::Authorization => {
+                if !forward_token || *seen_authorization {
+                    return Verdict::Drop;
+                }
+                *seen_authorization = true;
+                Verdict::Keep
             }
-            *seen_authorization = true;
+            NameClass::Referer if !forward_token => {
+                strip_referer(value).map_or(Verdict::Drop, |kept| replaced(value, kept))
+            }
+            NameClass::Cookie if !forward_token => {
+                let kept = strip_session_cookies(value);
+                if kept.is_empty() {
+                    Verdict::Drop
+                } else {
+                    replaced(value, kept)
+                }
+            }
+            _ => Verdict::Keep,
         }
-        if lower == "referer" && !forward_token {
-            return strip_referer(value).map_or(Verdict::Drop, |kept| replaced(value, kept));
-        }
-        if lower == "cookie" && !forward_token {
-            let kept = strip_session_cookies(value);
-            return if kept.is_empty() {
-                Verdict::Drop
-            } else {
-                replaced(value, kept)
-            };
-        }
-        Verdict::Keep
     };
     headers
         .iter()
@@ -363,12 +453,12 @@ fn added_headers(
     facts: &RequestFacts<'_>,
     settings: &ProxySettings,
     websocket: bool,
-) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::with_capacity(12);
+) -> Vec<(http::EditName, String)> {
+    let mut out: Vec<(http::EditName, String)> = Vec::with_capacity(12);
     if websocket {
-        out.push(("Connection".to_string(), "Upgrade".to_string()));
+        out.push(("Connection".into(), "Upgrade".to_string()));
     }
-    let mut add = |n: &str, v: String| out.push((n.to_string(), v));
+    let mut add = |n: http::EditName, v: String| out.push((n, v));
     if let Some(ip) = facts.client_ip.map(str::trim).filter(|ip| {
         !ip.is_empty()
             && ip.len() <= 64
@@ -376,24 +466,30 @@ fn added_headers(
                 .bytes()
                 .all(|b| b.is_ascii_hexdigit() || b == b'.' || b == b':')
     }) {
-        add("X-Forwarded-For", ip.to_string());
+        add("X-Forwarded-For".into(), ip.to_string());
     }
-    add("X-Forwarded-Host", facts.public_url.authority());
+    add("X-Forwarded-Host".into(), facts.public_url.authority());
     add(
-        "X-Forwarded-Proto",
+        "X-Forwarded-Proto".into(),
         facts.public_url.scheme.as_str().to_string(),
     );
-    add("X-Request-Id", header_value(facts.request_id));
-    add("X-Auth-Status", facts.auth_status().as_str().to_string());
+    add("X-Request-Id".into(), header_value(facts.request_id));
+    add(
+        "X-Auth-Status".into(),
+        facts.auth_status().as_str().to_string(),
+    );
     if facts.auth.is_none() {
         if let Some(reason) = facts.signed_out_reason {
-            add("X-Auth-Reason", reason.code().to_string());
+            add("X-Auth-Reason".into(), reason.code().to_string());
         }
     }
     if let Some(auth) = facts.auth {
-        add("X-Auth-Token-Type", auth.token_type().code().to_string());
+        add(
+            "X-Auth-Token-Type".into(),
+            auth.token_type().code().to_string(),
+        );
         if let Some(user) = auth.user() {
-            add("X-Auth-User-Id", header_value(user));
+            add("X-Auth-User-Id".into(), header_value(user));
         }
         if let Some(m) = &auth.machine {
             machine_headers(m, &mut add);
@@ -407,12 +503,12 @@ fn added_headers(
         ];
         for (n, v) in optional {
             if let Some(v) = v {
-                add(n, header_value(v));
+                add(n.into(), header_value(v));
             }
         }
         if !auth.org_permissions.is_empty() {
             add(
-                "X-Auth-Org-Permissions",
+                "X-Auth-Org-Permissions".into(),
                 header_value(&auth.org_permissions.join(",")),
             );
         }
@@ -428,31 +524,34 @@ fn added_headers(
                 continue;
             }
             if let Some(v) = auth.claims.get(claim) {
-                add(&format!("X-Auth-Claim-{claim}"), claim_header_value(v));
+                add(
+                    format!("X-Auth-Claim-{claim}").into(),
+                    claim_header_value(v),
+                );
             }
         }
         if facts.grace {
-            add("X-Auth-Grace", "1".to_string());
+            add("X-Auth-Grace".into(), "1".to_string());
         }
     }
     if let Some(secret) = &settings.assertion_secret {
         if let Some(jwt) = assertion(facts, &settings.assertion_audience, secret) {
-            add("X-Edgegate-Assertion", jwt);
+            add("X-Edgegate-Assertion".into(), jwt);
         }
     }
     out
 }
 
 /// `X-Auth-Machine-Id` (M2M), `X-Auth-Client-Id` (OAuth), `X-Auth-Scopes`, when present.
-fn machine_headers(m: &MachineIdentity, add: &mut impl FnMut(&str, String)) {
+fn machine_headers(m: &MachineIdentity, add: &mut impl FnMut(http::EditName, String)) {
     if let Some(id) = &m.machine_id {
-        add("X-Auth-Machine-Id", header_value(id));
+        add("X-Auth-Machine-Id".into(), header_value(id));
     }
     if let Some(id) = &m.client_id {
-        add("X-Auth-Client-Id", header_value(id));
+        add("X-Auth-Client-Id".into(), header_value(id));
     }
     if !m.scopes.is_empty() {
-        add("X-Auth-Scopes", header_value(&m.scopes.join(" ")));
+        add("X-Auth-Scopes".into(), header_value(&m.scopes.join(" ")));
     }
 }
 
@@ -759,7 +858,7 @@ pub fn response_edits(
     auth_status: AuthStatus,
     status_header: bool,
 ) -> Vec<HeaderEdit> {
-    let named = connection_tokens(origin_headers);
+    let named = connection_named(origin_headers);
     let authenticated = matches!(auth_status, AuthStatus::SignedIn | AuthStatus::Grace);
     let vary = if authenticated && !cache_is_private(origin_headers) {
         merged_vary(origin_headers)
@@ -768,33 +867,28 @@ pub fn response_edits(
     };
     let verdict = |name: &str, value: &str| {
         let lower = normalized_name(name);
-        if vary.is_some() && lower == "vary" {
-            return Verdict::Drop;
+        let class = NameClass::of(&lower);
+        match class {
+            NameClass::Vary if vary.is_some() => Verdict::Drop,
+            NameClass::Upgrade | NameClass::Connection if status == 101 => Verdict::Keep,
+            NameClass::GatewayOwn => Verdict::Drop,
+            _ if is_hop_by_hop(class, &lower, &named) => Verdict::Drop,
+            NameClass::Location => rewrite_location(value, origin, public)
+                .map_or(Verdict::Keep, |rewritten| replaced(value, rewritten)),
+            _ => Verdict::Keep,
         }
-        if status == 101 && (lower == "upgrade" || lower == "connection") {
-            return Verdict::Keep;
-        }
-        if is_hop_by_hop(&lower, &named) || lower.starts_with("x-edgegate-") {
-            return Verdict::Drop;
-        }
-        if lower == "location" {
-            if let Some(rewritten) = rewrite_location(value, origin, public) {
-                return replaced(value, rewritten);
-            }
-        }
-        Verdict::Keep
     };
     let verdicts: Vec<Verdict> = origin_headers
         .iter()
         .map(|(name, value)| verdict(name, value))
         .collect();
-    let mut added = Vec::with_capacity(2);
+    let mut added: Vec<(http::EditName, String)> = Vec::with_capacity(2);
     if let Some(vary) = vary {
-        added.push(("Vary".to_string(), vary));
+        added.push(("Vary".into(), vary));
     }
     if status_header {
         added.push((
-            "X-Edgegate-Auth-Status".to_string(),
+            "X-Edgegate-Auth-Status".into(),
             auth_status.as_str().to_string(),
         ));
     }
@@ -821,6 +915,67 @@ mod identity_name_tests {
         fn normalized_name_is_trimmed_lower_case_with_dashes(name in "[ \\tA-Za-z_-]{0,4}\\PC{0,8}") {
             let expected: String = name.trim().chars().map(normalized_char).collect();
             prop_assert_eq!(normalized_name(&name), expected);
+        }
+    }
+
+    #[test]
+    fn every_listed_name_has_its_class_and_others_none() {
+        use super::NameClass::{self, *};
+        let table = [
+            (
+                HopByHop,
+                &[
+                    "keep-alive",
+                    "te",
+                    "trailer",
+                    "trailers",
+                    "transfer-encoding",
+                    "proxy-authorization",
+                    "proxy-x",
+                ][..],
+            ),
+            (Connection, &["connection"]),
+            (Upgrade, &["upgrade"]),
+            (
+                Replaced,
+                &[
+                    "host",
+                    "forwarded",
+                    "x-forwarded-for",
+                    "x-forwarded-host",
+                    "x-forwarded-proto",
+                    "x-forwarded-port",
+                    "x-real-ip",
+                    "x-request-id",
+                ],
+            ),
+            (AuthIdentity, &["x-auth-user-id", "x-auth-"]),
+            (GatewayOwn, &["x-edgegate-auth-status", "x-edgegate-"]),
+            (Authorization, &["authorization"]),
+            (Cookie, &["cookie"]),
+            (Referer, &["referer"]),
+            (Vary, &["vary"]),
+            (Location, &["location"]),
+            (
+                Other,
+                &[
+                    "",
+                    "t",
+                    "tee",
+                    "hosts",
+                    "x-auth",
+                    "proxy",
+                    "x-forwarded-prefix",
+                    "accept",
+                    "set-cookie",
+                    "content-length",
+                ],
+            ),
+        ];
+        for (class, names) in table {
+            for name in names {
+                assert_eq!(NameClass::of(name), class, "{name}");
+            }
         }
     }
 

@@ -127,7 +127,7 @@ impl ProxyPlan {
             status_header,
         );
         for cookie in &self.extra_response_cookies {
-            edits.push(HeaderEdit::Append("Set-Cookie".to_owned(), cookie.clone()));
+            edits.push(HeaderEdit::Append("Set-Cookie".into(), cookie.clone()));
         }
         edits
     }
