@@ -84,8 +84,12 @@ impl Hasher for TailHasher {
         let tail = bytes.get(bytes.len().saturating_sub(32)..).unwrap_or(bytes);
         let mut h = self.0 ^ bytes.len() as u64;
         for chunk in tail.chunks(8) {
-            let mut word = [0u8; 8];
-            word.iter_mut().zip(chunk).for_each(|(w, b)| *w = *b);
+            // Whole words read as one; only a short last chunk is copied byte by byte.
+            let word = <[u8; 8]>::try_from(chunk).unwrap_or_else(|_| {
+                let mut word = [0u8; 8];
+                word.iter_mut().zip(chunk).for_each(|(w, b)| *w = *b);
+                word
+            });
             h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x517c_c1b7_2722_0a95);
         }
         self.0 = h;
