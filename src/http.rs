@@ -31,16 +31,19 @@ impl HeaderList {
         HeaderList::default()
     }
 
+    #[inline]
     fn part(&self, (start, end): (usize, usize)) -> &str {
         self.text.get(start..end).unwrap_or("")
     }
 
+    #[inline]
     fn pair(&self, span: &Span) -> (&str, &str) {
         (self.part(span.name), self.part(span.value))
     }
 
     /// Whether `span` is a header called `name` (compared as bytes: lookups run often, and
     /// only the value found is cut out as a `str`).
+    #[inline]
     fn is_named(&self, span: &Span, name: &str) -> bool {
         let (start, end) = span.name;
         end - start == name.len()

@@ -96,6 +96,7 @@ impl Answer {
         self.utf16 = 0;
     }
 
+    #[inline]
     fn number(&mut self, value: u64) {
         self.words.push(u32::try_from(value).unwrap_or(u32::MAX));
     }
@@ -145,6 +146,7 @@ impl Answer {
     }
 }
 
+#[inline]
 fn utf16_len(s: &str) -> u32 {
     let units = if s.is_ascii() {
         s.len()

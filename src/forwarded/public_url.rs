@@ -32,7 +32,7 @@ fn split_serialized_url(url: &str) -> Option<(Scheme, &str, &str)> {
         && host
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
-        && !host.contains("xn--")
+        && !host.as_bytes().windows(4).any(|w| w == b"xn--")
         && !host.ends_with('.');
     if !host_ok {
         return None;
@@ -60,13 +60,21 @@ fn split_serialized_url(url: &str) -> Option<(Scheme, &str, &str)> {
     let path_ok = path
         .bytes()
         .all(|b| printable(b) && !matches!(b, b'"' | b'<' | b'>' | b'`' | b'{' | b'}' | b'\\'))
-        && !path.contains("/.")
-        && !path.to_ascii_lowercase().contains("%2e");
+        && !has_dot_segment_mark(path);
     let query_ok = query.is_none_or(|q| {
         q.bytes()
             .all(|b| printable(b) && !matches!(b, b'"' | b'<' | b'>' | b'\''))
     });
     (path_ok && query_ok).then_some((scheme, authority, path_and_query))
+}
+
+/// Whether `path` holds `/.` or `%2e` in any case: a dot segment, plain or encoded, which the
+/// general reader must resolve. Bytes, not `contains`: this runs for every request.
+fn has_dot_segment_mark(path: &str) -> bool {
+    path.as_bytes()
+        .windows(3)
+        .any(|w| matches!(w, [b'/', b'.', _] | [b'%', b'2', b'e' | b'E']))
+        || path.ends_with("/.")
 }
 
 /// Appends `:port` when there is one.

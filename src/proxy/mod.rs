@@ -307,6 +307,7 @@ pub(crate) fn normalized_name(name: &str) -> Cow<'_, str> {
 
 /// `s.trim()`, without decoding a character when `s` starts and ends with a printable ASCII
 /// byte (every name the runtime hands over: a header name is a token).
+#[inline]
 fn trim(s: &str) -> &str {
     let plain = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_graphic());
     if plain(s.as_bytes().first()) && plain(s.as_bytes().last()) {
