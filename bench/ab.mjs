@@ -7,7 +7,8 @@
 //         | edgegate:lean:noassets (the lean profile) | amp:<OP>:<N> (bench/workers/amplify.mjs: one runtime operation N times a request)
 //   DIR_<NAME>=<folder> runs an edgegate build kept elsewhere (a copy of build/).
 //   COLD=<N> sends a distinct token per request from a pool of N (the cold path).
-//   V8_FLAGS="--perf-basic-prof" passes V8 flags to the workerd-served variants (for perf).
+//   V8_FLAGS="--perf-basic-prof" passes V8 flags to the workerd-served variants (for perf);
+//   FLAGS_<NAME>="..." to one variant only (for instance --no-liftoff, to price the wasm's tiers).
 //   ROUNDS (3) and DUR (seconds, 3) bound the run; WARM (seconds, 0) loads each variant once
 //   before the rounds (V8 tiers wasm up to TurboFan over the first tens of seconds).
 // Example: node bench/ab.mjs pt=js:bench/workers/passthrough.mjs old=edgegate:noassets new=edgegate:noassets
@@ -58,7 +59,8 @@ for (const s of specs) {
     pid = newestChildWorkerd();
   } else {
     const modules = opts.name === "edgegate" ? edgegateModules(opts.modulesRoot) : [{ name: "w.js", esModule: opts.scriptPath }];
-    const v8Flags = process.env.V8_FLAGS ? process.env.V8_FLAGS.split(" ") : [];
+    const flags = process.env[`FLAGS_${name}`] ?? process.env.V8_FLAGS;
+    const v8Flags = flags ? flags.split(" ") : [];
     ({ stop, pid, url } = await serveWorker({ name, dir: join(BUILD_DIR, "ab", `workerd-${name}`), modules, bindings: workerBindings, v8Flags }));
   }
   if (live.some((w) => w.pid === pid)) throw new Error(`bench/ab: ${name} has no workerd of its own`);
