@@ -377,7 +377,7 @@ fn misconfigured_page() -> String {
         "Gateway not configured",
         "This site's gateway (edgegate) is running, but its settings are missing or invalid, so it serves no pages yet. \
 If you run this site: <a href=\"/__edgegate/health\">/__edgegate/health</a> lists each setting that needs fixing, \
-and the Settings section of edgegate's README says what each one takes.",
+and edgegate's settings (docs/settings.md, linked from its README) say what each one takes.",
         "misconfigured",
     )
 }
