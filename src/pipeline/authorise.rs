@@ -89,49 +89,42 @@ fn authorise(
     state: &SessionState,
     auth_status: AuthStatus,
 ) -> Decision {
+    match verdict(&mut ctx, gw, state) {
+        Err(rejection) => {
+            let mut d = decision::refuse(rejection, ctx.log);
+            if let Outcome::Respond(plan) = &mut d.outcome {
+                // A 403 is a signed-in (or grace) session that lacks a right.
+                decision::set_auth_status(plan, auth_status);
+            }
+            d
+        }
+        Ok(()) => {
+            ctx.log.outcome = crate::refusal::LogOutcome::Proxy;
+            let plan = plan_for(
+                &ctx,
+                gw,
+                state.auth(),
+                auth_status,
+                state.claims.as_ref().err().copied(),
+            );
+            Decision {
+                outcome: Outcome::Proxy(plan),
+                log: ctx.log,
+            }
+        }
+    }
+}
+
+/// Whether the route lets this session through: `Ok` to proxy, else the refusal.
+fn verdict(ctx: &mut Ctx, gw: &Settings, state: &SessionState) -> Result<(), Rejection> {
     let access = if ctx.is_public {
         Access::Public
     } else {
         gw.routes.classify(&ctx.path)
     };
-    let verdict = match (&access, &state.claims) {
+    match (&access, &state.claims) {
         (Access::Public, _) => Ok(()),
-        (Access::Protected { .. }, Err(reason)) => {
-            let page_load = ctx.page_load();
-            // A refused handshake's parameters must not come back from sign-in: they would be
-            // refused again and sign the visitor out again, forever.
-            let mut back = crate::clerk::without_handshake_params(&ctx.public.to_string());
-            if gw.satellite.is_satellite {
-                // Clerk's `createRedirect`: the browser back from the primary's sign-in syncs.
-                let marked = if sync_after_sign_in(reason) {
-                    crate::clerk::sign_in_return_url(&back)
-                } else {
-                    crate::clerk::unsynced_return_url(&back)
-                };
-                back = marked.unwrap_or(back);
-            }
-            // The sign-in page itself, protected by an explicit rule: a redirect to it would
-            // loop, so the visitor gets the 401 page.
-            let sign_in = gw
-                .page_sign_in_url()
-                .filter(|_| !gw.sign_in_is_here(&ctx.public, &ctx.path))
-                .map(|target| own_paths::sign_in_target(&target, &ctx.public))
-                .map(|target| response::sign_in_location(&target, &back))
-                .map(|location| {
-                    let dev_browser = dev_browser_token(&mut ctx, gw);
-                    let public = ctx.public.to_string();
-                    crate::clerk::sign_in_with_dev_browser(
-                        location,
-                        &public,
-                        dev_browser.as_deref(),
-                    )
-                });
-            Err(Rejection::Unauthenticated {
-                reason: *reason,
-                page_load,
-                sign_in,
-            })
-        }
+        (Access::Protected { .. }, Err(reason)) => Err(signed_out(ctx, gw, reason)),
         (Access::Protected { rules }, Ok(claims))
             if !routes::accepted_tokens(rules).contains(claims.token_type()) =>
         {
@@ -155,30 +148,41 @@ fn authorise(
                     page_load: ctx.page_load(),
                 },
             }),
-    };
-    match verdict {
-        Err(rejection) => {
-            let mut d = decision::refuse(rejection, ctx.log);
-            if let Outcome::Respond(plan) = &mut d.outcome {
-                // A 403 is a signed-in (or grace) session that lacks a right.
-                decision::set_auth_status(plan, auth_status);
-            }
-            d
-        }
-        Ok(()) => {
-            ctx.log.outcome = crate::refusal::LogOutcome::Proxy;
-            let plan = plan_for(
-                &ctx,
-                gw,
-                state.auth(),
-                auth_status,
-                state.claims.as_ref().err().copied(),
-            );
-            Decision {
-                outcome: Outcome::Proxy(plan),
-                log: ctx.log,
-            }
-        }
+    }
+}
+
+/// The refusal of a protected route without a session: for a page load, the sign-in redirect
+/// (with the way back) when there is a sign-in page to send it to.
+fn signed_out(ctx: &mut Ctx, gw: &Settings, reason: &RefusalReason) -> Rejection {
+    let page_load = ctx.page_load();
+    // A refused handshake's parameters must not come back from sign-in: they would be
+    // refused again and sign the visitor out again, forever.
+    let mut back = crate::clerk::without_handshake_params(&ctx.public.to_string());
+    if gw.satellite.is_satellite {
+        // Clerk's `createRedirect`: the browser back from the primary's sign-in syncs.
+        let marked = if sync_after_sign_in(reason) {
+            crate::clerk::sign_in_return_url(&back)
+        } else {
+            crate::clerk::unsynced_return_url(&back)
+        };
+        back = marked.unwrap_or(back);
+    }
+    // The sign-in page itself, protected by an explicit rule: a redirect to it would
+    // loop, so the visitor gets the 401 page.
+    let sign_in = gw
+        .page_sign_in_url()
+        .filter(|_| !gw.sign_in_is_here(&ctx.public, &ctx.path))
+        .map(|target| own_paths::sign_in_target(&target, &ctx.public))
+        .map(|target| response::sign_in_location(&target, &back))
+        .map(|location| {
+            let dev_browser = dev_browser_token(ctx, gw);
+            let public = ctx.public.to_string();
+            crate::clerk::sign_in_with_dev_browser(location, &public, dev_browser.as_deref())
+        });
+    Rejection::Unauthenticated {
+        reason: *reason,
+        page_load,
+        sign_in,
     }
 }
 

@@ -190,42 +190,23 @@ impl Pipeline {
         let (flow, now_ms) = match (waiting, event) {
             (
                 Waiting::Handshake {
-                    mut ctx,
+                    ctx,
                     candidates,
                     public,
                 },
                 Event::Verified(ok),
-            ) => {
-                let now = ctx.now_ms;
-                let ok = ok && self.check_counts(&ctx, &gateway, candidates.check().key_index);
-                let next = handshake::answer(&mut ctx, &gateway, *candidates, public, ok);
-                (self.after_handshake(*ctx, &gateway, next), now)
-            }
+            ) => self.handshake_verified(ctx, &gateway, *candidates, public, ok),
             (
                 Waiting::Session {
-                    mut ctx,
+                    ctx,
                     source,
                     pending,
                 },
                 Event::Verified(ok),
-            ) => {
-                let now = ctx.now_ms;
-                let ok = ok && self.check_counts(&ctx, &gateway, pending.check().key_index);
-                let fapi = self.outage.status(now);
-                let next = session::answer(
-                    &mut ctx,
-                    &gateway,
-                    &mut self.cache,
-                    &source,
-                    *pending,
-                    ok,
-                    fapi,
-                );
-                (self.after_session(*ctx, &gateway, *source, next), now)
-            }
+            ) => self.session_verified(ctx, &gateway, source, *pending, ok),
             (
                 Waiting::Probe {
-                    mut ctx,
+                    ctx,
                     source,
                     verified,
                 },
@@ -233,10 +214,7 @@ impl Pipeline {
             ) => {
                 let now = ctx.now_ms;
                 self.outage.record(result, now);
-                ctx.probed = true;
-                let fapi = self.outage.status(now);
-                let next = session::decide(&mut ctx, &gateway, &source, verified, fapi);
-                (self.after_session(*ctx, &gateway, *source, next), now)
+                (self.probed(ctx, &gateway, source, verified), now)
             }
             (Waiting::Origin(wait), Event::Fetched { fetched, headers }) => {
                 return respond::origin(*wait, fetched, &headers, gateway.reporting);
@@ -248,6 +226,61 @@ impl Pipeline {
             (_, _) => return unavailable(RefusalReason::RequestExpired, LogRecord::unknown()),
         };
         self.park(id, flow, now_ms)
+    }
+
+    /// A handshake token's signature checked: the handshake resolved or refused, or the next
+    /// candidate key. Also returns the request's time.
+    fn handshake_verified(
+        &mut self,
+        mut ctx: Box<Ctx>,
+        gateway: &Rc<Settings>,
+        candidates: Candidates,
+        public: crate::web_url::WebUrl,
+        ok: bool,
+    ) -> (Flow, i64) {
+        let now = ctx.now_ms;
+        let ok = ok && self.check_counts(&ctx, gateway, candidates.check().key_index);
+        let next = handshake::answer(&mut ctx, gateway, candidates, public, ok);
+        (self.after_handshake(*ctx, gateway, next), now)
+    }
+
+    /// A session token's signature checked: the session's verdict, or the next candidate key.
+    /// Also returns the request's time.
+    fn session_verified(
+        &mut self,
+        mut ctx: Box<Ctx>,
+        gateway: &Rc<Settings>,
+        source: Box<Source>,
+        pending: PendingToken,
+        ok: bool,
+    ) -> (Flow, i64) {
+        let now = ctx.now_ms;
+        let ok = ok && self.check_counts(&ctx, gateway, pending.check().key_index);
+        let fapi = self.outage.status(now);
+        let next = session::answer(
+            &mut ctx,
+            gateway,
+            &mut self.cache,
+            &source,
+            pending,
+            ok,
+            fapi,
+        );
+        (self.after_session(*ctx, gateway, *source, next), now)
+    }
+
+    /// The outage probe's result recorded: the session decided again (grace or signed out).
+    fn probed(
+        &mut self,
+        mut ctx: Box<Ctx>,
+        gateway: &Rc<Settings>,
+        source: Box<Source>,
+        verified: Verified,
+    ) -> Flow {
+        ctx.probed = true;
+        let fapi = self.outage.status(ctx.now_ms);
+        let next = session::decide(&mut ctx, gateway, &source, verified, fapi);
+        self.after_session(*ctx, gateway, *source, next)
     }
 
     /// Whether a signature check's answer still speaks for key `key_index`: always for an

@@ -124,7 +124,7 @@ pub(crate) fn gateway_path(
     path: &str,
     session: Result<&Auth, RefusalReason>,
     auth_status: AuthStatus,
-    mut log: LogRecord,
+    log: LogRecord,
     fapi_status: FapiStatus,
     public: &PublicUrl,
 ) -> Decision {
@@ -138,78 +138,105 @@ pub(crate) fn gateway_path(
         );
     }
     match path {
-        "/__edgegate/health" => {
-            log.outcome = crate::refusal::LogOutcome::Health;
-            let body = json!({
-                "valid": true,
-                "version": env!("CARGO_PKG_VERSION"),
-                "keys": gw.keys.labels(),
-                "key_details": key_details(gw),
-                "jwks": jwks_health(gw),
-                "algorithms": gw.keys.keys.iter().map(|k| k.alg().as_str()).collect::<Vec<_>>(),
-                "trust_forwarded": gw.trust_forwarded,
-                "frontend_api": gw.fapi_base.as_ref().map(|_| match fapi_status {
-                    FapiStatus::Up => "reachable",
-                    FapiStatus::Down => "unreachable",
-                    FapiStatus::Unknown => "unknown",
-                }),
-                "outage_grace_seconds": gw.outage_grace_seconds,
-                "warnings": gw.warnings,
-            });
-            Decision {
-                outcome: Outcome::Respond(json_plan(200, body, auth_status)),
+        "/__edgegate/health" => health(gw, auth_status, log, fapi_status),
+        "/__edgegate/session" => session_answer(gw, session, auth_status, log, public),
+        _ => asset(inbound, path, auth_status, log),
+    }
+}
+
+/// `/__edgegate/health` with valid settings: the keys, the JWKS refresh, the Frontend API's
+/// state as last probed, and the warnings.
+fn health(
+    gw: &Settings,
+    auth_status: AuthStatus,
+    mut log: LogRecord,
+    fapi: FapiStatus,
+) -> Decision {
+    log.outcome = crate::refusal::LogOutcome::Health;
+    let body = json!({
+        "valid": true,
+        "version": env!("CARGO_PKG_VERSION"),
+        "keys": gw.keys.labels(),
+        "key_details": key_details(gw),
+        "jwks": jwks_health(gw),
+        "algorithms": gw.keys.keys.iter().map(|k| k.alg().as_str()).collect::<Vec<_>>(),
+        "trust_forwarded": gw.trust_forwarded,
+        "frontend_api": gw.fapi_base.as_ref().map(|_| match fapi {
+            FapiStatus::Up => "reachable",
+            FapiStatus::Down => "unreachable",
+            FapiStatus::Unknown => "unknown",
+        }),
+        "outage_grace_seconds": gw.outage_grace_seconds,
+        "warnings": gw.warnings,
+    });
+    Decision {
+        outcome: Outcome::Respond(json_plan(200, body, auth_status)),
+        log,
+    }
+}
+
+/// `/__edgegate/session`: the session's fields, or 401 with where to sign in.
+fn session_answer(
+    gw: &Settings,
+    session: Result<&Auth, RefusalReason>,
+    auth_status: AuthStatus,
+    mut log: LogRecord,
+    public: &PublicUrl,
+) -> Decision {
+    let reason = match session {
+        Ok(auth) => {
+            log.outcome = crate::refusal::LogOutcome::Session;
+            return Decision {
+                outcome: Outcome::Respond(json_plan(200, session_json(auth), auth_status)),
                 log,
-            }
-        }
-        "/__edgegate/session" => match session {
-            Ok(auth) => {
-                log.outcome = crate::refusal::LogOutcome::Session;
-                Decision {
-                    outcome: Outcome::Respond(json_plan(200, session_json(auth), auth_status)),
-                    log,
-                }
-            }
-            Err(reason) => {
-                let mut d = refuse(
-                    Rejection::Unauthenticated {
-                        reason,
-                        page_load: false,
-                        sign_in: None,
-                    },
-                    log,
-                );
-                // The session page links its signed-out state to the sign-in page: in the body
-                // as `sign_in_url` (null when there is none to link to) and in a header.
-                let target = session_page_sign_in(gw, public);
-                if let Outcome::Respond(plan) = &mut d.outcome {
-                    if let Ok(Value::Object(mut body)) = serde_json::from_str(&plan.body) {
-                        body.insert("sign_in_url".to_owned(), json!(target));
-                        plan.body = Value::Object(body).to_string();
-                    }
-                    if let Some(target) = target {
-                        plan.headers
-                            .push(("X-Edgegate-Sign-In-Url".to_owned(), target));
-                    }
-                }
-                d
-            }
-        },
-        _ => {
-            log.outcome = crate::refusal::LogOutcome::Asset;
-            let rest = path.strip_prefix(GATEWAY_PREFIX).unwrap_or("/");
-            let asset = if rest.is_empty() || rest == "/" {
-                "/index.html".to_owned()
-            } else {
-                rest.to_owned()
             };
-            Decision {
-                outcome: Outcome::Asset {
-                    url: asset_url(inbound.url, &asset),
-                    auth_status,
-                },
-                log,
-            }
         }
+        Err(reason) => reason,
+    };
+    let mut d = refuse(
+        Rejection::Unauthenticated {
+            reason,
+            page_load: false,
+            sign_in: None,
+        },
+        log,
+    );
+    // The session page links its signed-out state to the sign-in page: in the body as
+    // `sign_in_url` (null when there is none to link to) and in a header.
+    let target = session_page_sign_in(gw, public);
+    if let Outcome::Respond(plan) = &mut d.outcome {
+        if let Ok(Value::Object(mut body)) = serde_json::from_str(&plan.body) {
+            body.insert("sign_in_url".to_owned(), json!(target));
+            plan.body = Value::Object(body).to_string();
+        }
+        if let Some(target) = target {
+            plan.headers
+                .push(("X-Edgegate-Sign-In-Url".to_owned(), target));
+        }
+    }
+    d
+}
+
+/// A www/ page, fetched from ASSETS (`/__edgegate/` is the session page).
+fn asset(
+    inbound: &Inbound<'_>,
+    path: &str,
+    auth_status: AuthStatus,
+    mut log: LogRecord,
+) -> Decision {
+    log.outcome = crate::refusal::LogOutcome::Asset;
+    let rest = path.strip_prefix(GATEWAY_PREFIX).unwrap_or("/");
+    let asset = if rest.is_empty() || rest == "/" {
+        "/index.html".to_owned()
+    } else {
+        rest.to_owned()
+    };
+    Decision {
+        outcome: Outcome::Asset {
+            url: asset_url(inbound.url, &asset),
+            auth_status,
+        },
+        log,
     }
 }
 

@@ -295,6 +295,20 @@ fn cookie_session(
         },
         now_ms: ctx.now_ms,
     };
+    let decision = clerk::browser_decision(&request);
+    follow_cookie_rules(ctx, gw, cookies, verified, fapi, decision)
+}
+
+/// What Clerk's cookie rules decided, done: the session, the outage probe first, or the
+/// handshake redirect.
+fn follow_cookie_rules(
+    ctx: &mut Ctx,
+    gw: &Settings,
+    cookies: &ClerkCookies,
+    verified: Verified,
+    fapi: FapiStatus,
+    decision: clerk::BrowserDecision,
+) -> Session {
     let with_claims = |verified: Verified, grace: bool| match verified {
         Some(Ok(claims)) => SessionState {
             claims: Ok(claims),
@@ -302,7 +316,7 @@ fn cookie_session(
         },
         _ => signed_out(TokenError::Missing),
     };
-    match clerk::browser_decision(&request) {
+    match decision {
         clerk::BrowserDecision::SignedIn if from_a_satellite(ctx, gw, cookies, fapi) => {
             let reason = clerk::Reason::PrimaryDomainCrossOriginSync;
             handshake_redirect(ctx, gw, cookies, reason)
@@ -409,40 +423,44 @@ fn satellite_sync(
             ctx.log.detail = Some("frontend-api-unreachable".into());
             Some(Session::Decided(signed_out(reason)))
         }
-        clerk::SatelliteSync::Sync => {
-            let public = ctx.public.to_string();
-            let plan = match (pk.instance, gw.fapi_base.as_deref()) {
-                (clerk::Instance::Development, _) => gw
-                    .sign_in_url
-                    .as_deref()
-                    .ok_or(clerk::RedirectError::BadUrl)
-                    .and_then(|sign_in| {
-                        clerk::dev_sync_redirect(sign_in, &public, request.redirect_count)
-                    }),
-                (clerk::Instance::Production, Some(base)) => {
-                    let back = clerk::synced_return_url(&public).unwrap_or(public);
-                    let target = clerk::HandshakeTarget {
-                        frontend_api_base: base,
-                        public_url: &back,
-                        suffixed: cookies.suffixed,
-                        reason_code: reason.code(),
-                        dev_browser: None,
-                        session_token: cookies.session.as_deref(),
-                        organization_id: None,
-                    };
-                    clerk::handshake_redirect_to(
-                        &target,
-                        &ctx.random.bytes(),
-                        request.redirect_count,
-                    )
-                }
-                (clerk::Instance::Production, None) => Err(clerk::RedirectError::BadUrl),
+        clerk::SatelliteSync::Sync => Some(sync_redirect(ctx, gw, pk, cookies)),
+    }
+}
+
+/// A satellite's sync: on a development instance through the primary's sign-in URL, on a
+/// production one through the Frontend API's handshake; signed out when neither can be built.
+fn sync_redirect(
+    ctx: &mut Ctx,
+    gw: &Settings,
+    pk: &clerk::PublishableKey,
+    cookies: &ClerkCookies,
+) -> Session {
+    let reason = clerk::Reason::SatelliteNeedsSyncing;
+    let public = ctx.public.to_string();
+    let plan = match (pk.instance, gw.fapi_base.as_deref()) {
+        (clerk::Instance::Development, _) => gw
+            .sign_in_url
+            .as_deref()
+            .ok_or(clerk::RedirectError::BadUrl)
+            .and_then(|sign_in| clerk::dev_sync_redirect(sign_in, &public, cookies.redirect_count)),
+        (clerk::Instance::Production, Some(base)) => {
+            let back = clerk::synced_return_url(&public).unwrap_or(public);
+            let target = clerk::HandshakeTarget {
+                frontend_api_base: base,
+                public_url: &back,
+                suffixed: cookies.suffixed,
+                reason_code: reason.code(),
+                dev_browser: None,
+                session_token: cookies.session.as_deref(),
+                organization_id: None,
             };
-            Some(match plan {
-                Ok(plan) => handshake_response(ctx, plan, reason.into()),
-                Err(_) => Session::Decided(signed_out(reason)),
-            })
+            clerk::handshake_redirect_to(&target, &ctx.random.bytes(), cookies.redirect_count)
         }
+        (clerk::Instance::Production, None) => Err(clerk::RedirectError::BadUrl),
+    };
+    match plan {
+        Ok(plan) => handshake_response(ctx, plan, reason.into()),
+        Err(_) => Session::Decided(signed_out(reason)),
     }
 }
 
