@@ -35,32 +35,27 @@ impl Settings {
                 .collect();
 
         match (core.keys, proxy.origin) {
-            (Some(keys), Some((origin, proxy_settings))) if r.problems.is_empty() => {
-                let embedded_keys = keys.len();
-                Ok(Settings {
-                    keys,
-                    jwks,
-                    embedded_keys,
-                    key_refresh: crate::jwks::RefreshView::default(),
-                    validation: core.validation,
-                    origin: Rc::new(origin),
-                    routes,
-                    proxy: proxy_settings,
-                    publishable: with_satellite_frontend_api(clerk.publishable, &satellite),
-                    fapi_base,
-                    party_hosts,
-                    sign_in_url: clerk.sign_in_url,
-                    outage_grace_seconds: clerk.outage_grace_seconds,
-                    org_sync: clerk.org_sync,
-                    satellite,
-                    trust_forwarded: proxy.trust_forwarded,
-                    allowed_hosts: proxy.allowed_hosts,
-                    upstream_timeout_ms: proxy.upstream_timeout_ms,
-                    preflight: proxy.preflight,
-                    warnings: Vec::new(),
-                    reporting,
-                })
-            }
+            (Some(keys), Some((origin, proxy_settings))) if r.problems.is_empty() => Ok(Settings {
+                embedded_keys: keys,
+                jwks,
+                validation: core.validation,
+                origin: Rc::new(origin),
+                routes,
+                proxy: proxy_settings,
+                publishable: with_satellite_frontend_api(clerk.publishable, &satellite),
+                fapi_base,
+                party_hosts,
+                sign_in_url: clerk.sign_in_url,
+                outage_grace_seconds: clerk.outage_grace_seconds,
+                org_sync: clerk.org_sync,
+                satellite,
+                trust_forwarded: proxy.trust_forwarded,
+                allowed_hosts: proxy.allowed_hosts,
+                upstream_timeout_ms: proxy.upstream_timeout_ms,
+                preflight: proxy.preflight,
+                warnings: Vec::new(),
+                reporting,
+            }),
             _ => Err(r.problems),
         }
     }

@@ -26,11 +26,13 @@ pub enum PreflightMode {
 }
 
 /// Every setting, typed, and what is derived from them. Built once per isolate by
-/// [`Settings::from_settings`].
-#[derive(Debug, Clone)]
+/// [`Settings::from_settings`] and never changed after: what changes at runtime (the keys
+/// fetched through `JWKS_URL`) is the pipeline's.
+#[derive(Debug)]
 pub struct Settings {
-    /// `CLERK_JWT_KEY`: the keys a token may be signed with.
-    pub keys: KeySet,
+    /// `CLERK_JWT_KEY`: the embedded keys a token may be signed with. The pipeline starts its
+    /// key set from them and adds any fetched (`JWKS_URL`) after them.
+    pub embedded_keys: KeySet,
     /// The token policy: `AUTHORIZED_PARTIES`, `ISSUER`, `AUDIENCE`, `CLOCK_SKEW_MS`,
     /// `MAX_TOKEN_BYTES`, `AZP_MISSING`, `SID_MISSING` and `PENDING_SESSIONS`.
     pub validation: Validation,
@@ -64,11 +66,6 @@ pub struct Settings {
     pub preflight: PreflightMode,
     /// `JWKS_URL`: where the Cron Trigger fetches extra keys from (`None`: off, the default).
     pub jwks: Option<crate::jwks::JwksSource>,
-    /// How many of `keys` are the embedded `CLERK_JWT_KEY` keys (they come first); the rest
-    /// were fetched (`JWKS_URL`).
-    pub embedded_keys: usize,
-    /// What this isolate knows of the JWKS refresh, for health.
-    pub key_refresh: crate::jwks::RefreshView,
     /// Names given that look like settings but are none (see
     /// [`unknown_setting_warnings`](super::unknown_setting_warnings)):
     /// logged at start-up and listed by health, never fatal.

@@ -3,6 +3,7 @@
 
 use super::decision::{self, Decision, Outcome};
 use super::facts::Ctx;
+use super::key_state::KeyState;
 use super::own_paths;
 use super::session::SessionState;
 use crate::config::PreflightMode;
@@ -16,6 +17,7 @@ use crate::token::TokenError;
 pub fn decide(
     mut ctx: Ctx,
     gw: &Settings,
+    keys: &KeyState,
     state: &SessionState,
     fapi: crate::clerk::FapiStatus,
 ) -> Decision {
@@ -28,6 +30,7 @@ pub fn decide(
         return own_paths::gateway_path(
             &inbound,
             gw,
+            keys,
             &ctx.path,
             state.claims.as_ref().map(|c| &c.auth).map_err(|r| *r),
             auth_status,

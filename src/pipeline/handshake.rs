@@ -9,6 +9,7 @@
 use super::facts::Ctx;
 use crate::clerk::{self, HandshakeError, HandshakeRequest, HandshakeResolution, Reason};
 use crate::config::Settings;
+use crate::keys::KeySet;
 use crate::token::{Candidates, TokenError};
 use crate::web_url::WebUrl as Url;
 
@@ -23,7 +24,7 @@ pub enum Handshake {
 }
 
 /// Starts the phase.
-pub fn begin(ctx: &mut Ctx, gw: &Settings) -> Handshake {
+pub fn begin(ctx: &mut Ctx, gw: &Settings, keys: &KeySet) -> Handshake {
     let Some(pk) = &gw.publishable else {
         return Handshake::Continue;
     };
@@ -39,7 +40,7 @@ pub fn begin(ctx: &mut Ctx, gw: &Settings) -> Handshake {
         state_cookie: cookies.state.as_deref(),
         state_param: params.state.as_deref(),
     };
-    match clerk::begin_handshake(&request, &gw.keys, clerk::HANDSHAKE_MAX_TOKEN_BYTES) {
+    match clerk::begin_handshake(&request, keys, clerk::HANDSHAKE_MAX_TOKEN_BYTES) {
         Ok((candidates, url)) => Handshake::Verify(candidates, url),
         Err(resolution) => settle(ctx, resolution),
     }
@@ -49,12 +50,13 @@ pub fn begin(ctx: &mut Ctx, gw: &Settings) -> Handshake {
 pub fn answer(
     ctx: &mut Ctx,
     gw: &Settings,
+    keys: &KeySet,
     candidates: Candidates,
     public: Url,
     verified: bool,
 ) -> Handshake {
     if !verified {
-        return match candidates.next(&gw.keys) {
+        return match candidates.next(keys) {
             Some(next) => Handshake::Verify(next, public),
             None => settle(
                 ctx,

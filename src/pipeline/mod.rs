@@ -19,6 +19,7 @@ pub mod decision;
 pub mod facts;
 pub mod handshake;
 pub mod key_refresh;
+pub mod key_state;
 pub mod own_paths;
 pub mod request_table;
 pub mod respond;
@@ -38,8 +39,9 @@ use crate::response::{AuthStatus, RefusalReason, Rejection, ResponsePlan};
 use crate::token::Candidates;
 use decision::{Decision, Inbound, Outcome};
 use facts::Ctx;
+use key_state::KeyState;
 pub use request_table::{RequestId, RequestTable};
-use session::{Session, Source, Verified};
+use session::{Session, Source, TokenCheck, Verified};
 use std::rc::Rc;
 
 /// At most this many requests wait per isolate (for a signature check, the outage probe or a
@@ -94,6 +96,8 @@ pub struct Pipeline {
     outage: OutageProbe,
     table: RequestTable<Waiting>,
     pickup: crate::jwks::Pickup,
+    /// The keys held now (the embedded ones and any fetched) and the refresh's state.
+    keys: KeyState,
     key_generation: u64,
 }
 
@@ -115,15 +119,16 @@ impl Pipeline {
         names: &[String],
     ) -> ((Pipeline, Vec<ConfigError>), Vec<String>) {
         let warnings = crate::config::unknown_setting_warnings(names.iter().map(String::as_str));
-        let (gateway, problems) = match Settings::from_settings(lookup) {
+        let (gateway, keys, problems) = match Settings::from_settings(lookup) {
             Ok(mut g) => {
                 g.warnings = warnings.clone();
-                (Ok(Rc::new(g)), Vec::new())
+                let keys = KeyState::new(&g);
+                (Ok(Rc::new(g)), keys, Vec::new())
             }
             Err(problems) => {
                 let mut listed: Vec<String> = problems.iter().map(ConfigError::to_string).collect();
                 listed.extend(warnings.iter().map(|w| format!("warning: {w}")));
-                (Err(listed), problems)
+                (Err(listed), KeyState::default(), problems)
             }
         };
         let pipeline = Pipeline {
@@ -132,6 +137,7 @@ impl Pipeline {
             outage: OutageProbe::new(),
             table: RequestTable::new(MAX_REQUESTS_IN_FLIGHT),
             pickup: crate::jwks::Pickup::default(),
+            keys,
             key_generation: 0,
         };
         ((pipeline, problems), warnings)
@@ -140,8 +146,8 @@ impl Pipeline {
     /// The public key at `index` as a JWK (JSON text) with its algorithm, for WebCrypto's
     /// `importKey`; `None` past the last key.
     pub fn key_jwk(&self, index: usize) -> Option<(Alg, String)> {
-        let gateway = self.gateway.as_ref().ok()?;
-        let key = gateway.keys.get(index)?;
+        self.gateway.as_ref().ok()?;
+        let key = self.keys.keys.get(index)?;
         let fields: serde_json::Map<String, serde_json::Value> = key
             .material
             .public_jwk()
@@ -174,7 +180,7 @@ impl Pipeline {
             }
         };
         ctx.key_generation = self.key_generation;
-        let flow = match handshake::begin(&mut ctx, &gateway) {
+        let flow = match handshake::begin(&mut ctx, &gateway, &self.keys.keys) {
             handshake::Handshake::Continue => self.session(ctx, &gateway),
             other => self.after_handshake(ctx, &gateway, other),
         };
@@ -239,8 +245,9 @@ impl Pipeline {
         ok: bool,
     ) -> (Flow, i64) {
         let now = ctx.now_ms;
-        let ok = ok && self.check_counts(&ctx, gateway, candidates.check().key_index);
-        let next = handshake::answer(&mut ctx, gateway, candidates, public, ok);
+        let ok = ok && self.check_counts(&ctx, candidates.check().key_index);
+        let keys = &self.keys.keys;
+        let next = handshake::answer(&mut ctx, gateway, keys, candidates, public, ok);
         (self.after_handshake(*ctx, gateway, next), now)
     }
 
@@ -255,12 +262,15 @@ impl Pipeline {
         ok: bool,
     ) -> (Flow, i64) {
         let now = ctx.now_ms;
-        let ok = ok && self.check_counts(&ctx, gateway, pending.check().key_index);
+        let ok = ok && self.check_counts(&ctx, pending.check().key_index);
         let fapi = self.outage.status(now);
         let next = session::answer(
             &mut ctx,
             gateway,
-            &mut self.cache,
+            TokenCheck {
+                keys: &self.keys.keys,
+                cache: &mut self.cache,
+            },
             &source,
             pending,
             ok,
@@ -286,8 +296,8 @@ impl Pipeline {
     /// Whether a signature check's answer still speaks for key `key_index`: always for an
     /// embedded key (their indices never move), for a fetched one only if the key set has not
     /// changed since the request started (the index may now name another key).
-    fn check_counts(&self, ctx: &Ctx, gateway: &Settings, key_index: usize) -> bool {
-        key_index < gateway.embedded_keys || ctx.key_generation == self.key_generation
+    fn check_counts(&self, ctx: &Ctx, key_index: usize) -> bool {
+        self.keys.is_embedded(key_index) || ctx.key_generation == self.key_generation
     }
 
     fn park(&mut self, id: RequestId, flow: Flow, now_ms: i64) -> Step {
@@ -336,7 +346,11 @@ impl Pipeline {
     fn session(&mut self, mut ctx: Ctx, gw: &Rc<Settings>) -> Flow {
         let source = session::source(&mut ctx, gw);
         let fapi = self.outage.status(ctx.now_ms);
-        let next = session::begin(&mut ctx, gw, &mut self.cache, &source, fapi);
+        let check = TokenCheck {
+            keys: &self.keys.keys,
+            cache: &mut self.cache,
+        };
+        let next = session::begin(&mut ctx, gw, check, &source, fapi);
         self.after_session(ctx, gw, source, next)
     }
 
@@ -344,7 +358,8 @@ impl Pipeline {
         match s {
             Session::Decided(state) => {
                 let fapi = self.outage.status(ctx.now_ms);
-                self.plan(authorise::decide(ctx, gw, &state, fapi), gw)
+                let decision = authorise::decide(ctx, gw, &self.keys, &state, fapi);
+                self.plan(decision, gw)
             }
             Session::Respond(decision) => self.plan(*decision, gw),
             Session::Verify(pending) => {

@@ -3,6 +3,7 @@
 //! HEAD is refused.
 
 use super::decision::{json_plan, refuse, Decision, Inbound, Outcome};
+use super::key_state::KeyState;
 use crate::auth::Auth;
 use crate::clerk::FapiStatus;
 use crate::config::Settings;
@@ -15,8 +16,9 @@ use serde_json::{json, Value};
 pub const GATEWAY_PREFIX: &str = "/__edgegate";
 
 /// Each key's label, fingerprint, algorithm and source (`embedded` or `fetched`), for health.
-fn key_details(gw: &Settings) -> Vec<serde_json::Value> {
-    gw.keys
+fn key_details(state: &KeyState) -> Vec<serde_json::Value> {
+    state
+        .keys
         .keys
         .iter()
         .enumerate()
@@ -25,18 +27,18 @@ fn key_details(gw: &Settings) -> Vec<serde_json::Value> {
                 "kid": k.label(),
                 "fingerprint": format!("sha256:{}", k.fingerprint),
                 "alg": k.alg().as_str(),
-                "source": if i < gw.embedded_keys { "embedded" } else { "fetched" },
+                "source": if state.is_embedded(i) { "embedded" } else { "fetched" },
             })
         })
         .collect()
 }
 
 /// The JWKS refresh as this isolate knows it (`null` when `JWKS_URL` is off).
-fn jwks_health(gw: &Settings) -> serde_json::Value {
+fn jwks_health(gw: &Settings, state: &KeyState) -> serde_json::Value {
     let Some(source) = &gw.jwks else {
         return serde_json::Value::Null;
     };
-    let r = &gw.key_refresh;
+    let r = &state.refresh;
     json!({
         "url": source.url,
         "kv_bound": r.kv_bound,
@@ -121,6 +123,7 @@ pub(crate) fn sign_in_target(configured: &str, public: &PublicUrl) -> String {
 pub(crate) fn gateway_path(
     inbound: &Inbound<'_>,
     gw: &Settings,
+    keys: &KeyState,
     path: &str,
     session: Result<&Auth, RefusalReason>,
     auth_status: AuthStatus,
@@ -138,7 +141,7 @@ pub(crate) fn gateway_path(
         );
     }
     match path {
-        "/__edgegate/health" => health(gw, auth_status, log, fapi_status),
+        "/__edgegate/health" => health(gw, keys, auth_status, log, fapi_status),
         "/__edgegate/session" => session_answer(gw, session, auth_status, log, public),
         _ => asset(inbound, path, auth_status, log),
     }
@@ -148,6 +151,7 @@ pub(crate) fn gateway_path(
 /// state as last probed, and the warnings.
 fn health(
     gw: &Settings,
+    state: &KeyState,
     auth_status: AuthStatus,
     mut log: LogRecord,
     fapi: FapiStatus,
@@ -156,10 +160,10 @@ fn health(
     let body = json!({
         "valid": true,
         "version": env!("CARGO_PKG_VERSION"),
-        "keys": gw.keys.labels(),
-        "key_details": key_details(gw),
-        "jwks": jwks_health(gw),
-        "algorithms": gw.keys.keys.iter().map(|k| k.alg().as_str()).collect::<Vec<_>>(),
+        "keys": state.keys.labels(),
+        "key_details": key_details(state),
+        "jwks": jwks_health(gw, state),
+        "algorithms": state.keys.keys.iter().map(|k| k.alg().as_str()).collect::<Vec<_>>(),
         "trust_forwarded": gw.trust_forwarded,
         "frontend_api": gw.fapi_base.as_ref().map(|_| match fapi {
             FapiStatus::Up => "reachable",

@@ -11,6 +11,7 @@ use crate::authenticate::{authenticate, Authn, PendingToken};
 use crate::cache::TokenCache;
 use crate::clerk::{self, ClerkCookies, FapiStatus, GraceDecision};
 use crate::config::Settings;
+use crate::keys::KeySet;
 use crate::response::{AuthStatus, RefusalReason, Rejection};
 use crate::token::{machine_token, SessionClaims, TokenError, TokenTypes};
 use crate::token_source::{self, TokenSource};
@@ -74,6 +75,15 @@ impl Source {
 /// A token's worth once authenticated: `None` when there was no token.
 pub type Verified = Option<Result<Rc<SessionClaims>, TokenError>>;
 
+/// What a token is checked against: the keys the pipeline holds now and the tokens verified
+/// before with them.
+pub struct TokenCheck<'a> {
+    /// The key set (`KeyState::keys`).
+    pub keys: &'a KeySet,
+    /// The verified-token cache.
+    pub cache: &'a mut TokenCache,
+}
+
 /// Where the session phase left the request.
 pub enum Session {
     /// Settled: go on to authorise with this state.
@@ -120,7 +130,7 @@ pub fn source(ctx: &mut Ctx, gw: &Settings) -> Source {
 pub fn begin(
     ctx: &mut Ctx,
     gw: &Settings,
-    cache: &mut TokenCache,
+    check: TokenCheck<'_>,
     source: &Source,
     fapi: FapiStatus,
 ) -> Session {
@@ -142,7 +152,7 @@ pub fn begin(
         return decide(ctx, gw, source, refused, fapi);
     }
     let max = gw.validation.max_token_bytes;
-    match authenticate(token, &gw.keys, max, accepts, cache, ctx.now_ms) {
+    match authenticate(token, check.keys, max, accepts, check.cache, ctx.now_ms) {
         Authn::Done(result) => decide(ctx, gw, source, Some(result), fapi),
         Authn::Verify(pending) => Session::Verify(pending),
     }
@@ -152,14 +162,14 @@ pub fn begin(
 pub fn answer(
     ctx: &mut Ctx,
     gw: &Settings,
-    cache: &mut TokenCache,
+    check: TokenCheck<'_>,
     source: &Source,
     pending: PendingToken,
     verified: bool,
     fapi: FapiStatus,
 ) -> Session {
     let keep_ms = gw.keep_ms();
-    match pending.answer(verified, &gw.keys, cache, keep_ms, ctx.now_ms) {
+    match pending.answer(verified, check.keys, check.cache, keep_ms, ctx.now_ms) {
         Authn::Done(result) => decide(ctx, gw, source, Some(result), fapi),
         Authn::Verify(next) => Session::Verify(next),
     }

@@ -27,6 +27,7 @@ pub fn run(live: &Pipeline, now_ms: i64, rounds: usize, each: &mut dyn FnMut(&St
         outage: OutageProbe::new(),
         table: super::RequestTable::new(16),
         pickup: crate::jwks::Pickup::default(),
+        keys: live.keys.clone(),
         key_generation: live.key_generation,
     };
     let requests = requests(gateway, now_ms);
@@ -110,7 +111,7 @@ fn requests(gw: &Settings, now_ms: i64) -> Vec<Request> {
 /// A session token that passes every check but the signature (which the warm-up answers
 /// itself), with the algorithm of the first key.
 fn token(gw: &Settings, party: &str, now_ms: i64) -> String {
-    let alg = gw.keys.get(0).map_or(Alg::Rs256, |k| k.alg());
+    let alg = gw.embedded_keys.get(0).map_or(Alg::Rs256, |k| k.alg());
     let now = now_ms / 1000;
     let header = format!("{{\"alg\":\"{}\",\"typ\":\"JWT\"}}", alg.as_str());
     let mut claims = serde_json::json!({
