@@ -6,7 +6,7 @@ use super::read_keys::{read_jwks_url, read_keys_and_validation};
 use super::read_proxy::{read_proxy, read_reporting};
 use super::read_routes::read_routes;
 use super::reader::{ConfigError, Reader};
-use super::settings::Settings;
+use super::settings::{ClerkSettings, HostSettings, OriginSettings, Settings, TokenSettings};
 use std::rc::Rc;
 
 impl Settings {
@@ -35,26 +35,34 @@ impl Settings {
                 .collect();
 
         match (core.keys, proxy.origin) {
-            (Some(keys), Some((origin, proxy_settings))) if r.problems.is_empty() => Ok(Settings {
-                embedded_keys: keys,
-                jwks,
-                validation: core.validation,
-                origin: Rc::new(origin),
+            (Some(keys), Some((origin, headers))) if r.problems.is_empty() => Ok(Settings {
+                tokens: TokenSettings {
+                    validation: core.validation,
+                    embedded_keys: keys,
+                },
+                clerk: ClerkSettings {
+                    publishable: with_satellite_frontend_api(clerk.publishable, &satellite),
+                    fapi_base,
+                    sign_in_url: clerk.sign_in_url,
+                    outage_grace_seconds: clerk.outage_grace_seconds,
+                    org_sync: clerk.org_sync,
+                    satellite,
+                },
+                proxy: OriginSettings {
+                    origin: Rc::new(origin),
+                    headers,
+                    upstream_timeout_ms: proxy.upstream_timeout_ms,
+                    preflight: proxy.preflight,
+                },
+                hosts: HostSettings {
+                    trust_forwarded: proxy.trust_forwarded,
+                    allowed: proxy.allowed_hosts,
+                    party_hosts,
+                },
                 routes,
-                proxy: proxy_settings,
-                publishable: with_satellite_frontend_api(clerk.publishable, &satellite),
-                fapi_base,
-                party_hosts,
-                sign_in_url: clerk.sign_in_url,
-                outage_grace_seconds: clerk.outage_grace_seconds,
-                org_sync: clerk.org_sync,
-                satellite,
-                trust_forwarded: proxy.trust_forwarded,
-                allowed_hosts: proxy.allowed_hosts,
-                upstream_timeout_ms: proxy.upstream_timeout_ms,
-                preflight: proxy.preflight,
-                warnings: Vec::new(),
+                jwks,
                 reporting,
+                warnings: Vec::new(),
             }),
             _ => Err(r.problems),
         }

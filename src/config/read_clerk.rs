@@ -8,7 +8,7 @@ use crate::clerk::PublishableKey;
 use crate::web_url::is_loopback_host;
 
 /// What the Clerk reader found.
-pub(super) struct ClerkSettings {
+pub(super) struct ClerkRead {
     pub(super) sign_in_url: Option<String>,
     /// `PUBLISHABLE_KEY` was given (valid or not).
     pub(super) publishable_given: bool,
@@ -22,7 +22,7 @@ pub(super) struct ClerkSettings {
 
 /// Clerk and the handshake: `SIGN_IN_URL`, `PUBLISHABLE_KEY`, `FRONTEND_API_URL`,
 /// `OUTAGE_GRACE_SECONDS`, the organisation-sync patterns, and the Frontend API they name.
-pub(super) fn read_clerk<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> ClerkSettings {
+pub(super) fn read_clerk<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> ClerkRead {
     let sign_in_url = read_sign_in_url(r);
     let publishable_key = r.raw(name::PUBLISHABLE_KEY);
     if let Some(pk) = &publishable_key {
@@ -55,7 +55,7 @@ pub(super) fn read_clerk<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -
     });
     let fapi_base =
         crate::clerk::frontend_api_base(frontend_api_url.as_ref(), publishable.as_ref());
-    ClerkSettings {
+    ClerkRead {
         sign_in_url,
         publishable_given: publishable_key.is_some(),
         publishable,
@@ -108,7 +108,7 @@ pub(super) fn with_satellite_frontend_api(
 /// Frontend API (`https://clerk.<DOMAIN>`).
 pub(super) fn read_satellite<F: Fn(&str) -> Option<String>>(
     r: &mut Reader<'_, F>,
-    clerk: &ClerkSettings,
+    clerk: &ClerkRead,
 ) -> (crate::clerk::SatelliteSettings, Option<String>) {
     let input = crate::clerk::SatelliteInput {
         is_satellite: r.bool(name::IS_SATELLITE, false),

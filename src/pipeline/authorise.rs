@@ -47,7 +47,7 @@ pub fn decide(
 }
 
 fn preflight(mut ctx: Ctx, gw: &Settings) -> Decision {
-    match gw.preflight {
+    match gw.proxy.preflight {
         PreflightMode::PassToOrigin => {
             ctx.log.outcome = crate::refusal::LogOutcome::ProxyPreflight;
             let plan = plan_for(
@@ -161,7 +161,7 @@ fn signed_out(ctx: &mut Ctx, gw: &Settings, reason: &RefusalReason) -> Rejection
     // A refused handshake's parameters must not come back from sign-in: they would be
     // refused again and sign the visitor out again, forever.
     let mut back = crate::clerk::without_handshake_params(&ctx.public.to_string());
-    if gw.satellite.is_satellite {
+    if gw.clerk.satellite.is_satellite {
         // Clerk's `createRedirect`: the browser back from the primary's sign-in syncs.
         let marked = if sync_after_sign_in(reason) {
             crate::clerk::sign_in_return_url(&back)
@@ -173,6 +173,7 @@ fn signed_out(ctx: &mut Ctx, gw: &Settings, reason: &RefusalReason) -> Rejection
     // The sign-in page itself, protected by an explicit rule: a redirect to it would
     // loop, so the visitor gets the 401 page.
     let sign_in = gw
+        .clerk
         .page_sign_in_url()
         .filter(|_| !gw.sign_in_is_here(&ctx.public, &ctx.path))
         .map(|target| own_paths::sign_in_target(&target, &ctx.public))
@@ -210,9 +211,9 @@ fn plan_for(
         signed_out_reason,
     };
     let upstream = Upstream {
-        origin: &gw.origin,
-        settings: &gw.proxy,
-        timeout_ms: gw.upstream_timeout_ms,
+        origin: &gw.proxy.origin,
+        settings: &gw.proxy.headers,
+        timeout_ms: gw.proxy.upstream_timeout_ms,
     };
     proxy::proxy_plan(&request, &upstream)
 }
@@ -220,7 +221,7 @@ fn plan_for(
 /// The development instance's dev-browser token for a sign-in redirect: from the query, else
 /// the cookie (as Clerk's middleware hands it to `createRedirect`); none on production.
 fn dev_browser_token(ctx: &mut Ctx, gw: &Settings) -> Option<String> {
-    let pk = gw.publishable.as_ref()?;
+    let pk = gw.clerk.publishable.as_ref()?;
     let cookies = ctx.clerk_cookies(pk);
     crate::clerk::dev_browser_for_handshake(
         pk.instance,

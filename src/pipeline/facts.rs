@@ -210,13 +210,13 @@ fn canonical_path_and_query(own: &PublicUrl) -> Result<(String, Option<String>),
 /// The public URL the client used (from the forwarded headers when trusted), allow-listed for
 /// redirects; the forwarded headers' issues go to the log.
 fn public_url(req: &Request, own: &PublicUrl, gw: &Settings, log: &mut LogRecord) -> PublicUrl {
-    let derived = forwarded::public_url(own, &req.headers, gw.trust_forwarded);
+    let derived = forwarded::public_url(own, &req.headers, gw.hosts.trust_forwarded);
     log.forwarded_issues = derived
         .issues
         .iter()
         .map(|i| format!("{}:{}", i.source, i.error.code()))
         .collect();
-    forwarded::redirect_target(&derived.url, own, || gw.allowed_hosts(own))
+    forwarded::redirect_target(&derived.url, own, || gw.hosts.allowed_hosts(own))
 }
 
 /// Whether the route needs no session: a public pattern, or the sign-in page on this host

@@ -25,7 +25,7 @@ pub enum Handshake {
 
 /// Starts the phase.
 pub fn begin(ctx: &mut Ctx, gw: &Settings, keys: &KeySet) -> Handshake {
-    let Some(pk) = &gw.publishable else {
+    let Some(pk) = &gw.clerk.publishable else {
         return Handshake::Continue;
     };
     let cookies = ctx.clerk_cookies(pk);
@@ -69,11 +69,11 @@ pub fn answer(
     let mut resolution = clerk::finish_handshake(
         candidates.into_prepared(),
         &public,
-        gw.validation.clock_skew_ms,
+        gw.tokens.validation.clock_skew_ms,
         ctx.now_ms,
     );
     if let (true, HandshakeResolution::Redirect { plan, .. }) =
-        (gw.satellite.is_satellite, &mut resolution)
+        (gw.clerk.satellite.is_satellite, &mut resolution)
     {
         clerk::strip_synced_after_handshake(plan);
     }

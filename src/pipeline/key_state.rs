@@ -24,8 +24,8 @@ impl KeyState {
     /// The embedded keys alone, before any fetch.
     pub fn new(settings: &Settings) -> KeyState {
         KeyState {
-            embedded: settings.embedded_keys.len(),
-            keys: Rc::new(settings.embedded_keys.clone()),
+            embedded: settings.tokens.embedded_keys.len(),
+            keys: Rc::new(settings.tokens.embedded_keys.clone()),
             refresh: RefreshView::default(),
         }
     }

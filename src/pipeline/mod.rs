@@ -379,6 +379,7 @@ impl Pipeline {
             ))),
             Session::Probe(verified) => {
                 let url = gw
+                    .clerk
                     .fapi_base
                     .as_deref()
                     .map(clerk::probe_url)
@@ -406,7 +407,7 @@ impl Pipeline {
             Outcome::Respond(plan) => Flow::Done(respond_step(plan, log)),
             Outcome::Asset { url, auth_status } => {
                 let step = Step::FetchAsset { url };
-                let wait = gw.upstream_timeout_ms as i64 + DEADLINE_SLACK_MS;
+                let wait = gw.proxy.upstream_timeout_ms as i64 + DEADLINE_SLACK_MS;
                 Flow::Wait(
                     Waiting::Asset {
                         auth: auth_status,

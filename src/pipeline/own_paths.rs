@@ -105,7 +105,7 @@ fn display_name(claims: &serde_json::Map<String, Value>) -> Option<String> {
 /// Where the session page's "Sign in" goes, with `redirect_url` back to the page:
 /// [`Settings::sign_in_page`], or `None`.
 pub(crate) fn session_page_sign_in(gw: &Settings, public: &PublicUrl) -> Option<String> {
-    let target = sign_in_target(&gw.sign_in_page()?, public);
+    let target = sign_in_target(&gw.clerk.sign_in_page()?, public);
     let page = public.with_path_and_query("/__edgegate/");
     Some(response::sign_in_location(&target, &page.to_string()))
 }
@@ -164,13 +164,13 @@ fn health(
         "key_details": key_details(state),
         "jwks": jwks_health(gw, state),
         "algorithms": state.keys.keys.iter().map(|k| k.alg().as_str()).collect::<Vec<_>>(),
-        "trust_forwarded": gw.trust_forwarded,
-        "frontend_api": gw.fapi_base.as_ref().map(|_| match fapi {
+        "trust_forwarded": gw.hosts.trust_forwarded,
+        "frontend_api": gw.clerk.fapi_base.as_ref().map(|_| match fapi {
             FapiStatus::Up => "reachable",
             FapiStatus::Down => "unreachable",
             FapiStatus::Unknown => "unknown",
         }),
-        "outage_grace_seconds": gw.outage_grace_seconds,
+        "outage_grace_seconds": gw.clerk.outage_grace_seconds,
         "warnings": gw.warnings,
     });
     Decision {

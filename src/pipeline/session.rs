@@ -109,7 +109,7 @@ pub fn source(ctx: &mut Ctx, gw: &Settings) -> Source {
             gw.routes.accepted_tokens(&ctx.path)
         };
         Source::Bearer(Rc::clone(token), accepts)
-    } else if let Some(pk) = &gw.publishable {
+    } else if let Some(pk) = &gw.clerk.publishable {
         Source::Cookies(ctx.clerk_cookies(pk))
     } else {
         Source::Plain(token_source::find_session_token(&ctx.req.headers, None))
@@ -151,7 +151,7 @@ pub fn begin(
         let refused = Some(Err(TokenError::NeedsBackendApi));
         return decide(ctx, gw, source, refused, fapi);
     }
-    let max = gw.validation.max_token_bytes;
+    let max = gw.tokens.validation.max_token_bytes;
     match authenticate(token, check.keys, max, accepts, check.cache, ctx.now_ms) {
         Authn::Done(result) => decide(ctx, gw, source, Some(result), fapi),
         Authn::Verify(pending) => Session::Verify(pending),
@@ -203,7 +203,7 @@ pub fn decide(
 /// For the most common production mistake (http/https, www, ports): when the token's `azp` is
 /// refused, the log line's `detail` names it and the allowed parties (both public).
 fn note_azp_refusal(ctx: &mut Ctx, gw: &Settings, claims: &SessionClaims) {
-    let v = &gw.validation;
+    let v = &gw.tokens.validation;
     // A machine token's `azp` is not checked: it is no browser's.
     if v.authorized_parties.is_empty() || claims.auth.machine.is_some() {
         return;
@@ -246,14 +246,14 @@ fn token_session(
         Some(Err(e)) => return Session::Decided(signed_out(e)),
         Some(Ok(claims)) => claims,
     };
-    let v = &gw.validation;
+    let v = &gw.tokens.validation;
     match claims.check_as(accepts, v, ctx.now_ms) {
         Ok(()) => Session::Decided(SessionState {
             claims: Ok(claims),
             grace: false,
         }),
         Err(TokenError::Expired) if grace_allowed && claims.auth.machine.is_none() => {
-            let grace = gw.outage_grace_seconds;
+            let grace = gw.clerk.outage_grace_seconds;
             match clerk::grace_applies(&claims, v, grace, None, ctx.now_ms, fapi) {
                 GraceDecision::Accept { .. } => Session::Decided(SessionState {
                     claims: Ok(claims),
@@ -276,7 +276,7 @@ fn cookie_session(
     verified: Verified,
     fapi: FapiStatus,
 ) -> Session {
-    let Some(pk) = &gw.publishable else {
+    let Some(pk) = &gw.clerk.publishable else {
         return Session::Decided(signed_out(TokenError::Missing));
     };
     let outcome = match &verified {
@@ -296,9 +296,9 @@ fn cookie_session(
         dev_browser_in_query: params.dev_browser.is_some(),
         redirect_count: cookies.redirect_count,
         session: outcome,
-        validation: &gw.validation,
-        outage_grace_seconds: gw.outage_grace_seconds,
-        fapi_status: if gw.fapi_base.is_some() {
+        validation: &gw.tokens.validation,
+        outage_grace_seconds: gw.clerk.outage_grace_seconds,
+        fapi_status: if gw.clerk.fapi_base.is_some() {
             fapi
         } else {
             FapiStatus::Up
@@ -335,8 +335,8 @@ fn follow_cookie_rules(
         clerk::BrowserDecision::Grace { .. } => Session::Decided(with_claims(verified, true)),
         clerk::BrowserDecision::NeedOutageCheck => Session::Probe(verified),
         clerk::BrowserDecision::Handshake { .. }
-            if gw.outage_grace_seconds > 0
-                && gw.fapi_base.is_some()
+            if gw.clerk.outage_grace_seconds > 0
+                && gw.clerk.fapi_base.is_some()
                 && fapi == FapiStatus::Unknown =>
         {
             // With outage grace on, a handshake is preceded by the outage check (cached 30 s):
@@ -361,7 +361,7 @@ fn handshake_redirect(
     cookies: &ClerkCookies,
     reason: clerk::Reason,
 ) -> Session {
-    let Some(pk) = &gw.publishable else {
+    let Some(pk) = &gw.clerk.publishable else {
         return Session::Decided(signed_out(reason));
     };
     let params = ctx.handshake_params();
@@ -370,7 +370,7 @@ fn handshake_redirect(
         params.dev_browser.as_deref(),
         cookies.dev_browser.as_deref(),
     );
-    let redirect = gw.fapi_base.as_deref().map(|base| {
+    let redirect = gw.clerk.fapi_base.as_deref().map(|base| {
         clerk::handshake_redirect(
             base,
             &ctx.public.to_string(),
@@ -400,14 +400,15 @@ fn satellite_sync(
     cookies: &ClerkCookies,
     fapi: FapiStatus,
 ) -> Option<Session> {
-    let pk = gw.publishable.as_ref()?;
+    let pk = gw.clerk.publishable.as_ref()?;
     if ctx.gateway_own {
         return None;
     }
     let dest = ctx.req.headers.get("sec-fetch-dest");
     let accept = ctx.req.headers.get("accept");
-    if !gw.satellite.is_satellite {
-        let answers = gw.satellite.has_satellites() && pk.instance == clerk::Instance::Development;
+    if !gw.clerk.satellite.is_satellite {
+        let answers =
+            gw.clerk.satellite.has_satellites() && pk.instance == clerk::Instance::Development;
         let eligible = answers && clerk::is_eligible(&ctx.req.method, dest, accept);
         return eligible.then(|| primary_answer(ctx, gw, cookies)).flatten();
     }
@@ -416,7 +417,7 @@ fn satellite_sync(
         is_public: ctx.is_public,
         synced: clerk::SyncStatus::from_query(ctx.query.as_deref()),
         has_cookies: cookies.session.is_some() || cookies.client_uat != 0,
-        auto_sync: gw.satellite.auto_sync,
+        auto_sync: gw.clerk.satellite.auto_sync,
         redirect_count: cookies.redirect_count,
     };
     let reason = clerk::Reason::SatelliteNeedsSyncing;
@@ -447,8 +448,9 @@ fn sync_redirect(
 ) -> Session {
     let reason = clerk::Reason::SatelliteNeedsSyncing;
     let public = ctx.public.to_string();
-    let plan = match (pk.instance, gw.fapi_base.as_deref()) {
+    let plan = match (pk.instance, gw.clerk.fapi_base.as_deref()) {
         (clerk::Instance::Development, _) => gw
+            .clerk
             .sign_in_url
             .as_deref()
             .ok_or(clerk::RedirectError::BadUrl)
@@ -478,7 +480,8 @@ fn sync_redirect(
 /// dev-browser token and `__clerk_synced=true`, only to an origin in `SATELLITE_DOMAINS`.
 fn primary_answer(ctx: &mut Ctx, gw: &Settings, cookies: &ClerkCookies) -> Option<Session> {
     let raw = clerk::query_param(ctx.query.as_deref(), clerk::REDIRECT_URL_PARAM)?;
-    let Some(satellite) = clerk::safe_satellite_url(&raw, &gw.satellite.satellite_origins) else {
+    let Some(satellite) = clerk::safe_satellite_url(&raw, &gw.clerk.satellite.satellite_origins)
+    else {
         ctx.log.detail = Some("satellite-redirect-url-refused".into());
         return None;
     };
@@ -504,7 +507,7 @@ fn primary_answer(ctx: &mut Ctx, gw: &Settings, cookies: &ClerkCookies) -> Optio
 /// through the handshake once (`__clerk_redirect_count` 0), never on a public route.
 fn from_a_satellite(ctx: &Ctx, gw: &Settings, cookies: &ClerkCookies, fapi: FapiStatus) -> bool {
     let headers = &ctx.req.headers;
-    gw.satellite.has_satellites()
+    gw.clerk.satellite.has_satellites()
         && !ctx.is_public
         && cookies.redirect_count == 0
         && fapi != FapiStatus::Down
@@ -512,7 +515,7 @@ fn from_a_satellite(ctx: &Ctx, gw: &Settings, cookies: &ClerkCookies, fapi: Fapi
         && clerk::is_satellite_referrer(
             headers.get("referer"),
             &ctx.public.origin(),
-            &gw.satellite.satellite_origins,
+            &gw.clerk.satellite.satellite_origins,
         )
 }
 
@@ -546,10 +549,10 @@ fn org_sync(
     let request = clerk::OrgSyncRequest {
         redirectable: page_load
             && cookies.is_some()
-            && gw.publishable.is_some()
-            && gw.fapi_base.is_some(),
+            && gw.clerk.publishable.is_some()
+            && gw.clerk.fapi_base.is_some(),
         redirect_count: cookies.map_or(0, |c| c.redirect_count),
-        check_outage_first: gw.outage_grace_seconds > 0,
+        check_outage_first: gw.clerk.outage_grace_seconds > 0,
         fapi_status: fapi,
     };
     match (clerk::org_sync_decision(&request), cookies) {
@@ -572,11 +575,12 @@ fn org_sync(
 /// What the path asks to be active, when it is not what the session has. Public routes (and
 /// the gateway's own paths) are never synced, nor machine tokens (no active organisation).
 fn org_sync_target(ctx: &Ctx, gw: &Settings, state: &SessionState) -> Option<clerk::OrgSyncTarget> {
-    if gw.org_sync.is_empty() || ctx.is_public || ctx.preflight {
+    if gw.clerk.org_sync.is_empty() || ctx.is_public || ctx.preflight {
         return None;
     }
     let auth = state.auth().filter(|a| a.machine.is_none())?;
-    gw.org_sync
+    gw.clerk
+        .org_sync
         .target(&ctx.path)
         .filter(|target| target.must_activate(auth))
 }
@@ -605,7 +609,7 @@ fn org_sync_redirect(
     target: &clerk::OrgSyncTarget,
     state: &SessionState,
 ) -> Session {
-    let (Some(pk), Some(base)) = (&gw.publishable, gw.fapi_base.as_deref()) else {
+    let (Some(pk), Some(base)) = (&gw.clerk.publishable, gw.clerk.fapi_base.as_deref()) else {
         return Session::Respond(Box::new(org_mismatch(ctx, state)));
     };
     let params = ctx.handshake_params();
