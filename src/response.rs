@@ -228,118 +228,9 @@ pub fn render(rejection: &Rejection) -> ResponsePlan {
         h("X-Edgegate-Auth-Reason", rejection.code()),
         h("X-Content-Type-Options", "nosniff"),
     ];
-    let (status, content_type, body) = match rejection {
-        Rejection::Unauthenticated {
-            reason,
-            page_load: true,
-            sign_in: Some(location),
-        } => {
-            let _ = reason;
-            headers.push(h("Location", location));
-            (307, None, String::new())
-        }
-        Rejection::Unauthenticated {
-            reason,
-            page_load: true,
-            sign_in: None,
-        } => {
-            headers.push(h("WWW-Authenticate", WWW_AUTHENTICATE));
-            headers.push(h(
-                "Content-Security-Policy",
-                "default-src 'none'; style-src 'unsafe-inline'",
-            ));
-            (401, Some(HTML), signed_out_page(reason.code()))
-        }
-        Rejection::Unauthenticated { reason, .. } => {
-            headers.push(h("WWW-Authenticate", WWW_AUTHENTICATE));
-            (
-                401,
-                Some(JSON),
-                json!({"error": "unauthenticated", "reason": reason.code()}).to_string(),
-            )
-        }
-        Rejection::Forbidden {
-            reason,
-            page_load: true,
-        } => {
-            headers.push(h(
-                "Content-Security-Policy",
-                "default-src 'none'; style-src 'unsafe-inline'",
-            ));
-            (403, Some(HTML), forbidden_page(reason.code()))
-        }
-        Rejection::Forbidden { reason, .. } => (
-            403,
-            Some(JSON),
-            json!({"error": "forbidden", "reason": reason.code()}).to_string(),
-        ),
-        Rejection::ReverificationRequired {
-            need,
-            page_load: false,
-        } => (403, Some(JSON), reverification_error(need).to_string()),
-        Rejection::ReverificationRequired {
-            need,
-            page_load: true,
-        } => {
-            headers.push(h(
-                "Content-Security-Policy",
-                "default-src 'none'; style-src 'unsafe-inline'",
-            ));
-            (403, Some(HTML), reverification_page(need))
-        }
-        Rejection::BadRequest { reason } => (
-            400,
-            Some(JSON),
-            json!({"error": "bad-request", "reason": reason.code()}).to_string(),
-        ),
-        Rejection::UriTooLong { reason } => (
-            414,
-            Some(JSON),
-            json!({"error": "uri-too-long", "reason": reason.code()}).to_string(),
-        ),
-        Rejection::MethodNotAllowed { reason } => {
-            headers.push(h("Allow", "GET, HEAD"));
-            (
-                405,
-                Some(JSON),
-                json!({"error": "method-not-allowed", "reason": reason.code()}).to_string(),
-            )
-        }
-        Rejection::OriginUnreachable { .. } => (
-            502,
-            Some(JSON),
-            json!({"error": "origin-unreachable"}).to_string(),
-        ),
-        Rejection::OriginTimeout { .. } => (
-            504,
-            Some(JSON),
-            json!({"error": "origin-timeout"}).to_string(),
-        ),
-        Rejection::Misconfigured { page_load: true } => {
-            headers.push(h(
-                "Content-Security-Policy",
-                "default-src 'none'; style-src 'unsafe-inline'",
-            ));
-            (503, Some(HTML), misconfigured_page())
-        }
-        Rejection::Misconfigured { page_load: false } => (
-            503,
-            Some(JSON),
-            json!({"error": "misconfigured", "health": "/__edgegate/health"}).to_string(),
-        ),
-        Rejection::Unavailable { reason } => {
-            headers.push(h("Retry-After", "1"));
-            (
-                503,
-                Some(JSON),
-                json!({"error": "unavailable", "reason": reason.code()}).to_string(),
-            )
-        }
-        Rejection::HealthInvalid { problems } => (
-            503,
-            Some(JSON),
-            json!({"valid": false, "problems": problems}).to_string(),
-        ),
+    let (status, content_type, body) = match page_answer(rejection, &mut headers) {
+        Some(answer) => answer,
+        None => api_answer(rejection, &mut headers),
     };
     if let Some(ct) = content_type {
         headers.push(h("Content-Type", ct));
@@ -349,6 +240,103 @@ pub fn render(rejection: &Rejection) -> ResponsePlan {
         headers,
         body,
     }
+}
+
+/// Status, content type and body of a rendered rejection.
+type Answer = (u16, Option<&'static str>, String);
+
+/// A browser page load's answer: the sign-in redirect or a small HTML page; `None` for every
+/// other rejection (they are answered as JSON).
+fn page_answer(rejection: &Rejection, headers: &mut Vec<(String, String)>) -> Option<Answer> {
+    let answer = match rejection {
+        Rejection::Unauthenticated {
+            page_load: true,
+            sign_in: Some(location),
+            ..
+        } => {
+            headers.push(h("Location", location));
+            (307, None, String::new())
+        }
+        Rejection::Unauthenticated {
+            reason,
+            page_load: true,
+            sign_in: None,
+        } => {
+            headers.push(h("WWW-Authenticate", WWW_AUTHENTICATE));
+            html_answer(headers, 401, signed_out_page(reason.code()))
+        }
+        Rejection::Forbidden {
+            reason,
+            page_load: true,
+        } => html_answer(headers, 403, forbidden_page(reason.code())),
+        Rejection::ReverificationRequired {
+            need,
+            page_load: true,
+        } => html_answer(headers, 403, reverification_page(need)),
+        Rejection::Misconfigured { page_load: true } => {
+            html_answer(headers, 503, misconfigured_page())
+        }
+        _ => return None,
+    };
+    Some(answer)
+}
+
+/// One of the gateway's HTML pages, which load nothing and style themselves inline.
+fn html_answer(headers: &mut Vec<(String, String)>, status: u16, page: String) -> Answer {
+    headers.push(h(
+        "Content-Security-Policy",
+        "default-src 'none'; style-src 'unsafe-inline'",
+    ));
+    (status, Some(HTML), page)
+}
+
+/// The JSON answer, for API calls and for every rejection that has no page.
+fn api_answer(rejection: &Rejection, headers: &mut Vec<(String, String)>) -> Answer {
+    let (status, body) = match rejection {
+        Rejection::Unauthenticated { reason, .. } => {
+            headers.push(h("WWW-Authenticate", WWW_AUTHENTICATE));
+            (
+                401,
+                json!({"error": "unauthenticated", "reason": reason.code()}),
+            )
+        }
+        Rejection::Forbidden { reason, .. } => {
+            (403, json!({"error": "forbidden", "reason": reason.code()}))
+        }
+        Rejection::ReverificationRequired { need, .. } => (403, reverification_error(need)),
+        Rejection::BadRequest { reason } => (
+            400,
+            json!({"error": "bad-request", "reason": reason.code()}),
+        ),
+        Rejection::UriTooLong { reason } => (
+            414,
+            json!({"error": "uri-too-long", "reason": reason.code()}),
+        ),
+        Rejection::MethodNotAllowed { reason } => {
+            headers.push(h("Allow", "GET, HEAD"));
+            (
+                405,
+                json!({"error": "method-not-allowed", "reason": reason.code()}),
+            )
+        }
+        Rejection::OriginUnreachable { .. } => (502, json!({"error": "origin-unreachable"})),
+        Rejection::OriginTimeout { .. } => (504, json!({"error": "origin-timeout"})),
+        Rejection::Misconfigured { .. } => (
+            503,
+            json!({"error": "misconfigured", "health": "/__edgegate/health"}),
+        ),
+        Rejection::Unavailable { reason } => {
+            headers.push(h("Retry-After", "1"));
+            (
+                503,
+                json!({"error": "unavailable", "reason": reason.code()}),
+            )
+        }
+        Rejection::HealthInvalid { problems } => {
+            (503, json!({"valid": false, "problems": problems}))
+        }
+    };
+    (status, Some(JSON), body.to_string())
 }
 
 /// The small page for signed-out page loads when no `SIGN_IN_URL` is configured. The reason is
@@ -377,7 +365,7 @@ fn misconfigured_page() -> String {
         "Gateway not configured",
         "This site's gateway (edgegate) is running, but its settings are missing or invalid, so it serves no pages yet. \
 If you run this site: <a href=\"/__edgegate/health\">/__edgegate/health</a> lists each setting that needs fixing, \
-and the Settings section of edgegate's README says what each one takes.",
+and edgegate's settings (docs/settings.md, linked from its README) say what each one takes.",
         "misconfigured",
     )
 }

@@ -583,11 +583,11 @@ fn clerk_names_are_aliases_and_a_setting_given_twice_is_a_problem() {
     let _ = gw;
     let s = settings(&[("CLERK_PUBLISHABLE_KEY", pk)]);
     let parsed = Settings::from_settings(&|n: &str| s.get(n).cloned()).expect("alias accepted");
-    assert!(parsed.publishable.is_some());
+    assert!(parsed.clerk.publishable.is_some());
     let s = settings(&[("CLERK_FRONTEND_API", "clerk.edgegate.test")]);
     let parsed = Settings::from_settings(&|n: &str| s.get(n).cloned()).expect("host alias");
     assert_eq!(
-        parsed.fapi_base.as_deref(),
+        parsed.clerk.fapi_base.as_deref(),
         Some("https://clerk.edgegate.test")
     );
     let s = settings(&[("PUBLISHABLE_KEY", pk), ("CLERK_PUBLISHABLE_KEY", pk)]);

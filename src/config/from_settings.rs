@@ -6,7 +6,7 @@ use super::read_keys::{read_jwks_url, read_keys_and_validation};
 use super::read_proxy::{read_proxy, read_reporting};
 use super::read_routes::read_routes;
 use super::reader::{ConfigError, Reader};
-use super::settings::Settings;
+use super::settings::{ClerkSettings, HostSettings, OriginSettings, Settings, TokenSettings};
 use std::rc::Rc;
 
 impl Settings {
@@ -35,32 +35,35 @@ impl Settings {
                 .collect();
 
         match (core.keys, proxy.origin) {
-            (Some(keys), Some((origin, proxy_settings))) if r.problems.is_empty() => {
-                let embedded_keys = keys.len();
-                Ok(Settings {
-                    keys,
-                    jwks,
-                    embedded_keys,
-                    key_refresh: crate::jwks::RefreshView::default(),
+            (Some(keys), Some((origin, headers))) if r.problems.is_empty() => Ok(Settings {
+                tokens: TokenSettings {
                     validation: core.validation,
-                    origin: Rc::new(origin),
-                    routes,
-                    proxy: proxy_settings,
+                    embedded_keys: keys,
+                },
+                clerk: ClerkSettings {
                     publishable: with_satellite_frontend_api(clerk.publishable, &satellite),
                     fapi_base,
-                    party_hosts,
                     sign_in_url: clerk.sign_in_url,
                     outage_grace_seconds: clerk.outage_grace_seconds,
                     org_sync: clerk.org_sync,
                     satellite,
-                    trust_forwarded: proxy.trust_forwarded,
-                    allowed_hosts: proxy.allowed_hosts,
+                },
+                proxy: OriginSettings {
+                    origin: Rc::new(origin),
+                    headers,
                     upstream_timeout_ms: proxy.upstream_timeout_ms,
                     preflight: proxy.preflight,
-                    warnings: Vec::new(),
-                    reporting,
-                })
-            }
+                },
+                hosts: HostSettings {
+                    trust_forwarded: proxy.trust_forwarded,
+                    allowed: proxy.allowed_hosts,
+                    party_hosts,
+                },
+                routes,
+                jwks,
+                reporting,
+                warnings: Vec::new(),
+            }),
             _ => Err(r.problems),
         }
     }

@@ -23,6 +23,7 @@ mod unknown_settings;
 pub use reader::{parse_bool, ConfigError, Lookup};
 pub use setting_names::{ALIASES, SETTING_NAMES};
 pub use settings::{
-    PreflightMode, Reporting, Settings, DEFAULT_UPSTREAM_TIMEOUT_MS, MAX_OUTAGE_GRACE_SECONDS,
+    ClerkSettings, HostSettings, OriginSettings, PreflightMode, Reporting, Settings, TokenSettings,
+    DEFAULT_UPSTREAM_TIMEOUT_MS, MAX_OUTAGE_GRACE_SECONDS,
 };
 pub use unknown_settings::unknown_setting_warnings;

@@ -2,12 +2,13 @@
 //! `OUTAGE_GRACE_SECONDS`, organisation sync, and the satellite settings checked against them.
 
 use super::reader::Reader;
+use super::setting_names as name;
 use super::settings::MAX_OUTAGE_GRACE_SECONDS;
 use crate::clerk::PublishableKey;
 use crate::web_url::is_loopback_host;
 
 /// What the Clerk reader found.
-pub(super) struct ClerkSettings {
+pub(super) struct ClerkRead {
     pub(super) sign_in_url: Option<String>,
     /// `PUBLISHABLE_KEY` was given (valid or not).
     pub(super) publishable_given: bool,
@@ -21,34 +22,40 @@ pub(super) struct ClerkSettings {
 
 /// Clerk and the handshake: `SIGN_IN_URL`, `PUBLISHABLE_KEY`, `FRONTEND_API_URL`,
 /// `OUTAGE_GRACE_SECONDS`, the organisation-sync patterns, and the Frontend API they name.
-pub(super) fn read_clerk<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> ClerkSettings {
+pub(super) fn read_clerk<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> ClerkRead {
     let sign_in_url = read_sign_in_url(r);
-    let publishable_key = r.raw("PUBLISHABLE_KEY");
+    let publishable_key = r.raw(name::PUBLISHABLE_KEY);
     if let Some(pk) = &publishable_key {
         if !(pk.starts_with("pk_test_") || pk.starts_with("pk_live_")) {
-            r.problem("PUBLISHABLE_KEY", "must start with pk_test_ or pk_live_");
+            r.problem(
+                name::PUBLISHABLE_KEY,
+                "must start with pk_test_ or pk_live_",
+            );
         }
     }
-    let frontend_api_url = r.raw("FRONTEND_API_URL").and_then(|v| {
-        let u = r.url("FRONTEND_API_URL", &v, true)?;
+    let frontend_api_url = r.raw(name::FRONTEND_API_URL).and_then(|v| {
+        let u = r.url(name::FRONTEND_API_URL, &v, true)?;
         if u.scheme() == "http" && !is_loopback_host(&u) {
-            r.problem("FRONTEND_API_URL", "must be https (http only on loopback)");
+            r.problem(
+                name::FRONTEND_API_URL,
+                "must be https (http only on loopback)",
+            );
             return None;
         }
         Some(u)
     });
-    let outage_grace_seconds = r.int("OUTAGE_GRACE_SECONDS", 0, 0, MAX_OUTAGE_GRACE_SECONDS);
+    let outage_grace_seconds = r.int(name::OUTAGE_GRACE_SECONDS, 0, 0, MAX_OUTAGE_GRACE_SECONDS);
     let org_sync = read_org_sync(r);
     let publishable = publishable_key.as_deref().and_then(|pk| {
         let parsed = PublishableKey::parse(pk);
         if parsed.is_none() && (pk.starts_with("pk_test_") || pk.starts_with("pk_live_")) {
-            r.problem("PUBLISHABLE_KEY", "not a valid Clerk publishable key");
+            r.problem(name::PUBLISHABLE_KEY, "not a valid Clerk publishable key");
         }
         parsed
     });
     let fapi_base =
         crate::clerk::frontend_api_base(frontend_api_url.as_ref(), publishable.as_ref());
-    ClerkSettings {
+    ClerkRead {
         sign_in_url,
         publishable_given: publishable_key.is_some(),
         publishable,
@@ -61,17 +68,20 @@ pub(super) fn read_clerk<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -
 
 /// `SIGN_IN_URL`: an absolute http(s) URL, or a path on this host (starting with one `/`).
 fn read_sign_in_url<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> Option<String> {
-    let v = r.raw("SIGN_IN_URL")?;
+    let v = r.raw(name::SIGN_IN_URL)?;
     if v.starts_with('/') && !v.starts_with("//") && !v.contains('\\') {
         // A path on this host: resolved against the public URL per request.
         let valid = !v.bytes().any(|b| b.is_ascii_control() || b == b' ');
         if !valid {
-            r.problem("SIGN_IN_URL", "path contains spaces or control characters");
+            r.problem(
+                name::SIGN_IN_URL,
+                "path contains spaces or control characters",
+            );
             return None;
         }
         Some(v)
     } else {
-        r.url("SIGN_IN_URL", &v, true).map(|u| u.to_string())
+        r.url(name::SIGN_IN_URL, &v, true).map(|u| u.to_string())
     }
 }
 
@@ -98,13 +108,13 @@ pub(super) fn with_satellite_frontend_api(
 /// Frontend API (`https://clerk.<DOMAIN>`).
 pub(super) fn read_satellite<F: Fn(&str) -> Option<String>>(
     r: &mut Reader<'_, F>,
-    clerk: &ClerkSettings,
+    clerk: &ClerkRead,
 ) -> (crate::clerk::SatelliteSettings, Option<String>) {
     let input = crate::clerk::SatelliteInput {
-        is_satellite: r.bool("IS_SATELLITE", false),
-        domain: r.raw("DOMAIN"),
-        auto_sync: r.bool("SATELLITE_AUTO_SYNC", false),
-        satellite_domains: r.list("SATELLITE_DOMAINS"),
+        is_satellite: r.bool(name::IS_SATELLITE, false),
+        domain: r.raw(name::DOMAIN),
+        auto_sync: r.bool(name::SATELLITE_AUTO_SYNC, false),
+        satellite_domains: r.list(name::SATELLITE_DOMAINS),
         publishable_given: clerk.publishable_given,
         instance: clerk.publishable.as_ref().map(|pk| pk.instance),
         frontend_api_given: clerk.frontend_api_given,
@@ -127,8 +137,8 @@ pub(super) fn read_satellite<F: Fn(&str) -> Option<String>>(
 /// `ORGANIZATION_PATTERNS` and `PERSONAL_ACCOUNT_PATTERNS` (see `clerk::org_sync`); invalid
 /// patterns are problems naming the entry and fragment, and read as none.
 fn read_org_sync<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> crate::clerk::OrgSync {
-    let org = r.raw("ORGANIZATION_PATTERNS");
-    let personal = r.raw("PERSONAL_ACCOUNT_PATTERNS");
+    let org = r.raw(name::ORGANIZATION_PATTERNS);
+    let personal = r.raw(name::PERSONAL_ACCOUNT_PATTERNS);
     crate::clerk::OrgSync::from_settings(org.as_deref(), personal.as_deref()).unwrap_or_else(
         |problems| {
             for (setting, problem) in problems {

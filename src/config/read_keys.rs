@@ -2,6 +2,7 @@
 //! form), the token policy's settings, and `JWKS_URL` (where extra keys are fetched from).
 
 use super::reader::{Reader, NON_ASCII_HOST};
+use super::setting_names as name;
 use crate::keys::{parse_key_set, KeySet};
 use crate::token::{Validation, DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_TOKEN_BYTES, MAX_CLOCK_SKEW_MS};
 use crate::web_url::{is_loopback_host, WebUrl as Url};
@@ -28,44 +29,51 @@ pub(super) fn read_keys_and_validation<F: Fn(&str) -> Option<String>>(
     r: &mut Reader<'_, F>,
 ) -> CoreSettings {
     let keys = r
-        .required("CLERK_JWT_KEY")
+        .required(name::CLERK_JWT_KEY)
         .and_then(|raw| match parse_key_set(&raw) {
             Ok(k) => Some(k),
             Err(e) => {
-                r.problem("CLERK_JWT_KEY", format!("{} ({e})", e.code()));
+                r.problem(name::CLERK_JWT_KEY, format!("{} ({e})", e.code()));
                 None
             }
         });
     let mut parties = Vec::new();
-    if r.required("AUTHORIZED_PARTIES").is_some() {
-        for p in r.list("AUTHORIZED_PARTIES") {
+    if r.required(name::AUTHORIZED_PARTIES).is_some() {
+        for p in r.list(name::AUTHORIZED_PARTIES) {
             match origin_of(&p) {
                 Some(o) => parties.push(o),
-                None if !p.is_ascii() => r.problem("AUTHORIZED_PARTIES", NON_ASCII_HOST),
+                None if !p.is_ascii() => r.problem(name::AUTHORIZED_PARTIES, NON_ASCII_HOST),
                 None => r.problem(
-                    "AUTHORIZED_PARTIES",
+                    name::AUTHORIZED_PARTIES,
                     "each entry must be an origin such as https://app.example.com",
                 ),
             }
         }
     }
     let origin_url = r
-        .required("ORIGIN_URL")
-        .and_then(|v| r.url("ORIGIN_URL", &v, false));
+        .required(name::ORIGIN_URL)
+        .and_then(|v| r.url(name::ORIGIN_URL, &v, false));
     let mut validation = Validation::default().with_authorized_parties(&parties);
-    validation.clock_skew_ms = r.int("CLOCK_SKEW_MS", DEFAULT_CLOCK_SKEW_MS, 0, MAX_CLOCK_SKEW_MS);
+    validation.clock_skew_ms = r.int(
+        name::CLOCK_SKEW_MS,
+        DEFAULT_CLOCK_SKEW_MS,
+        0,
+        MAX_CLOCK_SKEW_MS,
+    );
     validation.max_token_bytes = r.int(
-        "MAX_TOKEN_BYTES",
+        name::MAX_TOKEN_BYTES,
         DEFAULT_MAX_TOKEN_BYTES as i64,
         512,
         65_536,
     ) as usize;
-    validation.allow_missing_azp = r.choice("AZP_MISSING", &["reject", "allow"]) == Some("allow");
-    validation.allow_missing_sid = r.choice("SID_MISSING", &["reject", "allow"]) == Some("allow");
+    validation.allow_missing_azp =
+        r.choice(name::AZP_MISSING, &["reject", "allow"]) == Some("allow");
+    validation.allow_missing_sid =
+        r.choice(name::SID_MISSING, &["reject", "allow"]) == Some("allow");
     validation.pending_is_signed_in =
-        r.choice("PENDING_SESSIONS", &["signed-out", "signed-in"]) == Some("signed-in");
-    validation.issuer = r.raw("ISSUER");
-    let audience = r.list("AUDIENCE");
+        r.choice(name::PENDING_SESSIONS, &["signed-out", "signed-in"]) == Some("signed-in");
+    validation.issuer = r.raw(name::ISSUER);
+    let audience = r.list(name::AUDIENCE);
     validation.audience = (!audience.is_empty()).then_some(audience);
     CoreSettings {
         keys,
@@ -80,14 +88,14 @@ pub(super) fn read_jwks_url<F: Fn(&str) -> Option<String>>(
     r: &mut Reader<'_, F>,
     fapi_base: Option<&str>,
 ) -> Option<crate::jwks::JwksSource> {
-    let raw = r.raw("JWKS_URL")?;
+    let raw = r.raw(name::JWKS_URL)?;
     if raw.eq_ignore_ascii_case("off") {
         return None;
     }
     if raw.eq_ignore_ascii_case("auto") {
         let Some(base) = fapi_base else {
             r.problem(
-                "JWKS_URL",
+                name::JWKS_URL,
                 "auto needs PUBLISHABLE_KEY (or FRONTEND_API_URL) to name the Frontend API",
             );
             return None;
@@ -96,10 +104,10 @@ pub(super) fn read_jwks_url<F: Fn(&str) -> Option<String>>(
             url: crate::jwks::auto_url(base),
         });
     }
-    let u = r.url("JWKS_URL", &raw, false)?;
+    let u = r.url(name::JWKS_URL, &raw, false)?;
     if u.scheme() == "http" && !is_loopback_host(&u) {
         r.problem(
-            "JWKS_URL",
+            name::JWKS_URL,
             "must be https (http only on loopback), auto or off",
         );
         return None;

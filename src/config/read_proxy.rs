@@ -3,6 +3,7 @@
 //! (`LOG_REQUESTS`, `AUTH_STATUS_HEADER`).
 
 use super::reader::Reader;
+use super::setting_names as name;
 use super::settings::{PreflightMode, Reporting, DEFAULT_UPSTREAM_TIMEOUT_MS};
 use crate::proxy::{HeaderPattern, Origin, ProxySettings};
 use crate::web_url::WebUrl as Url;
@@ -10,12 +11,12 @@ use crate::web_url::WebUrl as Url;
 /// `LOG_REQUESTS` and `AUTH_STATUS_HEADER`.
 pub(super) fn read_reporting<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> Reporting {
     let log_allowed = !matches!(
-        r.choice("LOG_REQUESTS", &["all", "refusals"]),
+        r.choice(name::LOG_REQUESTS, &["all", "refusals"]),
         Some("refusals")
     );
     Reporting {
         log_allowed,
-        status_header: r.bool("AUTH_STATUS_HEADER", true),
+        status_header: r.bool(name::AUTH_STATUS_HEADER, true),
     }
 }
 
@@ -36,20 +37,20 @@ pub(super) fn read_proxy<F: Fn(&str) -> Option<String>>(
     r: &mut Reader<'_, F>,
     origin_url: Option<Url>,
 ) -> ProxyRead {
-    let trust_forwarded = r.bool("TRUST_FORWARDED", false);
-    let hosts = r.list("ALLOWED_HOSTS");
+    let trust_forwarded = r.bool(name::TRUST_FORWARDED, false);
+    let hosts = r.list(name::ALLOWED_HOSTS);
     let allowed_hosts =
         (!hosts.is_empty()).then(|| hosts.into_iter().map(|h| h.to_ascii_lowercase()).collect());
     let upstream_timeout_ms = r.int(
-        "UPSTREAM_TIMEOUT_MS",
+        name::UPSTREAM_TIMEOUT_MS,
         DEFAULT_UPSTREAM_TIMEOUT_MS as i64,
         1,
         600_000,
     ) as u64;
-    let assertion_secret = r.raw("ORIGIN_ASSERTION_SECRET").and_then(|s| {
+    let assertion_secret = r.raw(name::ORIGIN_ASSERTION_SECRET).and_then(|s| {
         if s.len() < 32 {
             r.problem(
-                "ORIGIN_ASSERTION_SECRET",
+                name::ORIGIN_ASSERTION_SECRET,
                 "must be at least 32 characters (use a random value)",
             );
             None
@@ -58,16 +59,16 @@ pub(super) fn read_proxy<F: Fn(&str) -> Option<String>>(
         }
     });
     let forward_claims = read_forward_claims(r);
-    let forward_token = r.bool("FORWARD_TOKEN", true);
+    let forward_token = r.bool(name::FORWARD_TOKEN, true);
     let strip_request_headers = read_strip_request_headers(r);
-    let preflight = match r.choice("CORS_PREFLIGHT", &["origin", "edge"]) {
+    let preflight = match r.choice(name::CORS_PREFLIGHT, &["origin", "edge"]) {
         Some("edge") => PreflightMode::AnswerAtEdge,
         _ => PreflightMode::PassToOrigin,
     };
     let origin = origin_url.and_then(|u| match Origin::parse(&u.to_string()) {
         Ok(o) => Some(o),
         Err(e) => {
-            r.problem("ORIGIN_URL", e.code());
+            r.problem(name::ORIGIN_URL, e.code());
             None
         }
     });
@@ -92,7 +93,7 @@ pub(super) fn read_proxy<F: Fn(&str) -> Option<String>>(
 
 /// `FORWARD_CLAIMS`: claim names of letters, digits, `_` and `-`, at most 64 characters.
 fn read_forward_claims<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> Vec<String> {
-    let forward_claims = r.list("FORWARD_CLAIMS");
+    let forward_claims = r.list(name::FORWARD_CLAIMS);
     let problem = forward_claims.iter().find_map(|name| {
         let charset = name
             .bytes()
@@ -106,7 +107,7 @@ fn read_forward_claims<F: Fn(&str) -> Option<String>>(r: &mut Reader<'_, F>) -> 
         }
     });
     if let Some(problem) = problem {
-        r.problem("FORWARD_CLAIMS", problem);
+        r.problem(name::FORWARD_CLAIMS, problem);
     }
     forward_claims
 }
@@ -116,12 +117,12 @@ fn read_strip_request_headers<F: Fn(&str) -> Option<String>>(
     r: &mut Reader<'_, F>,
 ) -> Vec<HeaderPattern> {
     let mut patterns = Vec::new();
-    for entry in r.list("STRIP_REQUEST_HEADERS") {
+    for entry in r.list(name::STRIP_REQUEST_HEADERS) {
         match HeaderPattern::parse(&entry) {
             Some(p) => patterns.push(p),
             None => {
                 r.problem(
-                    "STRIP_REQUEST_HEADERS",
+                    name::STRIP_REQUEST_HEADERS,
                     "each entry must be a header name, or a name prefix ending in *",
                 );
                 break;

@@ -2,6 +2,7 @@
 //! path kept public.
 
 use super::reader::Reader;
+use super::setting_names as name;
 use crate::routes::RouteTable;
 
 /// `PUBLIC_ROUTES` or `PROTECTED_ROUTES` (not both) and `ROUTE_RULES`, with the `SIGN_IN_URL`
@@ -11,12 +12,12 @@ pub(super) fn read_routes<F: Fn(&str) -> Option<String>>(
     r: &mut Reader<'_, F>,
     sign_in_url: Option<&str>,
 ) -> RouteTable {
-    let public = r.raw("PUBLIC_ROUTES").unwrap_or_default();
-    let rules = r.raw("ROUTE_RULES").unwrap_or_default();
-    let protected = r.raw("PROTECTED_ROUTES");
+    let public = r.raw(name::PUBLIC_ROUTES).unwrap_or_default();
+    let rules = r.raw(name::ROUTE_RULES).unwrap_or_default();
+    let protected = r.raw(name::PROTECTED_ROUTES);
     if protected.is_some() && !public.is_empty() {
         r.problem(
-            "PROTECTED_ROUTES",
+            name::PROTECTED_ROUTES,
             "set together with PUBLIC_ROUTES: set one of them (with PROTECTED_ROUTES every \
              other path is public; with PUBLIC_ROUTES every other path needs a session)",
         );
@@ -33,7 +34,7 @@ pub(super) fn read_routes<F: Fn(&str) -> Option<String>>(
         .is_some_and(|raw| raw.split([',', '\n']).all(|p| p.trim().is_empty()))
     {
         r.problem(
-            "PROTECTED_ROUTES",
+            name::PROTECTED_ROUTES,
             "lists no pattern (it would make every path public): list the protected patterns \
              or remove it",
         );
@@ -42,8 +43,8 @@ pub(super) fn read_routes<F: Fn(&str) -> Option<String>>(
         r.problem(e.setting, e.problem());
         // One problem per setting, every setting at once: the other table may be wrong too.
         let other = match e.setting {
-            "PUBLIC_ROUTES" => RouteTable::from_settings("", &rules).err(),
-            "ROUTE_RULES" => RouteTable::from_settings(&public, "").err(),
+            name::PUBLIC_ROUTES => RouteTable::from_settings("", &rules).err(),
+            name::ROUTE_RULES => RouteTable::from_settings(&public, "").err(),
             _ => None,
         };
         if let Some(o) = other.filter(|o| o.setting != e.setting) {
@@ -54,7 +55,7 @@ pub(super) fn read_routes<F: Fn(&str) -> Option<String>>(
     if let Some(path) = sign_in_url.filter(|u| u.starts_with('/')) {
         let path_only = path.split(['?', '#']).next().unwrap_or(path);
         if routes.add_always_public(path_only).is_err() {
-            r.problem("SIGN_IN_URL", "path is not usable");
+            r.problem(name::SIGN_IN_URL, "path is not usable");
         }
     }
     routes

@@ -2,6 +2,7 @@
 //! names, booleans, integers in a range, choices, lists, URLs) that collects every problem as a
 //! [`ConfigError`], and [`parse_bool`].
 
+use super::setting_names as name;
 use super::setting_names::ALIASES;
 use crate::web_url::{UrlError, WebUrl as Url};
 use std::fmt;
@@ -49,7 +50,7 @@ impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
             if *own == name {
                 if let Some(v) = self.one(alias) {
                     // CLERK_FRONTEND_API is a host; FRONTEND_API_URL a URL.
-                    let v = if *alias == "CLERK_FRONTEND_API" && !v.contains("://") {
+                    let v = if *alias == name::CLERK_FRONTEND_API && !v.contains("://") {
                         format!("https://{v}")
                     } else {
                         v

@@ -1,4 +1,5 @@
-//! The [`Settings`] struct and its groups ([`Reporting`], [`PreflightMode`], the defaults and
+//! The [`Settings`] struct and its groups ([`TokenSettings`], [`ClerkSettings`],
+//! [`OriginSettings`], [`HostSettings`], [`Reporting`]; [`PreflightMode`], the defaults and
 //! limits named there), and what a request asks of them once built (sign-in page, allowed hosts,
 //! how long a cached token may serve).
 
@@ -25,27 +26,50 @@ pub enum PreflightMode {
     AnswerAtEdge,
 }
 
-/// Every setting, typed, and what is derived from them. Built once per isolate by
-/// [`Settings::from_settings`].
-#[derive(Debug, Clone)]
+/// Every setting, typed, and what is derived from them, in groups each read by its concept.
+/// Built once per isolate by [`Settings::from_settings`] and never changed after: what changes
+/// at runtime (the keys fetched through `JWKS_URL`) is the pipeline's.
+#[derive(Debug)]
 pub struct Settings {
-    /// `CLERK_JWT_KEY`: the keys a token may be signed with.
-    pub keys: KeySet,
+    /// What a token must be and the keys it may be signed with.
+    pub tokens: TokenSettings,
+    /// Clerk's browser protocol: the publishable key, the Frontend API, sign-in, outage grace,
+    /// organisation sync and satellites.
+    pub clerk: ClerkSettings,
+    /// The origin and what an allowed request is sent to it with.
+    pub proxy: OriginSettings,
+    /// The host the client used and where redirects may go.
+    pub hosts: HostSettings,
+    /// `PUBLIC_ROUTES`, `PROTECTED_ROUTES`, `ROUTE_RULES` and the sign-in path.
+    pub routes: RouteTable,
+    /// `JWKS_URL`: where the Cron Trigger fetches extra keys from (`None`: off, the default).
+    pub jwks: Option<crate::jwks::JwksSource>,
+    /// `LOG_REQUESTS` and `AUTH_STATUS_HEADER`: what an allowed request costs besides the fetch.
+    pub reporting: Reporting,
+    /// Names given that look like settings but are none (see
+    /// [`unknown_setting_warnings`](super::unknown_setting_warnings)):
+    /// logged at start-up and listed by health, never fatal.
+    pub warnings: Vec<String>,
+}
+
+/// The token policy and the embedded keys.
+#[derive(Debug)]
+pub struct TokenSettings {
     /// The token policy: `AUTHORIZED_PARTIES`, `ISSUER`, `AUDIENCE`, `CLOCK_SKEW_MS`,
     /// `MAX_TOKEN_BYTES`, `AZP_MISSING`, `SID_MISSING` and `PENDING_SESSIONS`.
     pub validation: Validation,
-    /// `ORIGIN_URL`; shared with every proxy plan (which needs it again for `Location`).
-    pub origin: Rc<Origin>,
-    /// `PUBLIC_ROUTES`, `PROTECTED_ROUTES`, `ROUTE_RULES` and the sign-in path.
-    pub routes: RouteTable,
-    /// The outbound header plan's settings.
-    pub proxy: ProxySettings,
+    /// `CLERK_JWT_KEY`: the embedded keys a token may be signed with. The pipeline starts its
+    /// key set from them and adds any fetched (`JWKS_URL`) after them.
+    pub embedded_keys: KeySet,
+}
+
+/// Clerk's browser protocol.
+#[derive(Debug)]
+pub struct ClerkSettings {
     /// `PUBLISHABLE_KEY`, parsed: cookie suffix, instance type, Frontend API host.
     pub publishable: Option<PublishableKey>,
     /// The Frontend API (handshake and outage check): `FRONTEND_API_URL` or from the key.
     pub fapi_base: Option<String>,
-    /// Hosts of `AUTHORIZED_PARTIES`, for the default `ALLOWED_HOSTS`.
-    pub party_hosts: Vec<String>,
     /// `SIGN_IN_URL`: an absolute http(s) URL, or a path on this host (starting with one `/`).
     pub sign_in_url: Option<String>,
     /// `OUTAGE_GRACE_SECONDS` (0, the default, turns grace off).
@@ -54,27 +78,31 @@ pub struct Settings {
     pub org_sync: crate::clerk::OrgSync,
     /// `IS_SATELLITE`, `DOMAIN`, `SATELLITE_AUTO_SYNC`, `SATELLITE_DOMAINS`: satellite domains.
     pub satellite: crate::clerk::SatelliteSettings,
-    /// `TRUST_FORWARDED` (default false).
-    pub trust_forwarded: bool,
-    /// `ALLOWED_HOSTS`, lowercased; `None` when not set.
-    pub allowed_hosts: Option<Vec<String>>,
+}
+
+/// The origin side of a proxied request.
+#[derive(Debug)]
+pub struct OriginSettings {
+    /// `ORIGIN_URL`; shared with every proxy plan (which needs it again for `Location`).
+    pub origin: Rc<Origin>,
+    /// The outbound header plan's settings: `ORIGIN_ASSERTION_SECRET`, `FORWARD_CLAIMS`,
+    /// `FORWARD_TOKEN`, `STRIP_REQUEST_HEADERS`.
+    pub headers: ProxySettings,
     /// `UPSTREAM_TIMEOUT_MS`.
     pub upstream_timeout_ms: u64,
     /// `CORS_PREFLIGHT`.
     pub preflight: PreflightMode,
-    /// `JWKS_URL`: where the Cron Trigger fetches extra keys from (`None`: off, the default).
-    pub jwks: Option<crate::jwks::JwksSource>,
-    /// How many of `keys` are the embedded `CLERK_JWT_KEY` keys (they come first); the rest
-    /// were fetched (`JWKS_URL`).
-    pub embedded_keys: usize,
-    /// What this isolate knows of the JWKS refresh, for health.
-    pub key_refresh: crate::jwks::RefreshView,
-    /// Names given that look like settings but are none (see
-    /// [`unknown_setting_warnings`](super::unknown_setting_warnings)):
-    /// logged at start-up and listed by health, never fatal.
-    pub warnings: Vec<String>,
-    /// `LOG_REQUESTS` and `AUTH_STATUS_HEADER`: what an allowed request costs besides the fetch.
-    pub reporting: Reporting,
+}
+
+/// Hosts: the public URL a client used, and the redirect targets allowed.
+#[derive(Debug)]
+pub struct HostSettings {
+    /// `TRUST_FORWARDED` (default false).
+    pub trust_forwarded: bool,
+    /// `ALLOWED_HOSTS`, lowercased; `None` when not set.
+    pub allowed: Option<Vec<String>>,
+    /// Hosts of `AUTHORIZED_PARTIES`, for the default `ALLOWED_HOSTS`.
+    pub party_hosts: Vec<String>,
 }
 
 /// What the gateway reports of an allowed (proxied) request: the lean profile turns both off
@@ -98,7 +126,7 @@ impl Default for Reporting {
     }
 }
 
-impl Settings {
+impl ClerkSettings {
     /// The sign-in page: `SIGN_IN_URL` when set, else the Account Portal's sign-in page of the
     /// publishable key's instance (as Clerk's SDKs redirect), else `None`.
     pub fn sign_in_page(&self) -> Option<String> {
@@ -110,8 +138,8 @@ impl Settings {
     }
 
     /// Where a protected page load sends a signed-out visitor: `SIGN_IN_URL`; on a satellite
-    /// without one, [`Settings::sign_in_page`]'s Account Portal (Clerk's `redirectToSignIn`),
-    /// since a satellite has no sign-in of its own. `None`: the 401 page.
+    /// without one, [`ClerkSettings::sign_in_page`]'s Account Portal (Clerk's
+    /// `redirectToSignIn`), since a satellite has no sign-in of its own. `None`: the 401 page.
     pub fn page_sign_in_url(&self) -> Option<String> {
         if self.sign_in_url.is_some() || self.satellite.is_satellite {
             self.sign_in_page()
@@ -119,11 +147,28 @@ impl Settings {
             None
         }
     }
+}
 
+impl HostSettings {
+    /// The hosts a redirect may name: `ALLOWED_HOSTS`, else the request's own host and those of
+    /// `AUTHORIZED_PARTIES`.
+    pub fn allowed_hosts(&self, own: &PublicUrl) -> Vec<String> {
+        match &self.allowed {
+            Some(hosts) => hosts.clone(),
+            None => {
+                let mut hosts = vec![own.authority()];
+                hosts.extend(self.party_hosts.iter().cloned());
+                hosts
+            }
+        }
+    }
+}
+
+impl Settings {
     /// True when this request is for the sign-in page itself on this host: public unless a
     /// `ROUTE_RULES` rule names the path, and never redirected to sign-in (that would loop).
     pub fn sign_in_is_here(&self, public: &PublicUrl, canonical: &str) -> bool {
-        let Some(configured) = self.sign_in_url.as_deref() else {
+        let Some(configured) = self.clerk.sign_in_url.as_deref() else {
             return false;
         };
         if configured.starts_with('/') {
@@ -142,21 +187,9 @@ impl Settings {
 
     /// How long past `exp` a cached token may serve: clock skew plus outage grace.
     pub fn keep_ms(&self) -> i64 {
-        self.validation
+        self.tokens
+            .validation
             .clock_skew_ms
-            .saturating_add(self.outage_grace_seconds.saturating_mul(1000))
-    }
-
-    /// The hosts a redirect may name: `ALLOWED_HOSTS`, else the request's own host and those of
-    /// `AUTHORIZED_PARTIES`.
-    pub fn allowed_hosts(&self, own: &PublicUrl) -> Vec<String> {
-        match &self.allowed_hosts {
-            Some(hosts) => hosts.clone(),
-            None => {
-                let mut hosts = vec![own.authority()];
-                hosts.extend(self.party_hosts.iter().cloned());
-                hosts
-            }
-        }
+            .saturating_add(self.clerk.outage_grace_seconds.saturating_mul(1000))
     }
 }

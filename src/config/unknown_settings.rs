@@ -52,7 +52,7 @@ pub fn unknown_setting_warnings<'a>(names: impl IntoIterator<Item = &'a str>) ->
                 "{name} is not a setting edgegate reads (ignored): did you mean {k}?"
             )),
             _ if name.starts_with("CLERK_") || name.starts_with("EDGEGATE_") => out.push(format!(
-                "{name} is not a setting edgegate reads (ignored); see README, Settings"
+                "{name} is not a setting edgegate reads (ignored); see docs/settings.md"
             )),
             _ => {}
         }

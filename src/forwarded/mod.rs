@@ -3,7 +3,7 @@
 //! redirect-host allow-list (`ALLOWED_HOSTS`). Pure: invalid values are skipped and reported as
 //! data (`Issue`), never a panic or an error response.
 //!
-//! Validation rules (documented in the README's settings table):
+//! Validation rules (documented in docs/requests.md):
 //! - host: an ASCII DNS name (labels of `a-z0-9-`, 1-63 characters, no leading/trailing `-`,
 //!   253 characters at most, no trailing dot), a dotted-decimal IPv4 address (four parts 0-255,
 //!   no leading zeros), or a bracketed IPv6 address without a zone; names are lowercased.

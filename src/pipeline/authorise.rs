@@ -3,6 +3,7 @@
 
 use super::decision::{self, Decision, Outcome};
 use super::facts::Ctx;
+use super::key_state::KeyState;
 use super::own_paths;
 use super::session::SessionState;
 use crate::config::PreflightMode;
@@ -16,6 +17,7 @@ use crate::token::TokenError;
 pub fn decide(
     mut ctx: Ctx,
     gw: &Settings,
+    keys: &KeyState,
     state: &SessionState,
     fapi: crate::clerk::FapiStatus,
 ) -> Decision {
@@ -28,6 +30,7 @@ pub fn decide(
         return own_paths::gateway_path(
             &inbound,
             gw,
+            keys,
             &ctx.path,
             state.claims.as_ref().map(|c| &c.auth).map_err(|r| *r),
             auth_status,
@@ -44,7 +47,7 @@ pub fn decide(
 }
 
 fn preflight(mut ctx: Ctx, gw: &Settings) -> Decision {
-    match gw.preflight {
+    match gw.proxy.preflight {
         PreflightMode::PassToOrigin => {
             ctx.log.outcome = crate::refusal::LogOutcome::ProxyPreflight;
             let plan = plan_for(
@@ -89,74 +92,7 @@ fn authorise(
     state: &SessionState,
     auth_status: AuthStatus,
 ) -> Decision {
-    let access = if ctx.is_public {
-        Access::Public
-    } else {
-        gw.routes.classify(&ctx.path)
-    };
-    let verdict = match (&access, &state.claims) {
-        (Access::Public, _) => Ok(()),
-        (Access::Protected { .. }, Err(reason)) => {
-            let page_load = ctx.page_load();
-            // A refused handshake's parameters must not come back from sign-in: they would be
-            // refused again and sign the visitor out again, forever.
-            let mut back = crate::clerk::without_handshake_params(&ctx.public.to_string());
-            if gw.satellite.is_satellite {
-                // Clerk's `createRedirect`: the browser back from the primary's sign-in syncs.
-                let marked = if sync_after_sign_in(reason) {
-                    crate::clerk::sign_in_return_url(&back)
-                } else {
-                    crate::clerk::unsynced_return_url(&back)
-                };
-                back = marked.unwrap_or(back);
-            }
-            // The sign-in page itself, protected by an explicit rule: a redirect to it would
-            // loop, so the visitor gets the 401 page.
-            let sign_in = gw
-                .page_sign_in_url()
-                .filter(|_| !gw.sign_in_is_here(&ctx.public, &ctx.path))
-                .map(|target| own_paths::sign_in_target(&target, &ctx.public))
-                .map(|target| response::sign_in_location(&target, &back))
-                .map(|location| {
-                    let dev_browser = dev_browser_token(&mut ctx, gw);
-                    let public = ctx.public.to_string();
-                    crate::clerk::sign_in_with_dev_browser(
-                        location,
-                        &public,
-                        dev_browser.as_deref(),
-                    )
-                });
-            Err(Rejection::Unauthenticated {
-                reason: *reason,
-                page_load,
-                sign_in,
-            })
-        }
-        (Access::Protected { rules }, Ok(claims))
-            if !routes::accepted_tokens(rules).contains(claims.token_type()) =>
-        {
-            // A session on a route for machine tokens only (the session phase refuses every
-            // other mismatch before the signature). No sign-in redirect: signing in again
-            // would not help.
-            Err(Rejection::Unauthenticated {
-                reason: TokenError::TypeMismatch.into(),
-                page_load: ctx.page_load(),
-                sign_in: None,
-            })
-        }
-        (Access::Protected { rules }, Ok(claims)) => routes::authorize_all(rules, &claims.auth)
-            .map_err(|forbidden| match forbidden {
-                Forbidden::ReverificationRequired(need) => Rejection::ReverificationRequired {
-                    need,
-                    page_load: ctx.page_load(),
-                },
-                _ => Rejection::Forbidden {
-                    reason: RefusalReason::Forbidden(forbidden),
-                    page_load: ctx.page_load(),
-                },
-            }),
-    };
-    match verdict {
+    match verdict(&mut ctx, gw, state) {
         Err(rejection) => {
             let mut d = decision::refuse(rejection, ctx.log);
             if let Outcome::Respond(plan) = &mut d.outcome {
@@ -182,6 +118,78 @@ fn authorise(
     }
 }
 
+/// Whether the route lets this session through: `Ok` to proxy, else the refusal.
+fn verdict(ctx: &mut Ctx, gw: &Settings, state: &SessionState) -> Result<(), Rejection> {
+    let access = if ctx.is_public {
+        Access::Public
+    } else {
+        gw.routes.classify(&ctx.path)
+    };
+    match (&access, &state.claims) {
+        (Access::Public, _) => Ok(()),
+        (Access::Protected { .. }, Err(reason)) => Err(signed_out(ctx, gw, reason)),
+        (Access::Protected { rules }, Ok(claims))
+            if !routes::accepted_tokens(rules).contains(claims.token_type()) =>
+        {
+            // A session on a route for machine tokens only (the session phase refuses every
+            // other mismatch before the signature). No sign-in redirect: signing in again
+            // would not help.
+            Err(Rejection::Unauthenticated {
+                reason: TokenError::TypeMismatch.into(),
+                page_load: ctx.page_load(),
+                sign_in: None,
+            })
+        }
+        (Access::Protected { rules }, Ok(claims)) => routes::authorize_all(rules, &claims.auth)
+            .map_err(|forbidden| match forbidden {
+                Forbidden::ReverificationRequired(need) => Rejection::ReverificationRequired {
+                    need,
+                    page_load: ctx.page_load(),
+                },
+                _ => Rejection::Forbidden {
+                    reason: RefusalReason::Forbidden(forbidden),
+                    page_load: ctx.page_load(),
+                },
+            }),
+    }
+}
+
+/// The refusal of a protected route without a session: for a page load, the sign-in redirect
+/// (with the way back) when there is a sign-in page to send it to.
+fn signed_out(ctx: &mut Ctx, gw: &Settings, reason: &RefusalReason) -> Rejection {
+    let page_load = ctx.page_load();
+    // A refused handshake's parameters must not come back from sign-in: they would be
+    // refused again and sign the visitor out again, forever.
+    let mut back = crate::clerk::without_handshake_params(&ctx.public.to_string());
+    if gw.clerk.satellite.is_satellite {
+        // Clerk's `createRedirect`: the browser back from the primary's sign-in syncs.
+        let marked = if sync_after_sign_in(reason) {
+            crate::clerk::sign_in_return_url(&back)
+        } else {
+            crate::clerk::unsynced_return_url(&back)
+        };
+        back = marked.unwrap_or(back);
+    }
+    // The sign-in page itself, protected by an explicit rule: a redirect to it would
+    // loop, so the visitor gets the 401 page.
+    let sign_in = gw
+        .clerk
+        .page_sign_in_url()
+        .filter(|_| !gw.sign_in_is_here(&ctx.public, &ctx.path))
+        .map(|target| own_paths::sign_in_target(&target, &ctx.public))
+        .map(|target| response::sign_in_location(&target, &back))
+        .map(|location| {
+            let dev_browser = dev_browser_token(ctx, gw);
+            let public = ctx.public.to_string();
+            crate::clerk::sign_in_with_dev_browser(location, &public, dev_browser.as_deref())
+        });
+    Rejection::Unauthenticated {
+        reason: *reason,
+        page_load,
+        sign_in,
+    }
+}
+
 /// The proxy plan for the request in `ctx`.
 fn plan_for(
     ctx: &Ctx,
@@ -203,9 +211,9 @@ fn plan_for(
         signed_out_reason,
     };
     let upstream = Upstream {
-        origin: &gw.origin,
-        settings: &gw.proxy,
-        timeout_ms: gw.upstream_timeout_ms,
+        origin: &gw.proxy.origin,
+        settings: &gw.proxy.headers,
+        timeout_ms: gw.proxy.upstream_timeout_ms,
     };
     proxy::proxy_plan(&request, &upstream)
 }
@@ -213,7 +221,7 @@ fn plan_for(
 /// The development instance's dev-browser token for a sign-in redirect: from the query, else
 /// the cookie (as Clerk's middleware hands it to `createRedirect`); none on production.
 fn dev_browser_token(ctx: &mut Ctx, gw: &Settings) -> Option<String> {
-    let pk = gw.publishable.as_ref()?;
+    let pk = gw.clerk.publishable.as_ref()?;
     let cookies = ctx.clerk_cookies(pk);
     crate::clerk::dev_browser_for_handshake(
         pk.instance,

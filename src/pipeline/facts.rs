@@ -121,7 +121,8 @@ impl Ctx {
     }
 }
 
-/// Reads the facts of `req`, or refuses it (boxed: the refusal is the rare path) (a URL that does not parse, a refused path).
+/// Reads the facts of `req`, or refuses it (a URL that does not parse, a refused path; boxed:
+/// the refusal is the rare path).
 pub fn read(
     req: Request,
     gw: &Settings,
@@ -137,55 +138,19 @@ pub fn read(
         ..LogRecord::default()
     };
     let Some(own) = PublicUrl::from_request_url(&req.url) else {
-        log.path = "-".to_owned();
-        return Err(Box::new((
-            Rejection::BadRequest {
-                reason: RefusalReason::BadUrl,
-            },
-            log,
-        )));
+        let reason = RefusalReason::BadUrl;
+        return Err(refused(Rejection::BadRequest { reason }, log));
     };
-    let (raw_path, query) = match own.path_and_query.split_once('?') {
-        Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
-        None => (own.path_and_query.clone(), None),
-    };
-    let path = match routes::canonical_path(&raw_path) {
-        Ok(p) => p,
-        Err(e) => {
-            log.path = "-".to_owned();
-            let rejection = if e == PathError::TooLong {
-                Rejection::UriTooLong {
-                    reason: RefusalReason::Path(e),
-                }
-            } else {
-                Rejection::BadRequest {
-                    reason: RefusalReason::Path(e),
-                }
-            };
-            return Err(Box::new((rejection, log)));
-        }
+    let (path, query) = match canonical_path_and_query(&own) {
+        Ok(found) => found,
+        Err(rejection) => return Err(refused(rejection, log)),
     };
     log.path = path.clone();
-
-    let derived = forwarded::public_url(&own, &req.headers, gw.trust_forwarded);
-    log.forwarded_issues = derived
-        .issues
-        .iter()
-        .map(|i| format!("{}:{}", i.source, i.error.code()))
-        .collect();
-    let public = forwarded::redirect_target(&derived.url, &own, || gw.allowed_hosts(&own));
+    let public = public_url(&req, &own, gw, &mut log);
     let gateway_own = path == GATEWAY_PREFIX || path.starts_with("/__edgegate/");
     let preflight = response::is_cors_preflight(&req.method, &req.headers);
     // Needed before the session, since public routes never start a handshake.
-    let is_public = gateway_own
-        || preflight
-        || match gw.routes.classify(&path) {
-            routes::Access::Public => true,
-            // The sign-in page on this host is public unless a rule names it explicitly.
-            routes::Access::Protected { rules } => {
-                gw.sign_in_is_here(&public, &path) && !routes::outranks_exemption(&rules)
-            }
-        };
+    let is_public = gateway_own || preflight || public_route(gw, &public, &path);
     let bearer = req
         .headers
         .get("authorization")
@@ -216,4 +181,51 @@ pub fn read(
         clear_cookies: Vec::new(),
         probed: false,
     })
+}
+
+/// A request refused before its path is known: the log line names no path.
+fn refused(rejection: Rejection, mut log: LogRecord) -> Box<(Rejection, LogRecord)> {
+    log.path = "-".to_owned();
+    Box::new((rejection, log))
+}
+
+/// The canonical path and the query (without its `?`), or the path's refusal (414 for one too
+/// long, else 400).
+fn canonical_path_and_query(own: &PublicUrl) -> Result<(String, Option<String>), Rejection> {
+    let (raw_path, query) = match own.path_and_query.split_once('?') {
+        Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
+        None => (own.path_and_query.clone(), None),
+    };
+    match routes::canonical_path(&raw_path) {
+        Ok(path) => Ok((path, query)),
+        Err(PathError::TooLong) => Err(Rejection::UriTooLong {
+            reason: RefusalReason::Path(PathError::TooLong),
+        }),
+        Err(e) => Err(Rejection::BadRequest {
+            reason: RefusalReason::Path(e),
+        }),
+    }
+}
+
+/// The public URL the client used (from the forwarded headers when trusted), allow-listed for
+/// redirects; the forwarded headers' issues go to the log.
+fn public_url(req: &Request, own: &PublicUrl, gw: &Settings, log: &mut LogRecord) -> PublicUrl {
+    let derived = forwarded::public_url(own, &req.headers, gw.hosts.trust_forwarded);
+    log.forwarded_issues = derived
+        .issues
+        .iter()
+        .map(|i| format!("{}:{}", i.source, i.error.code()))
+        .collect();
+    forwarded::redirect_target(&derived.url, own, || gw.hosts.allowed_hosts(own))
+}
+
+/// Whether the route needs no session: a public pattern, or the sign-in page on this host
+/// unless a rule names it explicitly.
+fn public_route(gw: &Settings, public: &PublicUrl, path: &str) -> bool {
+    match gw.routes.classify(path) {
+        routes::Access::Public => true,
+        routes::Access::Protected { rules } => {
+            gw.sign_in_is_here(public, path) && !routes::outranks_exemption(&rules)
+        }
+    }
 }

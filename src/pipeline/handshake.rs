@@ -9,6 +9,7 @@
 use super::facts::Ctx;
 use crate::clerk::{self, HandshakeError, HandshakeRequest, HandshakeResolution, Reason};
 use crate::config::Settings;
+use crate::keys::KeySet;
 use crate::token::{Candidates, TokenError};
 use crate::web_url::WebUrl as Url;
 
@@ -23,8 +24,8 @@ pub enum Handshake {
 }
 
 /// Starts the phase.
-pub fn begin(ctx: &mut Ctx, gw: &Settings) -> Handshake {
-    let Some(pk) = &gw.publishable else {
+pub fn begin(ctx: &mut Ctx, gw: &Settings, keys: &KeySet) -> Handshake {
+    let Some(pk) = &gw.clerk.publishable else {
         return Handshake::Continue;
     };
     let cookies = ctx.clerk_cookies(pk);
@@ -39,7 +40,7 @@ pub fn begin(ctx: &mut Ctx, gw: &Settings) -> Handshake {
         state_cookie: cookies.state.as_deref(),
         state_param: params.state.as_deref(),
     };
-    match clerk::begin_handshake(&request, &gw.keys, clerk::HANDSHAKE_MAX_TOKEN_BYTES) {
+    match clerk::begin_handshake(&request, keys, clerk::HANDSHAKE_MAX_TOKEN_BYTES) {
         Ok((candidates, url)) => Handshake::Verify(candidates, url),
         Err(resolution) => settle(ctx, resolution),
     }
@@ -49,12 +50,13 @@ pub fn begin(ctx: &mut Ctx, gw: &Settings) -> Handshake {
 pub fn answer(
     ctx: &mut Ctx,
     gw: &Settings,
+    keys: &KeySet,
     candidates: Candidates,
     public: Url,
     verified: bool,
 ) -> Handshake {
     if !verified {
-        return match candidates.next(&gw.keys) {
+        return match candidates.next(keys) {
             Some(next) => Handshake::Verify(next, public),
             None => settle(
                 ctx,
@@ -67,11 +69,11 @@ pub fn answer(
     let mut resolution = clerk::finish_handshake(
         candidates.into_prepared(),
         &public,
-        gw.validation.clock_skew_ms,
+        gw.tokens.validation.clock_skew_ms,
         ctx.now_ms,
     );
     if let (true, HandshakeResolution::Redirect { plan, .. }) =
-        (gw.satellite.is_satellite, &mut resolution)
+        (gw.clerk.satellite.is_satellite, &mut resolution)
     {
         clerk::strip_synced_after_handshake(plan);
     }

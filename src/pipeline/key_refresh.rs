@@ -1,13 +1,12 @@
 //! Key refresh, beside the request phases: when this isolate reads the stored JWKS again, what
-//! it installs from it, and what the Cron Trigger's fetch stores (`crate::jwks`). The embedded
-//! `CLERK_JWT_KEY` keys always come first and are never removed; fetched keys are added after
-//! them and replaced only by a later successful fetch. No request ever waits on any of this.
+//! it installs from it into the pipeline's [`KeyState`](super::key_state::KeyState), and what
+//! the Cron Trigger's fetch stores (`crate::jwks`). The embedded `CLERK_JWT_KEY` keys always come
+//! first and are never removed; fetched keys are added after them and replaced only by a later
+//! successful fetch. No request ever waits on any of this.
 
 use super::Pipeline;
-use crate::config::Settings;
 use crate::jwks::{self, FetchedJwks, JwksSource, RefreshOutcome};
 use crate::keys::Key;
-use std::rc::Rc;
 
 /// What the scheduled handler fetches.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,7 +28,9 @@ impl Pipeline {
     /// Tells the pipeline whether the `EDGEGATE_KEYS` KV namespace is bound (the entry knows
     /// its bindings; settings are only text).
     pub fn set_kv_bound(&mut self, bound: bool) {
-        self.update_settings(|s| s.key_refresh.kv_bound = bound);
+        if self.gateway.is_ok() {
+            self.keys.refresh.kv_bound = bound;
+        }
     }
 
     /// Whether this request should also read the stored JWKS in the background (at most once a
@@ -91,32 +92,36 @@ impl Pipeline {
         pickup: Option<(i64, bool)>,
         now_ms: i64,
     ) -> bool {
+        // Invalid settings verify nothing, so there is nothing to install.
+        if self.gateway.is_err() {
+            return false;
+        }
         let attempt = status_text
             .and_then(jwks::read_status)
             .filter(|(at, _)| !too_far_ahead(*at, now_ms));
         let mut changed = false;
-        self.update_settings(|s| {
-            if pickup.is_some() {
-                s.key_refresh.last_pickup = pickup;
+        let state = &mut self.keys;
+        if pickup.is_some() {
+            state.refresh.last_pickup = pickup;
+        }
+        let newer_attempt = match (&attempt, &state.refresh.last_attempt) {
+            (Some((at, _)), Some((held, _))) => at > held,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if newer_attempt {
+            state.refresh.last_attempt = attempt;
+        }
+        if let Some((keys, fetched_at)) = &stored {
+            if state
+                .refresh
+                .keys_fetched_at_ms
+                .is_none_or(|held| *fetched_at > held)
+            {
+                changed = state.replace_fetched(keys);
+                state.refresh.keys_fetched_at_ms = Some(*fetched_at);
             }
-            let newer_attempt = match (&attempt, &s.key_refresh.last_attempt) {
-                (Some((at, _)), Some((held, _))) => at > held,
-                (Some(_), None) => true,
-                (None, _) => false,
-            };
-            if newer_attempt {
-                s.key_refresh.last_attempt = attempt.clone();
-            }
-            if let Some((keys, fetched_at)) = &stored {
-                if s.key_refresh
-                    .keys_fetched_at_ms
-                    .is_none_or(|held| *fetched_at > held)
-                {
-                    changed = replace_fetched(s, keys);
-                    s.key_refresh.keys_fetched_at_ms = Some(*fetched_at);
-                }
-            }
-        });
+        }
         if changed {
             // A token verified by a key that has just gone must not be served from the cache,
             // and a fetched key's check answered for the old set must not count (`key_generation`).
@@ -137,7 +142,7 @@ impl Pipeline {
     pub fn refresh_fetch(&self) -> Option<RefreshFetch> {
         let gw = self.gateway.as_ref().ok()?;
         let source = gw.jwks.as_ref()?;
-        gw.key_refresh.kv_bound.then(|| RefreshFetch {
+        self.keys.refresh.kv_bound.then(|| RefreshFetch {
             url: source.url.clone(),
             timeout_ms: jwks::FETCH_TIMEOUT_MS,
             max_bytes: jwks::MAX_JWKS_BYTES,
@@ -167,44 +172,12 @@ impl Pipeline {
     fn refresh_enabled(&self) -> bool {
         self.gateway
             .as_ref()
-            .is_ok_and(|g| g.jwks.is_some() && g.key_refresh.kv_bound)
+            .is_ok_and(|g| g.jwks.is_some() && self.keys.refresh.kv_bound)
     }
 
     fn key_labels(&self) -> Vec<String> {
-        self.gateway
-            .as_ref()
-            .map(|g| g.keys.labels())
-            .unwrap_or_default()
+        self.keys.keys.labels()
     }
-
-    /// Settings are shared with requests in flight (`Rc`): a change makes a new copy, so a
-    /// request keeps the view it started with.
-    fn update_settings(&mut self, edit: impl FnOnce(&mut Settings)) {
-        if let Ok(gw) = &mut self.gateway {
-            edit(Rc::make_mut(gw));
-        }
-    }
-}
-
-/// Puts `fetched` after the embedded keys, dropping any whose `kid` an embedded key has (the
-/// embedded key wins its kid). Returns whether the set changed.
-fn replace_fetched(s: &mut Settings, fetched: &[Key]) -> bool {
-    let embedded = s.embedded_keys.min(s.keys.keys.len());
-    let before: Vec<String> = s.keys.keys.iter().skip(embedded).map(fingerprint).collect();
-    s.keys.keys.truncate(embedded);
-    let embedded_kids: Vec<Option<String>> = s.keys.keys.iter().map(|k| k.kid.clone()).collect();
-    for key in fetched {
-        if !embedded_kids.contains(&key.kid) {
-            s.keys.keys.push(key.clone());
-        }
-    }
-    let after: Vec<String> = s.keys.keys.iter().skip(embedded).map(fingerprint).collect();
-    s.keys.fetched_from = (s.keys.keys.len() > embedded).then_some(embedded);
-    before != after
-}
-
-fn fingerprint(k: &Key) -> String {
-    format!("{}:{}", k.label(), k.fingerprint)
 }
 
 /// A stored time further ahead of `now_ms` than clocks could differ by.

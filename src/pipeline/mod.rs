@@ -10,82 +10,44 @@
 //! Clerk's Frontend API) → [`session`] (token source, cache, signature, policy, grace, Clerk's
 //! cookie rules) → [`authorise`] (gateway paths, preflights, route rules, the proxy plan or the
 //! refusal) → [`respond`] (the fetched response as the client gets it). Refusals become HTTP in
-//! one place, `response::render`.
+//! one place, `response::render`. `chain.rs` hands each phase's result on and holds the states a
+//! request waits in (`Waiting`), each with its own `resume`; this module is the driver: it
+//! starts a request, resumes its state with the caller's answer, and parks what waits.
 //!
 //! Pure: time, randomness and settings come in as parameters; no `worker` or JavaScript types.
 
 pub mod authorise;
+mod chain;
 pub mod decision;
 pub mod facts;
 pub mod handshake;
 pub mod key_refresh;
+pub mod key_state;
 pub mod own_paths;
 pub mod request_table;
 pub mod respond;
 pub mod session;
 pub mod warm_up;
 
-use crate::authenticate::PendingToken;
 use crate::cache::{TokenCache, DEFAULT_CAPACITY};
-use crate::clerk::{self, OutageProbe, PROBE_TIMEOUT_MS};
+use crate::clerk::OutageProbe;
 use crate::config::ConfigError;
 use crate::config::Settings;
 use crate::keys::Alg;
 use crate::log::LogRecord;
 pub use crate::machine::{Event, Fetched, OriginFetch, Request, SignatureQuestion, Step};
 use crate::random::RandomDraw;
-use crate::response::{AuthStatus, RefusalReason, Rejection, ResponsePlan};
-use crate::token::Candidates;
-use decision::{Decision, Inbound, Outcome};
-use facts::Ctx;
+use crate::response::RefusalReason;
+use chain::{done, unavailable, Flow, Run, Waiting};
+use decision::Inbound;
+use key_state::KeyState;
 pub use request_table::{RequestId, RequestTable};
-use session::{Session, Source, Verified};
 use std::rc::Rc;
 
 /// At most this many requests wait per isolate (for a signature check, the outage probe or a
 /// fetch). A new request that would wait while the table is full is refused at once with 503
 /// and `Retry-After`; the requests already waiting are not touched.
 pub const MAX_REQUESTS_IN_FLIGHT: usize = 8192;
-
-/// How long a signature check may take before its request is dropped.
-const VERIFY_DEADLINE_MS: i64 = 10_000;
-/// How long past `UPSTREAM_TIMEOUT_MS` (or the probe's timeout) a request may wait for the
-/// caller's answer before it is dropped.
-const DEADLINE_SLACK_MS: i64 = 10_000;
-
-/// A request waiting for the outside world.
-enum Waiting {
-    Handshake {
-        ctx: Box<Ctx>,
-        candidates: Box<Candidates>,
-        public: crate::web_url::WebUrl,
-    },
-    Session {
-        ctx: Box<Ctx>,
-        source: Box<Source>,
-        pending: Box<PendingToken>,
-    },
-    Probe {
-        ctx: Box<Ctx>,
-        source: Box<Source>,
-        verified: Verified,
-    },
-    Origin(Box<respond::OriginWait>),
-    Asset {
-        auth: AuthStatus,
-        log: LogRecord,
-    },
-}
-
-/// Where running the phases left a request. (Lives only between two calls; boxing the larger
-/// variant would cost an allocation per request.)
-#[allow(clippy::large_enum_variant)]
-enum Flow {
-    /// Over: this is the last step.
-    Done(Step),
-    /// Park this state and give the caller this step.
-    Wait(Waiting, Step, i64),
-}
 
 /// Everything built once per isolate, and the requests in flight.
 pub struct Pipeline {
@@ -94,6 +56,8 @@ pub struct Pipeline {
     outage: OutageProbe,
     table: RequestTable<Waiting>,
     pickup: crate::jwks::Pickup,
+    /// The keys held now (the embedded ones and any fetched) and the refresh's state.
+    keys: KeyState,
     key_generation: u64,
 }
 
@@ -115,15 +79,16 @@ impl Pipeline {
         names: &[String],
     ) -> ((Pipeline, Vec<ConfigError>), Vec<String>) {
         let warnings = crate::config::unknown_setting_warnings(names.iter().map(String::as_str));
-        let (gateway, problems) = match Settings::from_settings(lookup) {
+        let (gateway, keys, problems) = match Settings::from_settings(lookup) {
             Ok(mut g) => {
                 g.warnings = warnings.clone();
-                (Ok(Rc::new(g)), Vec::new())
+                let keys = KeyState::new(&g);
+                (Ok(Rc::new(g)), keys, Vec::new())
             }
             Err(problems) => {
                 let mut listed: Vec<String> = problems.iter().map(ConfigError::to_string).collect();
                 listed.extend(warnings.iter().map(|w| format!("warning: {w}")));
-                (Err(listed), problems)
+                (Err(listed), KeyState::default(), problems)
             }
         };
         let pipeline = Pipeline {
@@ -132,6 +97,7 @@ impl Pipeline {
             outage: OutageProbe::new(),
             table: RequestTable::new(MAX_REQUESTS_IN_FLIGHT),
             pickup: crate::jwks::Pickup::default(),
+            keys,
             key_generation: 0,
         };
         ((pipeline, problems), warnings)
@@ -140,8 +106,8 @@ impl Pipeline {
     /// The public key at `index` as a JWK (JSON text) with its algorithm, for WebCrypto's
     /// `importKey`; `None` past the last key.
     pub fn key_jwk(&self, index: usize) -> Option<(Alg, String)> {
-        let gateway = self.gateway.as_ref().ok()?;
-        let key = gateway.keys.get(index)?;
+        self.gateway.as_ref().ok()?;
+        let key = self.keys.keys.get(index)?;
         let fields: serde_json::Map<String, serde_json::Value> = key
             .material
             .public_jwk()
@@ -162,223 +128,49 @@ impl Pipeline {
         self.table.sweep(now_ms);
         let id = self.table.allocate();
         let random = random.into();
-        let gateway = match &self.gateway {
-            Ok(g) => Rc::clone(g),
+        let (table, run) = self.split();
+        let flow = match run {
+            Ok(mut run) => run.start(request, now_ms, random),
             Err(problems) => return (id, misconfigured(&request, &random, problems)),
         };
-        let mut ctx = match facts::read(request, &gateway, now_ms, random) {
-            Ok(ctx) => ctx,
-            Err(refusal) => {
-                let (rejection, log) = *refusal;
-                return (id, done(decision::refuse(rejection, log)));
-            }
-        };
-        ctx.key_generation = self.key_generation;
-        let flow = match handshake::begin(&mut ctx, &gateway) {
-            handshake::Handshake::Continue => self.session(ctx, &gateway),
-            other => self.after_handshake(ctx, &gateway, other),
-        };
-        (id, self.park(id, flow, now_ms))
+        (id, park(table, id, flow))
     }
 
-    /// Goes on with request `id` once the caller has done what its last step asked. An `id` the
-    /// table no longer holds (dropped at its deadline, or never parked) is answered 503.
+    /// Goes on with request `id` once the caller has done what its last step asked: its state
+    /// takes the answer and goes on. An `id` the table no longer holds (dropped at its
+    /// deadline, or never parked) is answered 503.
     pub fn resume(&mut self, id: RequestId, event: Event) -> Step {
-        let (Some(waiting), Ok(gateway)) = (self.table.take(id), self.gateway.clone()) else {
+        let (table, run) = self.split();
+        let (Some(waiting), Ok(mut run)) = (table.take(id), run) else {
             return unavailable(RefusalReason::RequestExpired, LogRecord::unknown());
         };
-        let (flow, now_ms) = match (waiting, event) {
-            (
-                Waiting::Handshake {
-                    mut ctx,
-                    candidates,
-                    public,
-                },
-                Event::Verified(ok),
-            ) => {
-                let now = ctx.now_ms;
-                let ok = ok && self.check_counts(&ctx, &gateway, candidates.check().key_index);
-                let next = handshake::answer(&mut ctx, &gateway, *candidates, public, ok);
-                (self.after_handshake(*ctx, &gateway, next), now)
-            }
-            (
-                Waiting::Session {
-                    mut ctx,
-                    source,
-                    pending,
-                },
-                Event::Verified(ok),
-            ) => {
-                let now = ctx.now_ms;
-                let ok = ok && self.check_counts(&ctx, &gateway, pending.check().key_index);
-                let fapi = self.outage.status(now);
-                let next = session::answer(
-                    &mut ctx,
-                    &gateway,
-                    &mut self.cache,
-                    &source,
-                    *pending,
-                    ok,
-                    fapi,
-                );
-                (self.after_session(*ctx, &gateway, *source, next), now)
-            }
-            (
-                Waiting::Probe {
-                    mut ctx,
-                    source,
-                    verified,
-                },
-                Event::Probed(result),
-            ) => {
-                let now = ctx.now_ms;
-                self.outage.record(result, now);
-                ctx.probed = true;
-                let fapi = self.outage.status(now);
-                let next = session::decide(&mut ctx, &gateway, &source, verified, fapi);
-                (self.after_session(*ctx, &gateway, *source, next), now)
-            }
-            (Waiting::Origin(wait), Event::Fetched { fetched, headers }) => {
-                return respond::origin(*wait, fetched, &headers, gateway.reporting);
-            }
-            (Waiting::Asset { auth, log }, Event::Fetched { fetched, .. }) => {
-                return respond::asset(auth, log, fetched);
-            }
-            // An answer to another question than the one asked: the caller is broken.
-            (_, _) => return unavailable(RefusalReason::RequestExpired, LogRecord::unknown()),
+        let flow = waiting.resume(event, &mut run);
+        park(table, id, flow)
+    }
+
+    /// The request table, and what a running request borrows of the rest (the problems while
+    /// the settings are invalid).
+    fn split(&mut self) -> (&mut RequestTable<Waiting>, Result<Run<'_>, &[String]>) {
+        let Pipeline {
+            gateway,
+            cache,
+            outage,
+            table,
+            keys,
+            key_generation,
+            ..
+        } = self;
+        let run = match gateway {
+            Ok(gw) => Ok(Run {
+                gw,
+                keys,
+                key_generation: *key_generation,
+                cache,
+                outage,
+            }),
+            Err(problems) => Err(problems.as_slice()),
         };
-        self.park(id, flow, now_ms)
-    }
-
-    /// Whether a signature check's answer still speaks for key `key_index`: always for an
-    /// embedded key (their indices never move), for a fetched one only if the key set has not
-    /// changed since the request started (the index may now name another key).
-    fn check_counts(&self, ctx: &Ctx, gateway: &Settings, key_index: usize) -> bool {
-        key_index < gateway.embedded_keys || ctx.key_generation == self.key_generation
-    }
-
-    fn park(&mut self, id: RequestId, flow: Flow, now_ms: i64) -> Step {
-        match flow {
-            Flow::Done(step) => step,
-            Flow::Wait(waiting, step, wait_ms) => {
-                let deadline = now_ms.saturating_add(wait_ms);
-                match self.table.park(id, waiting, deadline) {
-                    Ok(()) => step,
-                    Err(waiting) => busy(waiting),
-                }
-            }
-        }
-    }
-
-    fn after_handshake(
-        &mut self,
-        mut ctx: Ctx,
-        gw: &Rc<Settings>,
-        h: handshake::Handshake,
-    ) -> Flow {
-        match h {
-            handshake::Handshake::Continue => self.session(ctx, gw),
-            handshake::Handshake::Resolved(plan, dropped) => {
-                let mut log = std::mem::take(&mut ctx.log);
-                log.outcome = crate::refusal::LogOutcome::HandshakeResolved;
-                log.auth_status = AuthStatus::Handshake;
-                log.dropped_cookies = dropped
-                    .iter()
-                    .map(|d| format!("{}:{}", d.name.as_deref().unwrap_or("?"), d.reason))
-                    .collect();
-                Flow::Done(respond_step(decision::browser_plan(plan), log))
-            }
-            handshake::Handshake::Verify(candidates, public) => {
-                let step = Step::Verify(SignatureQuestion::of(candidates.check()));
-                let waiting = Waiting::Handshake {
-                    ctx: Box::new(ctx),
-                    candidates: Box::new(candidates),
-                    public,
-                };
-                Flow::Wait(waiting, step, VERIFY_DEADLINE_MS)
-            }
-        }
-    }
-
-    fn session(&mut self, mut ctx: Ctx, gw: &Rc<Settings>) -> Flow {
-        let source = session::source(&mut ctx, gw);
-        let fapi = self.outage.status(ctx.now_ms);
-        let next = session::begin(&mut ctx, gw, &mut self.cache, &source, fapi);
-        self.after_session(ctx, gw, source, next)
-    }
-
-    fn after_session(&mut self, ctx: Ctx, gw: &Rc<Settings>, source: Source, s: Session) -> Flow {
-        match s {
-            Session::Decided(state) => {
-                let fapi = self.outage.status(ctx.now_ms);
-                self.plan(authorise::decide(ctx, gw, &state, fapi), gw)
-            }
-            Session::Respond(decision) => self.plan(*decision, gw),
-            Session::Verify(pending) => {
-                let step = Step::Verify(SignatureQuestion::of(pending.check()));
-                let waiting = Waiting::Session {
-                    ctx: Box::new(ctx),
-                    source: Box::new(source),
-                    pending: Box::new(pending),
-                };
-                Flow::Wait(waiting, step, VERIFY_DEADLINE_MS)
-            }
-            // The probe's result is recorded before deciding again, which therefore never asks
-            // twice; should it, answer as a gateway fault rather than loop.
-            Session::Probe(_) if ctx.probed => Flow::Done(done(decision::refuse(
-                Rejection::Misconfigured { page_load: false },
-                ctx.log,
-            ))),
-            Session::Probe(verified) => {
-                let url = gw
-                    .fapi_base
-                    .as_deref()
-                    .map(clerk::probe_url)
-                    .unwrap_or_default();
-                let mut ctx = ctx;
-                ctx.log.outcome = crate::refusal::LogOutcome::OutageCheck;
-                let step = Step::Probe {
-                    url,
-                    timeout_ms: PROBE_TIMEOUT_MS,
-                };
-                let waiting = Waiting::Probe {
-                    ctx: Box::new(ctx),
-                    source: Box::new(source),
-                    verified,
-                };
-                Flow::Wait(waiting, step, PROBE_TIMEOUT_MS as i64 + DEADLINE_SLACK_MS)
-            }
-        }
-    }
-
-    /// The step for a decision: a response, or a fetch to wait for.
-    fn plan(&mut self, decision: Decision, gw: &Settings) -> Flow {
-        let Decision { outcome, log } = decision;
-        match outcome {
-            Outcome::Respond(plan) => Flow::Done(respond_step(plan, log)),
-            Outcome::Asset { url, auth_status } => {
-                let step = Step::FetchAsset { url };
-                let wait = gw.upstream_timeout_ms as i64 + DEADLINE_SLACK_MS;
-                Flow::Wait(
-                    Waiting::Asset {
-                        auth: auth_status,
-                        log,
-                    },
-                    step,
-                    wait,
-                )
-            }
-            Outcome::Proxy(plan) => {
-                let (fetch, wait) = respond::origin_fetch(plan, log);
-                let timeout = wait.plan.timeout_ms;
-                let step = Step::FetchOrigin(fetch);
-                Flow::Wait(
-                    Waiting::Origin(Box::new(wait)),
-                    step,
-                    timeout as i64 + DEADLINE_SLACK_MS,
-                )
-            }
-        }
+        (table, run)
     }
 
     /// The answer to a request the caller can no longer resume (it began on a wasm instance
@@ -404,15 +196,14 @@ impl Pipeline {
     }
 }
 
-fn respond_step(plan: ResponsePlan, log: LogRecord) -> Step {
-    Step::Respond { plan, log }
-}
-
-fn done(decision: Decision) -> Step {
-    match decision.outcome {
-        Outcome::Respond(plan) => respond_step(plan, decision.log),
-        // Only refusals come here.
-        _ => unavailable(RefusalReason::RequestExpired, decision.log),
+/// Parks a request that waits; gives the step that ends or continues it.
+fn park(table: &mut RequestTable<Waiting>, id: RequestId, flow: Flow) -> Step {
+    match flow {
+        Flow::Done(step) => step,
+        Flow::Wait(waiting, step, deadline_ms) => match table.park(id, waiting, deadline_ms) {
+            Ok(()) => step,
+            Err(waiting) => busy(waiting),
+        },
     }
 }
 
@@ -428,20 +219,9 @@ fn misconfigured(request: &Request, random: &RandomDraw, problems: &[String]) ->
     done(decision::misconfigured(&inbound, problems, request_id))
 }
 
-/// 503 with `Retry-After` for a request that cannot be kept waiting or is no longer known.
-fn unavailable(reason: RefusalReason, log: LogRecord) -> Step {
-    done(decision::refuse(Rejection::Unavailable { reason }, log))
-}
-
 /// The table is full: this request is refused, the waiting ones are not touched.
 fn busy(waiting: Waiting) -> Step {
-    let mut log = match waiting {
-        Waiting::Handshake { ctx, .. }
-        | Waiting::Session { ctx, .. }
-        | Waiting::Probe { ctx, .. } => ctx.log,
-        Waiting::Origin(wait) => wait.log,
-        Waiting::Asset { log, .. } => log,
-    };
+    let mut log = waiting.into_log();
     log.detail = Some(IN_FLIGHT_FULL.into());
     unavailable(RefusalReason::GatewayBusy, log)
 }

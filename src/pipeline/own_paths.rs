@@ -3,6 +3,7 @@
 //! HEAD is refused.
 
 use super::decision::{json_plan, refuse, Decision, Inbound, Outcome};
+use super::key_state::KeyState;
 use crate::auth::Auth;
 use crate::clerk::FapiStatus;
 use crate::config::Settings;
@@ -15,8 +16,9 @@ use serde_json::{json, Value};
 pub const GATEWAY_PREFIX: &str = "/__edgegate";
 
 /// Each key's label, fingerprint, algorithm and source (`embedded` or `fetched`), for health.
-fn key_details(gw: &Settings) -> Vec<serde_json::Value> {
-    gw.keys
+fn key_details(state: &KeyState) -> Vec<serde_json::Value> {
+    state
+        .keys
         .keys
         .iter()
         .enumerate()
@@ -25,18 +27,18 @@ fn key_details(gw: &Settings) -> Vec<serde_json::Value> {
                 "kid": k.label(),
                 "fingerprint": format!("sha256:{}", k.fingerprint),
                 "alg": k.alg().as_str(),
-                "source": if i < gw.embedded_keys { "embedded" } else { "fetched" },
+                "source": if state.is_embedded(i) { "embedded" } else { "fetched" },
             })
         })
         .collect()
 }
 
 /// The JWKS refresh as this isolate knows it (`null` when `JWKS_URL` is off).
-fn jwks_health(gw: &Settings) -> serde_json::Value {
+fn jwks_health(gw: &Settings, state: &KeyState) -> serde_json::Value {
     let Some(source) = &gw.jwks else {
         return serde_json::Value::Null;
     };
-    let r = &gw.key_refresh;
+    let r = &state.refresh;
     json!({
         "url": source.url,
         "kv_bound": r.kv_bound,
@@ -103,7 +105,7 @@ fn display_name(claims: &serde_json::Map<String, Value>) -> Option<String> {
 /// Where the session page's "Sign in" goes, with `redirect_url` back to the page:
 /// [`Settings::sign_in_page`], or `None`.
 pub(crate) fn session_page_sign_in(gw: &Settings, public: &PublicUrl) -> Option<String> {
-    let target = sign_in_target(&gw.sign_in_page()?, public);
+    let target = sign_in_target(&gw.clerk.sign_in_page()?, public);
     let page = public.with_path_and_query("/__edgegate/");
     Some(response::sign_in_location(&target, &page.to_string()))
 }
@@ -121,10 +123,11 @@ pub(crate) fn sign_in_target(configured: &str, public: &PublicUrl) -> String {
 pub(crate) fn gateway_path(
     inbound: &Inbound<'_>,
     gw: &Settings,
+    keys: &KeyState,
     path: &str,
     session: Result<&Auth, RefusalReason>,
     auth_status: AuthStatus,
-    mut log: LogRecord,
+    log: LogRecord,
     fapi_status: FapiStatus,
     public: &PublicUrl,
 ) -> Decision {
@@ -138,78 +141,106 @@ pub(crate) fn gateway_path(
         );
     }
     match path {
-        "/__edgegate/health" => {
-            log.outcome = crate::refusal::LogOutcome::Health;
-            let body = json!({
-                "valid": true,
-                "version": env!("CARGO_PKG_VERSION"),
-                "keys": gw.keys.labels(),
-                "key_details": key_details(gw),
-                "jwks": jwks_health(gw),
-                "algorithms": gw.keys.keys.iter().map(|k| k.alg().as_str()).collect::<Vec<_>>(),
-                "trust_forwarded": gw.trust_forwarded,
-                "frontend_api": gw.fapi_base.as_ref().map(|_| match fapi_status {
-                    FapiStatus::Up => "reachable",
-                    FapiStatus::Down => "unreachable",
-                    FapiStatus::Unknown => "unknown",
-                }),
-                "outage_grace_seconds": gw.outage_grace_seconds,
-                "warnings": gw.warnings,
-            });
-            Decision {
-                outcome: Outcome::Respond(json_plan(200, body, auth_status)),
+        "/__edgegate/health" => health(gw, keys, auth_status, log, fapi_status),
+        "/__edgegate/session" => session_answer(gw, session, auth_status, log, public),
+        _ => asset(inbound, path, auth_status, log),
+    }
+}
+
+/// `/__edgegate/health` with valid settings: the keys, the JWKS refresh, the Frontend API's
+/// state as last probed, and the warnings.
+fn health(
+    gw: &Settings,
+    state: &KeyState,
+    auth_status: AuthStatus,
+    mut log: LogRecord,
+    fapi: FapiStatus,
+) -> Decision {
+    log.outcome = crate::refusal::LogOutcome::Health;
+    let body = json!({
+        "valid": true,
+        "version": env!("CARGO_PKG_VERSION"),
+        "keys": state.keys.labels(),
+        "key_details": key_details(state),
+        "jwks": jwks_health(gw, state),
+        "algorithms": state.keys.keys.iter().map(|k| k.alg().as_str()).collect::<Vec<_>>(),
+        "trust_forwarded": gw.hosts.trust_forwarded,
+        "frontend_api": gw.clerk.fapi_base.as_ref().map(|_| match fapi {
+            FapiStatus::Up => "reachable",
+            FapiStatus::Down => "unreachable",
+            FapiStatus::Unknown => "unknown",
+        }),
+        "outage_grace_seconds": gw.clerk.outage_grace_seconds,
+        "warnings": gw.warnings,
+    });
+    Decision {
+        outcome: Outcome::Respond(json_plan(200, body, auth_status)),
+        log,
+    }
+}
+
+/// `/__edgegate/session`: the session's fields, or 401 with where to sign in.
+fn session_answer(
+    gw: &Settings,
+    session: Result<&Auth, RefusalReason>,
+    auth_status: AuthStatus,
+    mut log: LogRecord,
+    public: &PublicUrl,
+) -> Decision {
+    let reason = match session {
+        Ok(auth) => {
+            log.outcome = crate::refusal::LogOutcome::Session;
+            return Decision {
+                outcome: Outcome::Respond(json_plan(200, session_json(auth), auth_status)),
                 log,
-            }
-        }
-        "/__edgegate/session" => match session {
-            Ok(auth) => {
-                log.outcome = crate::refusal::LogOutcome::Session;
-                Decision {
-                    outcome: Outcome::Respond(json_plan(200, session_json(auth), auth_status)),
-                    log,
-                }
-            }
-            Err(reason) => {
-                let mut d = refuse(
-                    Rejection::Unauthenticated {
-                        reason,
-                        page_load: false,
-                        sign_in: None,
-                    },
-                    log,
-                );
-                // The session page links its signed-out state to the sign-in page: in the body
-                // as `sign_in_url` (null when there is none to link to) and in a header.
-                let target = session_page_sign_in(gw, public);
-                if let Outcome::Respond(plan) = &mut d.outcome {
-                    if let Ok(Value::Object(mut body)) = serde_json::from_str(&plan.body) {
-                        body.insert("sign_in_url".to_owned(), json!(target));
-                        plan.body = Value::Object(body).to_string();
-                    }
-                    if let Some(target) = target {
-                        plan.headers
-                            .push(("X-Edgegate-Sign-In-Url".to_owned(), target));
-                    }
-                }
-                d
-            }
-        },
-        _ => {
-            log.outcome = crate::refusal::LogOutcome::Asset;
-            let rest = path.strip_prefix(GATEWAY_PREFIX).unwrap_or("/");
-            let asset = if rest.is_empty() || rest == "/" {
-                "/index.html".to_owned()
-            } else {
-                rest.to_owned()
             };
-            Decision {
-                outcome: Outcome::Asset {
-                    url: asset_url(inbound.url, &asset),
-                    auth_status,
-                },
-                log,
-            }
         }
+        Err(reason) => reason,
+    };
+    let mut d = refuse(
+        Rejection::Unauthenticated {
+            reason,
+            page_load: false,
+            sign_in: None,
+        },
+        log,
+    );
+    // The session page links its signed-out state to the sign-in page: in the body as
+    // `sign_in_url` (null when there is none to link to) and in a header.
+    let target = session_page_sign_in(gw, public);
+    if let Outcome::Respond(plan) = &mut d.outcome {
+        if let Ok(Value::Object(mut body)) = serde_json::from_str(&plan.body) {
+            body.insert("sign_in_url".to_owned(), json!(target));
+            plan.body = Value::Object(body).to_string();
+        }
+        if let Some(target) = target {
+            plan.headers
+                .push(("X-Edgegate-Sign-In-Url".to_owned(), target));
+        }
+    }
+    d
+}
+
+/// A www/ page, fetched from ASSETS (`/__edgegate/` is the session page).
+fn asset(
+    inbound: &Inbound<'_>,
+    path: &str,
+    auth_status: AuthStatus,
+    mut log: LogRecord,
+) -> Decision {
+    log.outcome = crate::refusal::LogOutcome::Asset;
+    let rest = path.strip_prefix(GATEWAY_PREFIX).unwrap_or("/");
+    let asset = if rest.is_empty() || rest == "/" {
+        "/index.html".to_owned()
+    } else {
+        rest.to_owned()
+    };
+    Decision {
+        outcome: Outcome::Asset {
+            url: asset_url(inbound.url, &asset),
+            auth_status,
+        },
+        log,
     }
 }
 

@@ -11,6 +11,7 @@ use crate::authenticate::{authenticate, Authn, PendingToken};
 use crate::cache::TokenCache;
 use crate::clerk::{self, ClerkCookies, FapiStatus, GraceDecision};
 use crate::config::Settings;
+use crate::keys::KeySet;
 use crate::response::{AuthStatus, RefusalReason, Rejection};
 use crate::token::{machine_token, SessionClaims, TokenError, TokenTypes};
 use crate::token_source::{self, TokenSource};
@@ -74,6 +75,15 @@ impl Source {
 /// A token's worth once authenticated: `None` when there was no token.
 pub type Verified = Option<Result<Rc<SessionClaims>, TokenError>>;
 
+/// What a token is checked against: the keys the pipeline holds now and the tokens verified
+/// before with them.
+pub struct TokenCheck<'a> {
+    /// The key set (`KeyState::keys`).
+    pub keys: &'a KeySet,
+    /// The verified-token cache.
+    pub cache: &'a mut TokenCache,
+}
+
 /// Where the session phase left the request.
 pub enum Session {
     /// Settled: go on to authorise with this state.
@@ -99,7 +109,7 @@ pub fn source(ctx: &mut Ctx, gw: &Settings) -> Source {
             gw.routes.accepted_tokens(&ctx.path)
         };
         Source::Bearer(Rc::clone(token), accepts)
-    } else if let Some(pk) = &gw.publishable {
+    } else if let Some(pk) = &gw.clerk.publishable {
         Source::Cookies(ctx.clerk_cookies(pk))
     } else {
         Source::Plain(token_source::find_session_token(&ctx.req.headers, None))
@@ -120,7 +130,7 @@ pub fn source(ctx: &mut Ctx, gw: &Settings) -> Source {
 pub fn begin(
     ctx: &mut Ctx,
     gw: &Settings,
-    cache: &mut TokenCache,
+    check: TokenCheck<'_>,
     source: &Source,
     fapi: FapiStatus,
 ) -> Session {
@@ -141,8 +151,8 @@ pub fn begin(
         let refused = Some(Err(TokenError::NeedsBackendApi));
         return decide(ctx, gw, source, refused, fapi);
     }
-    let max = gw.validation.max_token_bytes;
-    match authenticate(token, &gw.keys, max, accepts, cache, ctx.now_ms) {
+    let max = gw.tokens.validation.max_token_bytes;
+    match authenticate(token, check.keys, max, accepts, check.cache, ctx.now_ms) {
         Authn::Done(result) => decide(ctx, gw, source, Some(result), fapi),
         Authn::Verify(pending) => Session::Verify(pending),
     }
@@ -152,14 +162,14 @@ pub fn begin(
 pub fn answer(
     ctx: &mut Ctx,
     gw: &Settings,
-    cache: &mut TokenCache,
+    check: TokenCheck<'_>,
     source: &Source,
     pending: PendingToken,
     verified: bool,
     fapi: FapiStatus,
 ) -> Session {
     let keep_ms = gw.keep_ms();
-    match pending.answer(verified, &gw.keys, cache, keep_ms, ctx.now_ms) {
+    match pending.answer(verified, check.keys, check.cache, keep_ms, ctx.now_ms) {
         Authn::Done(result) => decide(ctx, gw, source, Some(result), fapi),
         Authn::Verify(next) => Session::Verify(next),
     }
@@ -193,7 +203,7 @@ pub fn decide(
 /// For the most common production mistake (http/https, www, ports): when the token's `azp` is
 /// refused, the log line's `detail` names it and the allowed parties (both public).
 fn note_azp_refusal(ctx: &mut Ctx, gw: &Settings, claims: &SessionClaims) {
-    let v = &gw.validation;
+    let v = &gw.tokens.validation;
     // A machine token's `azp` is not checked: it is no browser's.
     if v.authorized_parties.is_empty() || claims.auth.machine.is_some() {
         return;
@@ -236,14 +246,14 @@ fn token_session(
         Some(Err(e)) => return Session::Decided(signed_out(e)),
         Some(Ok(claims)) => claims,
     };
-    let v = &gw.validation;
+    let v = &gw.tokens.validation;
     match claims.check_as(accepts, v, ctx.now_ms) {
         Ok(()) => Session::Decided(SessionState {
             claims: Ok(claims),
             grace: false,
         }),
         Err(TokenError::Expired) if grace_allowed && claims.auth.machine.is_none() => {
-            let grace = gw.outage_grace_seconds;
+            let grace = gw.clerk.outage_grace_seconds;
             match clerk::grace_applies(&claims, v, grace, None, ctx.now_ms, fapi) {
                 GraceDecision::Accept { .. } => Session::Decided(SessionState {
                     claims: Ok(claims),
@@ -266,7 +276,7 @@ fn cookie_session(
     verified: Verified,
     fapi: FapiStatus,
 ) -> Session {
-    let Some(pk) = &gw.publishable else {
+    let Some(pk) = &gw.clerk.publishable else {
         return Session::Decided(signed_out(TokenError::Missing));
     };
     let outcome = match &verified {
@@ -286,15 +296,29 @@ fn cookie_session(
         dev_browser_in_query: params.dev_browser.is_some(),
         redirect_count: cookies.redirect_count,
         session: outcome,
-        validation: &gw.validation,
-        outage_grace_seconds: gw.outage_grace_seconds,
-        fapi_status: if gw.fapi_base.is_some() {
+        validation: &gw.tokens.validation,
+        outage_grace_seconds: gw.clerk.outage_grace_seconds,
+        fapi_status: if gw.clerk.fapi_base.is_some() {
             fapi
         } else {
             FapiStatus::Up
         },
         now_ms: ctx.now_ms,
     };
+    let decision = clerk::browser_decision(&request);
+    follow_cookie_rules(ctx, gw, cookies, verified, fapi, decision)
+}
+
+/// What Clerk's cookie rules decided, done: the session, the outage probe first, or the
+/// handshake redirect.
+fn follow_cookie_rules(
+    ctx: &mut Ctx,
+    gw: &Settings,
+    cookies: &ClerkCookies,
+    verified: Verified,
+    fapi: FapiStatus,
+    decision: clerk::BrowserDecision,
+) -> Session {
     let with_claims = |verified: Verified, grace: bool| match verified {
         Some(Ok(claims)) => SessionState {
             claims: Ok(claims),
@@ -302,7 +326,7 @@ fn cookie_session(
         },
         _ => signed_out(TokenError::Missing),
     };
-    match clerk::browser_decision(&request) {
+    match decision {
         clerk::BrowserDecision::SignedIn if from_a_satellite(ctx, gw, cookies, fapi) => {
             let reason = clerk::Reason::PrimaryDomainCrossOriginSync;
             handshake_redirect(ctx, gw, cookies, reason)
@@ -311,8 +335,8 @@ fn cookie_session(
         clerk::BrowserDecision::Grace { .. } => Session::Decided(with_claims(verified, true)),
         clerk::BrowserDecision::NeedOutageCheck => Session::Probe(verified),
         clerk::BrowserDecision::Handshake { .. }
-            if gw.outage_grace_seconds > 0
-                && gw.fapi_base.is_some()
+            if gw.clerk.outage_grace_seconds > 0
+                && gw.clerk.fapi_base.is_some()
                 && fapi == FapiStatus::Unknown =>
         {
             // With outage grace on, a handshake is preceded by the outage check (cached 30 s):
@@ -337,7 +361,7 @@ fn handshake_redirect(
     cookies: &ClerkCookies,
     reason: clerk::Reason,
 ) -> Session {
-    let Some(pk) = &gw.publishable else {
+    let Some(pk) = &gw.clerk.publishable else {
         return Session::Decided(signed_out(reason));
     };
     let params = ctx.handshake_params();
@@ -346,7 +370,7 @@ fn handshake_redirect(
         params.dev_browser.as_deref(),
         cookies.dev_browser.as_deref(),
     );
-    let redirect = gw.fapi_base.as_deref().map(|base| {
+    let redirect = gw.clerk.fapi_base.as_deref().map(|base| {
         clerk::handshake_redirect(
             base,
             &ctx.public.to_string(),
@@ -376,14 +400,15 @@ fn satellite_sync(
     cookies: &ClerkCookies,
     fapi: FapiStatus,
 ) -> Option<Session> {
-    let pk = gw.publishable.as_ref()?;
+    let pk = gw.clerk.publishable.as_ref()?;
     if ctx.gateway_own {
         return None;
     }
     let dest = ctx.req.headers.get("sec-fetch-dest");
     let accept = ctx.req.headers.get("accept");
-    if !gw.satellite.is_satellite {
-        let answers = gw.satellite.has_satellites() && pk.instance == clerk::Instance::Development;
+    if !gw.clerk.satellite.is_satellite {
+        let answers =
+            gw.clerk.satellite.has_satellites() && pk.instance == clerk::Instance::Development;
         let eligible = answers && clerk::is_eligible(&ctx.req.method, dest, accept);
         return eligible.then(|| primary_answer(ctx, gw, cookies)).flatten();
     }
@@ -392,7 +417,7 @@ fn satellite_sync(
         is_public: ctx.is_public,
         synced: clerk::SyncStatus::from_query(ctx.query.as_deref()),
         has_cookies: cookies.session.is_some() || cookies.client_uat != 0,
-        auto_sync: gw.satellite.auto_sync,
+        auto_sync: gw.clerk.satellite.auto_sync,
         redirect_count: cookies.redirect_count,
     };
     let reason = clerk::Reason::SatelliteNeedsSyncing;
@@ -409,40 +434,45 @@ fn satellite_sync(
             ctx.log.detail = Some("frontend-api-unreachable".into());
             Some(Session::Decided(signed_out(reason)))
         }
-        clerk::SatelliteSync::Sync => {
-            let public = ctx.public.to_string();
-            let plan = match (pk.instance, gw.fapi_base.as_deref()) {
-                (clerk::Instance::Development, _) => gw
-                    .sign_in_url
-                    .as_deref()
-                    .ok_or(clerk::RedirectError::BadUrl)
-                    .and_then(|sign_in| {
-                        clerk::dev_sync_redirect(sign_in, &public, request.redirect_count)
-                    }),
-                (clerk::Instance::Production, Some(base)) => {
-                    let back = clerk::synced_return_url(&public).unwrap_or(public);
-                    let target = clerk::HandshakeTarget {
-                        frontend_api_base: base,
-                        public_url: &back,
-                        suffixed: cookies.suffixed,
-                        reason_code: reason.code(),
-                        dev_browser: None,
-                        session_token: cookies.session.as_deref(),
-                        organization_id: None,
-                    };
-                    clerk::handshake_redirect_to(
-                        &target,
-                        &ctx.random.bytes(),
-                        request.redirect_count,
-                    )
-                }
-                (clerk::Instance::Production, None) => Err(clerk::RedirectError::BadUrl),
+        clerk::SatelliteSync::Sync => Some(sync_redirect(ctx, gw, pk, cookies)),
+    }
+}
+
+/// A satellite's sync: on a development instance through the primary's sign-in URL, on a
+/// production one through the Frontend API's handshake; signed out when neither can be built.
+fn sync_redirect(
+    ctx: &mut Ctx,
+    gw: &Settings,
+    pk: &clerk::PublishableKey,
+    cookies: &ClerkCookies,
+) -> Session {
+    let reason = clerk::Reason::SatelliteNeedsSyncing;
+    let public = ctx.public.to_string();
+    let plan = match (pk.instance, gw.clerk.fapi_base.as_deref()) {
+        (clerk::Instance::Development, _) => gw
+            .clerk
+            .sign_in_url
+            .as_deref()
+            .ok_or(clerk::RedirectError::BadUrl)
+            .and_then(|sign_in| clerk::dev_sync_redirect(sign_in, &public, cookies.redirect_count)),
+        (clerk::Instance::Production, Some(base)) => {
+            let back = clerk::synced_return_url(&public).unwrap_or(public);
+            let target = clerk::HandshakeTarget {
+                frontend_api_base: base,
+                public_url: &back,
+                suffixed: cookies.suffixed,
+                reason_code: reason.code(),
+                dev_browser: None,
+                session_token: cookies.session.as_deref(),
+                organization_id: None,
             };
-            Some(match plan {
-                Ok(plan) => handshake_response(ctx, plan, reason.into()),
-                Err(_) => Session::Decided(signed_out(reason)),
-            })
+            clerk::handshake_redirect_to(&target, &ctx.random.bytes(), cookies.redirect_count)
         }
+        (clerk::Instance::Production, None) => Err(clerk::RedirectError::BadUrl),
+    };
+    match plan {
+        Ok(plan) => handshake_response(ctx, plan, reason.into()),
+        Err(_) => Session::Decided(signed_out(reason)),
     }
 }
 
@@ -450,7 +480,8 @@ fn satellite_sync(
 /// dev-browser token and `__clerk_synced=true`, only to an origin in `SATELLITE_DOMAINS`.
 fn primary_answer(ctx: &mut Ctx, gw: &Settings, cookies: &ClerkCookies) -> Option<Session> {
     let raw = clerk::query_param(ctx.query.as_deref(), clerk::REDIRECT_URL_PARAM)?;
-    let Some(satellite) = clerk::safe_satellite_url(&raw, &gw.satellite.satellite_origins) else {
+    let Some(satellite) = clerk::safe_satellite_url(&raw, &gw.clerk.satellite.satellite_origins)
+    else {
         ctx.log.detail = Some("satellite-redirect-url-refused".into());
         return None;
     };
@@ -476,7 +507,7 @@ fn primary_answer(ctx: &mut Ctx, gw: &Settings, cookies: &ClerkCookies) -> Optio
 /// through the handshake once (`__clerk_redirect_count` 0), never on a public route.
 fn from_a_satellite(ctx: &Ctx, gw: &Settings, cookies: &ClerkCookies, fapi: FapiStatus) -> bool {
     let headers = &ctx.req.headers;
-    gw.satellite.has_satellites()
+    gw.clerk.satellite.has_satellites()
         && !ctx.is_public
         && cookies.redirect_count == 0
         && fapi != FapiStatus::Down
@@ -484,7 +515,7 @@ fn from_a_satellite(ctx: &Ctx, gw: &Settings, cookies: &ClerkCookies, fapi: Fapi
         && clerk::is_satellite_referrer(
             headers.get("referer"),
             &ctx.public.origin(),
-            &gw.satellite.satellite_origins,
+            &gw.clerk.satellite.satellite_origins,
         )
 }
 
@@ -518,10 +549,10 @@ fn org_sync(
     let request = clerk::OrgSyncRequest {
         redirectable: page_load
             && cookies.is_some()
-            && gw.publishable.is_some()
-            && gw.fapi_base.is_some(),
+            && gw.clerk.publishable.is_some()
+            && gw.clerk.fapi_base.is_some(),
         redirect_count: cookies.map_or(0, |c| c.redirect_count),
-        check_outage_first: gw.outage_grace_seconds > 0,
+        check_outage_first: gw.clerk.outage_grace_seconds > 0,
         fapi_status: fapi,
     };
     match (clerk::org_sync_decision(&request), cookies) {
@@ -544,11 +575,12 @@ fn org_sync(
 /// What the path asks to be active, when it is not what the session has. Public routes (and
 /// the gateway's own paths) are never synced, nor machine tokens (no active organisation).
 fn org_sync_target(ctx: &Ctx, gw: &Settings, state: &SessionState) -> Option<clerk::OrgSyncTarget> {
-    if gw.org_sync.is_empty() || ctx.is_public || ctx.preflight {
+    if gw.clerk.org_sync.is_empty() || ctx.is_public || ctx.preflight {
         return None;
     }
     let auth = state.auth().filter(|a| a.machine.is_none())?;
-    gw.org_sync
+    gw.clerk
+        .org_sync
         .target(&ctx.path)
         .filter(|target| target.must_activate(auth))
 }
@@ -577,7 +609,7 @@ fn org_sync_redirect(
     target: &clerk::OrgSyncTarget,
     state: &SessionState,
 ) -> Session {
-    let (Some(pk), Some(base)) = (&gw.publishable, gw.fapi_base.as_deref()) else {
+    let (Some(pk), Some(base)) = (&gw.clerk.publishable, gw.clerk.fapi_base.as_deref()) else {
         return Session::Respond(Box::new(org_mismatch(ctx, state)));
     };
     let params = ctx.handshake_params();

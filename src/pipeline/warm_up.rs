@@ -27,6 +27,7 @@ pub fn run(live: &Pipeline, now_ms: i64, rounds: usize, each: &mut dyn FnMut(&St
         outage: OutageProbe::new(),
         table: super::RequestTable::new(16),
         pickup: crate::jwks::Pickup::default(),
+        keys: live.keys.clone(),
         key_generation: live.key_generation,
     };
     let requests = requests(gateway, now_ms);
@@ -74,6 +75,7 @@ fn origin_headers() -> HeaderList {
 /// request, on the host of the first authorised party.
 fn requests(gw: &Settings, now_ms: i64) -> Vec<Request> {
     let party = gw
+        .tokens
         .validation
         .authorized_parties
         .first()
@@ -110,17 +112,18 @@ fn requests(gw: &Settings, now_ms: i64) -> Vec<Request> {
 /// A session token that passes every check but the signature (which the warm-up answers
 /// itself), with the algorithm of the first key.
 fn token(gw: &Settings, party: &str, now_ms: i64) -> String {
-    let alg = gw.keys.get(0).map_or(Alg::Rs256, |k| k.alg());
+    let tokens = &gw.tokens;
+    let alg = tokens.embedded_keys.get(0).map_or(Alg::Rs256, |k| k.alg());
     let now = now_ms / 1000;
     let header = format!("{{\"alg\":\"{}\",\"typ\":\"JWT\"}}", alg.as_str());
     let mut claims = serde_json::json!({
         "sub": "user_warmup", "sid": "sess_warmup", "azp": party,
         "iat": now - 1, "nbf": now - 1, "exp": now + 60, "v": 2,
     });
-    if let Some(issuer) = &gw.validation.issuer {
+    if let Some(issuer) = &tokens.validation.issuer {
         claims["iss"] = issuer.as_str().into();
     }
-    if let Some(audience) = gw.validation.audience.as_ref().and_then(|a| a.first()) {
+    if let Some(audience) = tokens.validation.audience.as_ref().and_then(|a| a.first()) {
         claims["aud"] = audience.as_str().into();
     }
     let signature = match alg {
