@@ -245,7 +245,8 @@ pub fn edits_for(
     added: Vec<(EditName, String)>,
 ) -> Vec<HeaderEdit> {
     let verdict = |at: usize| verdicts.get(at).unwrap_or(&Verdict::Keep);
-    let mut edits = Vec::new();
+    // Sized for the added headers and a few deletes: no regrowth on a typical request.
+    let mut edits = Vec::with_capacity(added.len() + 4);
     let mut deleted: Vec<&str> = Vec::new();
     for (at, (name, _)) in before.iter().enumerate() {
         if matches!(verdict(at), Verdict::Keep)
