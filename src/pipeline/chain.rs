@@ -1,15 +1,18 @@
 //! The chain between the phases and the states a request waits in. [`Run`] is what a request
 //! borrows of the pipeline while it runs (settings, keys, token cache, outage probe) and hands
-//! each phase's result on to the next phase; where a phase needs the outside world the request
-//! stops in one [`Waiting`] state, and each state has its own `resume` that takes the caller's
-//! answer and goes on. Every run ends in a [`Flow`]: done, or wait in this state.
+//! each phase's result on: every phase returns a [`Next`], which the chain maps alike (`Go` into
+//! the next phase, `Wait` into one [`Waiting`] state with its step and deadline, `Done` into the
+//! answer). Each state is entered with its own `wait` and left with its own `resume`, which
+//! takes the caller's answer and goes on. Every run ends in a [`Flow`]: done, or wait in this
+//! state.
 
-use super::decision::{self, Decision, Outcome};
+use super::authorise;
+use super::decision::{self, Decision, Next, Outcome};
 use super::facts::{self, Ctx};
+use super::handshake::{self, Handshake, HandshakeCheck};
 use super::key_state::KeyState;
 use super::respond::{self, OriginWait};
-use super::session::{self, Session, Source, TokenCheck, Verified};
-use super::{authorise, handshake};
+use super::session::{self, Session, SessionState, SessionWaitOn, Source, TokenCheck, Verified};
 use crate::authenticate::PendingToken;
 use crate::cache::TokenCache;
 use crate::clerk::{self, OutageProbe, ProbeResult, PROBE_TIMEOUT_MS};
@@ -18,8 +21,6 @@ use crate::log::LogRecord;
 use crate::machine::{Event, Request, SignatureQuestion, Step};
 use crate::random::RandomDraw;
 use crate::response::{AuthStatus, RefusalReason, Rejection, ResponsePlan};
-use crate::token::Candidates;
-use crate::web_url::WebUrl;
 
 /// How long a signature check may take before its request is dropped.
 const VERIFY_DEADLINE_MS: i64 = 10_000;
@@ -54,8 +55,7 @@ pub(super) enum Waiting {
 /// Waiting for a handshake token's signature check with the current candidate key.
 pub(super) struct HandshakeWait {
     ctx: Box<Ctx>,
-    candidates: Box<Candidates>,
-    public: WebUrl,
+    check: Box<HandshakeCheck>,
 }
 
 /// Waiting for a session token's signature check with the current candidate key.
@@ -112,21 +112,40 @@ impl Waiting {
 }
 
 impl HandshakeWait {
+    /// Parks the request until the current candidate key's check is answered.
+    fn wait(ctx: Ctx, check: HandshakeCheck) -> Flow {
+        let step = Step::Verify(SignatureQuestion::of(check.candidates.check()));
+        let deadline = ctx.now_ms.saturating_add(VERIFY_DEADLINE_MS);
+        let waiting = Waiting::Handshake(HandshakeWait {
+            ctx: Box::new(ctx),
+            check: Box::new(check),
+        });
+        Flow::Wait(waiting, step, deadline)
+    }
+
     /// The handshake resolved or refused, or the next candidate key.
     fn resume(self, verified: bool, run: &mut Run<'_>) -> Flow {
-        let HandshakeWait {
-            mut ctx,
-            candidates,
-            public,
-        } = self;
-        let ok = verified && run.check_counts(&ctx, candidates.check().key_index);
+        let HandshakeWait { mut ctx, check } = self;
+        let ok = verified && run.check_counts(&ctx, check.candidates.check().key_index);
         let keys = &run.keys.keys;
-        let next = handshake::answer(&mut ctx, run.gw, keys, *candidates, public, ok);
+        let next = handshake::answer(&mut ctx, run.gw, keys, *check, ok);
         run.after_handshake(*ctx, next)
     }
 }
 
 impl SessionWait {
+    /// Parks the request until the pending token's current check is answered.
+    fn wait(ctx: Ctx, source: Source, pending: PendingToken) -> Flow {
+        let step = Step::Verify(SignatureQuestion::of(pending.check()));
+        let deadline = ctx.now_ms.saturating_add(VERIFY_DEADLINE_MS);
+        let waiting = Waiting::Session(SessionWait {
+            ctx: Box::new(ctx),
+            source: Box::new(source),
+            pending: Box::new(pending),
+        });
+        Flow::Wait(waiting, step, deadline)
+    }
+
     /// The session's verdict, or the next candidate key.
     fn resume(self, verified: bool, run: &mut Run<'_>) -> Flow {
         let SessionWait {
@@ -143,6 +162,24 @@ impl SessionWait {
 }
 
 impl ProbeWait {
+    /// Parks the request until the Frontend API's outage probe (its URL from `gw`) is answered.
+    fn wait(ctx: Ctx, source: Source, verified: Verified, gw: &Settings) -> Flow {
+        let fapi_base = gw.clerk.fapi_base.as_deref();
+        let url = fapi_base.map(clerk::probe_url).unwrap_or_default();
+        let step = Step::Probe {
+            url,
+            timeout_ms: PROBE_TIMEOUT_MS,
+        };
+        let wait_ms = PROBE_TIMEOUT_MS as i64 + DEADLINE_SLACK_MS;
+        let deadline = ctx.now_ms.saturating_add(wait_ms);
+        let waiting = Waiting::Probe(ProbeWait {
+            ctx: Box::new(ctx),
+            source: Box::new(source),
+            verified,
+        });
+        Flow::Wait(waiting, step, deadline)
+    }
+
     /// The probe's result recorded, the session decided again (grace or signed out).
     fn resume(self, result: ProbeResult, run: &mut Run<'_>) -> Flow {
         let ProbeWait {
@@ -201,31 +238,13 @@ impl Run<'_> {
         }
     }
 
-    /// After the handshake phase: the session phase, the handshake's redirect, or a wait for
-    /// its signature check.
-    fn after_handshake(&mut self, mut ctx: Ctx, next: handshake::Handshake) -> Flow {
+    /// After the handshake phase: the session phase, a wait for the handshake token's
+    /// signature check, or the resolved handshake's redirect.
+    fn after_handshake(&mut self, ctx: Ctx, next: Handshake) -> Flow {
         match next {
-            handshake::Handshake::Continue => self.session(ctx),
-            handshake::Handshake::Resolved(plan, dropped) => {
-                let mut log = std::mem::take(&mut ctx.log);
-                log.outcome = crate::refusal::LogOutcome::HandshakeResolved;
-                log.auth_status = AuthStatus::Handshake;
-                log.dropped_cookies = dropped
-                    .iter()
-                    .map(|d| format!("{}:{}", d.name.as_deref().unwrap_or("?"), d.reason))
-                    .collect();
-                Flow::Done(respond_step(decision::browser_plan(plan), log))
-            }
-            handshake::Handshake::Verify(candidates, public) => {
-                let step = Step::Verify(SignatureQuestion::of(candidates.check()));
-                let deadline = ctx.now_ms.saturating_add(VERIFY_DEADLINE_MS);
-                let waiting = Waiting::Handshake(HandshakeWait {
-                    ctx: Box::new(ctx),
-                    candidates: Box::new(candidates),
-                    public,
-                });
-                Flow::Wait(waiting, step, deadline)
-            }
+            Next::Go(()) => self.session(ctx),
+            Next::Wait(check) => HandshakeWait::wait(ctx, check),
+            Next::Done(decision) => self.plan(*decision, ctx.now_ms),
         }
     }
 
@@ -238,49 +257,27 @@ impl Run<'_> {
         self.after_session(ctx, source, next)
     }
 
-    /// After the session phase: authorise and plan, or a wait for a signature check or the
-    /// outage probe.
-    fn after_session(&mut self, mut ctx: Ctx, source: Source, next: Session) -> Flow {
-        let now_ms = ctx.now_ms;
+    /// After the session phase: authorise, a wait for a signature check or the outage probe,
+    /// or the session's own answer (a handshake redirect, a refusal).
+    fn after_session(&mut self, ctx: Ctx, source: Source, next: Session) -> Flow {
         match next {
-            Session::Decided(state) => {
-                let fapi = self.outage.status(now_ms);
-                let decision = authorise::decide(ctx, self.gw, self.keys, &state, fapi);
-                self.plan(decision, now_ms)
+            Next::Go(state) => self.authorise(ctx, &state),
+            Next::Wait(SessionWaitOn::Signature(pending)) => {
+                SessionWait::wait(ctx, source, pending)
             }
-            Session::Respond(decision) => self.plan(*decision, now_ms),
-            Session::Verify(pending) => {
-                let step = Step::Verify(SignatureQuestion::of(pending.check()));
-                let waiting = Waiting::Session(SessionWait {
-                    ctx: Box::new(ctx),
-                    source: Box::new(source),
-                    pending: Box::new(pending),
-                });
-                Flow::Wait(waiting, step, now_ms.saturating_add(VERIFY_DEADLINE_MS))
+            Next::Wait(SessionWaitOn::Probe(verified)) => {
+                ProbeWait::wait(ctx, source, verified, self.gw)
             }
-            // The probe's result is recorded before deciding again, which therefore never asks
-            // twice; should it, answer as a gateway fault rather than loop.
-            Session::Probe(_) if ctx.probed => Flow::Done(done(decision::refuse(
-                Rejection::Misconfigured { page_load: false },
-                ctx.log,
-            ))),
-            Session::Probe(verified) => {
-                let fapi_base = self.gw.clerk.fapi_base.as_deref();
-                let url = fapi_base.map(clerk::probe_url).unwrap_or_default();
-                ctx.log.outcome = crate::refusal::LogOutcome::OutageCheck;
-                let step = Step::Probe {
-                    url,
-                    timeout_ms: PROBE_TIMEOUT_MS,
-                };
-                let waiting = Waiting::Probe(ProbeWait {
-                    ctx: Box::new(ctx),
-                    source: Box::new(source),
-                    verified,
-                });
-                let wait_ms = PROBE_TIMEOUT_MS as i64 + DEADLINE_SLACK_MS;
-                Flow::Wait(waiting, step, now_ms.saturating_add(wait_ms))
-            }
+            Next::Done(decision) => self.plan(*decision, ctx.now_ms),
         }
+    }
+
+    /// The authorise phase, with the session settled, then the plan.
+    fn authorise(&mut self, ctx: Ctx, state: &SessionState) -> Flow {
+        let now_ms = ctx.now_ms;
+        let fapi = self.outage.status(now_ms);
+        let decision = authorise::decide(ctx, self.gw, self.keys, state, fapi);
+        self.plan(decision, now_ms)
     }
 
     /// The step for a decision: a response, or a fetch to wait for (from `now_ms`, the

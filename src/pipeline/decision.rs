@@ -1,5 +1,6 @@
-//! What a phase decided ([`Decision`]: an [`Outcome`] and the log record so far), and the
-//! helpers that build one: a refusal rendered (`refuse`), the gateway's JSON answers, a
+//! What a phase decided ([`Decision`]: an [`Outcome`] and the log record so far), the one shape
+//! every waiting phase returns ([`Next`]: go on, wait, or done), and the helpers that build a
+//! decision: a refusal rendered (`refuse`), the gateway's JSON answers, a
 //! browser redirect plan, the answer while the settings are invalid. Nothing here performs I/O
 //! or reads a clock.
 
@@ -43,6 +44,22 @@ pub struct Decision {
     pub outcome: Outcome,
     /// The request's log record.
     pub log: LogRecord,
+}
+
+/// Where a phase left a request, the one shape the handshake and session phases return: go on
+/// to the next phase, wait for the outside world, or answer now. The chain (`chain.rs`) maps
+/// each alike: `Go` into the next phase, `Wait` into a `Waiting` state with its step and
+/// deadline, `Done` into the step that answers. (Authorise, the last phase, always ends in a
+/// [`Decision`].)
+pub enum Next<Go, Wait> {
+    /// Go on to the next phase with this.
+    Go(Go),
+    /// Wait on this (a signature check, the outage probe); the same phase then takes the
+    /// answer.
+    Wait(Wait),
+    /// Answer with this decision. Boxed: the rare, large variant, so a phase's result stays the
+    /// size of what it goes on or waits with.
+    Done(Box<Decision>),
 }
 
 pub(crate) fn refuse(rejection: Rejection, mut log: LogRecord) -> Decision {

@@ -6,32 +6,38 @@
 //! must not sign out every fetch a page makes. Any other request goes on with its Bearer token or
 //! session cookie, the refusal logged.
 
+use super::decision::{browser_plan, Decision, Next, Outcome};
 use super::facts::Ctx;
 use crate::clerk::{self, HandshakeError, HandshakeRequest, HandshakeResolution, Reason};
 use crate::config::Settings;
 use crate::keys::KeySet;
+use crate::refusal::LogOutcome;
+use crate::response::AuthStatus;
 use crate::token::{Candidates, TokenError};
 use crate::web_url::WebUrl as Url;
 
-/// Where the handshake phase left the request.
-pub enum Handshake {
-    /// No handshake, or a refused one (recorded in the context): go on to the session.
-    Continue,
-    /// Resolved: answer with this redirect.
-    Resolved(clerk::RedirectPlan, Vec<clerk::DroppedCookie>),
-    /// The token needs its signature checked with the current candidate.
-    Verify(Candidates, Url),
+/// Where the handshake phase left the request: go on to the session (no handshake, or a refused
+/// one, recorded in the context), wait for the token's signature check, or answer with the
+/// resolved handshake's redirect.
+pub type Handshake = Next<(), HandshakeCheck>;
+
+/// What a handshake waits on: its token's signature checked with the current candidate key.
+pub struct HandshakeCheck {
+    /// The keys that could have signed the token, the current one first.
+    pub candidates: Candidates,
+    /// The request's public URL, which the resolution redirects back to.
+    pub public: Url,
 }
 
 /// Starts the phase.
 pub fn begin(ctx: &mut Ctx, gw: &Settings, keys: &KeySet) -> Handshake {
     let Some(pk) = &gw.clerk.publishable else {
-        return Handshake::Continue;
+        return Next::Go(());
     };
     let cookies = ctx.clerk_cookies(pk);
     let params = ctx.handshake_params();
     let Some(token) = params.handshake.as_deref().or(cookies.handshake.as_deref()) else {
-        return Handshake::Continue;
+        return Next::Go(());
     };
     let public = ctx.public.to_string();
     let request = HandshakeRequest {
@@ -41,7 +47,7 @@ pub fn begin(ctx: &mut Ctx, gw: &Settings, keys: &KeySet) -> Handshake {
         state_param: params.state.as_deref(),
     };
     match clerk::begin_handshake(&request, keys, clerk::HANDSHAKE_MAX_TOKEN_BYTES) {
-        Ok((candidates, url)) => Handshake::Verify(candidates, url),
+        Ok((candidates, public)) => Next::Wait(HandshakeCheck { candidates, public }),
         Err(resolution) => settle(ctx, resolution),
     }
 }
@@ -51,13 +57,13 @@ pub fn answer(
     ctx: &mut Ctx,
     gw: &Settings,
     keys: &KeySet,
-    candidates: Candidates,
-    public: Url,
+    check: HandshakeCheck,
     verified: bool,
 ) -> Handshake {
+    let HandshakeCheck { candidates, public } = check;
     if !verified {
         return match candidates.next(keys) {
-            Some(next) => Handshake::Verify(next, public),
+            Some(candidates) => Next::Wait(HandshakeCheck { candidates, public }),
             None => settle(
                 ctx,
                 clerk::handshake_refusal(Reason::HandshakeInvalid(HandshakeError::Token(
@@ -82,7 +88,9 @@ pub fn answer(
 
 fn settle(ctx: &mut Ctx, resolution: HandshakeResolution) -> Handshake {
     match resolution {
-        HandshakeResolution::Redirect { plan, dropped } => Handshake::Resolved(plan, dropped),
+        HandshakeResolution::Redirect { plan, dropped } => {
+            Next::Done(Box::new(resolved(ctx, plan, &dropped)))
+        }
         HandshakeResolution::Refused {
             reason,
             clear_cookies,
@@ -103,7 +111,26 @@ fn settle(ctx: &mut Ctx, resolution: HandshakeResolution) -> Handshake {
                 // request goes on with its session cookie, as Clerk's does.
                 ctx.log.detail = Some("handshake-refused-ignored".into());
             }
-            Handshake::Continue
+            Next::Go(())
         }
+    }
+}
+
+/// The resolved handshake's redirect, logged with the cookies the resolution dropped.
+fn resolved(
+    ctx: &mut Ctx,
+    plan: clerk::RedirectPlan,
+    dropped: &[clerk::DroppedCookie],
+) -> Decision {
+    let mut log = std::mem::take(&mut ctx.log);
+    log.outcome = LogOutcome::HandshakeResolved;
+    log.auth_status = AuthStatus::Handshake;
+    log.dropped_cookies = dropped
+        .iter()
+        .map(|d| format!("{}:{}", d.name.as_deref().unwrap_or("?"), d.reason))
+        .collect();
+    Decision {
+        outcome: Outcome::Respond(browser_plan(plan)),
+        log,
     }
 }

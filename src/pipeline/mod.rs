@@ -10,9 +10,10 @@
 //! Clerk's Frontend API) → [`session`] (token source, cache, signature, policy, grace, Clerk's
 //! cookie rules) → [`authorise`] (gateway paths, preflights, route rules, the proxy plan or the
 //! refusal) → [`respond`] (the fetched response as the client gets it). Refusals become HTTP in
-//! one place, `response::render`. `chain.rs` hands each phase's result on and holds the states a
-//! request waits in (`Waiting`), each with its own `resume`; this module is the driver: it
-//! starts a request, resumes its state with the caller's answer, and parks what waits.
+//! one place, `response::render`. Each phase that can wait returns a [`decision::Next`] (go on,
+//! wait, or done); `chain.rs` maps it on and holds the states a request waits in (`Waiting`),
+//! each with its own `resume`; this module is the driver: it starts a request, resumes its state
+//! with the caller's answer, and parks what waits.
 //!
 //! Pure: time, randomness and settings come in as parameters; no `worker` or JavaScript types.
 

@@ -4,7 +4,7 @@
 //! time, then the per-request policy), outage grace, and for cookie sessions Clerk's cookie rules
 //! with the handshake they may call for.
 
-use super::decision::{browser_plan, Decision, Outcome};
+use super::decision::{browser_plan, Decision, Next, Outcome};
 use super::facts::Ctx;
 use crate::auth::Auth;
 use crate::authenticate::{authenticate, Authn, PendingToken};
@@ -84,16 +84,18 @@ pub struct TokenCheck<'a> {
     pub cache: &'a mut TokenCache,
 }
 
-/// Where the session phase left the request.
-pub enum Session {
-    /// Settled: go on to authorise with this state.
-    Decided(SessionState),
-    /// Run the pending token's signature check, then [`answer`].
-    Verify(PendingToken),
-    /// Outage grace needs Clerk's Frontend API status: probe it, record it, then [`decide`].
+/// Where the session phase left the request: go on to authorise with the settled state, wait on
+/// a signature check or the outage probe, or answer now (a handshake redirect, an organisation
+/// mismatch).
+pub type Session = Next<SessionState, SessionWaitOn>;
+
+/// What a session waits on before it can be settled.
+pub enum SessionWaitOn {
+    /// The pending token's signature check, then [`answer`].
+    Signature(PendingToken),
+    /// Outage grace needs Clerk's Frontend API status: probe it, record it, then [`decide`]
+    /// again with the token's worth.
     Probe(Verified),
-    /// Answer now (the handshake redirect; boxed: the rare, large variant).
-    Respond(Box<Decision>),
 }
 
 /// The token source of the request.
@@ -154,7 +156,7 @@ pub fn begin(
     let max = gw.tokens.validation.max_token_bytes;
     match authenticate(token, check.keys, max, accepts, check.cache, ctx.now_ms) {
         Authn::Done(result) => decide(ctx, gw, source, Some(result), fapi),
-        Authn::Verify(pending) => Session::Verify(pending),
+        Authn::Verify(pending) => Next::Wait(SessionWaitOn::Signature(pending)),
     }
 }
 
@@ -171,7 +173,7 @@ pub fn answer(
     let keep_ms = gw.keep_ms();
     match pending.answer(verified, check.keys, check.cache, keep_ms, ctx.now_ms) {
         Authn::Done(result) => decide(ctx, gw, source, Some(result), fapi),
-        Authn::Verify(next) => Session::Verify(next),
+        Authn::Verify(next) => Next::Wait(SessionWaitOn::Signature(next)),
     }
 }
 
@@ -192,12 +194,25 @@ pub fn decide(
         note_azp_refusal(ctx, gw, claims);
     }
     let session = match source {
-        Source::Decided(reason) => Session::Decided(signed_out(*reason)),
+        Source::Decided(reason) => Next::Go(signed_out(*reason)),
         Source::Bearer(_, accepts) => token_session(ctx, gw, verified, *accepts, true, fapi),
         Source::Plain(_) => token_session(ctx, gw, verified, TokenTypes::SESSION, false, fapi),
         Source::Cookies(cookies) => cookie_session(ctx, gw, cookies, verified, fapi),
     };
-    org_sync(ctx, gw, source, session, fapi)
+    match org_sync(ctx, gw, source, session, fapi) {
+        // The probe's result is recorded before deciding again, which therefore never asks
+        // twice; should it, answer as a gateway fault rather than loop.
+        Next::Wait(SessionWaitOn::Probe(_)) if ctx.probed => {
+            let log = std::mem::take(&mut ctx.log);
+            let rejection = Rejection::Misconfigured { page_load: false };
+            Next::Done(Box::new(super::decision::refuse(rejection, log)))
+        }
+        Next::Wait(SessionWaitOn::Probe(verified)) => {
+            ctx.log.outcome = crate::refusal::LogOutcome::OutageCheck;
+            Next::Wait(SessionWaitOn::Probe(verified))
+        }
+        session => session,
+    }
 }
 
 /// For the most common production mistake (http/https, www, ports): when the token's `azp` is
@@ -242,28 +257,30 @@ fn token_session(
     fapi: FapiStatus,
 ) -> Session {
     let claims = match verified {
-        None => return Session::Decided(signed_out(TokenError::Missing)),
-        Some(Err(e)) => return Session::Decided(signed_out(e)),
+        None => return Next::Go(signed_out(TokenError::Missing)),
+        Some(Err(e)) => return Next::Go(signed_out(e)),
         Some(Ok(claims)) => claims,
     };
     let v = &gw.tokens.validation;
     match claims.check_as(accepts, v, ctx.now_ms) {
-        Ok(()) => Session::Decided(SessionState {
+        Ok(()) => Next::Go(SessionState {
             claims: Ok(claims),
             grace: false,
         }),
         Err(TokenError::Expired) if grace_allowed && claims.auth.machine.is_none() => {
             let grace = gw.clerk.outage_grace_seconds;
             match clerk::grace_applies(&claims, v, grace, None, ctx.now_ms, fapi) {
-                GraceDecision::Accept { .. } => Session::Decided(SessionState {
+                GraceDecision::Accept { .. } => Next::Go(SessionState {
                     claims: Ok(claims),
                     grace: true,
                 }),
-                GraceDecision::NeedOutageCheck => Session::Probe(Some(Ok(claims))),
-                GraceDecision::No => Session::Decided(signed_out(TokenError::Expired)),
+                GraceDecision::NeedOutageCheck => {
+                    Next::Wait(SessionWaitOn::Probe(Some(Ok(claims))))
+                }
+                GraceDecision::No => Next::Go(signed_out(TokenError::Expired)),
             }
         }
-        Err(e) => Session::Decided(signed_out(e)),
+        Err(e) => Next::Go(signed_out(e)),
     }
 }
 
@@ -277,7 +294,7 @@ fn cookie_session(
     fapi: FapiStatus,
 ) -> Session {
     let Some(pk) = &gw.clerk.publishable else {
-        return Session::Decided(signed_out(TokenError::Missing));
+        return Next::Go(signed_out(TokenError::Missing));
     };
     let outcome = match &verified {
         None => clerk::SessionOutcome::Missing,
@@ -331,9 +348,9 @@ fn follow_cookie_rules(
             let reason = clerk::Reason::PrimaryDomainCrossOriginSync;
             handshake_redirect(ctx, gw, cookies, reason)
         }
-        clerk::BrowserDecision::SignedIn => Session::Decided(with_claims(verified, false)),
-        clerk::BrowserDecision::Grace { .. } => Session::Decided(with_claims(verified, true)),
-        clerk::BrowserDecision::NeedOutageCheck => Session::Probe(verified),
+        clerk::BrowserDecision::SignedIn => Next::Go(with_claims(verified, false)),
+        clerk::BrowserDecision::Grace { .. } => Next::Go(with_claims(verified, true)),
+        clerk::BrowserDecision::NeedOutageCheck => Next::Wait(SessionWaitOn::Probe(verified)),
         clerk::BrowserDecision::Handshake { .. }
             if gw.clerk.outage_grace_seconds > 0
                 && gw.clerk.fapi_base.is_some()
@@ -342,16 +359,16 @@ fn follow_cookie_rules(
             // With outage grace on, a handshake is preceded by the outage check (cached 30 s):
             // when the Frontend API is down the browser would land on an error page. With grace
             // off the request path makes no call to Clerk at all, as Clerk with `jwtKey`.
-            Session::Probe(verified)
+            Next::Wait(SessionWaitOn::Probe(verified))
         }
         clerk::BrowserDecision::Handshake { reason } if fapi == FapiStatus::Down => {
             ctx.log.detail = Some("frontend-api-unreachable".into());
-            Session::Decided(signed_out(reason))
+            Next::Go(signed_out(reason))
         }
         clerk::BrowserDecision::Handshake { reason } => {
             handshake_redirect(ctx, gw, cookies, reason)
         }
-        clerk::BrowserDecision::SignedOut { reason } => Session::Decided(signed_out(reason)),
+        clerk::BrowserDecision::SignedOut { reason } => Next::Go(signed_out(reason)),
     }
 }
 
@@ -362,7 +379,7 @@ fn handshake_redirect(
     reason: clerk::Reason,
 ) -> Session {
     let Some(pk) = &gw.clerk.publishable else {
-        return Session::Decided(signed_out(reason));
+        return Next::Go(signed_out(reason));
     };
     let params = ctx.handshake_params();
     let dev_browser = clerk::dev_browser_for_handshake(
@@ -385,9 +402,9 @@ fn handshake_redirect(
     match redirect {
         Some(Ok(plan)) => handshake_response(ctx, plan, reason.into()),
         Some(Err(clerk::RedirectError::RedirectLoop)) => {
-            Session::Decided(signed_out(clerk::Reason::RedirectLoop))
+            Next::Go(signed_out(clerk::Reason::RedirectLoop))
         }
-        _ => Session::Decided(signed_out(reason)),
+        _ => Next::Go(signed_out(reason)),
     }
 }
 
@@ -423,16 +440,16 @@ fn satellite_sync(
     let reason = clerk::Reason::SatelliteNeedsSyncing;
     match clerk::satellite_sync(&request) {
         clerk::SatelliteSync::Continue => None,
-        clerk::SatelliteSync::SignedOut => Some(Session::Decided(signed_out(
+        clerk::SatelliteSync::SignedOut => Some(Next::Go(signed_out(
             clerk::Reason::SessionTokenAndUatMissing,
         ))),
         clerk::SatelliteSync::Loop => {
             ctx.log.detail = Some("satellite-sync-loop".into());
-            Some(Session::Decided(signed_out(clerk::Reason::RedirectLoop)))
+            Some(Next::Go(signed_out(clerk::Reason::RedirectLoop)))
         }
         clerk::SatelliteSync::Sync if fapi == FapiStatus::Down => {
             ctx.log.detail = Some("frontend-api-unreachable".into());
-            Some(Session::Decided(signed_out(reason)))
+            Some(Next::Go(signed_out(reason)))
         }
         clerk::SatelliteSync::Sync => Some(sync_redirect(ctx, gw, pk, cookies)),
     }
@@ -472,7 +489,7 @@ fn sync_redirect(
     };
     match plan {
         Ok(plan) => handshake_response(ctx, plan, reason.into()),
-        Err(_) => Session::Decided(signed_out(reason)),
+        Err(_) => Next::Go(signed_out(reason)),
     }
 }
 
@@ -531,11 +548,11 @@ fn org_sync(
     session: Session,
     fapi: FapiStatus,
 ) -> Session {
-    let Session::Decided(state) = session else {
+    let Next::Go(state) = session else {
         return session;
     };
     let Some(target) = org_sync_target(ctx, gw, &state) else {
-        return Session::Decided(state);
+        return Next::Go(state);
     };
     let cookies = match source {
         Source::Cookies(c) => Some(c),
@@ -559,15 +576,15 @@ fn org_sync(
         (clerk::OrgSyncDecision::Activate, Some(cookies)) => {
             org_sync_redirect(ctx, gw, cookies, &target, &state)
         }
-        (clerk::OrgSyncDecision::NeedOutageCheck, _) => {
-            Session::Probe(Some(state.claims.map_err(|_| TokenError::Missing)))
-        }
+        (clerk::OrgSyncDecision::NeedOutageCheck, _) => Next::Wait(SessionWaitOn::Probe(Some(
+            state.claims.map_err(|_| TokenError::Missing),
+        ))),
         // Refused (with why the handshake was stopped, when it was).
         (decision, _) => {
             if let clerk::OrgSyncDecision::Refuse(Some(stopped)) = decision {
                 ctx.log.detail = Some(stopped.code().into());
             }
-            Session::Respond(Box::new(org_mismatch(ctx, &state)))
+            Next::Done(Box::new(org_mismatch(ctx, &state)))
         }
     }
 }
@@ -610,7 +627,7 @@ fn org_sync_redirect(
     state: &SessionState,
 ) -> Session {
     let (Some(pk), Some(base)) = (&gw.clerk.publishable, gw.clerk.fapi_base.as_deref()) else {
-        return Session::Respond(Box::new(org_mismatch(ctx, state)));
+        return Next::Done(Box::new(org_mismatch(ctx, state)));
     };
     let params = ctx.handshake_params();
     let public = ctx.public.to_string();
@@ -629,7 +646,7 @@ fn org_sync_redirect(
     };
     match clerk::handshake_redirect_to(&handshake, &ctx.random.bytes(), cookies.redirect_count) {
         Ok(plan) => handshake_response(ctx, plan, RefusalReason::OrganizationMismatch),
-        Err(_) => Session::Respond(Box::new(org_mismatch(ctx, state))),
+        Err(_) => Next::Done(Box::new(org_mismatch(ctx, state))),
     }
 }
 
@@ -639,7 +656,7 @@ fn handshake_response(ctx: &mut Ctx, plan: clerk::RedirectPlan, reason: RefusalR
     log.outcome = crate::refusal::LogOutcome::Handshake;
     log.reason = Some(reason);
     log.auth_status = AuthStatus::Handshake;
-    Session::Respond(Box::new(Decision {
+    Next::Done(Box::new(Decision {
         outcome: Outcome::Respond(browser_plan(plan)),
         log,
     }))
