@@ -449,17 +449,47 @@ fn replaced(old: &str, new: String) -> Verdict {
     }
 }
 
+/// A header the plan adds, by name and value.
+type Added = (http::EditName, String);
+
 /// The identity and forwarding headers the origin gets, in order.
 fn added_headers(
     facts: &RequestFacts<'_>,
     settings: &ProxySettings,
     websocket: bool,
-) -> Vec<(http::EditName, String)> {
-    let mut out: Vec<(http::EditName, String)> = Vec::with_capacity(12);
+) -> Vec<Added> {
+    let mut out: Vec<Added> = Vec::with_capacity(12);
     if websocket {
         out.push(("Connection".into(), "Upgrade".to_string()));
     }
     let mut add = |n: http::EditName, v: String| out.push((n, v));
+    forwarding_headers(facts, &mut add);
+    add(
+        "X-Auth-Status".into(),
+        facts.auth_status().as_str().to_string(),
+    );
+    if facts.auth.is_none() {
+        if let Some(reason) = facts.signed_out_reason {
+            add("X-Auth-Reason".into(), reason.code().to_string());
+        }
+    }
+    if let Some(auth) = facts.auth {
+        identity_headers(auth, settings, &mut add);
+        if facts.grace {
+            add("X-Auth-Grace".into(), "1".to_string());
+        }
+    }
+    if let Some(secret) = &settings.assertion_secret {
+        if let Some(jwt) = assertion(facts, &settings.assertion_audience, secret) {
+            add("X-Edgegate-Assertion".into(), jwt);
+        }
+    }
+    out
+}
+
+/// `X-Forwarded-For` (a well-formed `CF-Connecting-IP` only), `X-Forwarded-Host`,
+/// `X-Forwarded-Proto` and `X-Request-Id`.
+fn forwarding_headers(facts: &RequestFacts<'_>, add: &mut impl FnMut(http::EditName, String)) {
     if let Some(ip) = facts.client_ip.map(str::trim).filter(|ip| {
         !ip.is_empty()
             && ip.len() <= 64
@@ -475,72 +505,56 @@ fn added_headers(
         facts.public_url.scheme.as_str().to_string(),
     );
     add("X-Request-Id".into(), header_value(facts.request_id));
+}
+
+/// What a verified token says of its holder: token type, user, machine, session, organisation,
+/// actor, permissions and the `FORWARD_CLAIMS` claims.
+fn identity_headers(
+    auth: &Auth,
+    settings: &ProxySettings,
+    add: &mut impl FnMut(http::EditName, String),
+) {
     add(
-        "X-Auth-Status".into(),
-        facts.auth_status().as_str().to_string(),
+        "X-Auth-Token-Type".into(),
+        auth.token_type().code().to_string(),
     );
-    if facts.auth.is_none() {
-        if let Some(reason) = facts.signed_out_reason {
-            add("X-Auth-Reason".into(), reason.code().to_string());
+    if let Some(user) = auth.user() {
+        add("X-Auth-User-Id".into(), header_value(user));
+    }
+    if let Some(m) = &auth.machine {
+        machine_headers(m, add);
+    }
+    let optional = [
+        ("X-Auth-Session-Id", auth.session_id.as_deref()),
+        ("X-Auth-Org-Id", auth.org_id.as_deref()),
+        ("X-Auth-Org-Role", auth.org_role.as_deref()),
+        ("X-Auth-Org-Slug", auth.org_slug.as_deref()),
+        ("X-Auth-Actor", auth.actor_id()),
+    ];
+    for (n, v) in optional {
+        if let Some(v) = v {
+            add(n.into(), header_value(v));
         }
     }
-    if let Some(auth) = facts.auth {
+    if !auth.org_permissions.is_empty() {
         add(
-            "X-Auth-Token-Type".into(),
-            auth.token_type().code().to_string(),
+            "X-Auth-Org-Permissions".into(),
+            header_value(&auth.org_permissions.join(",")),
         );
-        if let Some(user) = auth.user() {
-            add("X-Auth-User-Id".into(), header_value(user));
-        }
-        if let Some(m) = &auth.machine {
-            machine_headers(m, &mut add);
-        }
-        let optional = [
-            ("X-Auth-Session-Id", auth.session_id.as_deref()),
-            ("X-Auth-Org-Id", auth.org_id.as_deref()),
-            ("X-Auth-Org-Role", auth.org_role.as_deref()),
-            ("X-Auth-Org-Slug", auth.org_slug.as_deref()),
-            ("X-Auth-Actor", auth.actor_id()),
-        ];
-        for (n, v) in optional {
-            if let Some(v) = v {
-                add(n.into(), header_value(v));
-            }
-        }
-        if !auth.org_permissions.is_empty() {
+    }
+    // A machine token's claims were chosen by whoever minted it: they never reach the origin as
+    // claims; a machine request carries only the machine headers.
+    if auth.machine.is_some() {
+        return;
+    }
+    for claim in &settings.forward_claims {
+        if let Some(v) = auth.claims.get(claim).filter(|_| valid_claim_name(claim)) {
             add(
-                "X-Auth-Org-Permissions".into(),
-                header_value(&auth.org_permissions.join(",")),
+                format!("X-Auth-Claim-{claim}").into(),
+                claim_header_value(v),
             );
         }
-        // A machine token's claims were chosen by whoever minted it: they never reach the
-        // origin as claims; a machine request carries only the machine headers.
-        let forwarded = if auth.machine.is_none() {
-            settings.forward_claims.as_slice()
-        } else {
-            &[]
-        };
-        for claim in forwarded {
-            if !valid_claim_name(claim) {
-                continue;
-            }
-            if let Some(v) = auth.claims.get(claim) {
-                add(
-                    format!("X-Auth-Claim-{claim}").into(),
-                    claim_header_value(v),
-                );
-            }
-        }
-        if facts.grace {
-            add("X-Auth-Grace".into(), "1".to_string());
-        }
     }
-    if let Some(secret) = &settings.assertion_secret {
-        if let Some(jwt) = assertion(facts, &settings.assertion_audience, secret) {
-            add("X-Edgegate-Assertion".into(), jwt);
-        }
-    }
-    out
 }
 
 /// `X-Auth-Machine-Id` (M2M), `X-Auth-Client-Id` (OAuth), `X-Auth-Scopes`, when present.
