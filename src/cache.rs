@@ -264,6 +264,7 @@ mod tests {
             iss: None,
             aud: None,
             template: false,
+            identity: Default::default(),
         })
     }
 

@@ -213,6 +213,41 @@ pub fn parse_header_blob(blob: &str) -> HeaderList {
 /// allocated for every request.
 pub type EditName = Cow<'static, str>;
 
+/// Headers worked out once and kept with what they describe (a verified token's identity
+/// headers, in its cache entry), so the requests after the first copy them instead of rendering
+/// them again. It is a cache of its owner's other fields: it compares equal to any other, and a
+/// clone starts empty (a clone may be changed, and must not keep headers of what it was).
+#[derive(Default)]
+pub struct RenderedHeaders(std::cell::OnceCell<Vec<(EditName, String)>>);
+
+impl RenderedHeaders {
+    /// The headers, rendered by `render` the first time.
+    pub fn get_or_render(
+        &self,
+        render: impl FnOnce() -> Vec<(EditName, String)>,
+    ) -> &[(EditName, String)] {
+        self.0.get_or_init(render)
+    }
+}
+
+impl Clone for RenderedHeaders {
+    fn clone(&self) -> Self {
+        RenderedHeaders::default()
+    }
+}
+
+impl PartialEq for RenderedHeaders {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for RenderedHeaders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RenderedHeaders")
+    }
+}
+
 /// One change to a header list, for the edge to apply to a copy of a `Headers` it already has
 /// (copying one is a single runtime call; building one header by header is many).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,9 +7,9 @@ use edgegate::forwarded::PublicUrl;
 use edgegate::http::{apply_edits, HeaderList};
 use edgegate::proxy::{
     assertion, claim_header_value, header_value, is_identity_header, is_websocket_upgrade,
-    request_edits, request_id, response_edits, rewrite_location, strip_token_params,
-    valid_claim_name, HeaderPattern, Origin, OriginError, ProxySettings, RequestFacts,
-    DEFAULT_STRIPPED_HEADERS,
+    request_edits, request_edits_kept, request_id, response_edits, rewrite_location,
+    strip_token_params, valid_claim_name, HeaderPattern, Origin, OriginError, ProxySettings,
+    RequestFacts, DEFAULT_STRIPPED_HEADERS,
 };
 use edgegate::response::AuthStatus;
 use hmac::{Hmac, Mac};
@@ -84,6 +84,35 @@ fn plan_as(
         now: 1_700_000_010,
     };
     apply_edits(facts.headers, &request_edits(&facts, s, preflight))
+}
+
+#[test]
+fn identity_headers_kept_with_the_token_are_the_ones_rendered_afresh() {
+    // The cache entry renders them on the first request and every later request copies them:
+    // both must give exactly what rendering each time gives, claims and odd values included.
+    let inbound = hl(&[("accept", "*/*"), ("cookie", "a=1")]);
+    let mut s = settings();
+    s.forward_claims = vec!["email".into(), "name".into(), "tier".into(), "beta".into()];
+    let a = auth();
+    let public = public();
+    let facts = RequestFacts {
+        method: "GET",
+        headers: &inbound,
+        auth: Some(&a),
+        public_url: &public,
+        client_ip: Some("203.0.113.7"),
+        request_id: "8f1c2a3b4c5d6e7f-AMS",
+        path_and_query: "/x",
+        grace: true,
+        signed_out_reason: None,
+        now: 1_700_000_010,
+    };
+    let fresh = request_edits(&facts, &s, false);
+    let kept = edgegate::http::RenderedHeaders::default();
+    for _ in 0..2 {
+        assert_eq!(request_edits_kept(&facts, &s, false, Some(&kept)), fresh);
+    }
+    assert!(fresh.len() > 10, "{fresh:?}");
 }
 
 fn names(h: &HeaderList) -> Vec<String> {

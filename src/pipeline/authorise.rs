@@ -50,13 +50,12 @@ fn preflight(mut ctx: Ctx, gw: &Settings) -> Decision {
     match gw.proxy.preflight {
         PreflightMode::PassToOrigin => {
             ctx.log.outcome = crate::refusal::LogOutcome::ProxyPreflight;
-            let plan = plan_for(
-                &ctx,
-                gw,
-                None,
-                AuthStatus::SignedOut,
-                Some(TokenError::Missing.into()),
-            );
+            // A preflight carries no token by design: planned as a request without one.
+            let tokenless = SessionState {
+                claims: Err(TokenError::Missing.into()),
+                grace: false,
+            };
+            let plan = plan_for(&ctx, gw, &tokenless, AuthStatus::SignedOut);
             Decision {
                 outcome: Outcome::Proxy(plan),
                 log: ctx.log,
@@ -103,13 +102,7 @@ fn authorise(
         }
         Ok(()) => {
             ctx.log.outcome = crate::refusal::LogOutcome::Proxy;
-            let plan = plan_for(
-                &ctx,
-                gw,
-                state.auth(),
-                auth_status,
-                state.claims.as_ref().err().copied(),
-            );
+            let plan = plan_for(&ctx, gw, state, auth_status);
             Decision {
                 outcome: Outcome::Proxy(plan),
                 log: ctx.log,
@@ -191,24 +184,19 @@ fn signed_out(ctx: &mut Ctx, gw: &Settings, reason: &RefusalReason) -> Rejection
 }
 
 /// The proxy plan for the request in `ctx`.
-fn plan_for(
-    ctx: &Ctx,
-    gw: &Settings,
-    auth: Option<&crate::auth::Auth>,
-    auth_status: AuthStatus,
-    signed_out_reason: Option<RefusalReason>,
-) -> ProxyPlan {
+fn plan_for(ctx: &Ctx, gw: &Settings, state: &SessionState, auth_status: AuthStatus) -> ProxyPlan {
     let request = PlanRequest {
         method: &ctx.req.method,
         headers: &ctx.req.headers,
-        auth,
+        auth: state.auth(),
+        identity: state.claims.as_ref().ok().map(|c| &c.identity),
         public: &ctx.public,
         path: &ctx.path,
         query: ctx.query.as_deref(),
         request_id: &ctx.request_id,
         now_ms: ctx.now_ms,
         auth_status,
-        signed_out_reason,
+        signed_out_reason: state.claims.as_ref().err().copied(),
     };
     let upstream = Upstream {
         origin: &gw.proxy.origin,

@@ -369,6 +369,17 @@ pub fn request_edits(
     settings: &ProxySettings,
     preflight: bool,
 ) -> Vec<HeaderEdit> {
+    request_edits_kept(facts, settings, preflight, None)
+}
+
+/// [`request_edits`], the identity headers taken from `identity` (rendered there by the first
+/// request that asks) when the token's cache entry gives one.
+pub fn request_edits_kept(
+    facts: &RequestFacts<'_>,
+    settings: &ProxySettings,
+    preflight: bool,
+    identity: Option<&http::RenderedHeaders>,
+) -> Vec<HeaderEdit> {
     let websocket = !preflight && is_websocket_upgrade(facts.headers);
     // A browser never sends credentials on a preflight, and the gateway never verified any:
     // whatever a client put there does not reach the origin.
@@ -377,7 +388,7 @@ pub fn request_edits(
     http::edits_for(
         facts.headers,
         &verdicts,
-        added_headers(facts, settings, websocket),
+        added_headers(facts, settings, websocket, identity),
     )
 }
 
@@ -457,6 +468,7 @@ fn added_headers(
     facts: &RequestFacts<'_>,
     settings: &ProxySettings,
     websocket: bool,
+    identity: Option<&http::RenderedHeaders>,
 ) -> Vec<Added> {
     let mut out: Vec<Added> = Vec::with_capacity(12);
     if websocket {
@@ -474,7 +486,19 @@ fn added_headers(
         }
     }
     if let Some(auth) = facts.auth {
-        identity_headers(auth, settings, &mut add);
+        match identity {
+            Some(kept) => {
+                let rendered = kept.get_or_render(|| {
+                    let mut headers = Vec::with_capacity(6);
+                    identity_headers(auth, settings, &mut |n, v| headers.push((n, v)));
+                    headers
+                });
+                for (name, value) in rendered {
+                    add(name.clone(), value.clone());
+                }
+            }
+            None => identity_headers(auth, settings, &mut add),
+        }
         if facts.grace {
             add("X-Auth-Grace".into(), "1".to_string());
         }

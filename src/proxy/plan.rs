@@ -5,7 +5,7 @@
 use super::{Origin, ProxySettings, RequestFacts};
 use crate::auth::Auth;
 use crate::forwarded::PublicUrl;
-use crate::http::{HeaderEdit, HeaderList};
+use crate::http::{HeaderEdit, HeaderList, RenderedHeaders};
 use crate::response::{self, AuthStatus, RefusalReason, ResponsePlan};
 use std::rc::Rc;
 
@@ -44,6 +44,8 @@ pub struct PlanRequest<'a> {
     pub headers: &'a HeaderList,
     /// The verified identity, if any.
     pub auth: Option<&'a Auth>,
+    /// Where the verified token's cache entry keeps its identity headers, once rendered.
+    pub identity: Option<&'a RenderedHeaders>,
     /// The public URL the client used.
     pub public: &'a PublicUrl,
     /// The canonical path.
@@ -98,7 +100,7 @@ pub fn proxy_plan(request: &PlanRequest<'_>, upstream: &Upstream<'_>) -> ProxyPl
     ProxyPlan {
         url: upstream.origin.join(request.path, query),
         method: request.method.to_owned(),
-        edits: super::request_edits(&facts, upstream.settings, preflight),
+        edits: super::request_edits_kept(&facts, upstream.settings, preflight, request.identity),
         forward_body: !preflight && !BODILESS.contains(&request.method),
         timeout_ms: upstream.timeout_ms,
         auth_status: request.auth_status,

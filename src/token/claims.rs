@@ -6,6 +6,7 @@ use super::machine_token::{self, TokenType, TokenTypes};
 use super::token_error::{Malformed, TokenError};
 use super::Validation;
 use crate::auth::Auth;
+use crate::http::RenderedHeaders;
 use serde_json::{Map, Value};
 
 /// Latest timestamp accepted in `exp`/`nbf`/`iat` (9999-12-31T23:59:59Z): anything later is
@@ -31,6 +32,10 @@ pub struct SessionClaims {
     pub aud: Option<Vec<String>>,
     /// The header's `cat` named a JWT-template token.
     pub template: bool,
+    /// The identity headers the origin gets for this token, rendered by the first request
+    /// proxied with it (under the isolate's settings, which never change) and kept with it in
+    /// the verified-token cache.
+    pub identity: RenderedHeaders,
 }
 
 fn timestamp(map: &Map<String, Value>, name: &'static str) -> Result<Option<i64>, TokenError> {
@@ -135,6 +140,7 @@ impl SessionClaims {
             iss,
             aud,
             template: false,
+            identity: RenderedHeaders::default(),
         })
     }
 
@@ -274,6 +280,7 @@ impl SessionClaims {
             iss,
             aud,
             template: false,
+            identity: RenderedHeaders::default(),
         })
     }
 
