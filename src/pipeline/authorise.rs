@@ -5,7 +5,7 @@ use super::decision::{self, Decision, Outcome};
 use super::facts::Ctx;
 use super::key_state::KeyState;
 use super::own_paths;
-use super::session::SessionState;
+use super::session::{self, SessionState};
 use crate::config::PreflightMode;
 use crate::config::Settings;
 use crate::proxy::{self, PlanRequest, ProxyPlan, Upstream};
@@ -51,10 +51,7 @@ fn preflight(mut ctx: Ctx, gw: &Settings) -> Decision {
         PreflightMode::PassToOrigin => {
             ctx.log.outcome = crate::refusal::LogOutcome::ProxyPreflight;
             // A preflight carries no token by design: planned as a request without one.
-            let tokenless = SessionState {
-                claims: Err(TokenError::Missing.into()),
-                grace: false,
-            };
+            let tokenless = session::signed_out(TokenError::Missing);
             let plan = plan_for(&ctx, gw, &tokenless, AuthStatus::SignedOut);
             Decision {
                 outcome: Outcome::Proxy(plan),

@@ -41,7 +41,8 @@ impl SessionState {
     }
 }
 
-fn signed_out(reason: impl Into<RefusalReason>) -> SessionState {
+/// A session state without a session, for `reason`.
+pub(super) fn signed_out(reason: impl Into<RefusalReason>) -> SessionState {
     SessionState {
         claims: Err(reason.into()),
         grace: false,
