@@ -25,6 +25,20 @@ struct Span {
     value: (usize, usize),
 }
 
+impl Span {
+    /// Whether this header, in `text`, is called `name` (compared as bytes: lookups run often,
+    /// and only the value found is cut out as a `str`).
+    #[inline]
+    fn is_named(&self, text: &str, name: &str) -> bool {
+        let (start, end) = self.name;
+        end - start == name.len()
+            && text
+                .as_bytes()
+                .get(start..end)
+                .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()))
+    }
+}
+
 impl HeaderList {
     /// An empty list.
     pub fn new() -> Self {
@@ -41,17 +55,9 @@ impl HeaderList {
         (self.part(span.name), self.part(span.value))
     }
 
-    /// Whether `span` is a header called `name` (compared as bytes: lookups run often, and
-    /// only the value found is cut out as a `str`).
     #[inline]
     fn is_named(&self, span: &Span, name: &str) -> bool {
-        let (start, end) = span.name;
-        end - start == name.len()
-            && self
-                .text
-                .as_bytes()
-                .get(start..end)
-                .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()))
+        span.is_named(&self.text, name)
     }
 
     /// The first value of `name`, if any.
@@ -89,11 +95,8 @@ impl HeaderList {
 
     /// Removes every header called `name`.
     pub fn remove(&mut self, name: &str) {
-        let spans = std::mem::take(&mut self.spans);
-        self.spans = spans
-            .into_iter()
-            .filter(|span| !self.is_named(span, name))
-            .collect();
+        let text = &self.text;
+        self.spans.retain(|span| !span.is_named(text, name));
     }
 
     /// Replaces every header called `name` with one value.
