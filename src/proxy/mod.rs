@@ -56,118 +56,22 @@ use crate::http::{self, is_token, HeaderEdit, HeaderList, Verdict};
 use crate::response::{AuthStatus, RefusalReason};
 use crate::token::MachineIdentity;
 use crate::web_url::{UrlError, WebUrl};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use hmac::{Hmac, Mac};
-use serde_json::{json, Map, Value};
-use sha2::Sha256;
+use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
 
+mod assertion;
+mod name_class;
 mod plan;
 mod strip;
+pub use assertion::{assertion, assertion_claims, ASSERTION_TTL_SECS};
+use name_class::NameClass;
 pub use plan::{preflight_response, proxy_plan, PlanRequest, ProxyPlan, Upstream};
 use strip::{is_default_stripped, strip_session_cookies};
 pub use strip::{
     is_token_cookie, strip_referer, strip_token_params, HeaderPattern, DEFAULT_STRIPPED_HEADERS,
     TOKEN_COOKIE_PREFIXES, TOKEN_QUERY_PARAMS,
 };
-
-/// How long an origin assertion is valid, in seconds.
-pub const ASSERTION_TTL_SECS: i64 = 60;
-
-/// What a normalised header name is to the plans, decided by one `match` rather than a scan of
-/// each list in turn: this runs for every header of every request and response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum NameClass {
-    /// `Connection`: hop-by-hop, kept on a 101.
-    Connection,
-    /// `Upgrade`: hop-by-hop, kept on a 101 and on a WebSocket upgrade.
-    Upgrade,
-    /// Another hop-by-hop header: `Keep-Alive`, `TE`, `Trailer(s)`, `Transfer-Encoding`, any
-    /// `Proxy-*`.
-    HopByHop,
-    /// An inbound header the gateway replaces with its own value: `Host`, `Forwarded`,
-    /// `X-Forwarded-For`/`-Host`/`-Proto`/`-Port`, `X-Real-IP`, `X-Request-Id`.
-    Replaced,
-    /// `X-Auth-*`: the identity headers the gateway sets.
-    AuthIdentity,
-    /// `X-Edgegate-*`: the gateway's own.
-    GatewayOwn,
-    /// `Authorization`.
-    Authorization,
-    /// `Cookie`.
-    Cookie,
-    /// `Referer`.
-    Referer,
-    /// `Vary`.
-    Vary,
-    /// `Location`.
-    Location,
-    /// Any other name.
-    Other,
-}
-
-impl NameClass {
-    fn of(normalized: &str) -> NameClass {
-        match Self::exact(normalized) {
-            NameClass::Other if normalized.starts_with("x-auth-") => NameClass::AuthIdentity,
-            NameClass::Other if normalized.starts_with("x-edgegate-") => NameClass::GatewayOwn,
-            NameClass::Other if normalized.starts_with("proxy-") => NameClass::HopByHop,
-            class => class,
-        }
-    }
-
-    /// The names of a class, found by length first: a string `match` would compare the name
-    /// with every arm in turn.
-    fn exact(n: &str) -> NameClass {
-        let candidates: &[(&str, NameClass)] = match n.len() {
-            2 => &[("te", NameClass::HopByHop)],
-            4 => &[("host", NameClass::Replaced), ("vary", NameClass::Vary)],
-            6 => &[("cookie", NameClass::Cookie)],
-            7 => &[
-                ("upgrade", NameClass::Upgrade),
-                ("referer", NameClass::Referer),
-                ("trailer", NameClass::HopByHop),
-            ],
-            8 => &[
-                ("trailers", NameClass::HopByHop),
-                ("location", NameClass::Location),
-            ],
-            9 => &[
-                ("forwarded", NameClass::Replaced),
-                ("x-real-ip", NameClass::Replaced),
-            ],
-            10 => &[
-                ("connection", NameClass::Connection),
-                ("keep-alive", NameClass::HopByHop),
-            ],
-            12 => &[("x-request-id", NameClass::Replaced)],
-            13 => &[("authorization", NameClass::Authorization)],
-            15 => &[("x-forwarded-for", NameClass::Replaced)],
-            16 => &[
-                ("x-forwarded-host", NameClass::Replaced),
-                ("x-forwarded-port", NameClass::Replaced),
-            ],
-            17 => &[
-                ("transfer-encoding", NameClass::HopByHop),
-                ("x-forwarded-proto", NameClass::Replaced),
-            ],
-            _ => &[],
-        };
-        candidates
-            .iter()
-            .find(|(name, _)| *name == n)
-            .map_or(NameClass::Other, |(_, class)| *class)
-    }
-
-    fn is_hop_by_hop(self) -> bool {
-        matches!(
-            self,
-            NameClass::Connection | NameClass::Upgrade | NameClass::HopByHop
-        )
-    }
-}
 
 /// Proxy settings, parsed once per isolate.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -594,85 +498,6 @@ fn machine_headers(m: &MachineIdentity, add: &mut impl FnMut(http::EditName, Str
     }
 }
 
-/// The assertion's `token_type`, `machine_id`, `client_id` and `scopes` of a machine token.
-fn machine_claims(m: &MachineIdentity, c: &mut Map<String, Value>) {
-    if let Some(id) = &m.machine_id {
-        c.insert("machine_id".into(), json!(id));
-    }
-    if let Some(id) = &m.client_id {
-        c.insert("client_id".into(), json!(id));
-    }
-    c.insert("scopes".into(), json!(m.scopes));
-}
-
-/// The claims of the origin assertion (see the module documentation).
-pub fn assertion_claims(facts: &RequestFacts<'_>, audience: &str) -> Map<String, Value> {
-    let mut c = Map::new();
-    c.insert("iss".into(), json!("edgegate"));
-    c.insert("aud".into(), json!(audience));
-    c.insert("iat".into(), json!(facts.now));
-    c.insert(
-        "exp".into(),
-        json!(facts.now.saturating_add(ASSERTION_TTL_SECS)),
-    );
-    c.insert("jti".into(), json!(facts.request_id));
-    c.insert("htm".into(), json!(facts.method));
-    c.insert("htu".into(), json!(facts.path_and_query));
-    c.insert("auth_status".into(), json!(facts.auth_status().as_str()));
-    if let Some(auth) = facts.auth {
-        c.insert("token_type".into(), json!(auth.token_type().code()));
-        if let Some(user) = auth.user() {
-            c.insert("sub".into(), json!(user));
-        }
-        if let Some(m) = &auth.machine {
-            machine_claims(m, &mut c);
-        }
-        let optional = [
-            ("sid", auth.session_id.as_deref()),
-            ("org_id", auth.org_id.as_deref()),
-            ("org_role", auth.org_role.as_deref()),
-            ("org_slug", auth.org_slug.as_deref()),
-            ("act", auth.actor_id()),
-        ];
-        for (n, v) in optional {
-            if let Some(v) = v {
-                c.insert(n.into(), json!(v));
-            }
-        }
-        if !auth.org_permissions.is_empty() {
-            c.insert("org_permissions".into(), json!(auth.org_permissions));
-        }
-        if let Some(fva) = auth.factor_verification_age {
-            c.insert("fva".into(), json!(fva));
-        }
-        // Clerk's features and plans, as a session carries them (never a machine token's).
-        let session = auth.machine.is_none();
-        for claim in ["fea", "pla"] {
-            if let Some(v @ Value::String(_)) = auth.claims.get(claim).filter(|_| session) {
-                c.insert(claim.into(), v.clone());
-            }
-        }
-        if facts.grace {
-            c.insert("grace".into(), json!(true));
-        }
-    } else if let Some(reason) = facts.signed_out_reason {
-        c.insert("auth_reason".into(), json!(reason.code()));
-    }
-    c
-}
-
-/// Signs the assertion. `None` only if the HMAC cannot be keyed (never for HMAC-SHA256).
-pub fn assertion(facts: &RequestFacts<'_>, audience: &str, secret: &[u8]) -> Option<String> {
-    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
-    let payload =
-        URL_SAFE_NO_PAD.encode(Value::Object(assertion_claims(facts, audience)).to_string());
-    let signing_input = format!("{header}.{payload}");
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).ok()?;
-    mac.update(signing_input.as_bytes());
-    let sig = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
-    Some(format!("{signing_input}.{sig}"))
-}
-
 /// Why `ORIGIN_URL` is unusable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OriginError {
@@ -954,67 +779,6 @@ mod identity_name_tests {
         fn normalized_name_is_trimmed_lower_case_with_dashes(name in "[ \\tA-Za-z_-]{0,4}\\PC{0,8}") {
             let expected: String = name.trim().chars().map(normalized_char).collect();
             prop_assert_eq!(normalized_name(&name), expected);
-        }
-    }
-
-    #[test]
-    fn every_listed_name_has_its_class_and_others_none() {
-        use super::NameClass::{self, *};
-        let table = [
-            (
-                HopByHop,
-                &[
-                    "keep-alive",
-                    "te",
-                    "trailer",
-                    "trailers",
-                    "transfer-encoding",
-                    "proxy-authorization",
-                    "proxy-x",
-                ][..],
-            ),
-            (Connection, &["connection"]),
-            (Upgrade, &["upgrade"]),
-            (
-                Replaced,
-                &[
-                    "host",
-                    "forwarded",
-                    "x-forwarded-for",
-                    "x-forwarded-host",
-                    "x-forwarded-proto",
-                    "x-forwarded-port",
-                    "x-real-ip",
-                    "x-request-id",
-                ],
-            ),
-            (AuthIdentity, &["x-auth-user-id", "x-auth-"]),
-            (GatewayOwn, &["x-edgegate-auth-status", "x-edgegate-"]),
-            (Authorization, &["authorization"]),
-            (Cookie, &["cookie"]),
-            (Referer, &["referer"]),
-            (Vary, &["vary"]),
-            (Location, &["location"]),
-            (
-                Other,
-                &[
-                    "",
-                    "t",
-                    "tee",
-                    "hosts",
-                    "x-auth",
-                    "proxy",
-                    "x-forwarded-prefix",
-                    "accept",
-                    "set-cookie",
-                    "content-length",
-                ],
-            ),
-        ];
-        for (class, names) in table {
-            for name in names {
-                assert_eq!(NameClass::of(name), class, "{name}");
-            }
         }
     }
 
